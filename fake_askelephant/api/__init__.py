@@ -1,0 +1,1 @@
+"""HTTP edge: aiohttp handlers, wire models, problem+json."""

@@ -1,0 +1,1 @@
+"""Domain core: state, clock, pipeline and events. Knows nothing of HTTP."""

@@ -1,0 +1,1 @@
+"""Reference AskElephant dialer integration: typed client, webhook receiver, WAVV mapping."""

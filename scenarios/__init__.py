@@ -1,0 +1,1 @@
+"""Built-in library of replayable YAML scenarios."""
