@@ -1,0 +1,50 @@
+"""Start-up: spawn to first healthy answer, and idle RSS after start (median of several starts each)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from .plan import Plan
+from .procs import EMULATOR, FLOOR, Server, Target
+from .report import Section, ratio
+
+MB = 1024 * 1024
+
+
+def _one_start(target: Target, idle_s: float) -> tuple[float, int]:
+    server = Server(target)
+    try:
+        seconds = server.start()
+        time.sleep(idle_s)  # let start-up garbage settle before reading RSS
+        return seconds, server.rss_bytes()
+    finally:
+        server.stop()
+
+
+def run(plan: Plan) -> Section:
+    samples: dict[str, list[tuple[float, int]]] = {EMULATOR.name: [], FLOOR.name: []}
+    for _ in range(plan.starts):
+        for target in (FLOOR, EMULATOR):  # alternate so drift in machine load hits both
+            samples[target.name].append(_one_start(target, plan.idle_s))
+    start = {name: statistics.median(s for s, _ in runs) for name, runs in samples.items()}
+    rss = {name: statistics.median(r for _, r in runs) / MB for name, runs in samples.items()}
+    section = Section(
+        "startup",
+        f"Start-up (median of {plan.starts} starts, `python -m …`, port given)",
+        ["Server", "Spawn → first 200 (s)", "Idle RSS (MB)"],
+        data={
+            "starts": plan.starts,
+            "start_s": {name: [round(s, 4) for s, _ in runs] for name, runs in samples.items()},
+            "rss_mb": {name: [round(r / MB, 1) for _, r in runs] for name, runs in samples.items()},
+            "median_start_s": {k: round(v, 4) for k, v in start.items()},
+            "median_rss_mb": {k: round(v, 1) for k, v in rss.items()},
+        },
+    )
+    for name in (EMULATOR.name, FLOOR.name):
+        section.rows.append([name, f"{start[name]:.3f}", f"{rss[name]:.1f}"])
+    section.rows.append(["emulator / floor", f"{ratio(start['emulator'], start['floor']):.2f}×", ""])
+    section.at_most("start vs floor", ratio(start["emulator"], start["floor"]), 2, "×")
+    section.below("start", start["emulator"], 0.5, "s")
+    section.below("idle RSS", rss["emulator"], 80, "MB")
+    return section

@@ -1,0 +1,120 @@
+"""Server processes under test: start as a user would (`python -m …`), time the first healthy answer, read RSS."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEALTH_POLL_S = 0.002
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to start one kind of server; `port` is appended as the last argument."""
+
+    name: str
+    argv: tuple[str, ...]
+    health_path: str
+
+    def command(self, port: int) -> list[str]:
+        return [*self.argv, str(port)]
+
+
+EMULATOR = Target(
+    "emulator",
+    (sys.executable, "-m", "fake_askelephant", "serve", "--seed", "1", "--time-scale", "0", "--port"),
+    "/__admin/health",
+)
+FLOOR = Target("floor", (sys.executable, "-m", "benchmarks.floor_app", "--port"), "/health")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(port: int, path: str) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1.0)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+class Server:
+    """One server process. `start()` returns seconds from spawn to the first 200 on the health path."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.port = free_port()
+        self._proc: subprocess.Popen[bytes] | None = None
+        # Lives as long as the process it captures; closed in stop().
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "server not started"
+        return self._proc.pid
+
+    def start(self) -> float:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        began = time.perf_counter()
+        self._proc = subprocess.Popen(
+            self.target.command(self.port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._stderr
+        )
+        deadline = began + START_TIMEOUT_S
+        while not _healthy(self.port, self.target.health_path):
+            if self._proc.poll() is not None or time.perf_counter() > deadline:
+                detail = self.stderr()
+                self.stop()
+                raise RuntimeError(f"{self.target.name} did not become healthy: {detail}")
+            time.sleep(HEALTH_POLL_S)
+        return time.perf_counter() - began
+
+    def rss_bytes(self) -> int:
+        """Resident set size now, from /proc (Linux)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS in /proc status")
+
+    def stderr(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._stderr.close()
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
