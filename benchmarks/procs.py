@@ -37,6 +37,7 @@ EMULATOR = Target(
     "/__admin/health",
 )
 FLOOR = Target("floor", (sys.executable, "-m", "benchmarks.floor_app", "--port"), "/health")
+RECEIVER = Target("receiver", (sys.executable, "-m", "benchmarks.receiver_app", "--port"), "/health")
 
 
 def free_port() -> int:
