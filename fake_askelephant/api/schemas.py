@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 from ..core import policies
 from ..core.errors import FieldError
 from ..core.models import EngagementDraft, Participant, Speaker, TranscriptEntry, TranscriptTimeline
-from ..core.timefmt import parse_iso
+from ..core.timefmt import TimestampOutOfRange, parse_iso
 
 TRANSCRIPT_MAX_CHARS = 900_000
 TRANSCRIPT_MAX_BYTES = 950_000
@@ -21,7 +21,9 @@ def _timestamp(value: Any) -> int:
         raise PydanticCustomError("invalid_type", "must be an ISO-8601 timestamp string")
     try:
         return parse_iso(value)
-    except (ValueError, OverflowError) as exc:
+    except TimestampOutOfRange as exc:
+        raise PydanticCustomError("invalid_range", str(exc)) from exc
+    except ValueError as exc:
         raise PydanticCustomError("invalid_type", "must be an ISO-8601 timestamp with a timezone") from exc
 
 
