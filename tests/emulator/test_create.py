@@ -238,6 +238,14 @@ async def test_participant_rules(api: Api, participant: dict[str, Any], field: s
             "invalid_range",
         ),
         (
+            {
+                "speakers": [{"name": "A"}],
+                "entries": [{"speaker_index": 0, "start_seconds": 0, "end_seconds": 1e18, "text": "x"}],
+            },
+            "transcript_timeline.entries[0].end_seconds",
+            "invalid_range",
+        ),
+        (
             {"speakers": [{}], "entries": [{"speaker_index": 0, "start_seconds": 0, "end_seconds": 1, "text": "x"}]},
             "transcript_timeline.speakers[0].name",
             "required",
