@@ -34,9 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     api = sub.add_parser("api", help="run the API suites against --target-url")
-    api.add_argument(
-        "--target-url", required=True, help="base URL ending in /api, e.g. http://127.0.0.1:8787/api"
-    )
+    api.add_argument("--target-url", required=True, help="base URL ending in /api, e.g. http://127.0.0.1:8787/api")
     api.add_argument(
         "--mode",
         choices=["auto", "emulator", "real"],
@@ -48,9 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--max-examples", type=int, help="Hypothesis examples per property (default 25)")
     api.add_argument("--steps", type=int, help="state-machine steps per run (default 30)")
     api.add_argument("--concurrency", type=int, help="parallel creates in the race check (default 16)")
-    api.add_argument(
-        "--no-shrink", action="store_true", help="report the first failing example unshrunk (faster)"
-    )
+    api.add_argument("--no-shrink", action="store_true", help="report the first failing example unshrunk (faster)")
     _common(api)
 
     receiver = sub.add_parser("receiver", help="run the receiver kit against a webhook URL")
@@ -58,17 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     receiver.add_argument(
         "--secret", default=os.environ.get(SECRET_ENV), help=f"its whsec_ secret (default: ${SECRET_ENV})"
     )
-    receiver.add_argument(
-        "--probe-url", help='GET ?svix_id=&event_id= -> {"processed": n}; enables once-only checks'
-    )
+    receiver.add_argument("--probe-url", help='GET ?svix_id=&event_id= -> {"processed": n}; enables once-only checks')
     receiver.add_argument("--timeout", type=float, default=15.0, help="2xx deadline in seconds (default 15)")
     receiver.add_argument("--check", action="append", help="only this check (repeatable)")
     _common(receiver)
 
     sub.add_parser("list", help="list every check")
-    schema = sub.add_parser(
-        "schema", help="print a JSON Schema, or 'openapi' for the bundled OpenAPI document"
-    )
+    schema = sub.add_parser("schema", help="print a JSON Schema, or 'openapi' for the bundled OpenAPI document")
     schema.add_argument("name", choices=[*list_schemas(), "openapi"])
     return parser
 

@@ -87,9 +87,7 @@ def askelephant_target(request: pytest.FixtureRequest, askelephant_loop: LoopThr
 def askelephant_api_contract(askelephant_target: Target) -> Callable[..., Report]:
     """``run(names=None, suites=None, budget=None) -> Report`` over the registered API checks."""
 
-    def run(
-        names: list[str] | None = None, suites: list[str] | None = None, budget: Budget | None = None
-    ) -> Report:
+    def run(names: list[str] | None = None, suites: list[str] | None = None, budget: Budget | None = None) -> Report:
         return run_checks(askelephant_target, select_checks(names, suites), budget or Budget.from_env())
 
     return run
@@ -101,14 +99,10 @@ class ReceiverContract:
 
     loop: LoopThread
 
-    def run(
-        self, url: str, secret: str, probe_url: str | None = None, only: list[str] | None = None
-    ) -> Report:
+    def run(self, url: str, secret: str, probe_url: str | None = None, only: list[str] | None = None) -> Report:
         return self.loop.run(self.arun(url, secret, probe_url, only))
 
-    async def arun(
-        self, url: str, secret: str, probe_url: str | None = None, only: list[str] | None = None
-    ) -> Report:
+    async def arun(self, url: str, secret: str, probe_url: str | None = None, only: list[str] | None = None) -> Report:
         return await run_receiver_contract(ReceiverTarget(url, secret, probe_url), only=only)
 
 

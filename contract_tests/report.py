@@ -62,9 +62,7 @@ class Report:
         lines = [f"{self.title} — {self.target}", ""]
         width = max((len(r.name) for r in self.results), default=10)
         for r in self.results:
-            lines.append(
-                f"  {_MARKS[r.outcome]:<5} {r.suite:<12} {r.name:<{width}}  {r.duration_seconds:6.2f}s"
-            )
+            lines.append(f"  {_MARKS[r.outcome]:<5} {r.suite:<12} {r.name:<{width}}  {r.duration_seconds:6.2f}s")
             if verbose and r.description:
                 lines.append(f"        {r.description}")
         problems = [r for r in self.results if r.outcome in ("failed", "error")]
@@ -77,8 +75,7 @@ class Report:
         verdict = "OK" if self.ok else "FAILED"
         lines += [
             "",
-            f"{verdict}: {c['passed']} passed, {c['failed']} failed, "
-            f"{c['error']} errors, {c['skipped']} skipped",
+            f"{verdict}: {c['passed']} passed, {c['failed']} failed, {c['error']} errors, {c['skipped']} skipped",
         ]
         return "\n".join(lines) + "\n"
 
@@ -96,17 +93,11 @@ class Report:
         )
         ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=self.target)
         for r in self.results:
-            case = ET.SubElement(
-                suite, "testcase", classname=r.suite, name=r.name, time=f"{r.duration_seconds:.3f}"
-            )
+            case = ET.SubElement(suite, "testcase", classname=r.suite, name=r.name, time=f"{r.duration_seconds:.3f}")
             if r.outcome == "failed":
-                ET.SubElement(
-                    case, "failure", message=r.message.splitlines()[0] if r.message else ""
-                ).text = r.message
+                ET.SubElement(case, "failure", message=r.message.splitlines()[0] if r.message else "").text = r.message
             elif r.outcome == "error":
-                ET.SubElement(
-                    case, "error", message=r.message.splitlines()[0] if r.message else ""
-                ).text = r.message
+                ET.SubElement(case, "error", message=r.message.splitlines()[0] if r.message else "").text = r.message
             elif r.outcome == "skipped":
                 ET.SubElement(case, "skipped", message=r.message)
         root = ET.Element("testsuites")

@@ -89,9 +89,7 @@ class ApiClient:
         Raises:
             RealApiRefused: real mode and the request is not a read or a prefixed create.
         """
-        if self._real and not is_safe_real_request(
-            method, path, None if json_body is _MISSING else json_body
-        ):
+        if self._real and not is_safe_real_request(method, path, None if json_body is _MISSING else json_body):
             raise RealApiRefused(f"refusing {method} {path} against the real API")
         merged = dict(headers or {})
         if auth and self.api_key is not None:
@@ -135,6 +133,7 @@ class Target:
     api: ApiClient
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     _counter: int = 0
+    _frozen: bool | None = None
 
     @classmethod
     def open(
@@ -157,9 +156,7 @@ class Target:
         http = HttpClient(loop)
         try:
             detected: Mode = (
-                "emulator"
-                if mode == "emulator" or (mode == "auto" and _has_admin(http, base_url))
-                else "real"
+                "emulator" if mode == "emulator" or (mode == "auto" and _has_admin(http, base_url)) else "real"
             )
             if mode == "emulator" and not _has_admin(http, base_url):
                 raise TargetError(f"{admin_url_for(base_url)}/health does not answer: is this the emulator?")
@@ -202,9 +199,7 @@ class Target:
         return f"{EXTERNAL_ID_PREFIX}pool:{self._counter % REAL_POOL_SIZE}", False
 
     # --- admin (emulator only) --------------------------------------------------------------------
-    def admin(
-        self, method: str, path: str, json_body: Any = _MISSING, params: Params | None = None
-    ) -> HttpResponse:
+    def admin(self, method: str, path: str, json_body: Any = _MISSING, params: Params | None = None) -> HttpResponse:
         """Call ``/__admin{path}``; raises :class:`AdminUnavailable` against the real API."""
         if not self.is_emulator:
             raise AdminUnavailable(f"{method} /__admin{path} needs the emulator")
@@ -233,7 +228,10 @@ class Target:
         """True when virtual time moves only by :meth:`advance` (``time_scale`` 0); always False for real."""
         if not self.is_emulator:
             return False
-        return float(self.admin_json("GET", "/clock")["time_scale"]) == 0.0
+        if self._frozen is None:
+            # No admin route changes time_scale at run time, so one look is enough.
+            self._frozen = float(self.admin_json("GET", "/clock")["time_scale"]) == 0.0
+        return self._frozen
 
     def new_workspace(self, scopes: tuple[str, ...] = ("workspace:admin",)) -> Workspace:
         """A fresh, empty workspace with a key holding ``scopes``."""

@@ -50,9 +50,7 @@ def parse_time(value: str) -> dt.datetime:
 def assert_same_engagement(target: Target, before: dict[str, Any], after: dict[str, Any], what: str) -> None:
     """``after`` is ``before`` (identical when the clock is frozen) or a later pipeline state of it."""
     if target.clock_is_frozen():
-        assert after == before, (
-            f"{what}: body differs from the stored engagement:\n  was {before}\n  now {after}"
-        )
+        assert after == before, f"{what}: body differs from the stored engagement:\n  was {before}\n  now {after}"
         return
     assert stable_view(after) == stable_view(before), (
         f"{what}: fixed fields changed:\n  was {stable_view(before)}\n  now {stable_view(after)}"
@@ -81,9 +79,7 @@ def created(target: Target, resp: HttpResponse) -> dict[str, Any]:
     return body
 
 
-def get_engagement(
-    target: Target, client: ApiClient, engagement_id: str, expand: str | None = None
-) -> dict[str, Any]:
+def get_engagement(target: Target, client: ApiClient, engagement_id: str, expand: str | None = None) -> dict[str, Any]:
     """GET one engagement, asserting 200 + schema (+ ETag, docs)."""
     resp = client.get(f"/v2/engagements/{engagement_id}", params={"expand": expand} if expand else None)
     expect.status(resp, 200)
@@ -122,9 +118,7 @@ def walk(
                 f"{resp.describe()}: trailing empty page; the last item's page must say has_more false",
             )
             return items
-        expect.choice(
-            target, bool(page["data"]), f"{resp.describe()}: empty page with has_more true (page {page_no})"
-        )
+        expect.choice(target, bool(page["data"]), f"{resp.describe()}: empty page with has_more true (page {page_no})")
         cursor = page["next_cursor"]
     if must_finish:
         raise AssertionError(f"list walk did not end within {max_pages} pages")

@@ -41,9 +41,7 @@ def check_parallel_creates_have_one_winner(target: Target, budget: Budget) -> No
         assert len(ids) == 1, f"{what}: {len(ids)} different engagements {sorted(ids)}"
         winner = next(b for r, b in zip(responses, bodies, strict=True) if r.status in (201, 200))
         titles = {b["title"] for b in bodies}
-        assert len(titles) == 1, (
-            f"{what}: replays returned different titles {sorted(titles)}: values were not ignored"
-        )
+        assert len(titles) == 1, f"{what}: replays returned different titles {sorted(titles)}: values were not ignored"
         if workspace.fresh:
             stored = walk(target, workspace.client, {"limit": "100"})
             assert [e["id"] for e in stored] == [winner["id"]], (

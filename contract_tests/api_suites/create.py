@@ -56,9 +56,7 @@ def _check_echo(target: Target, payload: dict[str, Any], body: dict[str, Any]) -
         assert parse_time(body["start_at"]) == parse_time(payload["start_at"]), (
             f"start_at {body['start_at']} is not the instant sent, {payload['start_at']}"
         )
-    expect.choice(
-        target, body["processing_status"] == "PENDING", f"new engagement is {body['processing_status']}"
-    )
+    expect.choice(target, body["processing_status"] == "PENDING", f"new engagement is {body['processing_status']}")
     expect.choice(target, body["engagement_at"] == body["start_at"], "engagement_at differs from start_at")
 
 
@@ -89,9 +87,7 @@ def check_valid_create_then_replay(target: Target, budget: Budget) -> None:
         expect.status(replay, 200)
         again = expect.json_body(target, replay, "engagement")
         assert_same_engagement(target, stored, again, f"replay {replay.describe()}")
-        expect.choice(
-            target, "Location" not in replay.headers, f"{replay.describe()}: Location on a 200 replay"
-        )
+        expect.choice(target, "Location" not in replay.headers, f"{replay.describe()}: Location on a 200 replay")
         fetched = get_engagement(target, client, stored["id"])
         assert_same_engagement(target, stored, fetched, f"GET after create of {stored['id']}")
 
@@ -152,9 +148,7 @@ def check_safe_external_url_round_trips(target: Target, budget: Budget) -> None:
     def prop(url: str) -> None:
         resp = client.create_engagement(minimal_payload(target, target.fresh_external_id(), external_url=url))
         body = created(target, resp)
-        assert body.get("external_url") == url, (
-            f"sent external_url {url!r}, POST returned {body.get('external_url')!r}"
-        )
+        assert body.get("external_url") == url, f"sent external_url {url!r}, POST returned {body.get('external_url')!r}"
         fetched = get_engagement(target, client, body["id"])
         assert fetched.get("external_url") == url, (
             f"sent external_url {url!r}, GET returned {fetched.get('external_url')!r}"

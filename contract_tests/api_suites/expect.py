@@ -24,9 +24,7 @@ def matches_schema(target: Target, name: str, value: Any, what: str) -> None:
     if errors:
         lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors[:10]]
         excerpt = json.dumps(value, ensure_ascii=False)[:600]
-        raise AssertionError(
-            f"{what} does not match schema {name!r}:\n" + "\n".join(lines) + f"\n  body: {excerpt}"
-        )
+        raise AssertionError(f"{what} does not match schema {name!r}:\n" + "\n".join(lines) + f"\n  body: {excerpt}")
 
 
 def choice(target: Target, condition: bool, message: str) -> None:
@@ -55,9 +53,7 @@ def status(resp: HttpResponse, *expected: int) -> None:
 def json_body(target: Target, resp: HttpResponse, schema: str) -> Any:
     """Assert a JSON success response matching ``schema``; return the parsed body."""
     api_headers(target, resp)
-    assert resp.media_type == "application/json", (
-        f"{resp.describe()}: Content-Type {resp.media_type!r}, want JSON"
-    )
+    assert resp.media_type == "application/json", f"{resp.describe()}: Content-Type {resp.media_type!r}, want JSON"
     body = resp.json()
     matches_schema(target, schema, body, resp.describe())
     return body
@@ -89,9 +85,7 @@ def problem(
     )
     body = resp.json()
     matches_schema(target, "problem", body, resp.describe())
-    assert body["status"] == resp.status, (
-        f"{resp.describe()}: body status {body['status']} differs from HTTP status"
-    )
+    assert body["status"] == resp.status, f"{resp.describe()}: body status {body['status']} differs from HTTP status"
     choice(
         target,
         body["request_id"] == resp.headers.get("X-Request-Id"),
@@ -100,9 +94,7 @@ def problem(
     if field is not None:
         errors = body.get("errors") or []
         wanted = [field, *also]
-        named = [
-            e for e in errors if any(_names(e.get("field", ""), w, exact=target.is_emulator) for w in wanted)
-        ]
+        named = [e for e in errors if any(_names(e.get("field", ""), w, exact=target.is_emulator) for w in wanted)]
         assert named, f"{resp.describe()}: no errors[] entry names {field!r}; errors = {errors}"
         codes = set(codes)
         if codes:

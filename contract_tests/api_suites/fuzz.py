@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from contract_tests.api_suites import expect
@@ -16,11 +16,7 @@ from contract_tests.target import Target
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | _TEXT,
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | _TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
     max_leaves=12,
 )
@@ -63,15 +59,15 @@ def check_no_5xx_for_any_create_body(target: Target, budget: Budget) -> None:
         JSON_VALUES.map(lambda v: ("json", v)),
         near_valid().map(lambda v: ("json", v)),
         st.binary(max_size=200).map(lambda b: ("bytes", b)),
-        st.sampled_from([b"{", b'{"type":', b"\xff\xfe{}", b"[]", b"null", b'{"a":1}{}']).map(
-            lambda b: ("bytes", b)
-        ),
+        st.sampled_from([b"{", b'{"type":', b"\xff\xfe{}", b"[]", b"null", b'{"a":1}{}']).map(lambda b: ("bytes", b)),
     )
 
     @given(
         body=bodies,
         content_type=st.sampled_from(["application/json", "text/plain", "application/json; charset=utf-8"]),
     )
+    # Truncated JSON is the commonest malformed body a dialer sends; always try it.
+    @example(body=("bytes", b'{"type":'), content_type="application/json")
     @hypothesis_settings(budget, examples=budget.max_examples * 2)
     def prop(body: tuple[str, Any], content_type: str) -> None:
         kind, value = body

@@ -6,7 +6,7 @@ import datetime as dt
 from itertools import pairwise
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from contract_tests.api_suites import expect
@@ -52,13 +52,9 @@ def assert_ordered(target: Target, items: list[dict[str, Any]], order: str, what
     keys = [(_instant(i["updated_at"]), i["id"]) for i in items]
     for (t1, id1), (t2, id2) in pairwise(keys):
         in_order = t1 >= t2 if desc else t1 <= t2
-        assert in_order, (
-            f"{what}: {order} violated: {id1} at {t1.isoformat()} before {id2} at {t2.isoformat()}"
-        )
+        assert in_order, f"{what}: {order} violated: {id1} at {t1.isoformat()} before {id2} at {t2.isoformat()}"
         if t1 == t2:
-            expect.choice(
-                target, (id1 > id2) if desc else (id1 < id2), f"{what}: tie {id1}, {id2} not ordered by id"
-            )
+            expect.choice(target, (id1 > id2) if desc else (id1 < id2), f"{what}: tie {id1}, {id2} not ordered by id")
 
 
 def _seed_engagements(target: Target, client: ApiClient, n: int, type_bits: list[bool]) -> list[str]:
@@ -96,10 +92,10 @@ def check_list_walk_returns_each_once(target: Target, budget: Budget) -> None:
         advance=st.sampled_from([0, 4, 90, 240, 3600]),
         pick=st.integers(0, 20),
     )
+    # Always include a plain multi-page walk: 7 engagements, 3 per page, no filters.
+    @example(n=7, type_bits=[False], limit=3, query={}, advance=0, pick=0)
     @hypothesis_settings(budget)
-    def prop(
-        n: int, type_bits: list[bool], limit: int, query: dict[str, str], advance: int, pick: int
-    ) -> None:
+    def prop(n: int, type_bits: list[bool], limit: int, query: dict[str, str], advance: int, pick: int) -> None:
         workspace = target.new_workspace()
         ids = _seed_engagements(target, workspace.client, n, type_bits)
         # A record updated mid-walk may jump the cursor (api.md §8): let a moving clock settle first.
@@ -167,9 +163,7 @@ def check_invalid_list_query_rejected(target: Target, budget: Budget) -> None:
         resp = target.api.get("/v2/engagements", params=case.params)
         if case.status == 400:
             body = expect.problem(target, resp, 400)
-            expect.choice(
-                target, body["type"].endswith("/invalid_request"), f"{resp.describe()}: type {body['type']}"
-            )
+            expect.choice(target, body["type"].endswith("/invalid_request"), f"{resp.describe()}: type {body['type']}")
         else:
             expect.problem(target, resp, 422, field=case.field, codes=case.codes)
 

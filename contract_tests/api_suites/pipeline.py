@@ -37,13 +37,9 @@ def timeline(target: Target, client: ApiClient, engagement_id: str) -> dict[str,
 def assert_insights_grounded(engagement: dict[str, Any], tl: dict[str, Any]) -> None:
     """Each insight belongs to the engagement; each signal quotes the entry it points at (api.md §7)."""
     for item in engagement["action_items"]:
-        assert item["engagement_id"] == engagement["id"], (
-            f"action item {item['id']} names {item['engagement_id']}"
-        )
+        assert item["engagement_id"] == engagement["id"], f"action item {item['id']} names {item['engagement_id']}"
     for signal in engagement["signals"]:
-        assert signal["engagement_id"] == engagement["id"], (
-            f"signal {signal['id']} names {signal['engagement_id']}"
-        )
+        assert signal["engagement_id"] == engagement["id"], f"signal {signal['id']} names {signal['engagement_id']}"
         entries = [
             e
             for e in tl["entries"]
@@ -85,12 +81,14 @@ def check_pipeline_progresses_monotonically(target: Target, budget: Budget) -> N
             previous = now
         final = previous
         assert final["processing_status"] == "COMPLETED", f"{first['id']}: not COMPLETED an hour later"
+        reread = get_engagement(target, client, first["id"], expand=INSIGHTS)
+        assert reread["processing_status"] == "COMPLETED", (
+            f"{first['id']}: COMPLETED, then {reread['processing_status']}"
+        )
         tl = timeline(target, client, first["id"])
         assert tl is not None, f"{first['id']}: COMPLETED without a transcript timeline"
         expect.choice(target, bool(final["transcript"]), f"{first['id']}: COMPLETED with an empty transcript")
-        expect.choice(
-            target, bool(final["action_items"]) and bool(final["signals"]), f"{first['id']}: no insights"
-        )
+        expect.choice(target, bool(final["action_items"]) and bool(final["signals"]), f"{first['id']}: no insights")
         assert_insights_grounded(final, tl)
         duration = final["duration_seconds"]
         span = (parse_time(final["end_at"]) - parse_time(final["start_at"])).total_seconds()
@@ -133,15 +131,9 @@ def check_transcript_import_becomes_timeline(target: Target, budget: Budget) -> 
     engagement = created(target, client.create_engagement(payload))
     target.advance(3600)
     final = get_engagement(target, client, engagement["id"], expand=INSIGHTS)
-    assert final["processing_status"] == "COMPLETED", (
-        f"{engagement['id']}: {final['processing_status']} an hour later"
-    )
-    assert final["duration_seconds"] == 8, (
-        f"duration {final['duration_seconds']}, want ceil(7.9) = 8 (api.md §5.5)"
-    )
+    assert final["processing_status"] == "COMPLETED", f"{engagement['id']}: {final['processing_status']} an hour later"
+    assert final["duration_seconds"] == 8, f"duration {final['duration_seconds']}, want ceil(7.9) = 8 (api.md §5.5)"
     tl = timeline(target, client, engagement["id"])
     assert tl is not None, "timeline missing for a transcript import"
-    assert [e["text"] for e in tl["entries"]] == [entries[1]["text"], entries[0]["text"]], (
-        "entries not sorted by start"
-    )
+    assert [e["text"] for e in tl["entries"]] == [entries[1]["text"], entries[0]["text"]], "entries not sorted by start"
     assert [s["name"] for s in tl["speakers"]] == ["Alice Smith", "Jane Doe"], f"speakers {tl['speakers']}"

@@ -33,9 +33,7 @@ def check_credentials_required(target: Target, budget: Budget) -> None:
     """No, malformed or unknown API key -> 401 problem+json with WWW-Authenticate, on reads and writes."""
     bad_keys = st.one_of(
         st.none(),
-        st.sampled_from(
-            ["", "sk-apik_", "sk-apik_nope", "Bearer ", "Basic dXNlcjpwYXNz", "sk-apik_unknown.secret"]
-        ),
+        st.sampled_from(["", "sk-apik_", "sk-apik_nope", "Bearer ", "Basic dXNlcjpwYXNz", "sk-apik_unknown.secret"]),
         st.from_regex(r"\Ask-apik_[A-Za-z0-9]{1,20}\.[A-Za-z0-9_-]{1,30}\Z"),
     )
 
@@ -55,9 +53,7 @@ def check_credentials_required(target: Target, budget: Budget) -> None:
             spec = target.api.spec("GET", "/v2/engagements", headers=headers, auth=False)
         resp = target.http.send(spec)
         expect.problem(target, resp, 401)
-        assert "WWW-Authenticate" in resp.headers, (
-            f"{resp.describe()}: 401 without WWW-Authenticate (api.md §3)"
-        )
+        assert "WWW-Authenticate" in resp.headers, f"{resp.describe()}: 401 without WWW-Authenticate (api.md §3)"
 
     prop()
 
@@ -71,9 +67,7 @@ def check_scopes_enforced(target: Target, budget: Budget) -> None:
     payload = minimal_payload(target, target.fresh_external_id())
     denied = reader.create_engagement(payload)
     body = expect.problem(target, denied, 403)
-    expect.choice(
-        target, "engagements:write" in body["detail"], f"{denied.describe()}: detail does not name the scope"
-    )
+    expect.choice(target, "engagements:write" in body["detail"], f"{denied.describe()}: detail does not name the scope")
     engagement = created(target, writer_only.create_engagement(payload))
     expect.problem(target, writer_only.get("/v2/engagements"), 403)
     expect.problem(target, writer_only.get(f"/v2/engagements/{engagement['id']}"), 403)
@@ -89,9 +83,7 @@ def check_workspaces_are_isolated(target: Target, budget: Budget) -> None:
     expect.problem(target, two.client.get(f"/v2/engagements/{mine['id']}"), 404)
     listed = two.client.get("/v2/engagements", params={"limit": "100"})
     expect.status(listed, 200)
-    assert mine["id"] not in {e["id"] for e in listed.json()["data"]}, (
-        "a foreign engagement appears in another's list"
-    )
+    assert mine["id"] not in {e["id"] for e in listed.json()["data"]}, "a foreign engagement appears in another's list"
     theirs = created(target, two.client.create_engagement(minimal_payload(target, external_id)))
     assert theirs["id"] != mine["id"], "one external_id in two workspaces returned the same engagement"
 
@@ -101,9 +93,9 @@ def check_expand_values(target: Target, budget: Budget) -> None:
     """Each documented expand adds its field to GET; an unknown one -> 422 naming expand (emulator choice)."""
     client = target.new_workspace().client if target.is_emulator else target.api
     if target.is_emulator:
-        engagement_id = created(
-            target, client.create_engagement(minimal_payload(target, target.fresh_external_id()))
-        )["id"]
+        engagement_id = created(target, client.create_engagement(minimal_payload(target, target.fresh_external_id())))[
+            "id"
+        ]
     else:
         page = client.get("/v2/engagements", params={"limit": "1"})
         expect.status(page, 200)
@@ -112,9 +104,7 @@ def check_expand_values(target: Target, budget: Budget) -> None:
             raise CheckSkipped("the workspace has no engagement to read")
         engagement_id = data[0]["id"]
 
-    @given(
-        names=st.lists(st.sampled_from(EXPANDS), min_size=1, max_size=4, unique=True), spaced=st.booleans()
-    )
+    @given(names=st.lists(st.sampled_from(EXPANDS), min_size=1, max_size=4, unique=True), spaced=st.booleans())
     @hypothesis_settings(budget)
     def prop(names: list[str], spaced: bool) -> None:
         raw = (", " if spaced else ",").join(names)
@@ -134,9 +124,7 @@ def check_etag_revalidation(target: Target, budget: Budget) -> None:
     client = target.new_workspace().client if target.is_emulator else target.api
     if not target.is_emulator:
         raise CheckSkipped("304 revalidation is an emulator choice")
-    engagement_id = created(
-        target, client.create_engagement(minimal_payload(target, target.fresh_external_id()))
-    )["id"]
+    engagement_id = created(target, client.create_engagement(minimal_payload(target, target.fresh_external_id())))["id"]
     first = client.get(f"/v2/engagements/{engagement_id}")
     expect.status(first, 200)
     etag = first.headers.get("ETag", "")

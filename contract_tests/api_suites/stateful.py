@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    initialize,
     invariant,
+    multiple,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -44,6 +46,14 @@ def machine_for(target: Target) -> type[RuleBasedStateMachine]:
             self.seen: dict[str, dict[str, Any]] = {}
 
         # --- rules ------------------------------------------------------------------------------
+        @initialize(target=external_ids, payload=valid_create_payloads(allow_media_url=emulator))
+        def start_with_two(self, payload: dict[str, Any]) -> Any:
+            # Start from a workspace holding two engagements, so paging and replays matter from step one.
+            made = [target.creatable_external_id()[0] for _ in range(2)]
+            for external_id in made:
+                self.create(0, external_id, payload)
+            return multiple(*made)
+
         @rule(target=external_ids)
         def new_external_id(self) -> str:
             return target.creatable_external_id()[0]
@@ -115,9 +125,7 @@ def machine_for(target: Target) -> type[RuleBasedStateMachine]:
                 cursor = page["next_cursor"]
             ids = [i["id"] for i in items]
             mine = sorted(v for (w, _), v in self.ids.items() if w == ws)
-            assert sorted(ids) == mine, (
-                f"paged walk (limit {limit}) of workspace {ws} gave {sorted(ids)}, want {mine}"
-            )
+            assert sorted(ids) == mine, f"paged walk (limit {limit}) of workspace {ws} gave {sorted(ids)}, want {mine}"
 
         # --- invariants ---------------------------------------------------------------------------
         @invariant()
@@ -137,11 +145,9 @@ def machine_for(target: Target) -> type[RuleBasedStateMachine]:
         # --- helpers ------------------------------------------------------------------------------
         def _observe(self, body: dict[str, Any], what: str, *, insights: bool) -> None:
             before = self.seen[body["id"]]
-            assert stable_view(
-                {k: v for k, v in body.items() if k not in ("action_items", "signals")}
-            ) == stable_view({k: v for k, v in before.items() if k not in ("action_items", "signals")}), (
-                f"{what}: fixed fields changed:\n  was {stable_view(before)}\n  now {stable_view(body)}"
-            )
+            assert stable_view({k: v for k, v in body.items() if k not in ("action_items", "signals")}) == stable_view(
+                {k: v for k, v in before.items() if k not in ("action_items", "signals")}
+            ), f"{what}: fixed fields changed:\n  was {stable_view(before)}\n  now {stable_view(body)}"
             assert_not_regressed(before, body, what)
             for name in ("action_items", "signals"):
                 if name in before and name in body:

@@ -45,15 +45,11 @@ def _done(engagement_id: str) -> Callable[[list[ReceivedRequest]], bool]:
     return predicate
 
 
-def verify_delivery(
-    target: Target, secret: str, request: ReceivedRequest, workspace_id: str
-) -> dict[str, Any]:
+def verify_delivery(target: Target, secret: str, request: ReceivedRequest, workspace_id: str) -> dict[str, Any]:
     """Signature (svix and the stdlib signer agree), headers, compact body, schema of its event type."""
     what = f"delivery {request.headers.get('svix-id')}"
     assert request.method == "POST", f"{what}: method {request.method}"
-    assert request.headers.get("Content-Type", "").split(";")[0] == "application/json", (
-        f"{what}: not application/json"
-    )
+    assert request.headers.get("Content-Type", "").split(";")[0] == "application/json", f"{what}: not application/json"
     for header in ("svix-id", "svix-timestamp", "svix-signature"):
         assert header in request.headers, f"{what}: no {header} header (webhooks.md §4)"
     try:
@@ -72,9 +68,7 @@ def verify_delivery(
     schema = "event_" + event["type"].removeprefix("v1.").replace(".", "_")
     if schema in list_schemas():
         expect.matches_schema(target, schema, event, what)
-    assert event["workspace_id"] == workspace_id, (
-        f"{what}: workspace_id {event['workspace_id']}, want {workspace_id}"
-    )
+    assert event["workspace_id"] == workspace_id, f"{what}: workspace_id {event['workspace_id']}, want {workspace_id}"
     compact = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     expect.choice(target, request.body == compact, f"{what}: body is not compact UTF-8 JSON (webhooks.md §2)")
     return event
@@ -84,13 +78,9 @@ def assert_engagement_story(events: list[dict[str, Any]], external_url: str, wha
     """created once (first), transcript event once, updates carry exactly the changed fields' old values."""
     by_svix: dict[str, dict[str, Any]] = {}
     types = [e["type"] for e in events]
-    assert types.count("v1.engagement.created") == 1, (
-        f"{what}: {types.count('v1.engagement.created')} created events"
-    )
+    assert types.count("v1.engagement.created") == 1, f"{what}: {types.count('v1.engagement.created')} created events"
     assert types[0] == "v1.engagement.created", f"{what}: first event is {types[0]}"
-    assert types.count(TRANSCRIPT_EVENT) == 1, (
-        f"{what}: {types.count(TRANSCRIPT_EVENT)} transcript events: {types}"
-    )
+    assert types.count(TRANSCRIPT_EVENT) == 1, f"{what}: {types.count(TRANSCRIPT_EVENT)} transcript events: {types}"
     transcript = next(e for e in events if e["type"] == TRANSCRIPT_EVENT)
     assert transcript["data"]["object"].get("external_url") == external_url, (
         f"{what}: transcript event lacks the external_url given at create (seed)"
@@ -102,9 +92,7 @@ def assert_engagement_story(events: list[dict[str, Any]], external_url: str, wha
             continue
         obj, previous = e["data"]["object"], e["data"]["previous_attributes"]
         for key, old in previous.items():
-            assert obj.get(key) != old, (
-                f"{what}: updated event lists unchanged {key}={old!r} in previous_attributes"
-            )
+            assert obj.get(key) != old, f"{what}: updated event lists unchanged {key}={old!r} in previous_attributes"
 
 
 @api_check("webhooks", needs_admin=True)

@@ -94,11 +94,7 @@ class Kit:
     ) -> dict[str, str]:
         """Correct headers for ``msg`` unless overridden; ``style``: "svix" or "webhook" names."""
         ts = int(self.target.now()) if timestamp is None else timestamp
-        sig = (
-            signature
-            if signature is not None
-            else sign(self.target.secret, msg.svix_id, ts, body or msg.body)
-        )
+        sig = signature if signature is not None else sign(self.target.secret, msg.svix_id, ts, body or msg.body)
         return {
             "content-type": "application/json",
             "user-agent": "askelephant-contract/receiver-kit",
@@ -121,9 +117,7 @@ class Kit:
                 await resp.read()
                 return Delivery(resp.status, time.monotonic() - start)
         except TimeoutError:
-            return Delivery(
-                None, time.monotonic() - start, f"timed out at {self.target.timeout_seconds:.0f} s"
-            )
+            return Delivery(None, time.monotonic() - start, f"timed out at {self.target.timeout_seconds:.0f} s")
         except aiohttp.ClientError as exc:
             return Delivery(None, time.monotonic() - start, f"{type(exc).__name__}: {exc}")
 
@@ -212,9 +206,7 @@ async def check_duplicate_accepted_and_processed_once(kit: Kit) -> None:
     """Same svix-id and body twice (a retry, freshly signed) -> 2xx both times, processed once."""
     msg = kit.message()
     await kit.expect_accepted(msg, kit.headers(msg), "first delivery")
-    await kit.expect_accepted(
-        msg, kit.headers(msg, timestamp=int(kit.target.now()) + 1), "duplicate delivery"
-    )
+    await kit.expect_accepted(msg, kit.headers(msg, timestamp=int(kit.target.now()) + 1), "duplicate delivery")
     await kit.expect_processed_once(msg, "delivered twice")
 
 
@@ -240,9 +232,7 @@ async def check_unknown_signature_versions_skipped(kit: Kit) -> None:
     ts = int(kit.target.now())
     good = sign(kit.target.secret, msg.svix_id, ts, msg.body)
     header = f"v1a,{good[3:]} v2,AAAA {good}"
-    await kit.expect_accepted(
-        msg, kit.headers(msg, timestamp=ts, signature=header), "v1a/v2 entries before a good v1"
-    )
+    await kit.expect_accepted(msg, kit.headers(msg, timestamp=ts, signature=header), "v1a/v2 entries before a good v1")
 
 
 @receiver_check
@@ -359,9 +349,7 @@ async def run_receiver_contract(
                     outcome, message = "failed", str(exc)
                 except (aiohttp.ClientError, OSError, ValueError) as exc:
                     outcome, message = "error", f"{type(exc).__name__}: {exc}"
-            report.results.append(
-                CheckResult("receiver", check.name, outcome, elapsed[0], message, check.description)
-            )
+            report.results.append(CheckResult("receiver", check.name, outcome, elapsed[0], message, check.description))
     finally:
         if own:
             await session.close()

@@ -39,9 +39,7 @@ def ulids() -> st.SearchStrategy[str]:
 def engagement_objects(draw: st.DrawFn, *, status: str | None = None) -> dict[str, Any]:
     """An engagement as REST returns it without expansions (api.md §6.2)."""
     created = draw(
-        st.datetimes(
-            min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(dt.UTC)
-        )
+        st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(dt.UTC))
     )
     status = status or draw(st.sampled_from(["PENDING", "PROCESSING", "COMPLETED", "FAILED"]))
     duration = None if status == "PENDING" else draw(st.integers(60, 1200))

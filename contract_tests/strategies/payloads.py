@@ -49,9 +49,7 @@ class InvalidCase:
 def texts(min_size: int, max_size: int) -> st.SearchStrategy[str]:
     """Strings of ``min_size``..``max_size`` code points, short ones favoured, the bounds included."""
     short = st.text(_CHARS, min_size=min_size, max_size=min(max_size, min_size + 40))
-    bounds = st.sampled_from(sorted({min_size, max_size})).flatmap(
-        lambda n: st.text(_CHARS, min_size=n, max_size=n)
-    )
+    bounds = st.sampled_from(sorted({min_size, max_size})).flatmap(lambda n: st.text(_CHARS, min_size=n, max_size=n))
     return st.one_of(short, short, short, bounds) if min_size > 0 else st.one_of(short, bounds)
 
 
@@ -152,9 +150,7 @@ def _without(payload: dict[str, Any], key: str) -> dict[str, Any]:
 def _case(
     base: dict[str, Any], field: str, value: Any, codes: set[str], label: str, stage: str = "fields"
 ) -> InvalidCase:
-    return InvalidCase(
-        {**base, field.split(".")[0].split("[")[0]: value}, field, frozenset(codes), label, stage
-    )
+    return InvalidCase({**base, field.split(".")[0].split("[")[0]: value}, field, frozenset(codes), label, stage)
 
 
 @st.composite
@@ -174,17 +170,13 @@ def _missing_required(base: dict[str, Any]) -> st.SearchStrategy[InvalidCase]:
 def _missing_source(base: dict[str, Any]) -> st.SearchStrategy[InvalidCase]:
     payload = _without(_without(base, "media_url"), "transcript_timeline")
     label = "neither media_url nor transcript_timeline"
-    return st.just(
-        InvalidCase(payload, "media_url", frozenset({"required"}), label, also=("transcript_timeline",))
-    )
+    return st.just(InvalidCase(payload, "media_url", frozenset({"required"}), label, also=("transcript_timeline",)))
 
 
 def _too_long(base: dict[str, Any]) -> st.SearchStrategy[InvalidCase]:
     def build(f: str) -> InvalidCase:
         value = ("contract-test:" if f == "external_id" else "") + "x" * MAX_LENGTHS[f]
-        return _case(
-            base, f, value[: MAX_LENGTHS[f] + 1].ljust(MAX_LENGTHS[f] + 1, "y"), {"too_long"}, f"{f} too long"
-        )
+        return _case(base, f, value[: MAX_LENGTHS[f] + 1].ljust(MAX_LENGTHS[f] + 1, "y"), {"too_long"}, f"{f} too long")
 
     return st.sampled_from(sorted(MAX_LENGTHS)).map(build)
 

@@ -35,9 +35,7 @@ def _enum_filter(name: str, values: tuple[str, ...]) -> st.SearchStrategy[dict[s
 
 
 @st.composite
-def valid_list_queries(
-    draw: st.DrawFn, *, search_words: tuple[str, ...] = ("call", "demo")
-) -> dict[str, str]:
+def valid_list_queries(draw: st.DrawFn, *, search_words: tuple[str, ...] = ("call", "demo")) -> dict[str, str]:
     """Any combination of documented params with valid values."""
     params: dict[str, str] = {}
     if draw(st.booleans()):
@@ -55,9 +53,7 @@ def valid_list_queries(
     if draw(st.booleans()):
         params["search"] = draw(st.sampled_from(search_words))
     if draw(st.booleans()):
-        params["expand"] = ",".join(
-            draw(st.lists(st.sampled_from(EXPANDS), min_size=1, max_size=3, unique=True))
-        )
+        params["expand"] = ",".join(draw(st.lists(st.sampled_from(EXPANDS), min_size=1, max_size=3, unique=True)))
     return params
 
 

@@ -39,9 +39,7 @@ def receiver_factory() -> Iterator:
 def test_receiver_command_passes_a_correct_receiver(receiver_factory, tmp_path: Path, capsys) -> None:
     url, probe, secret = receiver_factory(Flaws())
     junit = tmp_path / "receiver.xml"
-    code = main(
-        ["receiver", "--url", url, "--secret", secret, "--probe-url", probe, "--junit-xml", str(junit)]
-    )
+    code = main(["receiver", "--url", url, "--secret", secret, "--probe-url", probe, "--junit-xml", str(junit)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "OK:" in out
@@ -52,15 +50,11 @@ def test_receiver_command_passes_a_correct_receiver(receiver_factory, tmp_path: 
 def test_receiver_command_fails_the_naive_receiver(receiver_factory, tmp_path: Path, capsys) -> None:
     url, probe, secret = receiver_factory(NAIVE)
     junit = tmp_path / "receiver.xml"
-    code = main(
-        ["receiver", "--url", url, "--secret", secret, "--probe-url", probe, "--junit-xml", str(junit)]
-    )
+    code = main(["receiver", "--url", url, "--secret", secret, "--probe-url", probe, "--junit-xml", str(junit)])
     out = capsys.readouterr().out
     assert code == 1
     assert "FAIL  receiver     tampered_body_rejected" in out
-    failed = {
-        c.get("name") for c in _xml(junit.read_text()).iter("testcase") if c.find("failure") is not None
-    }
+    failed = {c.get("name") for c in _xml(junit.read_text()).iter("testcase") if c.find("failure") is not None}
     assert {"wrong_secret_rejected", "duplicate_accepted_and_processed_once"} <= failed
 
 

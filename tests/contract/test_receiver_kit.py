@@ -74,9 +74,7 @@ async def test_receiver_crashing_on_malformed_headers_fails_that_check(aiohttp_s
 
 async def test_receiver_checking_only_the_first_signature_fails_rotation(aiohttp_server) -> None:
     report = await _run(aiohttp_server, Flaws(only_first_signature=True))
-    assert _failed(report) == {"rotated_secret_accepted", "unknown_signature_versions_skipped"}, (
-        report.to_text()
-    )
+    assert _failed(report) == {"rotated_secret_accepted", "unknown_signature_versions_skipped"}, report.to_text()
 
 
 async def test_receiver_that_never_answers_fails_on_the_deadline(aiohttp_server) -> None:
@@ -95,6 +93,4 @@ async def test_unreachable_receiver_is_reported_not_raised(unused_tcp_port: int)
 
 async def test_unknown_check_name_is_an_error() -> None:
     with pytest.raises(KeyError, match="no_such_check"):
-        await run_receiver_contract(
-            ReceiverTarget("http://127.0.0.1:9/x", generate_secret()), only=["no_such_check"]
-        )
+        await run_receiver_contract(ReceiverTarget("http://127.0.0.1:9/x", generate_secret()), only=["no_such_check"])

@@ -98,9 +98,7 @@ def test_worked_webhook_body_is_a_valid_transcript_event() -> None:
     event = json.loads(ex.WORKED_BODY)
     assert _errors("webhook_envelope", event) == []
     assert _errors("event_engagement_transcript_timeline_completed", event) == []
-    assert _errors("event_engagement_created", event) != [], (
-        "a transcript event must not pass as engagement.created"
-    )
+    assert _errors("event_engagement_created", event) != [], "a transcript event must not pass as engagement.created"
 
 
 def test_emulator_choices_are_enforced_only_in_the_emulator_profile() -> None:
@@ -166,20 +164,15 @@ def test_bundled_openapi_refs_all_resolve_inside_the_document() -> None:
 
 def test_openapi_file_references_the_shipped_schemas() -> None:
     raw = openapi_document(bundled=False)
-    files = {
-        n["$ref"].split("#")[0] for n in _walk(raw) if isinstance(n.get("$ref"), str) and ".json" in n["$ref"]
-    }
+    files = {n["$ref"].split("#")[0] for n in _walk(raw) if isinstance(n.get("$ref"), str) and ".json" in n["$ref"]}
     assert files, "the stored OpenAPI document should reference schema files"
     assert {f.removesuffix(".json") for f in files} <= set(list_schemas())
     bundled = openapi_document()
     assert bundled["components"]["schemas"]["engagement"]["title"] == load_schema("engagement")["title"]
     event_refs = {
-        op["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-        for op in raw["webhooks"].values()
+        op["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] for op in raw["webhooks"].values()
     }
-    assert {r.removesuffix(".json") for r in event_refs} == {
-        n for n in list_schemas() if n.startswith("event_")
-    }
+    assert {r.removesuffix(".json") for r in event_refs} == {n for n in list_schemas() if n.startswith("event_")}
 
 
 def test_v2_routes_are_in_the_openapi_document() -> None:

@@ -22,9 +22,7 @@ def test_worked_example_body_is_the_spec_bytes() -> None:
 
 
 def test_worked_example_signature() -> None:
-    assert (
-        sign(ex.WORKED_SECRET, ex.WORKED_MSG_ID, ex.WORKED_TIMESTAMP, ex.WORKED_BODY) == ex.WORKED_SIGNATURE
-    )
+    assert sign(ex.WORKED_SECRET, ex.WORKED_MSG_ID, ex.WORKED_TIMESTAMP, ex.WORKED_BODY) == ex.WORKED_SIGNATURE
 
 
 def test_worked_example_retry_signature() -> None:
@@ -39,9 +37,7 @@ def test_worked_example_rotation_header_and_both_secrets_verify() -> None:
     assert header == ex.WORKED_ROTATION_HEADER
     for secret in (ex.WORKED_SECRET, ex.WORKED_OLD_SECRET):
         assert verify_signature_header(secret, ex.WORKED_MSG_ID, ex.WORKED_TIMESTAMP, ex.WORKED_BODY, header)
-    assert not verify_signature_header(
-        generate_secret(), ex.WORKED_MSG_ID, ex.WORKED_TIMESTAMP, ex.WORKED_BODY, header
-    )
+    assert not verify_signature_header(generate_secret(), ex.WORKED_MSG_ID, ex.WORKED_TIMESTAMP, ex.WORKED_BODY, header)
 
 
 def test_svix_published_vector() -> None:

@@ -60,9 +60,7 @@ def test_only_reads_and_prefixed_creates_are_safe(method: str, path: str, body: 
     assert is_safe_real_request(method, path, body) is safe
 
 
-def test_real_mode_needs_the_env_key(
-    not_the_emulator: str, loop: LoopThread, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_real_mode_needs_the_env_key(not_the_emulator: str, loop: LoopThread, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(API_KEY_ENV, raising=False)
     with pytest.raises(TargetError, match=API_KEY_ENV):
         Target.open(not_the_emulator, loop=loop)
