@@ -8,8 +8,9 @@ refuses all ``/__admin`` calls. The real key comes from ``ASKELEPHANT_API_KEY`` 
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ EMULATOR_DEFAULT_KEY = "sk-apik_local.fakeaskelephant"
 EXTERNAL_ID_PREFIX = "contract-test:"
 # Real mode reuses this many external_ids, so reruns replay instead of piling up engagements.
 REAL_POOL_SIZE = 8
+REAL_RATE_LIMIT_RETRIES = 3
 _MISSING = object()
 
 __all__ = [
@@ -67,11 +69,20 @@ def is_safe_real_request(method: str, path: str, json_body: Any) -> bool:
 class ApiClient:
     """Raw HTTP to ``{base_url}{path}`` with one API key, sent raw in ``Authorization`` (api.md §3)."""
 
-    def __init__(self, http: HttpClient, base_url: str, api_key: str | None, *, real: bool) -> None:
+    def __init__(
+        self,
+        http: HttpClient,
+        base_url: str,
+        api_key: str | None,
+        *,
+        real: bool,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self._real = real
+        self._sleep = sleep
 
     def spec(
         self,
@@ -100,8 +111,19 @@ class ApiClient:
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
-        """Send ``method path``; keyword arguments as :meth:`spec`."""
-        return self.http.send(self.spec(method, path, **kwargs))
+        """Send ``method path``; keyword arguments as :meth:`spec`.
+
+        Against the real API a 429 is waited out (``Retry-After``, at most 30 s, 3 times): the docs
+        publish no limits, and a throttled run says nothing about the contract.
+        """
+        spec = self.spec(method, path, **kwargs)
+        resp = self.http.send(spec)
+        for _ in range(REAL_RATE_LIMIT_RETRIES if self._real else 0):
+            if resp.status != 429:
+                break
+            self._sleep(_retry_after_seconds(resp.headers.get("Retry-After")))
+            resp = self.http.send(spec)
+        return resp
 
     def get(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.request("GET", path, **kwargs)
@@ -251,6 +273,14 @@ class Target:
     def default_workspace(self) -> Workspace:
         """The key's own workspace (shared with whatever else lives there)."""
         return Workspace("", self.api, False)
+
+
+def _retry_after_seconds(value: str | None) -> float:
+    """``Retry-After`` in whole seconds, clamped to 1..30; an HTTP-date or garbage counts as 1."""
+    try:
+        return min(30.0, max(1.0, float(value or 1)))
+    except ValueError:
+        return 1.0
 
 
 def _has_admin(http: HttpClient, base_url: str) -> bool:

@@ -70,6 +70,9 @@ def check_valid_create_then_replay(target: Target, budget: Budget) -> None:
     def prop(payload: dict[str, Any]) -> None:
         external_id, fresh = target.creatable_external_id()
         payload = {**payload, "external_id": external_id}
+        if not target.is_emulator:
+            # Make what the suite leaves in a real workspace recognisable.
+            payload["title"] = f"[contract-test] {payload['title']}"[:500]
         first = client.create_engagement(payload)
         if fresh:
             stored = created(target, first)

@@ -8,11 +8,12 @@ import pytest
 from aiohttp import web
 
 from contract_tests.checks import Budget, run_check, select_checks
-from contract_tests.http import LoopThread
+from contract_tests.http import HttpClient, LoopThread
 from contract_tests.inprocess import ThreadedServer
 from contract_tests.target import (
     API_KEY_ENV,
     AdminUnavailable,
+    ApiClient,
     RealApiRefused,
     Target,
     TargetError,
@@ -27,8 +28,16 @@ def not_the_emulator() -> Iterator[str]:
     async def engagements(request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": []})
 
+    throttled = iter([True, True, False])
+
+    async def throttled_once_twice(request: web.Request) -> web.Response:
+        if next(throttled):
+            return web.json_response({"status": 429}, status=429, headers={"Retry-After": "7"})
+        return web.json_response({"object": "list", "data": []})
+
     app = web.Application()
     app.router.add_get("/api/v2/engagements", engagements)
+    app.router.add_get("/api/v2/throttled", throttled_once_twice)
     server = ThreadedServer(app).start()
     try:
         yield server.origin + "/api"
@@ -109,3 +118,14 @@ def test_real_mode_refuses_writes_admin_and_destructive_checks(
 def test_unreachable_target_is_a_target_error(loop: LoopThread, unused_tcp_port: int) -> None:
     with pytest.raises(TargetError, match="cannot reach"):
         Target.open(f"http://127.0.0.1:{unused_tcp_port}/api", loop=loop)
+
+
+def test_real_mode_waits_out_429_with_retry_after(not_the_emulator: str, loop: LoopThread) -> None:
+    slept: list[float] = []
+    http = HttpClient(loop)
+    try:
+        client = ApiClient(http, not_the_emulator, "sk-apik_real.key", real=True, sleep=slept.append)
+        assert client.get("/v2/throttled").status == 200
+    finally:
+        http.close()
+    assert slept == [7.0, 7.0]
