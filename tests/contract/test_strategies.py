@@ -51,7 +51,7 @@ def is_private_host(host: str) -> bool:
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(url=st.one_of(urls.unsafe_external_urls(), st.sampled_from(urls.DOCUMENTED_UNSAFE_EXTERNAL_URLS)))
 def test_unsafe_external_urls_are_unsafe_by_the_spec_algorithm(url: str) -> None:
     assert classify_external_url(url) == "unsafe_scheme", repr(url)
@@ -106,7 +106,7 @@ _SCHEMA_BLIND = re.compile(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(case=invalid_create_payloads())
 def test_invalid_payloads_break_a_rule(case: InvalidCase) -> None:
     schema_errors = list(validator("engagement_create").iter_errors(case.payload))
