@@ -7,6 +7,7 @@ from contract_tests.api_suites import (  # noqa: F401
     lists,
     pipeline,
     reads,
+    rules,
     stateful,
     webhooks,
 )

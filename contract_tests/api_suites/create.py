@@ -216,6 +216,9 @@ def check_all_failing_fields_reported(target: Target, budget: Budget) -> None:
         assert not missing, (
             f"{resp.describe()}: errors[] does not name {sorted(missing)}; errors = {body.get('errors')}"
         )
+        reported = list(dict.fromkeys(e["field"].split(".")[0].split("[")[0] for e in body["errors"]))
+        sent = [k for k in payload if k in fields]
+        expect.choice(target, reported == sent, f"{resp.describe()}: errors in order {reported}, request order {sent}")
         assert_nothing_stored(target, client, payload["external_id"], f"broken {fields}")
 
     prop()
