@@ -128,8 +128,10 @@ def _describe(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-def select_checks(names: Iterable[str] | None = None, suites: Iterable[str] | None = None) -> list[ApiCheck]:
-    """Registered checks filtered by exact name and/or suite; unknown names raise ``KeyError``."""
+def select_checks(
+    names: Iterable[str] | None = None, suites: Iterable[str] | None = None, skip: Iterable[str] | None = None
+) -> list[ApiCheck]:
+    """Registered checks filtered by exact name and/or suite, minus ``skip``; unknown names raise ``KeyError``."""
     _load_suites()
     chosen = sorted(
         API_CHECKS, key=lambda c: SUITE_ORDER.index(c.suite) if c.suite in SUITE_ORDER else len(SUITE_ORDER)
@@ -146,6 +148,12 @@ def select_checks(names: Iterable[str] | None = None, suites: Iterable[str] | No
         if unknown:
             raise KeyError(f"unknown check(s): {', '.join(sorted(unknown))}")
         chosen = [c for c in chosen if c.name in wanted]
+    if skip:
+        unwanted = set(skip)
+        unknown = unwanted - {c.name for c in API_CHECKS}
+        if unknown:
+            raise KeyError(f"unknown check(s) to skip: {', '.join(sorted(unknown))}")
+        chosen = [c for c in chosen if c.name not in unwanted]
     return chosen
 
 

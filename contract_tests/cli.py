@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     api.add_argument("--suite", action="append", help="only this suite (repeatable)")
     api.add_argument("--check", action="append", help="only this check (repeatable)")
+    api.add_argument("--skip", action="append", help="leave this check out (repeatable), e.g. a known issue")
     api.add_argument("--max-examples", type=int, help="Hypothesis examples per property (default 25)")
     api.add_argument("--steps", type=int, help="state-machine steps per run (default 30)")
     api.add_argument("--concurrency", type=int, help="parallel creates in the race check (default 16)")
@@ -84,7 +85,7 @@ def run_api(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         shrink=False if args.no_shrink else None,
     )
-    checks = select_checks(args.check, args.suite)
+    checks = select_checks(args.check, args.suite, args.skip)
     with LoopThread() as loop:
         target = Target.open(args.target_url, mode=args.mode, loop=loop)
         try:

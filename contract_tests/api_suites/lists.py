@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from itertools import pairwise
 from typing import Any
 
@@ -178,3 +179,31 @@ def check_real_workspace_walk_has_no_duplicates(target: Target, budget: Budget) 
     dupes = sorted({i for i in seen if seen.count(i) > 1})
     assert not dupes, f"walk of the default workspace repeated {dupes}"
     assert_ordered(target, items, "updated_at:desc", "default workspace walk")
+
+
+@api_check("lists")
+def check_crm_association_filter(target: Target, budget: Budget) -> None:
+    """filter[crm_associations][eq] in JSON and bracket form -> 200 (docs); bad entries -> 422 naming it."""
+    client = target.new_workspace().client if target.is_emulator else target.api
+    if target.is_emulator:
+        _seed_engagements(target, client, 2, [False])
+    entries = [{"id": "12345", "object_type": "company"}, {"id": "67", "object_type": "deal"}]
+    forms = [
+        [("filter[crm_associations][eq]", json.dumps(entries))],
+        [(f"filter[crm_associations][eq][{i}][{k}]", v) for i, e in enumerate(entries) for k, v in e.items()],
+    ]
+    for params in forms:
+        resp = client.get("/v2/engagements", params=params)
+        expect.status(resp, 200)
+        page = expect.json_body(target, resp, "engagement_list")
+        # The emulator resolves no CRM entries, so buckets filled only by them match nothing (api.md §6.3).
+        expect.choice(
+            target, page["data"] == [], f"{resp.describe()}: unresolvable CRM filter matched {len(page['data'])}"
+        )
+    bad = [
+        json.dumps([{"id": "1", "object_type": "ticket"}]),
+        json.dumps([{"id": str(i), "object_type": "company"} for i in range(21)]),
+    ]
+    for value in bad:
+        resp = client.get("/v2/engagements", params={"filter[crm_associations][eq]": value})
+        expect.problem(target, resp, 422, field="filter[crm_associations][eq]")

@@ -10,8 +10,24 @@ from tests.contract.conftest import TEST_BUDGET
 
 CHECKS = select_checks()
 
+# Where the emulator disagrees with the spec. The suite stays strict; strict xfail turns green-on-fix
+# into a failure here, so each entry is removed as soon as the emulator is fixed.
+KNOWN_EMULATOR_DISCREPANCIES = {
+    "crm_association_filter": "emulator answers the documented filter[crm_associations][eq] (api.md §6.3) "
+    "with 422 invalid_enum 'Unknown filter field' instead of a 200 list page",
+}
 
-@pytest.mark.parametrize("check", CHECKS, ids=[c.name for c in CHECKS])
+
+def _params() -> list:
+    return [
+        pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_EMULATOR_DISCREPANCIES[c.name], strict=True))
+        if c.name in KNOWN_EMULATOR_DISCREPANCIES
+        else c
+        for c in CHECKS
+    ]
+
+
+@pytest.mark.parametrize("check", _params(), ids=[c.name for c in CHECKS])
 def test_check_passes_against_the_emulator(check, emulator_target: Target) -> None:
     result = run_check(check, emulator_target, TEST_BUDGET)
     if result.outcome == "skipped" and "no /__admin/webhook-endpoints" in result.message:

@@ -15,6 +15,7 @@ import pytest
 
 from contract_tests.cli import main
 from contract_tests.target import Target
+from tests.contract.test_api_suites import KNOWN_EMULATOR_DISCREPANCIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +71,8 @@ def test_cli_passes_a_served_emulator(served_emulator: str, tmp_path: Path) -> N
         "10",
         "--junit-xml",
         str(junit),
+        # Known emulator-vs-spec gaps fail their check; the rest of the run must still be clean.
+        *(arg for name in KNOWN_EMULATOR_DISCREPANCIES for arg in ("--skip", name)),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
