@@ -63,8 +63,12 @@ def _relax(node: Any) -> Any:
     return node
 
 
-def load_schema(name: str, profile: Profile = "emulator") -> dict[str, Any]:
+def load_schema(name: str, profile: Profile = "emulator", *, base_uri: str | None = None) -> dict[str, Any]:
     """Return a deep copy of schema ``name`` in ``profile``.
+
+    Args:
+        base_uri: when serving the schemas (``/__admin/schemas/``), their own URL folder; the ``$id``
+            then points there, so relative ``$ref``s (``common.json#/...``) resolve to the served siblings.
 
     Raises:
         KeyError: no such schema.
@@ -73,7 +77,9 @@ def load_schema(name: str, profile: Profile = "emulator") -> dict[str, Any]:
     if profile == "docs":
         relaxed = _relax(schema)
         # A whole schema marked as a choice still needs its $id for $ref resolution.
-        return relaxed if isinstance(relaxed, dict) else {"$id": schema["$id"]}
+        schema = relaxed if isinstance(relaxed, dict) else {"$id": schema["$id"]}
+    if base_uri is not None:
+        schema["$id"] = base_uri.rstrip("/") + f"/{name}.json"
     return schema
 
 

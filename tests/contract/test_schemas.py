@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from openapi_spec_validator import validate as validate_openapi
 
 from contract_tests.schemas import (
@@ -184,3 +186,14 @@ def test_v2_routes_are_in_the_openapi_document() -> None:
     ):
         assert route in paths
     assert set(paths["/v2/engagements"]) == {"get", "post"}
+
+
+def test_served_schemas_resolve_refs_against_their_served_folder() -> None:
+    served = "http://127.0.0.1:8787/__admin/schemas/"
+    schema = load_schema("engagement", base_uri=served)
+    assert schema["$id"] == served + "engagement.json"
+    resources = {served + f"{n}.json": load_schema(n, base_uri=served) for n in list_schemas()}
+    registry_ = Registry().with_resources(
+        (uri, Resource(doc, specification=DRAFT202012)) for uri, doc in resources.items()
+    )
+    assert list(Draft202012Validator(schema, registry=registry_).iter_errors(ex.ENGAGEMENT_201)) == []
