@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from openapi_spec_validator import validate as validate_openapi
 
 from contract_tests.schemas import (
     EMULATOR_CHOICE,
