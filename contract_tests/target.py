@@ -7,6 +7,7 @@ refuses all ``/__admin`` calls. The real key comes from ``ASKELEPHANT_API_KEY`` 
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -28,6 +29,7 @@ _MISSING = object()
 
 __all__ = [
     "API_KEY_ENV",
+    "EMULATOR_DEFAULT_KEY",
     "EXTERNAL_ID_PREFIX",
     "AdminUnavailable",
     "ApiClient",
@@ -56,11 +58,21 @@ def admin_url_for(base_url: str) -> str:
     return root + "/__admin"
 
 
-def is_safe_real_request(method: str, path: str, json_body: Any) -> bool:
-    """Reads, and engagement creates carrying a ``contract-test:`` external_id (idempotent by the docs)."""
+def is_safe_real_request(method: str, path: str, json_body: Any, body: bytes | None = None) -> bool:
+    """Reads; engagement creates carrying a ``contract-test:`` external_id (idempotent by the docs);
+    and create bodies that are no JSON object at all, which nothing can store."""
     if method in ("GET", "HEAD"):
         return True
-    if method == "POST" and path == "/v2/engagements" and isinstance(json_body, Mapping):
+    if method != "POST" or path != "/v2/engagements":
+        return False
+    if body is not None:
+        try:
+            json_body = json.loads(body)
+        except ValueError:
+            return True
+        if not isinstance(json_body, Mapping):
+            return True
+    if isinstance(json_body, Mapping):
         external_id = json_body.get("external_id")
         return isinstance(external_id, str) and external_id.startswith(EXTERNAL_ID_PREFIX)
     return False
@@ -100,7 +112,7 @@ class ApiClient:
         Raises:
             RealApiRefused: real mode and the request is not a read or a prefixed create.
         """
-        if self._real and not is_safe_real_request(method, path, None if json_body is _MISSING else json_body):
+        if self._real and not is_safe_real_request(method, path, None if json_body is _MISSING else json_body, body):
             raise RealApiRefused(f"refusing {method} {path} against the real API")
         merged = dict(headers or {})
         if auth and self.api_key is not None:

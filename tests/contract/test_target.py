@@ -69,6 +69,20 @@ def test_only_reads_and_prefixed_creates_are_safe(method: str, path: str, body: 
     assert is_safe_real_request(method, path, body) is safe
 
 
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        (b'{"type":', True),
+        (b"[]", True),
+        (b"\xff\xfe", True),
+        (b'{"external_id":"contract-test:x"}', True),
+        (b'{"external_id":"wavv-call-1","type":"CALL"}', False),
+    ],
+)
+def test_raw_create_bodies_are_safe_unless_they_could_store(raw: bytes, safe: bool) -> None:
+    assert is_safe_real_request("POST", "/v2/engagements", None, raw) is safe
+
+
 def test_real_mode_needs_the_env_key(not_the_emulator: str, loop: LoopThread, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(API_KEY_ENV, raising=False)
     with pytest.raises(TargetError, match=API_KEY_ENV):
