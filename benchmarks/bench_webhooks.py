@@ -37,7 +37,11 @@ def _json(value: Any) -> bytes:
 async def _fresh(base: str, n: int, prefix: str, *, one_instant: bool) -> None:
     await timed(base, "POST", "/__admin/reset?all=true")
     if one_instant:
-        rule = {"match": {"external_id": f"{prefix}-*"}, "count": n, "pipeline": {"delays": {"processing": SAME_INSTANT_S}}}
+        rule = {
+            "match": {"external_id": f"{prefix}-*"},
+            "count": n,
+            "pipeline": {"delays": {"processing": SAME_INSTANT_S}},
+        }
         await timed(base, "POST", "/__admin/pipeline-rules", _json(rule), expect=201)
     await fill(base, n, prefix)
 
@@ -156,7 +160,9 @@ def run(plan: Plan) -> Section:
     )
     section.at_least("deliveries/s, local receiver (spread)", rates["local receiver (HTTP), spread"], 1000, "/s")
     section.at_least("deliveries/s, built-in sink (spread)", rates["built-in sink, spread"], 1000, "/s")
-    section.below(f"{sum(RETRY_LADDER_S) / 3600:.0f} h retry ladder, {plan.ladder_messages} messages", data["ladder_s"], 1, "s")
+    section.below(
+        f"{sum(RETRY_LADDER_S) / 3600:.0f} h retry ladder, {plan.ladder_messages} messages", data["ladder_s"], 1, "s"
+    )
     section.notes.append(
         "Deliveries/s counts the whole advance (stage jobs, events, signing, sending); the last column"
         " subtracts the same advance with no endpoint."

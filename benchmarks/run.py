@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from . import bench_http, bench_memory, bench_startup, bench_volume
+from . import bench_http, bench_memory, bench_startup, bench_volume, bench_webhooks
 from .loadgen import pick_generator
 from .plan import Plan, full_plan, smoke_plan
 from .report import Section, write
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[Plan], Section]] = {
     "startup": bench_startup.run,
     "http": bench_http.run,
     "volume": bench_volume.run,
+    "webhooks": bench_webhooks.run,
     "memory": bench_memory.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"

@@ -39,7 +39,8 @@ def _reject_null(value: Any) -> Any:
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    # defer_build: schemas are built on first validation, not at import (start-up is paid by every CI job).
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
 
 
 class ParticipantIn(WireModel):

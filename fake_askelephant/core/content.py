@@ -13,8 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-
-from faker import Faker
+from typing import TYPE_CHECKING
 
 from .models import Participant, Speaker, TranscriptEntry, TranscriptTimeline
 
@@ -37,9 +36,15 @@ SIGNAL_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
 COMMITMENT = re.compile(r"\b(?:I'll|I will|We'll|We will|Let me)\s+([^.?!]{4,160})", re.IGNORECASE)
 SENTENCE = re.compile(r"[^.?!]+[.?!]?")
 
+if TYPE_CHECKING:
+    from faker import Faker
+
 
 @cache
 def _faker() -> Faker:
+    # Imported on first use: faker is the heaviest import and start-up is paid by every CI job (benchmarks/).
+    from faker import Faker
+
     return Faker("en_US")
 
 
