@@ -121,6 +121,14 @@ class Scheduler:
             heapq.heappop(self._heap)
         return self._heap[0].due_ms if self._heap else None
 
+    def discard_cancelled(self) -> None:
+        """Drop cancelled jobs in one pass. Popping them one by one in `next_due_ms` after a reset of 10,000
+        engagements (40,000 stage jobs) blocked the event loop for most of a second (benchmarks/)."""
+        live = [job for job in self._heap if not job.cancelled]
+        if len(live) != len(self._heap):
+            heapq.heapify(live)
+            self._heap[:] = live
+
     def clear(self) -> None:
         for job in self._heap:
             job.cancelled = True

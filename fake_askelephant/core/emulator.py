@@ -157,5 +157,6 @@ class Emulator:
         self.rules.clear(workspace_id)
         self.bus.clear(workspace_id)
         self.store.reset(workspace_id, everything=everything)
+        self.scheduler.discard_cancelled()
         if everything:
             self._bootstrap()

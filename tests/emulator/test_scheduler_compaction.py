@@ -1,0 +1,35 @@
+"""Cancelled jobs leave the scheduler queue in one pass (reset of a big store used to stall the event loop)."""
+
+from __future__ import annotations
+
+from fake_askelephant.core.clock import Scheduler, VirtualClock
+from tests.conftest import Api
+
+
+async def test_discard_cancelled_keeps_live_jobs_in_due_order() -> None:
+    scheduler = Scheduler(VirtualClock(0, 0.0))
+    seen: list[str] = []
+    scheduler.call_at(30, lambda: seen.append("c"))
+    dropped = scheduler.call_at(10, lambda: seen.append("a"))
+    scheduler.call_at(20, lambda: seen.append("b"))
+    scheduler.call_at(20, lambda: seen.append("b2"))
+    dropped.cancel()
+
+    scheduler.discard_cancelled()
+
+    assert len(scheduler._heap) == 3 and len(scheduler) == 3
+    await scheduler.advance(1)
+    assert seen == ["b", "b2", "c"]
+
+
+# Regression (benchmarks/, issue #10): reset of 10,000 engagements left 40,000 cancelled stage jobs that the
+# ticker then popped one heap operation at a time, blocking every request for most of a second.
+async def test_reset_leaves_no_cancelled_stage_jobs_queued(api: Api) -> None:
+    for n in range(3):
+        assert (await api.create(external_id=f"call-{n}")).status == 201
+    assert len(api.emulator.scheduler) == 12  # four stages each
+
+    assert (await api.client.post("/__admin/reset")).status == 200
+
+    assert api.emulator.scheduler._heap == []
+    assert api.emulator.scheduler.next_due_ms() is None
