@@ -26,15 +26,15 @@ SETTLE_S = 0.5
 SAMPLES = 10
 # (kind, weight): reads dominate, as in a dialer that polls for insights.
 MIX = (
-    ("get", 35),
+    ("get", 40),
     ("replay", 15),
     ("create", 10),
-    ("list", 10),
+    ("list", 5),
     ("not_found", 10),
     ("invalid", 8),
     ("unauthenticated", 5),
-    ("advance", 5),
-    ("events", 2),
+    ("advance", 6),
+    ("events", 1),
 )
 INVALID_BODY = orjson.dumps({"type": "CALL", "title": "", "external_id": 7})
 

@@ -158,8 +158,9 @@ def run(plan: Plan) -> Section:
             "",
         ]
     )
-    section.at_least("deliveries/s, local receiver (spread)", rates["local receiver (HTTP), spread"], 1000, "/s")
-    section.at_least("deliveries/s, built-in sink (spread)", rates["built-in sink, spread"], 1000, "/s")
+    # Throughput is the rate with a backlog (one instant); "spread" shows the cost of awaiting each instant.
+    section.at_least("deliveries/s, local receiver", rates["local receiver (HTTP), one instant"], 1000, "/s")
+    section.at_least("deliveries/s, built-in sink", rates["built-in sink, one instant"], 1000, "/s")
     section.below(
         f"{sum(RETRY_LADDER_S) / 3600:.0f} h retry ladder, {plan.ladder_messages} messages", data["ladder_s"], 1, "s"
     )

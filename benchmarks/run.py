@@ -105,7 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.perf_counter()
     for name in names:
         print(f"[benchmarks] {name} …", file=sys.stderr, flush=True)
-        sections.append(BENCHMARKS[name](plan))
+        load_before = _load()
+        section = BENCHMARKS[name](plan)
+        section.notes.append(f"Load average (1/5/15 min) at start: {load_before}; at end: {_load()}.")
+        sections.append(section)
     meta["load average after (1/5/15 min)"] = _load()
     meta["wall time (s)"] = round(time.perf_counter() - began, 1)
     json_path, md_path = write(args.out, meta, sections)
