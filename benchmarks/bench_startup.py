@@ -12,38 +12,50 @@ from .report import Section, ratio
 MB = 1024 * 1024
 
 
-def _one_start(target: Target, idle_s: float) -> tuple[float, int]:
+def _one_start(target: Target, idle_s: float) -> tuple[float, float, int]:
+    """(wall seconds to the first healthy answer, CPU seconds used by then, idle RSS bytes)."""
     server = Server(target)
     try:
         seconds = server.start()
+        cpu = server.cpu_seconds()
         time.sleep(idle_s)  # let start-up garbage settle before reading RSS
-        return seconds, server.rss_bytes()
+        return seconds, cpu, server.rss_bytes()
     finally:
         server.stop()
 
 
 def run(plan: Plan) -> Section:
-    samples: dict[str, list[tuple[float, int]]] = {EMULATOR.name: [], FLOOR.name: []}
+    samples: dict[str, list[tuple[float, float, int]]] = {EMULATOR.name: [], FLOOR.name: []}
     for _ in range(plan.starts):
         for target in (FLOOR, EMULATOR):  # alternate so drift in machine load hits both
             samples[target.name].append(_one_start(target, plan.idle_s))
-    start = {name: statistics.median(s for s, _ in runs) for name, runs in samples.items()}
-    rss = {name: statistics.median(r for _, r in runs) / MB for name, runs in samples.items()}
+    start = {name: statistics.median(s for s, _, _ in runs) for name, runs in samples.items()}
+    cpu = {name: statistics.median(c for _, c, _ in runs) for name, runs in samples.items()}
+    rss = {name: statistics.median(r for _, _, r in runs) / MB for name, runs in samples.items()}
     section = Section(
         "startup",
         f"Start-up (median of {plan.starts} starts, `python -m …`, port given)",
-        ["Server", "Spawn → first 200 (s)", "Idle RSS (MB)"],
+        ["Server", "Spawn → first 200 (s)", "CPU used by then (s)", "Idle RSS (MB)"],
         data={
             "starts": plan.starts,
-            "start_s": {name: [round(s, 4) for s, _ in runs] for name, runs in samples.items()},
-            "rss_mb": {name: [round(r / MB, 1) for _, r in runs] for name, runs in samples.items()},
+            "start_s": {name: [round(s, 4) for s, _, _ in runs] for name, runs in samples.items()},
+            "cpu_s": {name: [round(c, 3) for _, c, _ in runs] for name, runs in samples.items()},
+            "rss_mb": {name: [round(r / MB, 1) for _, _, r in runs] for name, runs in samples.items()},
             "median_start_s": {k: round(v, 4) for k, v in start.items()},
+            "median_cpu_s": {k: round(v, 3) for k, v in cpu.items()},
             "median_rss_mb": {k: round(v, 1) for k, v in rss.items()},
         },
     )
     for name in (EMULATOR.name, FLOOR.name):
-        section.rows.append([name, f"{start[name]:.3f}", f"{rss[name]:.1f}"])
-    section.rows.append(["emulator / floor", f"{ratio(start['emulator'], start['floor']):.2f}×", ""])
+        section.rows.append([name, f"{start[name]:.3f}", f"{cpu[name]:.2f}", f"{rss[name]:.1f}"])
+    section.rows.append(
+        [
+            "emulator / floor",
+            f"{ratio(start['emulator'], start['floor']):.2f}×",
+            f"{ratio(cpu['emulator'], cpu['floor']):.2f}×",
+            "",
+        ]
+    )
     section.at_most("start vs floor", ratio(start["emulator"], start["floor"]), 2, "×")
     section.below("start", start["emulator"], 0.5, "s")
     section.below("idle RSS", rss["emulator"], 80, "MB")

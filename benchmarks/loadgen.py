@@ -51,6 +51,22 @@ class LoadResult:
         return asdict(self)
 
 
+def combine(slices: list[LoadResult]) -> LoadResult:
+    """Slices of one run as one result: totals for throughput, the median slice's p50 and p99."""
+    seconds = sum(r.seconds for r in slices)
+    requests = sum(r.requests for r in slices)
+    return LoadResult(
+        generator=slices[0].generator,
+        connections=slices[0].connections,
+        seconds=round(seconds, 3),
+        requests=requests,
+        errors=sum(r.errors for r in slices),
+        rps=round(requests / seconds, 1) if seconds else 0.0,
+        p50_ms=statistics.median(r.p50_ms for r in slices),
+        p99_ms=statistics.median(r.p99_ms for r in slices),
+    )
+
+
 def pick_generator(requested: str) -> str:
     """`auto` means wrk when it is on PATH, else aiohttp."""
     if requested == "auto":
