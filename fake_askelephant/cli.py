@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -45,10 +46,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("aiohttp.access").setLevel(
             logging.DEBUG if settings.log_level == "debug" else logging.WARNING
         )
-        asyncio.run(serve(settings))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(serve(settings))
         return 0
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where installed (all but Windows): ~1.5× the requests/s of asyncio's own loop (benchmarks/)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def serve(settings: Settings) -> None:
@@ -58,6 +69,8 @@ async def serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, shutdown_timeout=SHUTDOWN_GRACE_S)
     await site.start()
+    # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them.
+    gc.freeze()
     port = runner.addresses[0][1] if runner.addresses else settings.port
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
