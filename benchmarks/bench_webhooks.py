@@ -162,7 +162,7 @@ def run(plan: Plan) -> Section:
     section.at_least("deliveries/s, local receiver", rates["local receiver (HTTP), one instant"], 1000, "/s")
     section.at_least("deliveries/s, built-in sink", rates["built-in sink, one instant"], 1000, "/s")
     section.below(
-        f"{sum(RETRY_LADDER_S) / 3600:.0f} h retry ladder, {plan.ladder_messages} messages", data["ladder_s"], 1, "s"
+        f"{sum(RETRY_LADDER_S) / 3600:.1f} h retry ladder, {plan.ladder_messages} messages", data["ladder_s"], 1, "s"
     )
     section.notes.append(
         "Deliveries/s counts the whole advance (stage jobs, events, signing, sending); the last column"
