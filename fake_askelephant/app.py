@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .api import admin, engagements, media_links, users
+from .api import admin, engagements, faults, journal, media_links, users
 from .api.context import emulator_key, settings_key
+from .api.faults import fault_middleware
+from .api.journal import RequestJournal, journal_key, journal_middleware
 from .api.middlewares import auth_middleware, edge_middleware
+from .api.rate_limit import RateLimiter, rate_limiter_key
 from .config import Settings
 from .core.clock import VirtualClock
 from .core.emulator import Emulator
@@ -25,10 +28,15 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(1, 2**31)
     clock = clock or VirtualClock(settings.start_time, settings.time_scale)
     emulator = Emulator(seed=seed, clock=clock, api_keys=settings.api_keys)
-    app = web.Application(middlewares=[edge_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    # Outermost first: journal → request id + errors → injected faults → auth, rate limit, scopes.
+    middlewares = [journal_middleware, edge_middleware, fault_middleware, auth_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[emulator_key] = emulator
     app[settings_key] = settings
-    for module in (engagements, users, admin, media_links):
+    app[journal_key] = RequestJournal()
+    if settings.rate_limit is not None:
+        app[rate_limiter_key] = RateLimiter(settings.rate_limit)
+    for module in (engagements, users, admin, media_links, faults, journal):
         app.add_routes(module.routes)
     app.cleanup_ctx.append(_scheduler_ticker)
     return app

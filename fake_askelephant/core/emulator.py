@@ -12,6 +12,7 @@ from .clock import Scheduler, VirtualClock
 from .engagements import EngagementService, MediaProbe
 from .errors import ValidationFailed
 from .events import EventBus
+from .faults import FaultRules
 from .ids import IdFactory
 from .models import ApiKey, Principal, User
 from .pipeline import Pipeline
@@ -54,6 +55,7 @@ class Emulator:
         self.bus = EventBus(clock, self.ids, event_log_limit)
         self.recorder = EngagementRecorder(clock, self.bus)
         self.rules = PipelineRules()
+        self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
             seed=seed,
             clock=clock,
@@ -152,6 +154,7 @@ class Emulator:
         """Clear resources, events, schedules and rules; keys survive unless `everything` (pipeline.md §7)."""
         self.pipeline.clear(workspace_id)
         self.rules.clear(workspace_id)
+        self.faults.clear(workspace_id)
         self.bus.clear(workspace_id)
         self.store.reset(workspace_id, everything=everything)
         if everything:
