@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .api import admin, engagements, faults, journal, media_links, users
+from .api import admin, engagements, faults, journal, media_links, users, webhook_admin
 from .api.context import emulator_key, settings_key
 from .api.faults import fault_middleware
 from .api.journal import RequestJournal, journal_key, journal_middleware
@@ -18,6 +18,8 @@ from .api.rate_limit import RateLimiter, rate_limiter_key
 from .config import Settings
 from .core.clock import VirtualClock
 from .core.emulator import Emulator
+from .core.store import DEFAULT_WORKSPACE
+from .webhooks.sender import HttpSender
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # api.md §1
 
@@ -36,10 +38,22 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     app[journal_key] = RequestJournal()
     if settings.rate_limit is not None:
         app[rate_limiter_key] = RateLimiter(settings.rate_limit)
-    for module in (engagements, users, admin, media_links, faults, journal):
+    for module in (engagements, users, admin, webhook_admin, media_links, faults, journal):
         app.add_routes(module.routes)
+    if settings.webhook_url:
+        emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
+    app.cleanup_ctx.append(_webhook_sender)
     app.cleanup_ctx.append(_scheduler_ticker)
     return app
+
+
+async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
+    """One pooled HTTP session for every delivery, closed after the scheduler has stopped."""
+    session = HttpSender.create_session()
+    app[emulator_key].webhooks.sender = HttpSender(session)
+    yield
+    app[emulator_key].webhooks.sender = None
+    await session.close()
 
 
 async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:
