@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -17,13 +17,16 @@ from .api.middlewares import auth_middleware, edge_middleware
 from .api.persistence import persist_middleware, persistence_ctx, persister_key
 from .api.rate_limit import RateLimiter, rate_limiter_key
 from .config import Settings
+from .core import content
 from .core.clock import VirtualClock
 from .core.emulator import Emulator
 from .core.store import DEFAULT_WORKSPACE
+from .media_fetch import MediaFetcher
 from .persistence.persister import Persister
 from .webhooks.sender import HttpSender
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # api.md §1
+DRAIN_GRACE_S = 1.0  # webhook attempts still running at shutdown get this long, then are cancelled
 
 
 def create_app(settings: Settings | None = None, *, clock: VirtualClock | None = None) -> web.Application:
@@ -37,7 +40,18 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     if clock is None:
         saved_now = persister.saved_now_ms()
         clock = VirtualClock(saved_now if saved_now is not None else settings.start_time, settings.time_scale)
-    emulator = Emulator(seed=seed, clock=clock, api_keys=settings.api_keys)
+    fetcher = None
+    if settings.media_fetch:
+        fetcher = MediaFetcher(
+            settings.allow_media_hosts, fallback_duration=lambda url: content.media_duration(seed, url)
+        )
+    emulator = Emulator(
+        seed=seed,
+        clock=clock,
+        api_keys=settings.api_keys,
+        allow_media_hosts=settings.allow_media_hosts,
+        media_probe=fetcher.probe if fetcher else None,
+    )
     persister.attach(emulator)
     # Outermost first: journal → request id + errors → injected faults → state write → auth, rate limit, scopes.
     middlewares = [journal_middleware, edge_middleware, fault_middleware, auth_middleware]
@@ -56,6 +70,8 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     if settings.webhook_url and (DEFAULT_WORKSPACE, settings.webhook_url) not in registered:  # not again on restart
         emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
     app.cleanup_ctx.append(_webhook_sender)
+    if fetcher is not None:
+        app.cleanup_ctx.append(_media_fetcher(fetcher))
     app.cleanup_ctx.append(persistence_ctx)  # cleaned up after the ticker stopped: the final write is final
     app.cleanup_ctx.append(_scheduler_ticker)
     return app
@@ -70,6 +86,15 @@ async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
     await session.close()
 
 
+def _media_fetcher(fetcher: MediaFetcher) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        await fetcher.start()
+        yield
+        await fetcher.close()
+
+    return ctx
+
+
 async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:
     """Runs due work as the clock moves by itself, and work due now (e.g. webhooks) even when frozen."""
     scheduler = app[emulator_key].scheduler
@@ -78,4 +103,5 @@ async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    await scheduler.drain_background()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(scheduler.drain_background(), DRAIN_GRACE_S)
