@@ -8,20 +8,17 @@ database. Operations the emulator does not serve yet are listed in the skip reas
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from fake_askelephant.app import create_app
-from tests.conftest import AUTH, frozen_settings
+from tests.conftest import AUTH
+from tests.reliability.serving import ThreadedEmulator
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis import checks  # noqa: E402
@@ -35,42 +32,6 @@ CHECKS = [
     checks.response_headers_conformance,
     checks.response_schema_conformance,
 ]
-
-
-class ThreadedEmulator:
-    """The emulator on its own event loop in a thread: schemathesis calls it synchronously over loopback."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.app = create_app(frozen_settings())
-        self.port = 0
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.runner = web.AppRunner(self.app)
-        self.loop.run_until_complete(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = self.runner.addresses[0][1]
-        self.ready.set()
-        self.loop.run_forever()
-        self.loop.run_until_complete(self.runner.cleanup())
-        self.loop.close()
-
-    def __enter__(self) -> ThreadedEmulator:
-        self.thread.start()
-        assert self.ready.wait(30), "emulator thread did not start"
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(30)
-
-    def serves(self, method: str, path: str) -> bool:
-        canonical = {(r.method, r.resource.canonical) for r in self.app.router.routes() if r.resource is not None}
-        return (method.upper(), "/api" + path) in canonical
 
 
 @pytest.fixture(scope="module")
