@@ -9,7 +9,17 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from .api import admin, engagements, faults, journal, media_links, persistence, users, webhook_admin
+from .api import (
+    admin,
+    engagements,
+    faults,
+    journal,
+    media_links,
+    persistence,
+    schema_routes,
+    users,
+    webhook_admin,
+)
 from .api.context import emulator_key, settings_key
 from .api.faults import fault_middleware
 from .api.journal import RequestJournal, journal_key, journal_middleware
@@ -64,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     app[journal_key] = RequestJournal()
     if settings.rate_limit is not None:
         app[rate_limiter_key] = RateLimiter(settings.rate_limit)
-    for module in (engagements, users, admin, webhook_admin, media_links, faults, journal, persistence):
+    for module in (engagements, users, admin, webhook_admin, schema_routes, media_links, faults, journal, persistence):
         app.add_routes(module.routes)
     registered = {(e.workspace_id, e.url) for e in emulator.webhooks.endpoints.values()}
     if settings.webhook_url and (DEFAULT_WORKSPACE, settings.webhook_url) not in registered:  # not again on restart
