@@ -115,6 +115,7 @@ def load(d: Dispatcher, by_kind: Mapping[str, Mapping[str, bytes]], events: Iter
     for body in by_kind.get("webhooks.attempts", {}).values():
         d.log.append(_load_attempt(d, codec.loads(dict[str, Any], body), known_events))
     sinks = d.sinks
+    sinks.configs.clear()  # a reset keeps sink scripts; a loaded state brings its own
     for name, body in by_kind.get("webhooks.sinks", {}).items():
         row = codec.loads(dict[str, Any], body)
         if row["config"] is not None:

@@ -146,11 +146,13 @@ async def test_snapshot_and_restore(api: Api) -> None:
     dropped = await (await api.create(external_id="b")).json()
     await api.advance(3600)
     await api.client.post("/__admin/faults", json={"path": "/api/*", "status": 500, "count": None})
+    await api.client.put("/__admin/sink/later", json={"statuses": [500]})
 
     restored = await api.client.post("/__admin/restore", json={"name": "before-b"})
     assert restored.status == 200
     assert (await restored.json())["now"] == "2026-03-09T11:59:00.000Z"  # the clock went back with the state
     assert (await (await api.client.get("/__admin/faults")).json())["data"] == []
+    assert "later" not in api.emulator.webhooks.sinks.configs  # sink scripts are state too
     assert (await api.get(dropped["id"])).status == 404
     body = await (await api.get(kept["id"])).json()
     assert body == kept  # PENDING again, at its own time
