@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import Any
@@ -149,7 +150,7 @@ async def test_lognormal_latency_is_seeded(make_api: Any, monkeypatch: pytest.Mo
 
 
 async def test_real_latency_delays_the_answer(api: Api) -> None:
-    loop = __import__("asyncio").get_running_loop()
+    loop = asyncio.get_running_loop()
     await arm(api, method="GET", path="/api/v2/engagements", latency_ms=120)
     started = loop.time()
     assert (await api.call("GET", "/api/v2/engagements")).status == 200

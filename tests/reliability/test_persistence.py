@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from fake_askelephant.core.clock import VirtualClock
 from fake_askelephant.core.emulator import Emulator
 from fake_askelephant.core.store import Store, Workspace
 from fake_askelephant.persistence import state
@@ -185,7 +186,7 @@ async def test_snapshots_live_in_the_state_file(make_api: Callable[..., Any], tm
 
 
 def test_every_emulator_attribute_is_classified() -> None:
-    emulator = Emulator(seed=1, clock=__import__("fake_askelephant.core.clock", fromlist=["x"]).VirtualClock(T0, 0))
+    emulator = Emulator(seed=1, clock=VirtualClock(T0, 0))
     unknown = set(vars(emulator)) - set(EMULATOR_PARTS)
     assert not unknown, f"classify {unknown} in EMULATOR_PARTS and persist any state they hold (persistence/state.py)"
 
