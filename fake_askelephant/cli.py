@@ -8,16 +8,17 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from . import __version__, healthcheck
-from .api.context import emulator_key
-from .api.persistence import persister_key
-from .app import create_app
 from .config import ConfigError, Settings, add_arguments, load_settings
 from .core.store import DEFAULT_WORKSPACE
-from .persistence.statefile import StateFileError
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+# The server's modules load only for `serve`: `health` runs as a container HEALTHCHECK every few seconds and
+# must answer well inside its 3 s timeout.
 
 # In-flight requests get this long after SIGTERM; with the bounded scheduler drain and the final state write
 # the process exits within 5 s (container runtimes send SIGKILL after 10 s by default).
@@ -57,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("aiohttp.access").setLevel(
             logging.DEBUG if settings.log_level == "debug" else logging.WARNING
         )
+        from .persistence.statefile import StateFileError
+
         try:
             asyncio.run(serve(settings))
         except StateFileError as exc:
@@ -77,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def serve(settings: Settings) -> None:
     """Bind, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
+    from aiohttp import web
+
+    from .app import create_app
+
     app = create_app(settings)
     runner = web.AppRunner(
         app, handle_signals=False, access_log_format='%a "%r" %s %Tfs', shutdown_timeout=SHUTDOWN_GRACE_S
@@ -98,6 +105,9 @@ async def serve(settings: Settings) -> None:
 
 
 def banner(app: web.Application, settings: Settings, port: int) -> str:
+    from .api.context import emulator_key
+    from .api.persistence import persister_key
+
     emulator = app[emulator_key]
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
     base = f"http://{host}:{port}"

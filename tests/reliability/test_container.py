@@ -9,6 +9,7 @@ import shlex
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -174,3 +175,11 @@ def test_a_corrupt_state_file_is_a_clear_start_up_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "not a fake-askelephant state file" in result.stderr
+
+
+def test_health_command_stays_light() -> None:
+    """Regression: `health` loaded the whole server (aiohttp, faker, pydantic) and took seconds under load,
+    against the HEALTHCHECK's 3 s timeout."""
+    probe = "import sys, fake_askelephant.cli; print(sorted({'aiohttp', 'faker', 'pydantic'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], env=base_env(), capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
