@@ -26,6 +26,16 @@ def _trimmed(value: str | None) -> str | None:
     return value or None
 
 
+def _bounded(max_length: int) -> AfterValidator:
+    def check(value: str | None) -> str | None:
+        value = _trimmed(value)
+        if value is not None and len(value) > max_length:
+            raise ValueError(f"longer than {max_length} characters")
+        return value
+
+    return AfterValidator(check)
+
+
 def _email(value: str | None) -> str | None:
     value = _trimmed(value)
     if value is None:
@@ -33,12 +43,15 @@ def _email(value: str | None) -> str | None:
     local, at, domain = value.partition("@")
     if not at or not local or not domain or "@" in domain or any(c.isspace() for c in value):
         raise ValueError(f"not an email address: {value!r}")
+    if len(value) > 320:
+        raise ValueError("longer than 320 characters")
     return value
 
 
-Name = Annotated[str | None, AfterValidator(_trimmed), Field(max_length=255)]
-Email = Annotated[str | None, AfterValidator(_email), Field(max_length=320)]
-Phone = Annotated[str | None, AfterValidator(_trimmed), Field(max_length=50)]
+# Limits are the API's participant limits (api.md §5), checked after trimming.
+Name = Annotated[str | None, _bounded(255)]
+Email = Annotated[str | None, AfterValidator(_email)]
+Phone = Annotated[str | None, _bounded(50)]
 
 
 class _WavvModel(BaseModel):
