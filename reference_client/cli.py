@@ -16,12 +16,12 @@ import argparse
 import asyncio
 import json
 import os
-from collections.abc import Sequence
+import socket
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pydantic
 from aiohttp import web
 from rich.console import Console
 from rich.markup import escape
@@ -32,7 +32,7 @@ from reference_client._errors import AskElephantError, describe
 from reference_client._insights import InsightsOutcome, InsightsPolicy
 from reference_client._models import EngagementCreateIn, ProcessingStatus, WebhookEventOut
 from reference_client._render import engagement_list, engagement_summary, event_line, print_insights
-from reference_client._wavv import WavvCall, WavvCallNotReady, engagement_from_wavv
+from reference_client._wavv import WavvCall, engagement_from_wavv
 from reference_client.emulator import EmulatorAdmin, EmulatorClock, admin_base_url
 
 
@@ -159,29 +159,55 @@ async def _wait_insights(args: argparse.Namespace, console: Console) -> int:
     return 0 if complete else 1
 
 
-async def _listen(args: argparse.Namespace, console: Console) -> int:
-    secret = args.webhook_secret or os.environ.get(WEBHOOK_SECRET_ENV)
-    if not secret:
-        raise UsageError(f"listen needs --webhook-secret or {WEBHOOK_SECRET_ENV}")
+async def run_listener(
+    secret: str,
+    console: Console,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    path: str = "/webhooks",
+    dedup_db: str | None = None,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Serve the verifying receiver and print each processed event until ``stop`` is set (or cancelled)."""
     from reference_client._dedup import SqliteDedupStore
     from reference_client._webhooks import create_webhook_app
 
     async def on_event(event: WebhookEventOut) -> None:
-        console.print(event_line(event), markup=False, highlight=False)
+        console.print(event_line(event), markup=False)
 
-    dedup = SqliteDedupStore(args.dedup_db) if args.dedup_db else None
-    runner = web.AppRunner(create_webhook_app(secret, on_event, path=args.path, dedup=dedup))
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
-    console.print(f"listening on http://{args.host}:{args.port}{args.path} (Ctrl-C to stop)")
+    dedup = SqliteDedupStore(dedup_db) if dedup_db else None
+    runner: web.AppRunner | None = None
+    sock: socket.socket | None = None
     try:
-        await asyncio.Event().wait()
+        app = create_webhook_app(secret, on_event, path=path, dedup=dedup)
+        sock = socket.create_server((host, port))
+        bound = sock.getsockname()[1]
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        console.print(f"listening on http://{host}:{bound}{path} (Ctrl-C to stop)")
+        if on_ready is not None:
+            on_ready(bound)
+        await (stop or asyncio.Event()).wait()
     finally:
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
+        if sock is not None:
+            sock.close()
         if dedup is not None:
             dedup.close()
-    return 0  # pragma: no cover - only reached by cancellation
+
+
+async def _listen(args: argparse.Namespace, console: Console) -> int:
+    secret = args.webhook_secret or os.environ.get(WEBHOOK_SECRET_ENV)
+    if not secret:
+        raise UsageError(f"listen needs --webhook-secret or {WEBHOOK_SECRET_ENV}")
+    await run_listener(
+        secret, console, host=args.host, port=args.port, path=args.path, dedup_db=args.dedup_db
+    )
+    return 0
 
 
 async def _demo(args: argparse.Namespace, console: Console) -> int:
@@ -318,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = Console(stderr=True, highlight=False)
     try:
         return asyncio.run(_COMMANDS[args.command](args, console))
-    except (UsageError, WavvCallNotReady, pydantic.ValidationError, OSError) as exc:
+    except (UsageError, ValueError, OSError) as exc:
+        # ValueError covers pydantic.ValidationError, WavvCallNotReady and unusable secrets or ids.
         errors.print(f"[red]error:[/] {escape(str(exc))}")
         return 2
     except AskElephantError as exc:

@@ -227,3 +227,47 @@ async def test_demo_against_a_real_api_explains_what_it_needs(stub_api, capsys):
     assert code == 2
     assert "Settings > Webhooks" in out and "--webhook-secret" in out and "--public-url" in out
     assert [r.path for r in stub_api.requests] == ["/__admin/health"]
+
+
+async def test_listen_prints_each_verified_event_once(tmp_path):
+    import io
+
+    import aiohttp
+    from refclient_signing import SECRET, SPEC_BODY, signed_headers
+    from rich.console import Console
+
+    from reference_client.cli import run_listener
+
+    output = io.StringIO()
+    stop = asyncio.Event()
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        run_listener(SECRET, Console(file=output, width=300), port=0, dedup_db=str(tmp_path / "seen.db"),
+                     stop=stop, on_ready=ready.set_result)
+    )  # fmt: skip
+    port = await ready
+    headers = signed_headers(SPEC_BODY)
+    async with aiohttp.ClientSession() as session:
+        statuses = []
+        for body in (SPEC_BODY, SPEC_BODY, SPEC_BODY + b" "):  # original, duplicate, tampered
+            async with session.post(
+                f"http://127.0.0.1:{port}/webhooks", data=body, headers=headers
+            ) as response:
+                statuses.append(response.status)
+    stop.set()
+    await task  # shutdown drains background processing before returning
+
+    assert statuses == [200, 200, 401]
+    lines = [line for line in output.getvalue().splitlines() if "transcript_timeline.completed" in line]
+    assert len(lines) == 1
+    assert "ngmt_01KK97DZX0B7WAVVC4XK2M9QHR" in lines[0] and "'WAVV call with Jane Doe'" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"), [([], "--webhook-secret"), (["--webhook-secret", "whsec_"], "secret")]
+)
+async def test_listen_refuses_to_start_without_a_usable_secret(capsys, argv, message):
+    code = await run("listen", "--port", "0", *argv)
+
+    assert code == 2
+    assert message in capsys.readouterr().err
