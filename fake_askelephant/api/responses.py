@@ -1,0 +1,64 @@
+"""JSON bodies, request-body parsing and conditional GETs shared by handlers."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from aiohttp import web
+
+from ..core import jsonutil
+from .problems import Problem
+
+JSON_TYPES = ("application/json",)
+
+
+def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=jsonutil.dumps(data), content_type="application/json", headers=headers)
+
+
+def etag_for(body: bytes) -> str:
+    return f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison over a list of tags, `*` matching anything (RFC 9110 §13.1.2)."""
+    opaque = etag.removeprefix("W/")
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == opaque:
+            return True
+    return False
+
+
+def conditional_json(request: web.Request, data: Any) -> web.Response:
+    """200 with an ETag, or 304 without a body when If-None-Match already holds it."""
+    body = jsonutil.dumps(data)
+    etag = etag_for(body)
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and _etag_matches(if_none_match, etag):
+        return web.Response(status=304, headers={"ETag": etag})
+    return web.Response(body=body, content_type="application/json", headers={"ETag": etag})
+
+
+async def read_json_object(request: web.Request, *, check_content_type: bool = True) -> dict[str, Any]:
+    """The request body as a JSON object: 415 for a non-JSON type, 413 over the limit, 400 when malformed.
+
+    The control plane passes check_content_type=False so `curl -d '{"seconds":60}'` (form-encoded by
+    default) just works; the public API keeps the documented 415.
+    """
+    content_type = request.headers.get("Content-Type")
+    if check_content_type and content_type is not None:
+        mime = content_type.split(";")[0].strip().lower()
+        if mime not in JSON_TYPES and not mime.endswith("+json"):
+            raise Problem(415, f"Content-Type must be application/json, not {mime or 'empty'}.")
+    raw = await request.read()
+    if not raw.strip():
+        raise Problem(400, "Request body is empty; send a JSON object.")
+    try:
+        data = jsonutil.loads(raw)
+    except jsonutil.JSONDecodeError as exc:
+        raise Problem(400, f"Request body is not valid JSON: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise Problem(400, "Request body must be a JSON object.")
+    return data

@@ -1,0 +1,212 @@
+"""Pydantic v2 wire models for request bodies (api.md §5, §5.5). Strict: no coercion, explicit null rejected."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from ..core import policies
+from ..core.errors import FieldError
+from ..core.models import EngagementDraft, Participant, Speaker, TranscriptEntry, TranscriptTimeline
+from ..core.timefmt import parse_iso
+
+TRANSCRIPT_MAX_CHARS = 900_000
+TRANSCRIPT_MAX_BYTES = 950_000
+
+
+def _timestamp(value: Any) -> int:
+    if not isinstance(value, str):
+        raise PydanticCustomError("invalid_type", "must be an ISO-8601 timestamp string")
+    try:
+        return parse_iso(value)
+    except (ValueError, OverflowError) as exc:
+        raise PydanticCustomError("invalid_type", "must be an ISO-8601 timestamp with a timezone") from exc
+
+
+Timestamp = Annotated[int, BeforeValidator(_timestamp)]
+
+
+def _reject_null(value: Any) -> Any:
+    # Optional fields may be omitted but not sent as null (api.md §5 limits).
+    if value is None:
+        raise PydanticCustomError("invalid_type", "must not be null; omit the field instead")
+    return value
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class ParticipantIn(WireModel):
+    name: str | None = Field(None, min_length=1, max_length=255)
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, min_length=1, max_length=50)
+    is_owner: bool = False
+
+    _no_null = field_validator("name", "email", "phone", "is_owner", mode="before")(_reject_null)
+
+    @field_validator("email")
+    @classmethod
+    def _email_shape(cls, value: str | None) -> str | None:
+        if value is not None:
+            local, at, domain = value.partition("@")
+            if not at or not local or not domain or "@" in domain:
+                raise PydanticCustomError("invalid_type", "must be an email address with one inner @")
+        return value
+
+    @model_validator(mode="after")
+    def _one_contact_field(self) -> ParticipantIn:
+        if self.name is None and self.email is None and self.phone is None:
+            raise PydanticCustomError("required", "must have at least one of name, email or phone")
+        return self
+
+    def to_core(self) -> Participant:
+        return Participant(self.name, self.email, self.phone, self.is_owner)
+
+
+class SpeakerIn(WireModel):
+    name: str = Field(min_length=1, max_length=255)
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, min_length=1, max_length=50)
+    is_owner: bool = False
+
+    _no_null = field_validator("email", "phone", "is_owner", mode="before")(_reject_null)
+
+
+class EntryIn(WireModel):
+    speaker_index: int = Field(ge=0)
+    start_seconds: float = Field(ge=0)
+    end_seconds: float = Field(ge=0)
+    text: str = Field(min_length=1, max_length=10_000)
+    sentiment: float | None = Field(None, ge=-1, le=1)
+
+    _no_null = field_validator("sentiment", mode="before")(_reject_null)
+
+
+class TranscriptTimelineIn(WireModel):
+    speakers: list[SpeakerIn] = Field(min_length=1, max_length=100)
+    entries: list[EntryIn] = Field(min_length=1, max_length=20_000)
+
+    def to_core(self) -> TranscriptTimeline:
+        speakers = [Speaker(i, s.name, s.email, s.phone, s.is_owner) for i, s in enumerate(self.speakers)]
+        entries = sorted(
+            (
+                TranscriptEntry(e.speaker_index, e.start_seconds, e.end_seconds, e.text, e.sentiment)
+                for e in self.entries
+            ),
+            key=lambda e: (e.start_seconds, e.end_seconds),
+        )
+        return TranscriptTimeline(speakers, entries)
+
+
+class EngagementCreateIn(WireModel):
+    """POST /v2/engagements body (api.md §5). Unknown fields are ignored."""
+
+    type: Literal["CALL", "MEETING"]
+    title: str = Field(min_length=1, max_length=500)
+    source_system: str = Field(min_length=1, max_length=100)
+    external_id: str = Field(min_length=1, max_length=500)
+    media_url: str | None = None
+    transcript_timeline: TranscriptTimelineIn | None = None
+    external_url: str | None = None
+    run_workflows: bool = True
+    is_private: bool | None = None
+    transcript: str | None = Field(None, max_length=TRANSCRIPT_MAX_CHARS)
+    participants: list[ParticipantIn] = Field(default_factory=list, max_length=100)
+    start_at: Timestamp | None = None
+
+    _no_null = field_validator(
+        "media_url",
+        "transcript_timeline",
+        "external_url",
+        "run_workflows",
+        "is_private",
+        "transcript",
+        "participants",
+        "start_at",
+        mode="before",
+    )(_reject_null)
+
+    @field_validator("external_url")
+    @classmethod
+    def _external_url(cls, value: str | None) -> str | None:
+        if value is not None and (err := policies.external_url_error(value)):
+            raise PydanticCustomError(err.code, err.message)
+        return value
+
+    @field_validator("media_url")
+    @classmethod
+    def _media_url(cls, value: str | None) -> str | None:
+        if value is not None and (err := policies.media_url_shape_error(value)):
+            raise PydanticCustomError(err.code, err.message)
+        return value
+
+    @field_validator("transcript")
+    @classmethod
+    def _transcript_bytes(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode("utf-8", "surrogatepass")) > TRANSCRIPT_MAX_BYTES:
+            raise PydanticCustomError("too_long", f"transcript must be at most {TRANSCRIPT_MAX_BYTES:,} UTF-8 bytes")
+        return value
+
+    def to_draft(self) -> EngagementDraft:
+        return EngagementDraft(
+            engagement_type=self.type,
+            title=self.title,
+            source_system=self.source_system,
+            external_id=self.external_id,
+            media_url=self.media_url,
+            external_url=self.external_url,
+            run_workflows=self.run_workflows,
+            is_private=self.is_private,
+            transcript=self.transcript,
+            participants=tuple(p.to_core() for p in self.participants),
+            start_at=self.start_at,
+            transcript_timeline=self.transcript_timeline.to_core() if self.transcript_timeline else None,
+        )
+
+
+def create_cross_field_errors(data: dict[str, Any]) -> list[FieldError]:
+    """Rules that span fields, checked on the raw body so they are reported alongside field errors."""
+    errors: list[FieldError] = []
+    if "media_url" not in data and "transcript_timeline" not in data:
+        errors.append(FieldError("media_url", "required", "media_url is required unless transcript_timeline is sent."))
+    participants = data.get("participants")
+    if isinstance(participants, list):
+        owners = [p for p in participants if isinstance(p, dict) and p.get("is_owner") is True]
+        if len(owners) > 1:
+            errors.append(
+                FieldError("participants", "multiple_owners", "At most one participant may have is_owner: true.")
+            )
+    timeline = data.get("transcript_timeline")
+    if isinstance(timeline, dict) and isinstance(timeline.get("entries"), list):
+        speakers = timeline.get("speakers")
+        n = len(speakers) if isinstance(speakers, list) else None
+        for i, entry in enumerate(timeline["entries"]):
+            if not isinstance(entry, dict):
+                continue
+            path = f"transcript_timeline.entries[{i}]"
+            index = entry.get("speaker_index")
+            if n is not None and _is_int(index) and index >= 0 and index >= n:
+                errors.append(
+                    FieldError(
+                        f"{path}.speaker_index",
+                        "invalid_range",
+                        f"{path}.speaker_index must name a declared speaker (0–{n - 1}).",
+                    )
+                )
+            start, end = entry.get("start_seconds"), entry.get("end_seconds")
+            if _is_number(start) and _is_number(end) and start > end:
+                errors.append(
+                    FieldError(f"{path}.end_seconds", "invalid_range", f"{path}.end_seconds must be >= start_seconds.")
+                )
+    return errors
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

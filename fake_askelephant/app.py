@@ -1,0 +1,45 @@
+"""create_app: the one place that wires the core, the HTTP edge and background work together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from .api import admin, engagements, media_links, users
+from .api.context import emulator_key, settings_key
+from .api.middlewares import auth_middleware, edge_middleware
+from .config import Settings
+from .core.clock import VirtualClock
+from .core.emulator import Emulator
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # api.md §1
+
+
+def create_app(settings: Settings | None = None, *, clock: VirtualClock | None = None) -> web.Application:
+    """Build the emulator app. Pass `clock` to share or pre-position the virtual clock (tests)."""
+    settings = settings or Settings()
+    seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(1, 2**31)
+    clock = clock or VirtualClock(settings.start_time, settings.time_scale)
+    emulator = Emulator(seed=seed, clock=clock, api_keys=settings.api_keys)
+    app = web.Application(middlewares=[edge_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    app[emulator_key] = emulator
+    app[settings_key] = settings
+    for module in (engagements, users, admin, media_links):
+        app.add_routes(module.routes)
+    app.cleanup_ctx.append(_scheduler_ticker)
+    return app
+
+
+async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:
+    """Runs due work as the clock moves by itself, and work due now (e.g. webhooks) even when frozen."""
+    scheduler = app[emulator_key].scheduler
+    task = asyncio.create_task(scheduler.run_forever(), name="fake-askelephant-scheduler")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await scheduler.drain_background()

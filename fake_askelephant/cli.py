@@ -1,0 +1,86 @@
+"""Command line: `fake-askelephant serve [flags]` (pipeline.md §8)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from . import __version__
+from .api.context import emulator_key
+from .app import create_app
+from .config import ConfigError, Settings, add_arguments, load_settings
+from .core.store import DEFAULT_WORKSPACE
+
+SHUTDOWN_GRACE_S = 3.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fake-askelephant",
+        description="Offline emulator of the AskElephant public API v2.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the emulator", description="Serve the API at http://HOST:PORT/api.")
+    add_arguments(serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        try:
+            settings = load_settings(args)
+        except ConfigError as exc:
+            parser.error(str(exc))
+        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # aiohttp logs one line per request at INFO; keep that for debug.
+        logging.getLogger("aiohttp.access").setLevel(
+            logging.DEBUG if settings.log_level == "debug" else logging.WARNING
+        )
+        asyncio.run(serve(settings))
+        return 0
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+async def serve(settings: Settings) -> None:
+    """Bind, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
+    app = create_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, access_log_format='%a "%r" %s %Tfs')
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, shutdown_timeout=SHUTDOWN_GRACE_S)
+    await site.start()
+    port = runner.addresses[0][1] if runner.addresses else settings.port
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(banner(app, settings, port), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        print("fake-askelephant: shutting down", file=sys.stderr, flush=True)
+        await runner.cleanup()
+
+
+def banner(app: web.Application, settings: Settings, port: int) -> str:
+    emulator = app[emulator_key]
+    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+    base = f"http://{host}:{port}"
+    lines = [
+        f"fake-askelephant {__version__}: AskElephant API v2 emulator",
+        f"  Base URL    {base}/api",
+        *(f"  API key     {key}   (workspace {DEFAULT_WORKSPACE}, workspace:admin)" for key in settings.api_keys),
+        f"  Admin       {base}/__admin/health",
+        f"  Seed        {emulator.seed}",
+        f"  Time scale  {emulator.clock.time_scale}",
+    ]
+    return "\n".join(lines)

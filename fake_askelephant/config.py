@@ -1,0 +1,150 @@
+"""Settings: read once from `FAKE_ASKELEPHANT_*` env vars, then flags (flags win) (pipeline.md §8).
+
+fake-askelephant serve --port 8787 --seed 42 --time-scale 60
+FAKE_ASKELEPHANT_TIME_SCALE=0 FAKE_ASKELEPHANT_API_KEY=sk-apik_a.b,sk-apik_c.d fake-askelephant serve
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .core.store import DEFAULT_API_KEY, parse_api_key
+from .core.timefmt import parse_iso
+
+ENV_PREFIX = "FAKE_ASKELEPHANT_"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    seed: int | None = None  # None: a random seed, printed at start
+    strict: bool = False
+    time_scale: float = 1.0
+    start_time: int | None = None  # virtual clock start, epoch ms; None: wall-clock now
+    log_level: str = "info"
+
+
+def _time_scale(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("time scale must be a finite number >= 0")
+    return value
+
+
+def _api_key(text: str) -> str:
+    if parse_api_key(text) is None:
+        raise ValueError(f"malformed API key {text!r}: expected sk-apik_<id>.<secret>")
+    return text
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError("port must be 0–65535")
+    return value
+
+
+def _log_level(text: str) -> str:
+    if text.lower() not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
+    return text.lower()
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {text!r}")
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    dest: str
+    parse: Callable[[str], Any]
+    help: str
+    metavar: str | None = None
+    repeatable: bool = False
+    switch: bool = False
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.flag.lstrip("-").replace("-", "_").upper()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--host", "host", str, "interface to bind (0.0.0.0 inside a container)", "HOST"),
+    Option("--port", "port", _port, "TCP port; 0 picks a free one (printed)", "PORT"),
+    Option("--api-key", "api_keys", _api_key, "workspace:admin key in wrks_local (repeatable)", "KEY", repeatable=True),
+    Option("--seed", "seed", int, "seed for ids, jitter and content; random and printed when omitted", "N"),
+    Option("--strict", "strict", _bool, "reject `Bearer sk-apik_…` (send the raw key, as the docs say)", switch=True),
+    Option(
+        "--time-scale",
+        "time_scale",
+        _time_scale,
+        "virtual seconds per real second: 1 real time, 60 fast, 0 frozen",
+        "X",
+    ),
+    Option("--start-time", "start_time", parse_iso, "virtual clock start, ISO-8601 with offset (default: now)", "ISO"),
+    Option("--log-level", "log_level", _log_level, "debug, info, warning or error", "LEVEL"),
+)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = Settings()
+    for opt in OPTIONS:
+        default = getattr(defaults, opt.dest)
+        help_text = f"{opt.help} [env {opt.env}; default {_show(default)}]"
+        if opt.switch:
+            parser.add_argument(
+                opt.flag, dest=opt.dest, action="store_const", const="true", default=None, help=help_text
+            )
+        elif opt.repeatable:
+            parser.add_argument(
+                opt.flag, dest=opt.dest, action="append", default=None, metavar=opt.metavar, help=help_text
+            )
+        else:
+            parser.add_argument(opt.flag, dest=opt.dest, default=None, metavar=opt.metavar, help=help_text)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value) or "none"
+    return "none" if value is None else str(value)
+
+
+def load_settings(args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Env first, then flags over it; every value parsed by one function per option."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for opt in OPTIONS:
+        raw: Sequence[str] | str | None = getattr(args, opt.dest, None) if args is not None else None
+        source = opt.flag
+        if raw is None and opt.env in environ:
+            env_value = environ[opt.env]
+            raw = [v for v in (p.strip() for p in env_value.split(",")) if v] if opt.repeatable else env_value
+            source = opt.env
+        if raw is None:
+            continue
+        try:
+            values[opt.dest] = tuple(opt.parse(v) for v in raw) if opt.repeatable else opt.parse(str(raw))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from exc
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in values.items() if k in known})
+
+
+__all__ = ["OPTIONS", "ConfigError", "Settings", "add_arguments", "load_settings"]

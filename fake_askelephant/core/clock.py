@@ -1,0 +1,213 @@
+"""The virtual clock and the scheduler of pending work on it (pipeline.md §1).
+
+Every time-dependent behaviour reads `VirtualClock.now_ms()`; pending work is a priority queue on
+(due time, enqueue order) rather than sleeping tasks, so advancing 27 virtual hours costs only the work due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import inspect
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .timefmt import wall_ms
+
+log = logging.getLogger("fake_askelephant.clock")
+
+Job = Callable[[], Awaitable[Any] | None]
+
+
+class VirtualClock:
+    """`now = start + time_scale × wall_elapsed + advanced`, in integer epoch milliseconds.
+
+    time_scale 1 runs at wall speed, 60 makes a virtual minute per real second, 0 freezes time so it
+    moves only when told to (tests, scenarios).
+    """
+
+    def __init__(
+        self,
+        start_ms: int | None = None,
+        time_scale: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if time_scale < 0:
+            raise ValueError("time_scale must be >= 0")
+        self._monotonic = monotonic
+        self._base_ms = wall_ms() if start_ms is None else start_ms
+        self._base_mono = monotonic()
+        self._scale = time_scale
+
+    @property
+    def time_scale(self) -> float:
+        return self._scale
+
+    def now_ms(self) -> int:
+        if self._scale == 0:
+            return self._base_ms
+        return self._base_ms + int((self._monotonic() - self._base_mono) * self._scale * 1000)
+
+    def jump_to(self, ms: int) -> None:
+        """Move forward to `ms`; never backward (a clock that runs back would reorder history)."""
+        now = self.now_ms()
+        if ms > now:
+            self._base_ms += ms - now
+
+    def set_time_scale(self, time_scale: float) -> None:
+        if time_scale < 0:
+            raise ValueError("time_scale must be >= 0")
+        self._base_ms = self.now_ms()
+        self._base_mono = self._monotonic()
+        self._scale = time_scale
+
+    def wall_seconds_until(self, ms: int) -> float | None:
+        """Real seconds until virtual `ms` arrives by itself; None when the clock is frozen."""
+        if self._scale == 0:
+            return None
+        return max(0.0, (ms - self.now_ms()) / 1000 / self._scale)
+
+
+@dataclass(order=True)
+class ScheduledJob:
+    due_ms: int
+    seq: int
+    fn: Job = field(compare=False)
+    name: str = field(default="", compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Scheduler:
+    """Runs jobs in (due time, enqueue order); jobs may be sync or return an awaitable.
+
+    `advance` steps the clock to each due instant in turn, so work runs *at* its virtual time (event
+    timestamps stay exact) and work scheduled by work is picked up in the same advance. Async jobs due at
+    one instant run concurrently (one slow webhook endpoint does not hold back others), and the instant
+    completes before the next one starts.
+    """
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._heap: list[ScheduledJob] = []
+        self._seq = itertools.count()
+        self._lock = asyncio.Lock()
+        self._wakeup: asyncio.Event | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self.failures: list[tuple[str, BaseException]] = []
+
+    def __len__(self) -> int:
+        return sum(1 for job in self._heap if not job.cancelled)
+
+    def call_at(self, due_ms: int, fn: Job, *, name: str = "") -> ScheduledJob:
+        job = ScheduledJob(due_ms, next(self._seq), fn, name)
+        heapq.heappush(self._heap, job)
+        if self._wakeup is not None and self._heap[0] is job:
+            self._wakeup.set()
+        return job
+
+    def call_later(self, delay_ms: int, fn: Job, *, name: str = "") -> ScheduledJob:
+        return self.call_at(self.clock.now_ms() + delay_ms, fn, name=name)
+
+    def next_due_ms(self) -> int | None:
+        while self._heap and self._heap[0].cancelled:
+            heapq.heappop(self._heap)
+        return self._heap[0].due_ms if self._heap else None
+
+    def clear(self) -> None:
+        for job in self._heap:
+            job.cancelled = True
+        self._heap.clear()
+
+    async def advance(self, seconds: float) -> None:
+        """Run everything due within the next `seconds` of virtual time, then land exactly there."""
+        target = self.clock.now_ms() + round(seconds * 1000)
+        await self.run_until(target, step_clock=True)
+        self.clock.jump_to(target)
+
+    async def run_until(self, target_ms: int, *, step_clock: bool, wait: bool = True) -> int:
+        """Run jobs due at or before `target_ms`; returns how many ran.
+
+        step_clock: jump the clock to each job's due time first (advance); otherwise jobs run at the clock's
+        current time (the background ticker, where the clock moves by itself).
+        wait: await async jobs before moving to the next instant; the ticker passes False so a stalled
+        receiver cannot stall the pipeline of everyone else.
+        """
+        ran = 0
+        async with self._lock:
+            while (due := self.next_due_ms()) is not None and due <= target_ms:
+                if step_clock:
+                    self.clock.jump_to(due)
+                pending: list[Awaitable[Any]] = []
+                # Same-instant work, including work that this work schedules for the same instant.
+                while self._heap and self._heap[0].due_ms <= due:
+                    job = heapq.heappop(self._heap)
+                    if job.cancelled:
+                        continue
+                    ran += 1
+                    result = self._run(job)
+                    if result is not None:
+                        pending.append(self._guard(job, result))
+                if not pending:
+                    continue
+                if wait:
+                    await asyncio.gather(*pending)
+                else:
+                    for aw in pending:
+                        task = asyncio.ensure_future(aw)
+                        self._background.add(task)
+                        task.add_done_callback(self._background.discard)
+        return ran
+
+    def _run(self, job: ScheduledJob) -> Awaitable[Any] | None:
+        try:
+            result = job.fn()
+        except Exception as exc:
+            self._record_failure(job, exc)
+            return None
+        return result if inspect.isawaitable(result) else None
+
+    async def _guard(self, job: ScheduledJob, aw: Awaitable[Any]) -> None:
+        try:
+            await aw
+        except Exception as exc:
+            self._record_failure(job, exc)
+
+    def _record_failure(self, job: ScheduledJob, exc: BaseException) -> None:
+        # A bug in one job must not stop the clock for every other engagement; tests assert this stays empty.
+        log.error("scheduled job %r failed", job.name, exc_info=exc)
+        self.failures.append((job.name, exc))
+        del self.failures[:-100]
+
+    async def drain_background(self) -> None:
+        """Wait for async jobs the ticker started (shutdown, tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def poke(self) -> None:
+        """Wake the ticker because the clock's speed or position changed."""
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def run_forever(self) -> None:
+        """Background ticker: runs due work as the clock moves by itself (time_scale > 0)."""
+        self._wakeup = asyncio.Event()
+        try:
+            while True:
+                await self.run_until(self.clock.now_ms(), step_clock=False, wait=False)
+                due = self.next_due_ms()
+                timeout = None if due is None else self.clock.wall_seconds_until(due)
+                self._wakeup.clear()
+                # Cap the nap so a clock moved by admin calls is noticed even without a poke.
+                nap = min(timeout, 1.0) if timeout is not None else None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=nap)
+        finally:
+            self._wakeup = None

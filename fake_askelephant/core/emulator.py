@@ -1,0 +1,158 @@
+"""The emulator's domain, assembled: one object per running emulator, shared by HTTP, CLI and tests."""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from . import scopes
+from .clock import Scheduler, VirtualClock
+from .engagements import EngagementService, MediaProbe
+from .errors import ValidationFailed
+from .events import EventBus
+from .ids import IdFactory
+from .models import ApiKey, Principal, User
+from .pipeline import Pipeline
+from .recorder import EngagementRecorder
+from .rules import PipelineRules
+from .store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, parse_api_key
+
+_KEY_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    role: str = "MEMBER"
+    phone: str | None = None
+
+
+class Emulator:
+    """Owns clock, scheduler, store, events and pipeline. Knows nothing of HTTP."""
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        clock: VirtualClock,
+        api_keys: Iterable[str] = (DEFAULT_API_KEY,),
+        allow_media_hosts: Collection[str] = (),
+        media_probe: MediaProbe | None = None,
+        event_log_limit: int = 10_000,
+    ) -> None:
+        self.seed = seed
+        self.clock = clock
+        self.scheduler = Scheduler(clock)
+        self.ids = IdFactory(seed, clock.now_ms)
+        self.request_ids = IdFactory(seed, clock.now_ms, "requests")
+        self._key_rng = random.Random(f"{seed}:keys")
+        self.store = Store()
+        self.bus = EventBus(clock, self.ids, event_log_limit)
+        self.recorder = EngagementRecorder(clock, self.bus)
+        self.rules = PipelineRules()
+        self.pipeline = Pipeline(
+            seed=seed,
+            clock=clock,
+            scheduler=self.scheduler,
+            ids=self.ids,
+            recorder=self.recorder,
+            lookup=lambda ws, eid: (
+                self.store.workspaces[ws].engagements.get(eid) if ws in self.store.workspaces else None
+            ),
+        )
+        self.engagements = EngagementService(
+            seed=seed,
+            store=self.store,
+            ids=self.ids,
+            now_ms=clock.now_ms,
+            recorder=self.recorder,
+            pipeline=self.pipeline,
+            rules=self.rules,
+            allow_media_hosts=allow_media_hosts,
+            media_probe=media_probe,
+        )
+        self._configured_keys = list(api_keys)
+        self._bootstrap()
+
+    def _bootstrap(self) -> None:
+        """The default workspace, its owner and the configured keys (api.md §3)."""
+        now = self.clock.now_ms()
+        if DEFAULT_USER not in self.store.workspace(DEFAULT_WORKSPACE).users:
+            self.store.add_user(
+                User(DEFAULT_USER, DEFAULT_WORKSPACE, DEFAULT_EMAIL, "OWNER", now, now, "Local", "Owner")
+            )
+        for token in self._configured_keys:
+            parsed = parse_api_key(token)
+            if parsed is None:
+                raise ValueError(f"malformed API key {token!r}: expected sk-apik_<id>.<secret>")
+            self.store.add_api_key(
+                ApiKey(parsed[0], parsed[1], DEFAULT_WORKSPACE, DEFAULT_USER, frozenset({scopes.ADMIN}))
+            )
+
+    def authenticate_token(self, token: str) -> Principal | None:
+        """OAuth bearer tokens; none are issued until the OAuth route exists, so every token is unknown."""
+        return None
+
+    # Control plane ------------------------------------------------------------------------------
+
+    def create_api_key(
+        self, key_scopes: Iterable[str], workspace_id: str = DEFAULT_WORKSPACE, user: NewUser | None = None
+    ) -> ApiKey:
+        wanted = list(dict.fromkeys(key_scopes))
+        unknown = [s for s in wanted if s not in scopes.ALL]
+        if unknown:
+            raise ValidationFailed.single("scopes", "invalid_enum", f"Unknown scope(s): {', '.join(unknown)}.")
+        self.store.workspace(workspace_id)
+        owner = self.ensure_user(workspace_id, user) if user else self._default_user(workspace_id)
+        key_id = "".join(self._key_rng.choices(_KEY_ALPHABET, k=16))
+        secret = "".join(self._key_rng.choices(_KEY_ALPHABET, k=32))
+        return self.store.add_api_key(ApiKey(key_id, secret, workspace_id, owner.id, frozenset(wanted)))
+
+    def ensure_user(self, workspace_id: str, new: NewUser) -> User:
+        existing = self.store.find_user_by_email(workspace_id, new.email)
+        if existing is not None:
+            return existing
+        now = self.clock.now_ms()
+        return self.store.add_user(
+            User(
+                self.ids.new("usr"),
+                workspace_id,
+                new.email,
+                new.role,
+                now,
+                now,
+                new.first_name,
+                new.last_name,
+                new.phone,
+            )
+        )
+
+    def _default_user(self, workspace_id: str) -> User:
+        """A workspace's first OWNER, created on first use so every key has a user to own engagements."""
+        ws = self.store.workspace(workspace_id)
+        owner = next((u for u in ws.users.values() if u.role == "OWNER"), None)
+        if owner is not None:
+            return owner
+        suffix = workspace_id.removeprefix("wrks_").lower()
+        return self.ensure_user(workspace_id, NewUser(f"owner+{suffix}@example.com", "Workspace", "Owner", "OWNER"))
+
+    async def advance(self, seconds: float) -> None:
+        await self.scheduler.advance(seconds)
+
+    async def set_now(self, ms: int) -> None:
+        """Forward only; runs everything due on the way."""
+        await self.scheduler.run_until(ms, step_clock=True)
+        self.clock.jump_to(ms)
+
+    def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:
+        """Clear resources, events, schedules and rules; keys survive unless `everything` (pipeline.md §7)."""
+        self.pipeline.clear(workspace_id)
+        self.rules.clear(workspace_id)
+        self.bus.clear(workspace_id)
+        self.store.reset(workspace_id, everything=everything)
+        if everything:
+            self._bootstrap()

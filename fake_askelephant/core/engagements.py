@@ -1,0 +1,248 @@
+"""Engagement use cases: create with idempotency and policies, read, list, timeline (api.md §5–6)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+
+from . import content, policies, scopes
+from .errors import NotFound, ValidationFailed
+from .ids import IdFactory
+from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptTimeline, User
+from .paging import Cursor, Page, paginate
+from .pipeline import Pipeline
+from .recorder import EngagementRecorder
+from .rules import PipelineRule, PipelineRules
+from .store import Store
+
+MediaProbe = Callable[[str], Awaitable[int]]
+"""Checks a media URL that passed the offline policy and returns its duration in seconds (--media-fetch)."""
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
+
+    def __contains__(self, ms: int) -> bool:
+        return (
+            (self.gt is None or ms > self.gt)
+            and (self.gte is None or ms >= self.gte)
+            and (self.lt is None or ms < self.lt)
+            and (self.lte is None or ms <= self.lte)
+        )
+
+
+@dataclass(frozen=True)
+class EngagementQuery:
+    order: str = "updated_at:desc"
+    limit: int = 25
+    cursor: str | None = None
+    search: str | None = None
+    engagement_types: frozenset[str] | None = None
+    processing_statuses: frozenset[str] | None = None
+    start_at: TimeRange = field(default_factory=TimeRange)
+    updated_at: TimeRange = field(default_factory=TimeRange)
+    company_ids: frozenset[str] | None = None
+    contact_ids: frozenset[str] | None = None
+
+    def matches(self, e: Engagement) -> bool:
+        if self.search and self.search.casefold() not in e.title.casefold():
+            return False
+        if self.engagement_types is not None and e.engagement_type not in self.engagement_types:
+            return False
+        if self.processing_statuses is not None and e.processing_status not in self.processing_statuses:
+            return False
+        if e.start_at not in self.start_at or e.updated_at not in self.updated_at:
+            return False
+        # Buckets (api.md §6.3): OR within a bucket, AND across the populated ones.
+        if self.company_ids is not None and not self.company_ids.intersection(e.company_ids):
+            return False
+        return self.contact_ids is None or bool(self.contact_ids.intersection(e.contact_ids))
+
+
+class EngagementService:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        store: Store,
+        ids: IdFactory,
+        now_ms: Callable[[], int],
+        recorder: EngagementRecorder,
+        pipeline: Pipeline,
+        rules: PipelineRules,
+        allow_media_hosts: Collection[str] = (),
+        media_probe: MediaProbe | None = None,
+    ) -> None:
+        self._seed = seed
+        self._store = store
+        self._ids = ids
+        self._now_ms = now_ms
+        self._recorder = recorder
+        self._pipeline = pipeline
+        self._rules = rules
+        self._allow_media_hosts = allow_media_hosts
+        self._media_probe = media_probe
+        self._inflight: dict[tuple[str, str], asyncio.Future[None]] = {}
+
+    async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> tuple[Engagement, bool]:
+        """Create, or return the engagement that already holds `external_id` (api.md §5.1–5.2).
+
+        Order after the field rules (emulator choice): idempotency lookup → 200; media policy → 422;
+        create → 201. A create that waits on network I/O (media fetch) reserves its external_id, so
+        concurrent duplicates wait for it and then see the stored engagement; a rejected create releases
+        the reservation and stores nothing.
+        """
+        key = (principal.workspace_id, draft.external_id)
+        while True:
+            existing = self._store.find_by_external_id(*key)
+            if existing is not None:
+                return existing, False
+            waiting = self._inflight.get(key)
+            if waiting is None:
+                break
+            await asyncio.shield(waiting)
+        reservation: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = reservation
+        try:
+            rule = self._rules.take(principal.workspace_id, draft)
+            duration = await self._check_media(draft, rule)
+            return self._insert(principal, draft, duration, rule), True
+        finally:
+            del self._inflight[key]
+            reservation.set_result(None)
+
+    async def _check_media(self, draft: EngagementDraft, rule: PipelineRule | None) -> int:
+        if rule and rule.media in ("unreachable", "unsupported_media_type"):
+            code = "media_unreachable" if rule.media == "unreachable" else "unsupported_media_type"
+            message = (
+                "media_url could not be fetched."
+                if rule.media == "unreachable"
+                else "media_url does not serve audio/* or video/* content."
+            )
+            raise ValidationFailed.single("media_url", code, message)
+        if draft.transcript_timeline is not None:
+            duration = content.timeline_duration(draft.transcript_timeline)
+        elif draft.media_url is not None:
+            duration = content.media_duration(self._seed, draft.media_url)
+        else:
+            duration = 0
+        if draft.media_url is not None:
+            error = policies.media_url_policy_error(draft.media_url, self._allow_media_hosts)
+            if error:
+                raise ValidationFailed([error])
+            if self._media_probe is not None and rule is None:
+                fetched = await self._media_probe(draft.media_url)
+                if draft.transcript_timeline is None:
+                    duration = fetched
+        if rule and rule.duration_seconds:
+            duration = rule.duration_seconds
+        return duration
+
+    def _insert(
+        self, principal: Principal, draft: EngagementDraft, duration: int, rule: PipelineRule | None
+    ) -> Engagement:
+        now = self._now_ms()
+        ws = principal.workspace_id
+        owner = self._resolve_owner(ws, principal, draft.participants)
+        matched = [self._match_user(ws, p) for p in draft.participants]
+        e = Engagement(
+            id=self._ids.new("ngmt"),
+            workspace_id=ws,
+            title=draft.title,
+            engagement_type=draft.engagement_type,
+            processing_status="PENDING",
+            is_private=bool(draft.is_private),
+            is_internal=bool(matched) and all(u is not None for u in matched),
+            created_at=now,
+            updated_at=now,
+            start_at=draft.start_at if draft.start_at is not None else now,
+            owner_user_id=owner.id,
+            host_user_id=owner.id,
+            source_system=draft.source_system,
+            external_id=draft.external_id,
+            external_url=draft.external_url,
+            media_url=draft.media_url,
+            run_workflows=draft.run_workflows,
+            participants=draft.participants,
+            submitted_transcript=draft.transcript,
+            submitted_timeline=_with_user_ids(draft.transcript_timeline, self._store, ws),
+        )
+        self._store.insert_engagement(e)
+        self._recorder.created(e)
+        speakers = [
+            content.SpeakerSeed(_speaker_name(p, u), p.email, p.phone, p.is_owner, u.id if u else None)
+            for p, u in zip(draft.participants, matched, strict=True)
+        ]
+        owner_seed = content.SpeakerSeed(owner.display_name, owner.email, owner.phone, True, owner.id)
+        self._pipeline.start(e, duration, speakers, owner_seed, rule.pipeline if rule else None)
+        return e
+
+    def _resolve_owner(self, ws: str, principal: Principal, participants: tuple[Participant, ...]) -> User:
+        """The is_owner participant's active user by email, then phone; else the caller's user (api.md §5)."""
+        owner = next((p for p in participants if p.is_owner), None)
+        if owner is not None:
+            for user in (
+                self._store.find_user_by_email(ws, owner.email) if owner.email else None,
+                self._store.find_user_by_phone(ws, owner.phone) if owner.phone else None,
+            ):
+                if user is not None and user.can_own:
+                    return user
+        return self._store.get_user(ws, principal.user_id)
+
+    def _match_user(self, ws: str, p: Participant) -> User | None:
+        return (self._store.find_user_by_email(ws, p.email) if p.email else None) or (
+            self._store.find_user_by_phone(ws, p.phone) if p.phone else None
+        )
+
+    # Reads ----------------------------------------------------------------------------------------
+
+    def get_engagement(self, principal: Principal, engagement_id: str) -> Engagement:
+        e = self._store.get_engagement(principal.workspace_id, engagement_id)
+        if e.is_private and not scopes.can_read_private(principal):
+            # Hidden, not forbidden: its existence must not leak (api.md §3.1).
+            raise NotFound("engagement", engagement_id)
+        return e
+
+    def list_engagements(self, principal: Principal, query: EngagementQuery) -> Page[Engagement]:
+        cursor = Cursor.decode(query.cursor, query.order) if query.cursor else None
+        private_ok = scopes.can_read_private(principal)
+        ws = self._store.workspace(principal.workspace_id)
+        items = (e for e in ws.engagements.values() if (private_ok or not e.is_private) and query.matches(e))
+        return paginate(items, lambda e: (e.updated_at, e.id), order=query.order, limit=query.limit, cursor=cursor)
+
+    def get_transcript_timeline(
+        self, principal: Principal, engagement_id: str
+    ) -> tuple[Engagement, TranscriptTimeline]:
+        e = self.get_engagement(principal, engagement_id)
+        if e.timeline is None:
+            raise NotFound(
+                "transcript_timeline",
+                detail=f"Engagement {engagement_id} has no transcript yet"
+                + (" and never will (processing failed)." if e.processing_status == "FAILED" else "."),
+            )
+        return e, e.timeline
+
+    def delete_engagement(self, e: Engagement) -> None:
+        self._pipeline.forget(e.id)
+        self._store.delete_engagement(e)
+        self._recorder.deleted(e)
+
+
+def _speaker_name(p: Participant, user: User | None) -> str:
+    return p.name or (user.display_name if user else None) or p.email or p.phone or "Unknown"
+
+
+def _with_user_ids(timeline: TranscriptTimeline | None, store: Store, ws: str) -> TranscriptTimeline | None:
+    if timeline is None:
+        return None
+    for speaker in timeline.speakers:
+        user = (store.find_user_by_email(ws, speaker.email) if speaker.email else None) or (
+            store.find_user_by_phone(ws, speaker.phone) if speaker.phone else None
+        )
+        speaker.user_id = user.id if user else None
+    return timeline

@@ -1,0 +1,114 @@
+"""Event envelopes (webhooks.md §2–3) and the bus that hands them to the log and the webhook dispatcher."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import jsonutil
+from .clock import VirtualClock
+from .ids import IdFactory
+from .timefmt import format_ms
+
+ENGAGEMENT_CREATED = "v1.engagement.created"
+ENGAGEMENT_UPDATED = "v1.engagement.updated"
+ENGAGEMENT_DELETED = "v1.engagement.deleted"
+TRANSCRIPT_COMPLETED = "v1.engagement.transcript_timeline.completed"
+RESOURCE_EVENT_TYPES = tuple(
+    f"v1.{resource}.{verb}"
+    for resource in ("engagement", "contact", "company", "tag")
+    for verb in ("created", "updated", "deleted")
+)
+EVENT_TYPES = (*RESOURCE_EVENT_TYPES, TRANSCRIPT_COMPLETED)
+
+
+@dataclass
+class Event:
+    id: str
+    type: str
+    created_at: int
+    workspace_id: str
+    object: Mapping[str, Any]
+    previous_attributes: Mapping[str, Any]
+    _body: bytes | None = field(default=None, repr=False)
+
+    @property
+    def resource_id(self) -> str:
+        return str(self.object.get("id", ""))
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "api_version": "v1",
+            "created_at": format_ms(self.created_at),
+            "workspace_id": self.workspace_id,
+            "data": {"object": self.object, "previous_attributes": self.previous_attributes},
+        }
+
+    @property
+    def body(self) -> bytes:
+        """Built once, so every attempt to every endpoint carries (and signs) the same bytes."""
+        if self._body is None:
+            self._body = jsonutil.dumps(self.envelope())
+        return self._body
+
+
+def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Changed top-level fields with their previous values; fields absent before count as null."""
+    changed: dict[str, Any] = {}
+    for key in [*before, *(k for k in after if k not in before)]:
+        if key not in before or key not in after or before[key] != after[key]:
+            changed[key] = before.get(key)
+    return changed
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Emits envelopes at the virtual now, keeps a bounded log, and notifies subscribers in order."""
+
+    def __init__(self, clock: VirtualClock, ids: IdFactory, log_limit: int = 10_000) -> None:
+        self._clock = clock
+        self._ids = ids
+        self.log: deque[Event] = deque(maxlen=log_limit)
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, fn: Subscriber) -> None:
+        self._subscribers.append(fn)
+
+    def emit(
+        self,
+        type_: str,
+        workspace_id: str,
+        obj: Mapping[str, Any],
+        previous: Mapping[str, Any] | None = None,
+    ) -> Event:
+        event = Event(self._ids.new("evt"), type_, self._clock.now_ms(), workspace_id, obj, previous or {})
+        self.log.append(event)
+        for fn in self._subscribers:
+            fn(event)
+        return event
+
+    def find(
+        self, *, type_: str | None = None, workspace_id: str | None = None, resource_id: str | None = None
+    ) -> Iterator[Event]:
+        for event in self.log:
+            if type_ and event.type != type_:
+                continue
+            if workspace_id and event.workspace_id != workspace_id:
+                continue
+            if resource_id and event.resource_id != resource_id:
+                continue
+            yield event
+
+    def clear(self, workspace_id: str | None = None) -> None:
+        if workspace_id is None:
+            self.log.clear()
+        else:
+            kept = [e for e in self.log if e.workspace_id != workspace_id]
+            self.log.clear()
+            self.log.extend(kept)

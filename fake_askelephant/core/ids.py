@@ -1,0 +1,33 @@
+"""Resource ids: `<prefix>_` + a 26-char ULID built from virtual-clock ms and a seeded RNG (api.md §1)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def ulid(ms: int, randomness: int) -> str:
+    """Encode 48 bits of time and 80 bits of randomness as Crockford base32, most significant first."""
+    value = ((ms & ((1 << 48) - 1)) << 80) | (randomness & ((1 << 80) - 1))
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+class IdFactory:
+    """Makes ids that repeat exactly for one seed and one sequence of calls.
+
+    Separate streams (resources, request ids) keep read-only traffic such as health polls from shifting
+    the ids of resources created later.
+    """
+
+    def __init__(self, seed: int, now_ms: Callable[[], int], stream: str = "resources") -> None:
+        self._rng = random.Random(f"{seed}:{stream}")
+        self._now_ms = now_ms
+
+    def new(self, prefix: str) -> str:
+        return f"{prefix}_{ulid(self._now_ms(), self._rng.getrandbits(80))}"

@@ -1,0 +1,173 @@
+"""Domain records. Plain dataclasses: validation happens at the HTTP edge, rules in the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ENGAGEMENT_TYPES = ("MEETING", "CALL", "EMAIL", "TASK", "NOTE", "CALENDAR_EVENT", "DOCUMENT")
+PROCESSING_STATUSES = ("PENDING", "PROCESSING", "COMPLETED", "FAILED")
+USER_ROLES = ("OWNER", "MANAGER", "MEMBER", "INACTIVE", "NOT_INVITED")
+# Roles that cannot own an engagement (api.md §5 owner rule).
+NON_OWNER_ROLES = frozenset({"INACTIVE", "NOT_INVITED"})
+SIGNAL_TYPES = ("next_step", "objection", "pricing", "competitor", "buying_intent", "risk")
+
+
+@dataclass
+class User:
+    id: str
+    workspace_id: str
+    email: str
+    role: str
+    created_at: int
+    updated_at: int
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    job_title: str | None = None
+    time_zone: str | None = None
+    last_activity_at: int | None = None
+
+    @property
+    def can_own(self) -> bool:
+        return self.role not in NON_OWNER_ROLES
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or self.email
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    secret: str
+    workspace_id: str
+    user_id: str
+    scopes: frozenset[str]
+
+    @property
+    def token(self) -> str:
+        return f"sk-apik_{self.key_id}.{self.secret}"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: resolved from an API key or an OAuth token."""
+
+    workspace_id: str
+    user_id: str
+    scopes: frozenset[str]
+    credential_id: str
+
+
+@dataclass(frozen=True)
+class Participant:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    is_owner: bool = False
+
+
+@dataclass
+class Speaker:
+    speaker_index: int
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    is_owner: bool = False
+    user_id: str | None = None
+
+
+@dataclass
+class TranscriptEntry:
+    speaker_index: int
+    start_seconds: float
+    end_seconds: float
+    text: str
+    sentiment: float | None = None
+
+
+@dataclass
+class TranscriptTimeline:
+    speakers: list[Speaker]
+    entries: list[TranscriptEntry]
+
+
+@dataclass
+class ActionItem:
+    id: str
+    engagement_id: str
+    title: str
+    description: str | None
+    assignee_user_id: str | None
+    due_at: int | None
+    created_at: int
+
+
+@dataclass
+class Signal:
+    id: str
+    engagement_id: str
+    type: str
+    label: str
+    quote: str
+    speaker_index: int
+    start_seconds: float
+    confidence: float
+    created_at: int
+
+
+@dataclass(frozen=True)
+class EngagementDraft:
+    """A validated create request, as the HTTP edge hands it to the core."""
+
+    engagement_type: str
+    title: str
+    source_system: str
+    external_id: str
+    media_url: str | None = None
+    external_url: str | None = None
+    run_workflows: bool = True
+    is_private: bool | None = None
+    transcript: str | None = None
+    participants: tuple[Participant, ...] = ()
+    start_at: int | None = None
+    transcript_timeline: TranscriptTimeline | None = None
+
+
+@dataclass
+class Engagement:
+    id: str
+    workspace_id: str
+    title: str
+    engagement_type: str
+    processing_status: str
+    is_private: bool
+    is_internal: bool
+    created_at: int
+    updated_at: int
+    start_at: int
+    owner_user_id: str
+    host_user_id: str | None
+    source_system: str
+    external_id: str
+    end_at: int | None = None
+    duration_seconds: int | None = None
+    external_url: str | None = None
+    media_url: str | None = None
+    run_workflows: bool = True
+    participants: tuple[Participant, ...] = ()
+    submitted_transcript: str | None = None
+    submitted_timeline: TranscriptTimeline | None = None
+    # Filled by the pipeline.
+    timeline: TranscriptTimeline | None = None
+    action_items: list[ActionItem] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+    # Related resources (api.md §10); ids in the engagement's workspace.
+    contact_ids: list[str] = field(default_factory=list)
+    company_ids: list[str] = field(default_factory=list)
+    tag_ids: list[str] = field(default_factory=list)
+    crm_association: dict[str, Any] | None = None
+    # Bumped on every stored change so views can be cached per version.
+    version: int = 0

@@ -1,0 +1,134 @@
+"""In-memory state: workspaces with their users, keys and engagements, and the external_id index."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass, field
+
+from .errors import NotFound
+from .models import ApiKey, Engagement, Principal, User
+
+DEFAULT_WORKSPACE = "wrks_local"
+DEFAULT_USER = "usr_local"
+DEFAULT_EMAIL = "owner@example.com"
+DEFAULT_API_KEY = "sk-apik_local.fakeaskelephant"
+WORKSPACE_ID = re.compile(r"^wrks_[A-Za-z0-9]+$")
+_KEY = re.compile(r"^sk-apik_([A-Za-z0-9]{1,64})\.([A-Za-z0-9_-]{1,128})$")
+
+
+def parse_api_key(token: str) -> tuple[str, str] | None:
+    """Split `sk-apik_<id>.<secret>` at the first dot; None when malformed (api.md §3)."""
+    m = _KEY.match(token)
+    return (m.group(1), m.group(2)) if m else None
+
+
+@dataclass
+class Workspace:
+    id: str
+    users: dict[str, User] = field(default_factory=dict)
+    engagements: dict[str, Engagement] = field(default_factory=dict)
+    by_external_id: dict[str, str] = field(default_factory=dict)
+
+    def clear_resources(self) -> None:
+        self.engagements.clear()
+        self.by_external_id.clear()
+
+
+class Store:
+    """All workspaces. Every lookup is workspace-scoped: a foreign id is simply not found."""
+
+    def __init__(self) -> None:
+        self.workspaces: dict[str, Workspace] = {}
+        self.keys: dict[str, ApiKey] = {}
+
+    # Workspaces and users -------------------------------------------------------------------
+
+    def workspace(self, workspace_id: str) -> Workspace:
+        ws = self.workspaces.get(workspace_id)
+        if ws is None:
+            ws = self.workspaces[workspace_id] = Workspace(workspace_id)
+        return ws
+
+    def add_user(self, user: User) -> User:
+        self.workspace(user.workspace_id).users[user.id] = user
+        return user
+
+    def get_user(self, workspace_id: str, user_id: str) -> User:
+        ws = self.workspaces.get(workspace_id)
+        if ws is None or user_id not in ws.users:
+            raise NotFound("user", user_id)
+        return ws.users[user_id]
+
+    def find_user_by_email(self, workspace_id: str, email: str) -> User | None:
+        wanted = email.casefold()
+        return next((u for u in self.workspace(workspace_id).users.values() if u.email.casefold() == wanted), None)
+
+    def find_user_by_phone(self, workspace_id: str, phone: str) -> User | None:
+        return next((u for u in self.workspace(workspace_id).users.values() if u.phone and u.phone == phone), None)
+
+    # Credentials ------------------------------------------------------------------------------
+
+    def add_api_key(self, key: ApiKey) -> ApiKey:
+        self.keys[key.key_id] = key
+        return key
+
+    def authenticate_key(self, token: str) -> Principal | None:
+        parsed = parse_api_key(token)
+        if parsed is None:
+            return None
+        key = self.keys.get(parsed[0])
+        # Compare even when the id is unknown so timing does not reveal which ids exist.
+        expected = key.secret if key else "\0" * len(parsed[1])
+        if not hmac.compare_digest(expected.encode(), parsed[1].encode()) or key is None:
+            return None
+        return Principal(key.workspace_id, key.user_id, key.scopes, f"apik_{key.key_id}")
+
+    # Engagements ------------------------------------------------------------------------------
+
+    def insert_engagement(self, engagement: Engagement) -> None:
+        ws = self.workspace(engagement.workspace_id)
+        ws.engagements[engagement.id] = engagement
+        ws.by_external_id[engagement.external_id] = engagement.id
+
+    def get_engagement(self, workspace_id: str, engagement_id: str) -> Engagement:
+        ws = self.workspaces.get(workspace_id)
+        engagement = ws.engagements.get(engagement_id) if ws else None
+        if engagement is None:
+            raise NotFound("engagement", engagement_id)
+        return engagement
+
+    def find_engagement_by_id(self, engagement_id: str) -> Engagement | None:
+        """Admin lookups, which are not workspace-scoped."""
+        for ws in self.workspaces.values():
+            if engagement_id in ws.engagements:
+                return ws.engagements[engagement_id]
+        return None
+
+    def find_by_external_id(self, workspace_id: str, external_id: str) -> Engagement | None:
+        ws = self.workspaces.get(workspace_id)
+        if ws is None:
+            return None
+        engagement_id = ws.by_external_id.get(external_id)
+        return ws.engagements.get(engagement_id) if engagement_id else None
+
+    def delete_engagement(self, engagement: Engagement) -> None:
+        ws = self.workspace(engagement.workspace_id)
+        ws.engagements.pop(engagement.id, None)
+        ws.by_external_id.pop(engagement.external_id, None)
+
+    def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:
+        """Clear resources; keys, users and workspaces survive unless `everything` (pipeline.md §7)."""
+        targets = [self.workspaces[workspace_id]] if workspace_id in self.workspaces else []
+        if workspace_id is None:
+            targets = list(self.workspaces.values())
+        for ws in targets:
+            ws.clear_resources()
+        if everything:
+            if workspace_id is None:
+                self.workspaces.clear()
+                self.keys.clear()
+            else:
+                self.workspaces.pop(workspace_id, None)
+                for key_id in [k for k, v in self.keys.items() if v.workspace_id == workspace_id]:
+                    del self.keys[key_id]

@@ -1,0 +1,40 @@
+"""ISO-8601 UTC formatting and parsing on integer epoch milliseconds (the core's time unit)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$"
+)
+
+
+def format_ms(ms: int) -> str:
+    """Render epoch milliseconds as the emulator writes timestamps: ms precision and a `Z` (api.md §1)."""
+    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
+    return f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+
+
+def parse_iso(text: str) -> int:
+    """Parse an ISO-8601 timestamp that carries `Z` or an offset into epoch ms.
+
+    Raises ValueError for anything else, including timestamps without an offset (api.md §1: `invalid_type`).
+    """
+    m = _ISO.match(text)
+    if not m:
+        raise ValueError("must be an ISO-8601 timestamp with a timezone, e.g. 2026-03-09T12:00:00Z")
+    year, month, day, hour, minute, second, frac, zulu, sign, oh, om = m.groups()
+    dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    if not zulu:
+        offset = timedelta(hours=int(oh), minutes=int(om))
+        if offset >= timedelta(hours=24):
+            raise ValueError("timezone offset out of range")
+        dt -= offset if sign == "+" else -offset
+    ms = int((frac or "0").ljust(3, "0")[:3])
+    return int(dt.timestamp()) * 1000 + ms
+
+
+def wall_ms() -> int:
+    """Wall-clock now in epoch ms; used only for the clock's starting point."""
+    return int(datetime.now(tz=UTC).timestamp() * 1000)

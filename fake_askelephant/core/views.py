@@ -1,0 +1,131 @@
+"""Resources as the REST API and webhook payloads show them (api.md §6.2, §7, §10). No HTTP here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import ActionItem, Engagement, Signal, TranscriptTimeline, User
+from .timefmt import format_ms
+
+
+def _ts(ms: int | None) -> str | None:
+    return None if ms is None else format_ms(ms)
+
+
+def engagement(e: Engagement) -> dict[str, Any]:
+    """The engagement without expansions; optional fields omitted when empty (api.md §6.2)."""
+    out: dict[str, Any] = {
+        "object": "engagement",
+        "id": e.id,
+        "title": e.title,
+        "engagement_type": e.engagement_type,
+        "processing_status": e.processing_status,
+        "is_private": e.is_private,
+        "created_at": format_ms(e.created_at),
+        "updated_at": format_ms(e.updated_at),
+        "data_source": "API",
+        "is_internal": e.is_internal,
+        "engagement_at": format_ms(e.start_at),
+        "start_at": format_ms(e.start_at),
+        "end_at": _ts(e.end_at),
+        "duration_seconds": e.duration_seconds,
+    }
+    if e.external_url is not None:
+        out["external_url"] = e.external_url
+    if e.crm_association:
+        out["crm_association"] = e.crm_association
+    out["owner_user_id"] = e.owner_user_id
+    if e.host_user_id:
+        out["host_user_id"] = e.host_user_id
+    return out
+
+
+def action_item(item: ActionItem) -> dict[str, Any]:
+    return {
+        "object": "action_item",
+        "id": item.id,
+        "engagement_id": item.engagement_id,
+        "title": item.title,
+        "description": item.description,
+        "assignee_user_id": item.assignee_user_id,
+        "due_at": _ts(item.due_at),
+        "created_at": format_ms(item.created_at),
+    }
+
+
+def signal(s: Signal) -> dict[str, Any]:
+    return {
+        "object": "signal",
+        "id": s.id,
+        "engagement_id": s.engagement_id,
+        "type": s.type,
+        "label": s.label,
+        "quote": s.quote,
+        "speaker_index": s.speaker_index,
+        "start_seconds": s.start_seconds,
+        "confidence": s.confidence,
+        "created_at": format_ms(s.created_at),
+    }
+
+
+def transcript_text(timeline: TranscriptTimeline) -> str:
+    """`Name: text` per entry, one per line (api.md §6.2 `transcript`)."""
+    names = {s.speaker_index: s.name for s in timeline.speakers}
+    return "\n".join(f"{names.get(e.speaker_index, 'Speaker')}: {e.text}" for e in timeline.entries)
+
+
+def overall_sentiment(timeline: TranscriptTimeline) -> float | None:
+    """Mean of per-speaker mean entry sentiment, 3 decimals; null without data (api.md §6.4)."""
+    per_speaker: dict[int, list[float]] = {}
+    for entry in timeline.entries:
+        if entry.sentiment is not None:
+            per_speaker.setdefault(entry.speaker_index, []).append(entry.sentiment)
+    if not per_speaker:
+        return None
+    means = [sum(values) / len(values) for values in per_speaker.values()]
+    return round(sum(means) / len(means), 3)
+
+
+def transcript_timeline(engagement_id: str, timeline: TranscriptTimeline) -> dict[str, Any]:
+    return {
+        "object": "transcript_timeline",
+        "engagement_id": engagement_id,
+        "speakers": [
+            {
+                "speaker_index": s.speaker_index,
+                "name": s.name,
+                "email": s.email,
+                "phone": s.phone,
+                "is_owner": s.is_owner,
+                "user_id": s.user_id,
+            }
+            for s in timeline.speakers
+        ],
+        "entries": [
+            {
+                "speaker_index": e.speaker_index,
+                "start_seconds": e.start_seconds,
+                "end_seconds": e.end_seconds,
+                "text": e.text,
+                "sentiment": e.sentiment,
+            }
+            for e in timeline.entries
+        ],
+        "overall_sentiment": overall_sentiment(timeline),
+    }
+
+
+def user(u: User) -> dict[str, Any]:
+    return {
+        "object": "user",
+        "id": u.id,
+        "role": u.role,
+        "created_at": format_ms(u.created_at),
+        "updated_at": format_ms(u.updated_at),
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+        "emails": [{"email": u.email, "is_primary": True}],
+        "job_title": u.job_title,
+        "time_zone": u.time_zone,
+        "last_activity_at": _ts(u.last_activity_at),
+    }

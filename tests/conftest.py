@@ -1,0 +1,124 @@
+"""Shared fixtures: the emulator in-process on a frozen virtual clock, and on a real loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from fake_askelephant.api.context import emulator_key
+from fake_askelephant.app import create_app
+from fake_askelephant.config import Settings
+from fake_askelephant.core.emulator import Emulator
+from fake_askelephant.core.timefmt import parse_iso
+
+DEFAULT_KEY = "sk-apik_local.fakeaskelephant"
+AUTH = {"Authorization": DEFAULT_KEY}
+T0 = parse_iso("2026-03-09T11:59:00Z")
+
+
+def seed_call(**overrides: Any) -> dict[str, Any]:
+    """The docs' dialer example (dialer-flow.md §2)."""
+    body: dict[str, Any] = {
+        "type": "CALL",
+        "title": "Sales call with Jane Doe",
+        "source_system": "my-dialer",
+        "external_id": "call-20260513-001",
+        "media_url": "https://recordings.example.com/call-20260513-001.mp3",
+        "external_url": "https://my-dialer.example.com/calls/call-20260513-001",
+        "run_workflows": True,
+        "participants": [
+            {"name": "Alice Smith", "email": "alice@example.com", "is_owner": True},
+            {"name": "Jane Doe", "email": "jane@customer.com", "phone": "+14155550100"},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+async def problem(resp: Any, status: int, slug: str) -> dict[str, Any]:
+    """Assert a complete problem+json error (api.md §4) and return its body."""
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == "application/problem+json"
+    body: dict[str, Any] = await resp.json()
+    assert body["type"] == f"https://app.askelephant.ai/errors/{slug}"
+    assert body["title"] == slug.replace("_", " ").title()
+    assert body["status"] == status
+    assert body["detail"]
+    assert body["request_id"] == resp.headers["X-Request-Id"]
+    if resp.url.path.startswith("/api/"):
+        assert resp.headers["X-Api-Version"] == "2"
+    return body
+
+
+def frozen_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"seed": 1, "time_scale": 0.0, "start_time": T0}
+    values.update(overrides)
+    return Settings(**values)
+
+
+class Api:
+    """A test client with the default key and helpers for the control plane."""
+
+    def __init__(self, client: TestClient, app: web.Application) -> None:
+        self.client = client
+        self.app = app
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.app[emulator_key]
+
+    async def call(self, method: str, path: str, *, key: str | None = DEFAULT_KEY, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}))
+        if key is not None:
+            headers.setdefault("Authorization", key)
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def create(self, body: dict[str, Any] | None = None, *, key: str = DEFAULT_KEY, **overrides: Any) -> Any:
+        return await self.call("POST", "/api/v2/engagements", key=key, json=body or seed_call(**overrides))
+
+    async def get(self, engagement_id: str, *, key: str = DEFAULT_KEY, expand: str | None = None) -> Any:
+        path = f"/api/v2/engagements/{engagement_id}" + (f"?expand={expand}" if expand else "")
+        return await self.call("GET", path, key=key)
+
+    async def advance(self, seconds: float) -> None:
+        resp = await self.client.post("/__admin/clock/advance", json={"seconds": seconds})
+        assert resp.status == 200, await resp.text()
+
+    async def new_key(self, scopes: list[str], workspace_id: str = "wrks_local", **extra: Any) -> str:
+        resp = await self.client.post(
+            "/__admin/api-keys", json={"scopes": scopes, "workspace_id": workspace_id, **extra}
+        )
+        assert resp.status == 201, await resp.text()
+        key: str = (await resp.json())["key"]
+        return key
+
+
+@pytest.fixture
+def make_api(aiohttp_client: Callable[..., Any]) -> Callable[..., Any]:
+    async def factory(settings: Settings | None = None) -> Api:
+        app = create_app(settings or frozen_settings())
+        client = await aiohttp_client(app)
+        return Api(client, app)
+
+    return factory
+
+
+@pytest.fixture
+async def api(make_api: Callable[..., Any]) -> AsyncIterator[Api]:
+    instance: Api = await make_api()
+    yield instance
+    # A scheduled job that raised is a bug even if no assertion noticed it.
+    assert instance.emulator.scheduler.failures == []
+
+
+@pytest.fixture
+async def emulator_server() -> AsyncIterator[TestServer]:
+    """The emulator on a real loopback port (for clients that speak HTTP only)."""
+    server = TestServer(create_app(frozen_settings()), host="127.0.0.1")
+    await server.start_server()
+    yield server
+    await server.close()

@@ -1,0 +1,189 @@
+"""The virtual clock and the scheduler: ordering, ties, work scheduling work, frozen and scaled time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from fake_askelephant.core.clock import Scheduler, VirtualClock
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_frozen_clock_moves_only_when_told() -> None:
+    mono = FakeMonotonic()
+    clock = VirtualClock(1_000_000, 0.0, monotonic=mono)
+    mono.now += 3600
+    assert clock.now_ms() == 1_000_000
+    clock.jump_to(1_005_000)
+    assert clock.now_ms() == 1_005_000
+
+
+def test_scaled_clock_runs_faster_than_wall_time() -> None:
+    mono = FakeMonotonic()
+    clock = VirtualClock(0, 60.0, monotonic=mono)
+    mono.now += 2.5
+    assert clock.now_ms() == 150_000
+    assert clock.wall_seconds_until(210_000) == pytest.approx(1.0)
+
+
+def test_clock_never_runs_backwards() -> None:
+    clock = VirtualClock(10_000, 0.0)
+    clock.jump_to(5_000)
+    assert clock.now_ms() == 10_000
+
+
+def test_changing_time_scale_keeps_now() -> None:
+    mono = FakeMonotonic()
+    clock = VirtualClock(0, 1.0, monotonic=mono)
+    mono.now += 10
+    clock.set_time_scale(0)
+    mono.now += 10
+    assert clock.now_ms() == 10_000
+
+
+def test_negative_time_scale_is_rejected() -> None:
+    with pytest.raises(ValueError, match="time_scale"):
+        VirtualClock(0, -1)
+
+
+async def test_jobs_run_in_due_order_and_at_their_time() -> None:
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock)
+    seen: list[tuple[str, int]] = []
+    for name, due in (("c", 3000), ("a", 1000), ("b", 2000)):
+        scheduler.call_at(due, lambda n=name: seen.append((n, clock.now_ms())))
+    await scheduler.advance(10)
+    assert seen == [("a", 1000), ("b", 2000), ("c", 3000)]
+    assert clock.now_ms() == 10_000
+
+
+async def test_same_time_ties_run_in_enqueue_order() -> None:
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock)
+    seen: list[int] = []
+    for i in range(20):
+        scheduler.call_at(500, lambda i=i: seen.append(i))
+    await scheduler.advance(1)
+    assert seen == list(range(20))
+
+
+async def test_work_scheduled_by_work_runs_within_the_same_advance() -> None:
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock)
+    seen: list[int] = []
+
+    def chain(n: int) -> None:
+        seen.append(clock.now_ms())
+        if n:
+            scheduler.call_later(1000, lambda: chain(n - 1))
+
+    scheduler.call_at(0, lambda: chain(4))
+    await scheduler.advance(3.5)
+    assert seen == [0, 1000, 2000, 3000]
+    await scheduler.advance(1)
+    assert seen[-1] == 4000
+
+
+async def test_advance_stops_at_the_target_and_leaves_later_work() -> None:
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock)
+    seen: list[str] = []
+    scheduler.call_at(5000, lambda: seen.append("late"))
+    await scheduler.advance(4.999)
+    assert seen == []
+    assert len(scheduler) == 1
+    await scheduler.advance(0.001)
+    assert seen == ["late"]
+
+
+async def test_cancelled_jobs_never_run() -> None:
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock)
+    seen: list[str] = []
+    job = scheduler.call_at(10, lambda: seen.append("x"))
+    job.cancel()
+    await scheduler.advance(1)
+    assert seen == []
+
+
+async def test_async_jobs_at_one_instant_run_concurrently_and_finish_before_the_next() -> None:
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock)
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def slow() -> None:
+        order.append("slow-start")
+        await gate.wait()
+        order.append("slow-end")
+
+    async def fast() -> None:
+        order.append("fast")
+        gate.set()
+
+    scheduler.call_at(100, slow)
+    scheduler.call_at(100, fast)
+    scheduler.call_at(200, lambda: order.append("next"))
+    await scheduler.advance(1)
+    assert order == ["slow-start", "fast", "slow-end", "next"]
+
+
+async def test_a_failing_job_is_recorded_and_does_not_stop_others() -> None:
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock)
+    seen: list[str] = []
+
+    def boom() -> None:
+        raise RuntimeError("bug")
+
+    scheduler.call_at(1, boom, name="boom")
+    scheduler.call_at(2, lambda: seen.append("after"))
+    await scheduler.advance(1)
+    assert seen == ["after"]
+    assert [name for name, _ in scheduler.failures] == ["boom"]
+
+
+async def test_advancing_27_hours_of_sparse_work_is_cheap() -> None:
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock)
+    count = 0
+
+    def tick() -> None:
+        nonlocal count
+        count += 1
+        if count < 1000:
+            scheduler.call_later(97_000, tick)
+
+    scheduler.call_at(0, tick)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await scheduler.advance(27 * 3600)
+    assert count == 1000
+    assert clock.now_ms() == 27 * 3600 * 1000
+    # Not a benchmark: a guard that the queue is not sleeping through virtual time.
+    assert loop.time() - started < 5
+
+
+async def test_ticker_runs_due_work_when_the_clock_moves_by_itself() -> None:
+    mono = FakeMonotonic()
+    clock = VirtualClock(0, 1.0, monotonic=mono)
+    scheduler = Scheduler(clock)
+    fired = asyncio.Event()
+    scheduler.call_at(60_000, fired.set)
+    task = asyncio.create_task(scheduler.run_forever())
+    try:
+        await asyncio.sleep(0)
+        assert not fired.is_set()
+        mono.now += 61  # a minute of wall time passes
+        scheduler.poke()
+        await asyncio.wait_for(fired.wait(), timeout=5)
+    finally:
+        task.cancel()

@@ -1,0 +1,171 @@
+"""external_url and media_url policies (api.md §5.3, §5.4), by example and by generation."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fake_askelephant.core.policies import (
+    UNSAFE_SCHEMES,
+    external_url_error,
+    is_private_host,
+    media_url_policy_error,
+    media_url_shape_error,
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://a.example/x", "http://a.example", "wavv://call/12345", "tel:+14155550100", "salesforce://Task/00T1"],
+)
+def test_safe_external_urls_pass(url: str) -> None:
+    assert external_url_error(url) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "JavaScript:alert(1)",
+        "  data:text/html,x",
+        "java\tscript:x",
+        "\u0001vbscript:x",
+        "blob:https://a/b",
+        "file:///etc/passwd",
+        "jav\nascript:alert(1)",
+        "\x00javascript:x",
+        "javascript\r:x",
+    ],
+)
+def test_spec_unsafe_examples_are_rejected(url: str) -> None:
+    err = external_url_error(url)
+    assert err is not None and (err.field, err.code) == ("external_url", "unsafe_scheme")
+
+
+@pytest.mark.parametrize("url", ["dialer.example.com/calls/1", "//host/x", "1http://x", "https:", ":x"])
+def test_relative_or_schemeless_urls_are_invalid(url: str) -> None:
+    err = external_url_error(url)
+    assert err is not None and err.code == "invalid_url"
+
+
+def test_external_url_length_limits() -> None:
+    assert external_url_error("").code == "too_short"  # type: ignore[union-attr]
+    ok = "https://a.example/" + "x" * (2048 - 18)
+    assert len(ok) == 2048 and external_url_error(ok) is None
+    assert external_url_error(ok + "x").code == "too_long"  # type: ignore[union-attr]
+
+
+_noise = st.sampled_from(["\t", "\n", "\r"])
+_edge = st.sampled_from([chr(c) for c in range(0x21)])
+
+
+@st.composite
+def disguised_unsafe(draw: st.DrawFn) -> str:
+    """A denylisted scheme in random case, with TAB/LF/CR inside and C0/space around it."""
+    scheme = draw(st.sampled_from(sorted(UNSAFE_SCHEMES)))
+    chars = [c.upper() if draw(st.booleans()) else c for c in scheme]
+    out = ""
+    for c in chars:
+        out += c + (draw(_noise) if draw(st.integers(0, 4)) == 0 else "")
+    prefix = "".join(draw(st.lists(_edge, max_size=3)))
+    # Something must follow the colon, or the URL is invalid_url before the scheme is judged (api.md §5.3).
+    suffix = draw(st.text(string.ascii_letters + string.digits + "/(),.%", min_size=1, max_size=30))
+    return prefix + out + ":" + suffix
+
+
+@given(disguised_unsafe())
+@settings(max_examples=300)
+def test_every_disguised_denylisted_scheme_is_rejected(url: str) -> None:
+    err = external_url_error(url)
+    assert err is not None
+    assert err.code == "unsafe_scheme"
+
+
+@given(st.text(max_size=3000))
+@settings(max_examples=300)
+def test_random_text_never_crashes_the_policies(text: str) -> None:
+    err = external_url_error(text)
+    assert err is None or err.code in ("too_short", "too_long", "invalid_url", "unsafe_scheme")
+    shape = media_url_shape_error(text)
+    assert shape is None or shape.code in ("too_long", "invalid_url")
+    if shape is None:
+        policy = media_url_policy_error(text)
+        assert policy is None or policy.code in ("insecure_scheme", "private_address")
+
+
+@given(st.from_regex(r"[a-z][a-z0-9+.-]{0,10}", fullmatch=True), st.text(min_size=1, max_size=50))
+def test_custom_schemes_outside_the_denylist_are_accepted(scheme: str, rest: str) -> None:
+    url = f"{scheme}:{rest}"
+    if scheme in UNSAFE_SCHEMES or any(c in "\t\n\r" for c in rest) or not rest.strip("".join(map(chr, range(0x21)))):
+        return
+    assert external_url_error(url) is None
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "LOCALHOST.",
+        "api.localhost",
+        "127.0.0.1",
+        "127.1",
+        "2130706433",
+        "0x7f.1",
+        "0177.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "172.31.255.255",
+        "192.168.1.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "::1",
+        "::",
+        "fe80::1",
+        "fd00::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:8.8.8.8",
+    ],
+)
+def test_private_hosts(host: str) -> None:
+    assert is_private_host(host)
+
+
+@pytest.mark.parametrize("host", ["recordings.example.com", "8.8.8.8", "172.32.0.1", "2001:4860::8888", "11.0.0.1"])
+def test_public_hosts(host: str) -> None:
+    assert not is_private_host(host)
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("http://recordings.example.com/a.mp3", "insecure_scheme"),
+        ("HTTPS://127.0.0.1/a.mp3", "private_address"),
+        ("https://[::1]:8443/a.mp3", "private_address"),
+        ("https://localhost./a.mp3", "private_address"),
+        ("https://2130706433/a.mp3", "private_address"),
+    ],
+)
+def test_media_policy_codes(url: str, code: str) -> None:
+    assert media_url_shape_error(url) is None
+    err = media_url_policy_error(url)
+    assert err is not None and err.code == code
+
+
+def test_media_policy_accepts_public_https_any_case() -> None:
+    assert media_url_policy_error("HtTpS://recordings.example.com/a.mp3") is None
+
+
+def test_allowed_media_host_skips_private_and_scheme_rules() -> None:
+    assert media_url_policy_error("http://127.0.0.1:9000/a.mp3", {"127.0.0.1:9000"}) is None
+    assert media_url_policy_error("http://127.0.0.1:9001/a.mp3", {"127.0.0.1:9000"}) is not None
+
+
+@pytest.mark.parametrize(
+    "url", ["recordings.example.com/a.mp3", "https://", "https:///a", "https://a b/x", "https://h:99999/"]
+)
+def test_media_url_shape_rejects_non_absolute_urls(url: str) -> None:
+    err = media_url_shape_error(url)
+    assert err is not None and err.code == "invalid_url"
