@@ -34,9 +34,7 @@ class MiniEmulator:
         self.now = datetime(2026, 3, 9, 11, 59, tzinfo=UTC)
         self.transcription_fails = transcription_fails
         self.suppress_webhook = suppress_webhook
-        self.engagements: dict[
-            str, dict[str, Any]
-        ] = {}  # id -> {"created": dt, "body": request, "sent": bool}
+        self.engagements: dict[str, dict[str, Any]] = {}  # id -> {"created": dt, "body": request, "sent": bool}
         self.by_external_id: dict[str, str] = {}
         self.endpoints: dict[str, dict[str, Any]] = {}
         self.deleted_endpoints: list[str] = []
@@ -193,7 +191,5 @@ class MiniEmulator:
             view["action_items"] = [{"id": "actitm_1", "title": "Send pricing proposal"}] if ready else []
         if "signals" in expand:
             ready = ok and elapsed >= SIGNALS_AT
-            view["signals"] = (
-                [{"id": "sgnl_1", "type": "pricing", "quote": "annual billing?"}] if ready else []
-            )
+            view["signals"] = [{"id": "sgnl_1", "type": "pricing", "quote": "annual billing?"}] if ready else []
         return view

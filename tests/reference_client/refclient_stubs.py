@@ -103,9 +103,7 @@ class StubApi:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        self.requests.append(
-            Seen(request.method, request.path, dict(request.query), dict(request.headers), body)
-        )
+        self.requests.append(Seen(request.method, request.path, dict(request.query), dict(request.headers), body))
         reply = self.route(request) if self.route is not None else None
         if reply is None:
             if not self.script:
@@ -128,9 +126,7 @@ class StubApi:
             assert request.transport is not None
             request.transport.close()
             return response
-        return web.Response(
-            status=reply.status, body=payload, headers=reply.headers, content_type=content_type
-        )
+        return web.Response(status=reply.status, body=payload, headers=reply.headers, content_type=content_type)
 
 
 class RecordingSleep:

@@ -250,9 +250,7 @@ async def test_listen_prints_each_verified_event_once(tmp_path):
     async with aiohttp.ClientSession() as session:
         statuses = []
         for body in (SPEC_BODY, SPEC_BODY, SPEC_BODY + b" "):  # original, duplicate, tampered
-            async with session.post(
-                f"http://127.0.0.1:{port}/webhooks", data=body, headers=headers
-            ) as response:
+            async with session.post(f"http://127.0.0.1:{port}/webhooks", data=body, headers=headers) as response:
                 statuses.append(response.status)
     stop.set()
     await task  # shutdown drains background processing before returning
@@ -263,9 +261,7 @@ async def test_listen_prints_each_verified_event_once(tmp_path):
     assert "ngmt_01KK97DZX0B7WAVVC4XK2M9QHR" in lines[0] and "'WAVV call with Jane Doe'" in lines[0]
 
 
-@pytest.mark.parametrize(
-    ("argv", "message"), [([], "--webhook-secret"), (["--webhook-secret", "whsec_"], "secret")]
-)
+@pytest.mark.parametrize(("argv", "message"), [([], "--webhook-secret"), (["--webhook-secret", "whsec_"], "secret")])
 async def test_listen_refuses_to_start_without_a_usable_secret(capsys, argv, message):
     code = await run("listen", "--port", "0", *argv)
 

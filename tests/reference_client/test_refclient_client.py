@@ -77,9 +77,7 @@ async def test_create_replay_200_means_not_created(stub_api, stub_client):
 
 async def test_create_rejects_invalid_request_before_sending(stub_api, stub_client):
     without_media = {k: v for k, v in REQUEST.items() if k != "media_url"}
-    two_owners = dict(
-        REQUEST, participants=[{"name": "A", "is_owner": True}, {"name": "B", "is_owner": True}]
-    )
+    two_owners = dict(REQUEST, participants=[{"name": "A", "is_owner": True}, {"name": "B", "is_owner": True}])
     naive_start = dict(REQUEST, start_at=datetime(2026, 3, 9, 12, 0))
 
     for bad in (without_media, two_owners, naive_start, dict(REQUEST, title="")):
@@ -247,16 +245,12 @@ async def test_get_engagement_expands_and_types_insights(stub_api, stub_client):
         processing_status="COMPLETED",
         external_url="wavv://call/12345",
         action_items=[{"object": "action_item", "id": "actitm_1", "title": "Send pricing", "due_at": None}],
-        signals=[
-            {"object": "signal", "id": "sgnl_1", "type": "pricing", "confidence": 0.87, "quote": "cost?"}
-        ],
+        signals=[{"object": "signal", "id": "sgnl_1", "type": "pricing", "confidence": 0.87, "quote": "cost?"}],
         brand_new_field={"added": "later"},
     )
     stub_api.reply(Reply(200, body))
 
-    engagement = await stub_client.get_engagement(
-        "ngmt_01TEST", expand=["action_items", "signals", "signals"]
-    )
+    engagement = await stub_client.get_engagement("ngmt_01TEST", expand=["action_items", "signals", "signals"])
 
     assert stub_api.requests[0].query == {"expand": "action_items,signals"}
     assert engagement.action_items is not None and engagement.action_items[0].title == "Send pricing"
@@ -336,9 +330,7 @@ async def test_transcript_timeline_typed_and_404_until_ready(stub_api, stub_clie
         "object": "transcript_timeline",
         "engagement_id": "ngmt_01X",
         "speakers": [{"speaker_index": 0, "name": "Alice", "email": None, "phone": None, "is_owner": True}],
-        "entries": [
-            {"speaker_index": 0, "start_seconds": 0.0, "end_seconds": 4.2, "text": "Hi", "sentiment": 0.5}
-        ],
+        "entries": [{"speaker_index": 0, "start_seconds": 0.0, "end_seconds": 4.2, "text": "Hi", "sentiment": 0.5}],
         "overall_sentiment": 0.5,
     }
     stub_api.reply(Reply(404, problem_json(404, "not_found")), Reply(200, timeline))

@@ -83,9 +83,7 @@ async def test_completed_with_an_empty_list_is_final_not_retried():
 
 async def test_failed_processing_stops_the_wait():
     clock = FakeClock()
-    pipeline = StagedPipeline(
-        clock, action_items_at=None, signals_at=None, final_at=50, final_status="FAILED"
-    )
+    pipeline = StagedPipeline(clock, action_items_at=None, signals_at=None, final_at=50, final_status="FAILED")
 
     result = await wait_for_insights(pipeline.fetch, clock, since=pipeline.transcript_at)
 
@@ -146,9 +144,7 @@ async def test_client_wait_for_insights_fetches_with_expand(stub_api: StubApi):
     pipeline = StagedPipeline(clock, action_items_at=50, signals_at=70)
     stub_api.route = lambda request: Reply(200, pipeline.body())
 
-    async with AskElephantClient(
-        "sk-apik_a.b", stub_api.base_url, clock=clock, retry=RetryPolicy()
-    ) as client:
+    async with AskElephantClient("sk-apik_a.b", stub_api.base_url, clock=clock, retry=RetryPolicy()) as client:
         result = await client.wait_for_insights("ngmt_01WAIT")
 
     assert result.outcome is InsightsOutcome.READY

@@ -24,15 +24,9 @@ from reference_client import (
 
 def test_signer_matches_the_published_vectors():
     assert len(SPEC_BODY) == 746
-    assert hashlib.sha256(SPEC_BODY).hexdigest() == (
-        "0f5a748f8cc8ddb04e3958997daa7698d716d6329464d6bf0069537b1139ee6f"
-    )
-    assert (
-        sign(SECRET, SPEC_MSG_ID, 1773057600, SPEC_BODY) == "v1,ymuh+JQtbyR794Ed0uv+rbKfar/HppnuCeERR/QRyMw="
-    )
-    assert sign(OLD_SECRET, SPEC_MSG_ID, 1773057600, SPEC_BODY) == (
-        "v1,uRUG2PjsW+ZdaOwQKqIu3H/QDWJWQ0GaM7UBzvJDgxE="
-    )
+    assert hashlib.sha256(SPEC_BODY).hexdigest() == ("0f5a748f8cc8ddb04e3958997daa7698d716d6329464d6bf0069537b1139ee6f")
+    assert sign(SECRET, SPEC_MSG_ID, 1773057600, SPEC_BODY) == "v1,ymuh+JQtbyR794Ed0uv+rbKfar/HppnuCeERR/QRyMw="
+    assert sign(OLD_SECRET, SPEC_MSG_ID, 1773057600, SPEC_BODY) == ("v1,uRUG2PjsW+ZdaOwQKqIu3H/QDWJWQ0GaM7UBzvJDgxE=")
     svix_vector = b'{"event_type":"ping","data":{"success":true}}'
     assert sign("whsec_plJ3nmyCDGBKInavdOK15jsl", "msg_loFOjxBNrRLzqYUf", 1731705121, svix_vector) == (
         "v1,rAvfW3dJ/X/qxhsaXPOyyCGmRKsaKWcsNccKXlIktD0="
