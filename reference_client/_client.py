@@ -105,9 +105,7 @@ class AskElephantClient:
 
     # ------------------------------------------------------------ operations
 
-    async def create_engagement(
-        self, request: EngagementCreateIn | Mapping[str, Any]
-    ) -> tuple[EngagementOut, bool]:
+    async def create_engagement(self, request: EngagementCreateIn | Mapping[str, Any]) -> tuple[EngagementOut, bool]:
         """POST /v2/engagements: submit a call recording (or transcript) for processing.
 
         Returns ``(engagement, created)``: ``created`` is True on 201, False on 200 (the
@@ -120,9 +118,7 @@ class AskElephantClient:
             ValidationFailed: 422 from the server (``errors`` names fields and codes).
             Unauthorized / Forbidden: key or scope (``engagements:write``) problems; not retried.
         """
-        body = (
-            request if isinstance(request, EngagementCreateIn) else EngagementCreateIn.model_validate(request)
-        )
+        body = request if isinstance(request, EngagementCreateIn) else EngagementCreateIn.model_validate(request)
         status, payload = await self._call("POST", "/v2/engagements", json_body=body.to_wire())
         return self._parse(EngagementOut, payload, "POST /v2/engagements"), status == 201
 
@@ -263,9 +259,7 @@ class AskElephantClient:
         for attempt in range(1, policy.max_attempts + 1):
             retry_after: float | None = None
             try:
-                async with self._http().request(
-                    method, url, params=params, data=data, headers=headers
-                ) as response:
+                async with self._http().request(method, url, params=params, data=data, headers=headers) as response:
                     raw = await response.read()
                     status = response.status
                     if status < 400:

@@ -91,12 +91,9 @@ class SqliteDedupStore:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(
-                "CREATE TABLE IF NOT EXISTS webhook_messages"
-                " (message_id TEXT PRIMARY KEY, seen_at REAL NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS webhook_messages (message_id TEXT PRIMARY KEY, seen_at REAL NOT NULL)"
             )
-            self._db.execute(
-                "CREATE INDEX IF NOT EXISTS webhook_messages_seen_at ON webhook_messages (seen_at)"
-            )
+            self._db.execute("CREATE INDEX IF NOT EXISTS webhook_messages_seen_at ON webhook_messages (seen_at)")
 
     async def claim(self, message_id: str) -> bool:
         return await asyncio.to_thread(self._claim, message_id, self._wall_time())

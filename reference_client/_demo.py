@@ -176,9 +176,7 @@ async def _run_steps(
             try:
                 endpoint = await admin.create_webhook_endpoint(url, event_types=[TRANSCRIPT_COMPLETED])
             except EmulatorAdminError as exc:
-                raise DemoFailed(
-                    f"could not register the receiver via /__admin/webhook-endpoints: {exc}"
-                ) from exc
+                raise DemoFailed(f"could not register the receiver via /__admin/webhook-endpoints: {exc}") from exc
             endpoint_id, secret = endpoint.id, endpoint.secret
             console.print(f"receiver {url} registered as {endpoint_id}")
         assert secret is not None
@@ -251,8 +249,7 @@ async def _four_steps(
     console.print(engagement_summary(result.engagement))
     print_insights(console, result)
     ok = result.outcome is InsightsOutcome.READY or (
-        result.outcome is InsightsOutcome.FINAL
-        and result.engagement.processing_status is ProcessingStatus.COMPLETED
+        result.outcome is InsightsOutcome.FINAL and result.engagement.processing_status is ProcessingStatus.COMPLETED
     )
     console.print("[green]demo complete[/]" if ok else "[red]demo incomplete: insights did not arrive[/]")
     return 0 if ok else 1

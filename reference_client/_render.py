@@ -59,9 +59,7 @@ def print_insights(console: Console, result: InsightsResult) -> None:
     signals = Table("type", "label", "quote", "confidence", title="Signals", title_justify="left")
     for signal in result.signals:
         confidence = "-" if signal.confidence is None else f"{signal.confidence:.2f}"
-        signals.add_row(
-            escape(signal.type), escape(signal.label or ""), escape(signal.quote or ""), confidence
-        )
+        signals.add_row(escape(signal.type), escape(signal.label or ""), escape(signal.quote or ""), confidence)
     console.print(items if result.action_items else "[dim]no action items[/]")
     console.print(signals if result.signals else "[dim]no signals[/]")
 

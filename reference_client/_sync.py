@@ -50,9 +50,7 @@ class SyncAskElephantClient:
     def base_url(self) -> str:
         return self._client.base_url
 
-    def create_engagement(
-        self, request: EngagementCreateIn | Mapping[str, Any]
-    ) -> tuple[EngagementOut, bool]:
+    def create_engagement(self, request: EngagementCreateIn | Mapping[str, Any]) -> tuple[EngagementOut, bool]:
         return self._runner.run(self._client.create_engagement(request))
 
     def get_engagement(self, engagement_id: str, expand: Iterable[Expand | str] = ()) -> EngagementOut:

@@ -176,9 +176,7 @@ def engagement_from_wavv(
         raise WavvCallNotReady(
             f"WAVV call {call.call_id} has no recording yet; submit it when the recording is available"
         )
-    participants = [
-        ParticipantIn(name=call.agent.name, email=call.agent.email, phone=call.agent.phone, is_owner=True)
-    ]
+    participants = [ParticipantIn(name=call.agent.name, email=call.agent.email, phone=call.agent.phone, is_owner=True)]
     lead = call.lead
     if lead is not None and (lead.full_name or lead.email or lead.phone):
         participants.append(ParticipantIn(name=lead.full_name, email=lead.email, phone=lead.phone))

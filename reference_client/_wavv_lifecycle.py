@@ -70,9 +70,7 @@ _STEPS = (
         ApiAction.NONE,
         "no public engagement update; put what is known into the title at submission",
     ),
-    LifecycleStep(
-        WavvMoment.LEAD_MATCHED_CONTACT, ApiAction.REPLACE_ENGAGEMENT_CONTACTS, "optional; lower priority"
-    ),
+    LifecycleStep(WavvMoment.LEAD_MATCHED_CONTACT, ApiAction.REPLACE_ENGAGEMENT_CONTACTS, "optional; lower priority"),
     LifecycleStep(
         WavvMoment.TRANSCRIPT_WEBHOOK,
         ApiAction.WAIT_FOR_INSIGHTS,

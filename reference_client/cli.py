@@ -68,9 +68,7 @@ def _build_request(args: argparse.Namespace) -> EngagementCreateIn:
     if args.wavv is not None:
         call = WavvCall.model_validate_json(Path(args.wavv).read_bytes())
         return engagement_from_wavv(call, title=args.title, external_url=args.external_url)
-    missing = [
-        flag for flag, value in (("--title", args.title), ("--external-id", args.external_id)) if not value
-    ]
+    missing = [flag for flag, value in (("--title", args.title), ("--external-id", args.external_id)) if not value]
     if missing:
         raise UsageError(f"submit needs --wavv FILE or {' and '.join(missing)}")
     participants = [_participant(args.owner, owner=True)] if args.owner else []
@@ -153,8 +151,7 @@ async def _wait_insights(args: argparse.Namespace, console: Console) -> int:
     else:
         print_insights(console, result)
     complete = result.outcome is InsightsOutcome.READY or (
-        result.outcome is InsightsOutcome.FINAL
-        and result.engagement.processing_status is ProcessingStatus.COMPLETED
+        result.outcome is InsightsOutcome.FINAL and result.engagement.processing_status is ProcessingStatus.COMPLETED
     )
     return 0 if complete else 1
 
@@ -204,9 +201,7 @@ async def _listen(args: argparse.Namespace, console: Console) -> int:
     secret = args.webhook_secret or os.environ.get(WEBHOOK_SECRET_ENV)
     if not secret:
         raise UsageError(f"listen needs --webhook-secret or {WEBHOOK_SECRET_ENV}")
-    await run_listener(
-        secret, console, host=args.host, port=args.port, path=args.path, dedup_db=args.dedup_db
-    )
+    await run_listener(secret, console, host=args.host, port=args.port, path=args.path, dedup_db=args.dedup_db)
     return 0
 
 
@@ -238,18 +233,12 @@ def _connection_options(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument(
         "--base-url", default=default, help=f"API base URL (env {BASE_URL_ENV}; default {DEFAULT_BASE_URL})"
     )
-    parser.add_argument(
-        "--api-key", default=default, help=f"raw API key sk-apik_<id>.<secret> (env {API_KEY_ENV})"
-    )
-    parser.add_argument(
-        "--json", action="store_true", default=default or False, help="print JSON, not tables"
-    )
+    parser.add_argument("--api-key", default=default, help=f"raw API key sk-apik_<id>.<secret> (env {API_KEY_ENV})")
+    parser.add_argument("--json", action="store_true", default=default or False, help="print JSON, not tables")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="askelephant-ref", description="AskElephant reference dialer client."
-    )
+    parser = argparse.ArgumentParser(prog="askelephant-ref", description="AskElephant reference dialer client.")
     _connection_options(parser, None)
     # The same options after the command name (``demo --base-url URL``); SUPPRESS keeps the
     # subcommand from overwriting a value given before it.
@@ -297,18 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="wait on the emulator's virtual clock (tooling)",
     )
 
-    listen = commands.add_parser(
-        "listen", parents=[shared], help="run the verifying webhook receiver and print events"
-    )
+    listen = commands.add_parser("listen", parents=[shared], help="run the verifying webhook receiver and print events")
     listen.add_argument("--host", default="127.0.0.1")
     listen.add_argument("--port", type=int, default=8000)
     listen.add_argument("--path", default="/webhooks")
-    listen.add_argument(
-        "--webhook-secret", help=f"endpoint signing secret whsec_... (env {WEBHOOK_SECRET_ENV})"
-    )
-    listen.add_argument(
-        "--dedup-db", metavar="FILE", help="SQLite file for seen message ids (default: memory)"
-    )
+    listen.add_argument("--webhook-secret", help=f"endpoint signing secret whsec_... (env {WEBHOOK_SECRET_ENV})")
+    listen.add_argument("--dedup-db", metavar="FILE", help="SQLite file for seen message ids (default: memory)")
 
     demo = commands.add_parser("demo", parents=[shared], help="the full dialer flow end to end")
     demo.add_argument(

@@ -85,9 +85,7 @@ class EmulatorAdmin:
                     )
                 return await response.json(content_type=None) if text else None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise EmulatorAdminError(
-                f"{method} {url} failed: {type(exc).__name__}: {exc}", status=None
-            ) from exc
+            raise EmulatorAdminError(f"{method} {url} failed: {type(exc).__name__}: {exc}", status=None) from exc
 
     async def health(self) -> dict[str, Any] | None:
         """The emulator's health document, or None when ``admin_url`` is not an emulator."""
@@ -102,9 +100,7 @@ class EmulatorAdmin:
 
     async def advance(self, seconds: float) -> ClockReading:
         """Move virtual time forward, running every timer and webhook attempt that falls due."""
-        return ClockReading.model_validate(
-            await self._request("POST", "/clock/advance", {"seconds": seconds})
-        )
+        return ClockReading.model_validate(await self._request("POST", "/clock/advance", {"seconds": seconds}))
 
     async def create_webhook_endpoint(
         self, url: str, *, event_types: Sequence[str] | None = None, secret: str | None = None

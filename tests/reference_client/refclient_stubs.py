@@ -14,6 +14,21 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 API_KEY = "sk-apik_test.s3cr3t"
+EMULATOR_KEY = "sk-apik_local.fakeaskelephant"  # the emulator's default key (api.md §3)
+# dialer-flow.md §2, the docs' request.
+SEED_REQUEST: dict[str, Any] = {
+    "type": "CALL",
+    "title": "Sales call with Jane Doe",
+    "source_system": "my-dialer",
+    "external_id": "call-20260513-001",
+    "media_url": "https://recordings.example.com/call-20260513-001.mp3",
+    "external_url": "https://my-dialer.example.com/calls/call-20260513-001",
+    "run_workflows": True,
+    "participants": [
+        {"name": "Alice Smith", "email": "alice@example.com", "is_owner": True},
+        {"name": "Jane Doe", "email": "jane@customer.com", "phone": "+14155550100"},
+    ],
+}
 
 
 def engagement_json(engagement_id: str = "ngmt_01TEST", **overrides: Any) -> dict[str, Any]:

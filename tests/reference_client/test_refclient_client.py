@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pydantic
 import pytest
-from refclient_stubs import API_KEY, Reply, StubApi, engagement_json, problem_json
+from refclient_stubs import API_KEY, SEED_REQUEST, Reply, StubApi, engagement_json, problem_json
 
 from reference_client import (
     AskElephantClient,
@@ -25,19 +25,7 @@ from reference_client import (
     ValidationFailed,
 )
 
-REQUEST = {
-    "type": "CALL",
-    "title": "Sales call with Jane Doe",
-    "source_system": "my-dialer",
-    "external_id": "call-20260513-001",
-    "media_url": "https://recordings.example.com/call-20260513-001.mp3",
-    "external_url": "https://my-dialer.example.com/calls/call-20260513-001",
-    "run_workflows": True,
-    "participants": [
-        {"name": "Alice Smith", "email": "alice@example.com", "is_owner": True},
-        {"name": "Jane Doe", "email": "jane@customer.com", "phone": "+14155550100"},
-    ],
-}
+REQUEST = SEED_REQUEST
 
 
 async def test_create_sends_raw_key_and_documented_body(stub_api: StubApi, stub_client: AskElephantClient):

@@ -16,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from refclient_strategies import utc_ms, wavv_calls
+from refclient_stubs import EMULATOR_KEY, SEED_REQUEST
 
 from reference_client import (
     TRANSCRIPT_COMPLETED,
@@ -32,20 +33,6 @@ from reference_client import (
 )
 from reference_client.emulator import EmulatorAdmin, EmulatorAdminError, EmulatorClock, admin_base_url
 
-DEFAULT_KEY = "sk-apik_local.fakeaskelephant"
-SEED_REQUEST: dict[str, Any] = {
-    "type": "CALL",
-    "title": "Sales call with Jane Doe",
-    "source_system": "my-dialer",
-    "external_id": "call-20260513-001",
-    "media_url": "https://recordings.example.com/call-20260513-001.mp3",
-    "external_url": "https://my-dialer.example.com/calls/call-20260513-001",
-    "run_workflows": True,
-    "participants": [
-        {"name": "Alice Smith", "email": "alice@example.com", "is_owner": True},
-        {"name": "Jane Doe", "email": "jane@customer.com", "phone": "+14155550100"},
-    ],
-}
 # Every poll time the documented policy can produce, in seconds after the transcript event.
 POLL_SCHEDULE = [45, 60, 82.5, 116.25, 166.875, 226.875, 286.875, 300]
 
@@ -63,7 +50,7 @@ async def admin(base_url: str) -> AsyncIterator[EmulatorAdmin]:
 
 @pytest.fixture
 async def client(base_url: str, admin: EmulatorAdmin) -> AsyncIterator[AskElephantClient]:
-    async with AskElephantClient(DEFAULT_KEY, base_url, clock=EmulatorClock(admin)) as instance:
+    async with AskElephantClient(EMULATOR_KEY, base_url, clock=EmulatorClock(admin)) as instance:
         yield instance
 
 
@@ -195,7 +182,7 @@ async def test_auth_errors_are_typed(base_url, admin):
 
 async def test_sync_facade_against_the_emulator(base_url):
     def blocking() -> tuple[bool, bool, str]:
-        with SyncAskElephantClient(DEFAULT_KEY, base_url) as sync_client:
+        with SyncAskElephantClient(EMULATOR_KEY, base_url) as sync_client:
             first, created = sync_client.create_engagement(SEED_REQUEST)
             _, again = sync_client.create_engagement(SEED_REQUEST)
             return created, again, sync_client.get_engagement(first.id).title
