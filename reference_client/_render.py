@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reference_client._insights import InsightsOutcome, InsightsResult
-from reference_client._models import EngagementOut, TranscriptTimelineOut, WebhookEventOut
+from reference_client._models import EngagementOut, TranscriptTimelineOut, WebhookEventOut, format_datetime
 
 
 def engagement_summary(engagement: EngagementOut) -> Table:
@@ -22,7 +22,7 @@ def engagement_summary(engagement: EngagementOut) -> Table:
         ("title", engagement.title),
         ("type", engagement.engagement_type),
         ("status", engagement.processing_status),
-        ("start_at", engagement.start_at.isoformat()),
+        ("start_at", format_datetime(engagement.start_at)),
         ("duration", "-" if engagement.duration_seconds is None else f"{engagement.duration_seconds} s"),
         ("external_url", engagement.external_url or "-"),
         ("owner", engagement.owner_user_id),
@@ -39,7 +39,7 @@ def engagement_summary(engagement: EngagementOut) -> Table:
 def engagement_list(engagements: list[EngagementOut]) -> Table:
     table = Table("id", "status", "updated_at", "title")
     for e in engagements:
-        table.add_row(e.id, e.processing_status, e.updated_at.isoformat(), escape(e.title))
+        table.add_row(e.id, e.processing_status, format_datetime(e.updated_at), escape(e.title))
     return table
 
 
@@ -54,7 +54,7 @@ def print_insights(console: Console, result: InsightsResult) -> None:
     console.print(f"{verdicts[result.outcome]} after {result.polls} fetch(es)")
     items = Table("action item", "description", "assignee", "due", title="Action items", title_justify="left")
     for item in result.action_items:
-        due = item.due_at.isoformat() if item.due_at else "-"
+        due = format_datetime(item.due_at) if item.due_at else "-"
         items.add_row(escape(item.title), escape(item.description or ""), item.assignee_user_id or "-", due)
     signals = Table("type", "label", "quote", "confidence", title="Signals", title_justify="left")
     for signal in result.signals:
@@ -74,7 +74,7 @@ def print_timeline_excerpt(console: Console, timeline: TranscriptTimelineOut, li
 
 def event_line(event: WebhookEventOut) -> str:
     obj = event.data.object
-    parts = [event.created_at.isoformat(), event.type, str(obj.get("id", "-"))]
+    parts = [format_datetime(event.created_at), event.type, str(obj.get("id", "-"))]
     if "processing_status" in obj:
         parts.append(str(obj["processing_status"]))
     if "title" in obj:
