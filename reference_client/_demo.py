@@ -20,6 +20,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from rich.console import Console
@@ -93,7 +94,7 @@ def demo_call(started_at: datetime) -> WavvCall:
     )
 
 
-async def _choose_clock(mode: str, admin: EmulatorAdmin, health: dict | None) -> Clock:
+async def _choose_clock(mode: str, admin: EmulatorAdmin, health: dict[str, Any] | None) -> Clock:
     if mode == "wall" or (mode == "auto" and health is None):
         return SystemClock()
     if health is None:
