@@ -83,9 +83,10 @@ async def register(admin_url: str, receiver: Receiver, **extra: Any) -> dict[str
     return endpoint
 
 
-async def test_transcript_webhook_then_insights(admin_url, receiver, emulator_server):
+@pytest.mark.parametrize("style", [{}, {"header_style": "webhook"}], ids=["svix-headers", "webhook-headers"])
+async def test_transcript_webhook_then_insights(admin_url, receiver, emulator_server, style):
     # Svix may deliver twice; the hazard makes the emulator do it every time.
-    await register(admin_url, receiver, hazards={"duplicate": 1.0})
+    await register(admin_url, receiver, hazards={"duplicate": 1.0}, **style)
     clock = EmulatorClock(EmulatorAdmin(admin_url))
     async with AskElephantClient(EMULATOR_KEY, str(emulator_server.make_url("/api")), clock=clock) as client:
         engagement, _ = await client.create_engagement(SEED_REQUEST)
@@ -99,6 +100,8 @@ async def test_transcript_webhook_then_insights(admin_url, receiver, emulator_se
     await clock.admin.close()
 
     assert result.outcome is InsightsOutcome.READY
+    receiving = receiver.server.app[webhook_receiver]
+    assert (receiving.accepted, receiving.duplicates) == (1, 1)
 
 
 async def test_wrongly_signed_deliveries_are_never_processed(admin_url, receiver, emulator_server):
