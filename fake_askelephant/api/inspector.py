@@ -38,16 +38,18 @@ UI_HEADERS = {
     "Cache-Control": "no-store",
 }
 PAGE = "index.html"
+CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+_PACKAGE = resources.files("fake_askelephant.inspector")
+# Served by name from this allowlist only: the shipped files of fake_askelephant.inspector (package data).
 ASSETS = {
-    PAGE: "text/html",
-    "inspector.js": "text/javascript",
-    "inspector.css": "text/css",
+    item.name: CONTENT_TYPES[suffix]
+    for item in _PACKAGE.iterdir()
+    if (suffix := item.name[item.name.rfind(".") :]) in CONTENT_TYPES
 }
 
 
 def asset_bytes(name: str) -> bytes:
-    """A shipped asset (package data of fake_askelephant.inspector)."""
-    return resources.files("fake_askelephant.inspector").joinpath(name).read_bytes()
+    return _PACKAGE.joinpath(name).read_bytes()
 
 
 def _asset_response(name: str) -> web.Response:
