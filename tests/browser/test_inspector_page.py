@@ -1,0 +1,134 @@
+"""The inspector in a real browser: follow a call, drive the clock from the page, hostile data stays inert."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import expect
+
+from fake_askelephant.core.timefmt import format_ms
+from tests.browser.conftest import Inspector
+from tests.conftest import AUTH, T0
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+XSS_TITLE = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
+
+
+async def test_a_new_call_appears_live_and_its_pipeline_moves_when_the_page_advances_the_clock(
+    inspector: Inspector,
+) -> None:
+    page = inspector.page
+    await inspector.open()
+    await expect(page.locator("#clock-now")).to_have_attribute("datetime", format_ms(T0))
+    await expect(page.locator("#clock-scale")).to_have_text("0 (frozen)")
+
+    engagement_id = await inspector.create()  # after the page loaded: polling must pick it up
+    row = page.locator(f"tr.engagement[data-engagement-id='{engagement_id}']")
+    await expect(row.locator(".badge")).to_have_text("PENDING")
+    await expect(row.locator("li.stage[data-state='pending']")).to_have_count(4)
+
+    await row.locator("a.title").click()
+    await expect(page).to_have_url(re.compile(f"#engagement/{engagement_id}$"))
+    steps = page.locator("ol.history > li.step")
+    await expect(steps.first).to_contain_text("POST /api/v2/engagements")
+    processing = page.locator("li.step[data-stage='processing']")
+    await expect(processing).to_have_attribute("data-state", "pending")
+
+    await page.click("button[data-advance='300']")
+    await expect(page.locator("#clock-now")).to_have_attribute("datetime", format_ms(T0 + 300_000))
+    await expect(processing).to_have_attribute("data-state", "done")
+    await expect(page.locator("li.step[data-stage='signals']")).to_have_attribute("data-state", "done")
+    await expect(page.locator(".summary .badge").first).to_have_text("COMPLETED")
+    transcript_event = page.locator("li.step[data-type='v1.engagement.transcript_timeline.completed']")
+    await expect(transcript_event).to_have_count(1)
+
+    # The page shows what the API says happened, in the same order.
+    _, events = await inspector.admin("GET", f"/events?engagement_id={engagement_id}")
+    shown = await page.locator("li.step[data-kind='event']").evaluate_all("els => els.map(e => e.dataset.eventId)")
+    assert shown == [e["id"] for e in events["data"]]
+    async with inspector.http.get(inspector.url(f"/api/v2/engagements/{engagement_id}"), headers=AUTH) as r:
+        assert (await r.json())["processing_status"] == "COMPLETED"
+
+
+async def test_hostile_titles_and_urls_render_as_text(inspector: Inspector) -> None:
+    page = inspector.page
+    scripted = await inspector.create(title=XSS_TITLE, external_id="xss-1", external_url="wavv://call/1")
+    linked = await inspector.create(title="plain", external_id="xss-2")
+    # The API refuses javascript: URLs (422); plant one in the store to test the page's own guard.
+    planted = inspector.emulator.store.find_engagement_by_id(linked)
+    assert planted is not None
+    planted.external_url = "javascript:window.__xss=1"
+    safe = await inspector.create(title="safe", external_id="xss-3")
+
+    await inspector.open()
+    scripted_row = page.locator(f"tr.engagement[data-engagement-id='{scripted}']")
+    await expect(scripted_row.locator("a.title")).to_have_text(XSS_TITLE)
+    await expect(scripted_row.locator("td.url .inert")).to_have_text("wavv://call/1")
+    linked_row = page.locator(f"tr.engagement[data-engagement-id='{linked}']")
+    await expect(linked_row.locator("td.url .inert")).to_have_text("javascript:window.__xss=1")
+    safe_link = page.locator(f"tr.engagement[data-engagement-id='{safe}'] td.url a")
+    await expect(safe_link).to_have_attribute("href", "https://my-dialer.example.com/calls/call-20260513-001")
+    await expect(safe_link).to_have_attribute("rel", "noopener noreferrer")
+
+    await scripted_row.locator("a.title").click()
+    await expect(page.locator(".engagement-title")).to_have_text(XSS_TITLE)
+    for view in (f"engagement/{linked}", "events", "engagements"):
+        await inspector.open(view)
+        await expect(
+            page.locator("main .view:not([hidden]) table, main .view:not([hidden]) .summary")
+        ).not_to_have_count(0)
+        assert await page.locator("main img, main script, a[href^='javascript']").count() == 0
+    assert await page.evaluate("window.__xss") is None
+    # The CSP is in force: the browser refuses to turn a string into markup at all.
+    refused = await page.evaluate(
+        "() => { try { document.body.insertAdjacentHTML('beforeend', '<b>x</b>'); return 'allowed'; }"
+        " catch (e) { return e.name; } }"
+    )
+    assert refused == "TypeError"
+    inspector.page_errors.clear()  # that refusal is logged as a Trusted Types violation on purpose
+
+
+async def test_clock_panel_advances_by_a_typed_number_of_seconds(inspector: Inspector) -> None:
+    page = inspector.page
+    await inspector.open()
+    await page.fill("#advance-seconds", "90")
+    await page.click("#advance-form button[type='submit']")
+    await expect(page.locator("#clock-now")).to_have_attribute("datetime", format_ms(T0 + 90_000))
+    await expect(page.locator("#message")).to_contain_text("advanced +1 min 30 s")
+    _, clock = await inspector.admin("GET", "/clock")
+    assert clock["now"] == format_ms(T0 + 90_000)
+
+
+async def test_events_view_filters_by_type(inspector: Inspector) -> None:
+    page = inspector.page
+    engagement_id = await inspector.create()
+    await inspector.admin("POST", "/clock/advance", json={"seconds": 600})
+    await inspector.open("events?type=v1.engagement.transcript_timeline.completed")
+    rows = page.locator("table.events tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text(engagement_id)
+    await page.fill("#events-filter input[name='type']", "")
+    await expect(rows).to_have_count(6)  # created, 4 × updated, transcript completed
+
+
+@pytest.mark.parametrize(
+    ("view", "route", "label"),
+    [
+        ("requests", "/requests", "Request journal"),
+        ("faults", "/faults", "Fault injection"),
+        ("deliveries", "/deliveries", "Webhook deliveries"),
+    ],
+)
+async def test_optional_views_render_or_say_they_are_not_in_this_build(
+    inspector: Inspector, view: str, route: str, label: str
+) -> None:
+    status, _ = await inspector.admin("GET", route)
+    await inspector.open(view)
+    body = inspector.page.locator(f"#{view}-body")
+    if status == 404:
+        await expect(body).to_have_text(f"{label}: not available in this build (the control-plane route answered 404).")
+    else:
+        await expect(body.locator("table, p.note")).not_to_have_count(0)
+        await expect(body).not_to_contain_text("not available in this build")
