@@ -7,6 +7,7 @@ import string
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from ..webhooks.delivery import Dispatcher
 from . import scopes
 from .clock import Scheduler, VirtualClock
 from .engagements import EngagementService, MediaProbe
@@ -75,6 +76,8 @@ class Emulator:
             allow_media_hosts=allow_media_hosts,
             media_probe=media_probe,
         )
+        self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
+        self.webhooks.attach(self.bus)
         self._configured_keys = list(api_keys)
         self._bootstrap()
 
@@ -145,12 +148,12 @@ class Emulator:
 
     async def set_now(self, ms: int) -> None:
         """Forward only; runs everything due on the way."""
-        await self.scheduler.run_until(ms, step_clock=True)
-        self.clock.jump_to(ms)
+        await self.scheduler.advance(max(0, ms - self.clock.now_ms()) / 1000)
 
     def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:
         """Clear resources, events, schedules and rules; keys survive unless `everything` (pipeline.md §7)."""
         self.pipeline.clear(workspace_id)
+        self.webhooks.reset(workspace_id, everything=everything)
         self.rules.clear(workspace_id)
         self.bus.clear(workspace_id)
         self.store.reset(workspace_id, everything=everything)
