@@ -41,3 +41,21 @@ export function listData(body) {
   if (body && Array.isArray(body.requests)) return body.requests;
   return [];
 }
+
+// Every item of a paged list (api.md §8 envelope), following next_cursor up to `cap` items.
+// { status, ok, items, capped, text } — `text` concatenates the pages, as a change signature.
+export async function listAll(path, params, cap) {
+  const items = [];
+  const texts = [];
+  let cursor = null;
+  for (;;) {
+    const res = await api(path + query({ ...params, limit: "100", cursor }));
+    texts.push(res.text);
+    if (!res.ok) return { status: res.status, ok: false, body: res.body, items, capped: false, text: texts.join("") };
+    items.push(...listData(res.body));
+    cursor = res.body.has_more ? res.body.next_cursor : null;
+    if (!cursor || items.length >= cap) {
+      return { status: res.status, ok: true, items, capped: Boolean(cursor), text: texts.join("") };
+    }
+  }
+}

@@ -15,7 +15,7 @@ export function el(tag, props, ...children) {
     else if (key === "href" || key === "src") throw new Error("links go through internalLink() or externalLink()");
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : String(child));
   }

@@ -5,7 +5,7 @@ import {
   badge, duration, el, externalLink, internalLink, note, parseTime, statusBadge, table, timeEl, unavailable,
 } from "./dom.js";
 import {
-  ATTEMPT_HEADERS, attemptCells, attemptRow, joinVerifications, resendButton, sortAttempts, verificationBadge,
+  ATTEMPT_HEADERS, attemptCells, attemptRow, joinVerifications, resendButton, verificationBadge,
 } from "./webhooks.js";
 
 const STAGE_LABELS = {
@@ -108,7 +108,7 @@ export function renderHistory(history, deliveries, sinks, onResend) {
   const t0 = parseTime(history.steps[0].at);
   const now = parseTime(history.now);
   const attemptsByEvent = {};
-  for (const a of sortAttempts(deliveries || [])) (attemptsByEvent[a.event_id] = attemptsByEvent[a.event_id] || []).push(a);
+  for (const a of deliveries || []) (attemptsByEvent[a.event_id] = attemptsByEvent[a.event_id] || []).push(a);
   const verifications = joinVerifications(deliveries || [], sinks);
 
   const steps = history.steps.map((step) => {

@@ -1,12 +1,12 @@
 // fake-askelephant inspector: views, hash routing, live polling and the clock panel.
 
-import { api, listData, problemText, query } from "./admin-api.js";
+import { api, listAll, listData, problemText, query } from "./admin-api.js";
 import { cell, duration, el, genericTable, internalLink, note, pad, table, timeEl, unavailable } from "./dom.js";
 import { renderEngagements, renderHistory } from "./engagements.js";
 import { deliveriesTable, fetchSinkRequests, sinkNameOf, sinkRequestCard } from "./webhooks.js";
 
 const POLL_MS = 1000;
-const PAGE_LIMIT = "100";
+const MAX_ATTEMPTS_SHOWN = 1000;
 
 // The outcome of the last action (advance, resend), kept until the next one.
 function setMessage(text, kind) {
@@ -71,10 +71,7 @@ function listView(path, what, empty, renderItems) {
         if (res.status === 404) return [unavailable(what)];
         if (!res.ok) return [note(problemText(res), "error")];
         const items = listData(res.body);
-        return [
-          items.length ? renderItems(items) : note(empty),
-          res.body && res.body.has_more ? note(`Showing the first ${PAGE_LIMIT}; narrow the filters to see others.`) : null,
-        ];
+        return [items.length ? renderItems(items) : note(empty)];
       },
     };
   };
@@ -107,8 +104,8 @@ const views = {
   async engagement(id) {
     const hist = await api(`/engagements/${encodeURIComponent(id)}/history`);
     if (!hist.ok) return { sig: hist.text, render: () => [note(`Engagement ${id}: ${problemText(hist)}`, "error")] };
-    const del = await api(`/deliveries${query({ engagement_id: id, limit: PAGE_LIMIT })}`);
-    const deliveries = del.status === 404 ? null : listData(del.body);
+    const del = await listAll("/deliveries", { engagement_id: id }, MAX_ATTEMPTS_SHOWN);
+    const deliveries = del.status === 404 ? null : del.items;
     const sinks = await fetchSinkRequests(new Set((deliveries || []).map((a) => sinkNameOf(a.url)).filter(Boolean)));
     return {
       sig: hist.text + del.text + JSON.stringify(sinks),
@@ -116,15 +113,25 @@ const views = {
     };
   },
 
-  deliveries: listView(
-    () => `/deliveries${query({ ...formValues("deliveries-filter"), limit: PAGE_LIMIT })}`,
-    "Webhook deliveries",
-    "No delivery attempts match.",
-    (items) => deliveriesTable(items, resend),
-  ),
+  async deliveries() {
+    const res = await listAll("/deliveries", formValues("deliveries-filter"), MAX_ATTEMPTS_SHOWN);
+    return {
+      sig: res.text,
+      render: () => {
+        if (res.status === 404) return [unavailable("Webhook deliveries")];
+        if (!res.ok) return [note(problemText(res), "error")];
+        if (!res.items.length) return [note("No delivery attempts match.")];
+        return [
+          el("p", { class: "hint", text: `${res.items.length} attempt(s), newest first.` }),
+          res.capped ? note(`Showing the oldest ${MAX_ATTEMPTS_SHOWN} matches; narrow the filters to see the rest.`) : null,
+          deliveriesTable(res.items.slice().reverse(), resend),
+        ];
+      },
+    };
+  },
 
   async sink(name) {
-    const [endpoints, deliveries] = await Promise.all([api("/webhook-endpoints"), api(`/deliveries?limit=${PAGE_LIMIT}`)]);
+    const [endpoints, deliveries] = await Promise.all([api("/webhook-endpoints"), api("/deliveries?limit=100")]);
     if (endpoints.status === 404) return { sig: "404", render: () => [unavailable("Webhook endpoints and the sink")] };
     const names = new Set();
     for (const item of [...listData(endpoints.body), ...listData(deliveries.body)]) {

@@ -26,20 +26,11 @@ export function messageIdOf(sinkRequest) {
   return header(sinkRequest.headers, "svix-id") || header(sinkRequest.headers, "webhook-id");
 }
 
-// { ok: true | false | null, text } from a sink request's verification result.
+// { ok, text } from a sink request: `verified` is the outcome, `verification` the reason in words.
 export function verificationOf(sinkRequest) {
-  const v = sinkRequest.verification !== undefined ? sinkRequest.verification : sinkRequest.verified;
-  if (v === undefined || v === null) return { ok: null, text: "not checked" };
-  if (typeof v === "boolean") return { ok: v, text: v ? "signature valid" : "signature invalid" };
-  if (typeof v === "object") {
-    const ok = v.ok !== undefined ? v.ok : v.valid !== undefined ? v.valid : v.verified;
-    const why = v.error || v.reason || v.detail || "";
-    return {
-      ok: ok === undefined ? null : Boolean(ok),
-      text: (ok ? "signature valid" : "signature invalid") + (why ? `: ${why}` : ""),
-    };
-  }
-  return { ok: null, text: String(v) };
+  const ok = typeof sinkRequest.verified === "boolean" ? sinkRequest.verified : null;
+  const text = sinkRequest.verification || (ok === null ? "not checked" : ok ? "signature verified" : "signature invalid");
+  return { ok, text };
 }
 
 export function verificationBadge(result) {
@@ -47,19 +38,14 @@ export function verificationBadge(result) {
   return badge(result.text, result.ok === true ? "ok" : result.ok === false ? "bad" : "idle");
 }
 
-function byVirtualTime(a, b) {
-  if (a.virtual_time !== b.virtual_time) return a.virtual_time < b.virtual_time ? -1 : 1;
-  return a.attempt - b.attempt;
-}
-
-// Attempt → verification: the n-th request a sink received for a message answers the n-th attempt that
-// reached that sink for it (attempts without an HTTP answer never reached it).
+// Attempt → verification. Every attempt to a sink endpoint lands there once, in attempt order, so the n-th
+// request a sink received for a message answers the n-th attempt (attempts in log order) sent there for it.
 export function joinVerifications(attempts, sinks) {
   const used = {};
   const out = new Map();
-  for (const attempt of attempts.slice().sort(byVirtualTime)) {
+  for (const attempt of attempts) {
     const sink = sinkNameOf(attempt.url);
-    if (!sink || !sinks[sink] || attempt.response_status_code === null) continue;
+    if (!sink || !sinks[sink]) continue;
     const key = `${sink} ${attempt.svix_id}`;
     const index = used[key] || 0;
     const received = sinks[sink].filter((r) => messageIdOf(r) === attempt.svix_id)[index];
@@ -69,10 +55,6 @@ export function joinVerifications(attempts, sinks) {
     }
   }
   return out;
-}
-
-export function sortAttempts(attempts) {
-  return attempts.slice().sort(byVirtualTime);
 }
 
 export async function fetchSinkRequests(names) {
@@ -88,7 +70,7 @@ export async function fetchSinkRequests(names) {
 
 export function attemptCells(a) {
   return [
-    cell(`#${a.attempt}`),
+    el("td", null, `#${a.attempt}`, a.kind && a.kind !== "scheduled" ? [" ", badge(a.kind, "kind")] : null),
     el("td", null, statusBadge(a.status)),
     cell(a.response_status_code),
     cell(a.duration_ms === null || a.duration_ms === undefined ? null : `${a.duration_ms} ms`),
@@ -131,19 +113,21 @@ export function sinkRequestCard(r, index) {
   const verification = verificationOf(r);
   const headers = r.headers || {};
   const pairs = Array.isArray(headers) ? headers : Object.entries(headers);
-  const answered = r.response_status !== undefined ? r.response_status : r.status;
+  const answered = r.response_status;
   return el(
     "details",
     { class: "sink-request", dataset: { verified: String(verification.ok) }, open: index === 0 },
     el("summary", null,
       verificationBadge(verification), " ",
       el("code", { text: messageIdOf(r) || "(no svix-id)" }), " ",
-      r.received_at || r.virtual_time ? timeEl(r.received_at || r.virtual_time) : null, " ",
+      timeEl(r.virtual_time), " ",
       typeof answered === "number" ? badge(`answered ${answered}`, answered < 300 ? "ok" : "bad") : null),
     el("h4", { text: "Headers" }),
     el("dl", { class: "headers" },
       pairs.map(([k, v]) => [el("dt", { text: k }), el("dd", { class: "mono", text: typeof v === "string" ? v : JSON.stringify(v) })])),
     el("h4", { text: "Body" }),
-    el("pre", { class: "body", text: pretty(r.body !== undefined ? r.body : r.raw_body) }),
+    r.body !== null && r.body !== undefined
+      ? el("pre", { class: "body", text: pretty(r.body) })
+      : [el("p", { class: "muted", text: "not UTF-8; base64:" }), el("pre", { class: "body", text: r.body_base64 })],
   );
 }

@@ -135,3 +135,62 @@ async def test_optional_views_render_or_say_they_are_not_in_this_build(
     else:
         await expect(body.locator("table, p.note")).not_to_have_count(0)
         await expect(body).not_to_contain_text("not available in this build")
+
+
+async def test_webhook_attempts_show_status_retries_signature_checks_and_resend(inspector: Inspector) -> None:
+    page = inspector.page
+    transcript_type = "v1.engagement.transcript_timeline.completed"
+    for sink, hazards in (("dialer", {}), ("tampered", {"wrong_secret": 1.0})):
+        status, _ = await inspector.admin(
+            "POST",
+            "/webhook-endpoints",
+            json={"url": inspector.url(f"/__admin/sink/{sink}"), "event_types": [transcript_type], "hazards": hazards},
+        )
+        assert status == 201
+    status, _ = await inspector.admin("PUT", "/sink/dialer", json={"statuses": [500, 200]})
+    assert status == 200
+    engagement_id = await inspector.create()
+
+    await inspector.open(f"engagement/{engagement_id}")
+    await expect(page.locator("li.step[data-kind='stage']")).to_have_count(4)
+    await page.click("button[data-advance='300']")
+    event = page.locator(f"li.step[data-type='{transcript_type}']")
+    attempts = event.locator("tr.attempt")
+    await expect(attempts).to_have_count(3)
+    dialer = event.locator("tr.attempt", has_text="/__admin/sink/dialer")
+    tampered = event.locator("tr.attempt", has_text="/__admin/sink/tampered")
+    await expect(dialer.nth(0)).to_have_attribute("data-status", "failed")
+    await expect(dialer.nth(0)).to_contain_text("500")
+    await expect(dialer.nth(0)).to_contain_text("signature verified")
+    await expect(dialer.nth(1)).to_have_attribute("data-status", "succeeded")
+    await expect(dialer.nth(1)).to_contain_text("#2")
+    await expect(tampered).to_contain_text("wrong_secret")
+    await expect(tampered.locator(".badge.bad")).to_have_text("no matching signature")
+
+    # The log agrees: the retry came 5 s after the failed attempt, with the same svix-id.
+    _, log = await inspector.admin("GET", f"/deliveries?engagement_id={engagement_id}")
+    tries = [a for a in log["data"] if a["url"].endswith("/dialer")]
+    assert [a["response_status_code"] for a in tries] == [500, 200]
+    assert tries[0]["svix_id"] == tries[1]["svix_id"]
+    assert tries[0]["next_attempt_at"] == tries[1]["virtual_time"]
+
+    await event.locator("button.resend").click()
+    await expect(attempts).to_have_count(5)  # one more per endpoint
+    await expect(page.locator("#message")).to_have_text(f"resent {tries[0]['svix_id']}")
+    await expect(dialer.nth(2)).to_contain_text("resend")
+
+    await inspector.open("deliveries?status=failed")
+    rows = page.locator("table.deliveries tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("500")
+    await page.select_option("#deliveries-filter select[name='status']", "")
+    await expect(rows).to_have_count(5)
+
+    await page.click("a[data-tab='sink']")
+    await expect(page.locator("#sink-names a.chip")).to_have_count(2)
+    await page.click("#sink-names a.chip:has-text('tampered')")
+    cards = page.locator("details.sink-request")
+    await expect(cards).to_have_count(2)
+    await expect(cards.first.locator("summary .badge.bad")).to_have_text("no matching signature")
+    await expect(cards.first.locator("dl.headers")).to_contain_text("svix-signature")
+    await expect(cards.first.locator("pre.body")).to_contain_text(engagement_id)
