@@ -97,7 +97,7 @@ function attemptsBlock(attempts, verifications) {
   }
   return table(
     [...ATTEMPT_HEADERS, "Signature check (sink)"],
-    attempts.map((a) => attemptRow(a, attemptCells(a), el("td", null, verificationBadge(verifications.get(a))))),
+    attempts.map((a) => attemptRow(a, attemptCells(a), el("td", { class: "signature" }, verificationBadge(verifications.get(a))))),
     { class: "attempts" },
   );
 }

@@ -3,7 +3,7 @@
 import { api, listData } from "./admin-api.js";
 import { badge, cell, el, externalLink, internalLink, pretty, statusBadge, table, timeEl } from "./dom.js";
 
-export const ATTEMPT_HEADERS = ["Attempt", "Result", "HTTP", "Latency", "Virtual time", "Endpoint URL", "Error", "Hazard", "Next attempt"];
+export const ATTEMPT_HEADERS = ["Attempt", "Result", "Virtual time", "Endpoint", "Error / hazard", "Next attempt"];
 
 // "orders" for an endpoint URL whose path is /__admin/sink/orders; null for any other receiver.
 export function sinkNameOf(url) {
@@ -68,16 +68,24 @@ export async function fetchSinkRequests(names) {
   return sinks;
 }
 
+// The built-in sink by name (its full URL on hover), any other receiver as its URL; the endpoint id below.
+function endpointCell(a) {
+  const sink = sinkNameOf(a.url);
+  const target = sink ? el("span", { title: a.url }, badge("sink", "kind"), " ", sink) : externalLink(a.url);
+  return el("td", { class: "url" }, target, el("div", { class: "muted mono small", text: a.endpoint_id }));
+}
+
+// Attempt, result (HTTP status and latency), when, where, what went wrong, when the next try is due.
 export function attemptCells(a) {
+  const code = a.response_status_code === null ? "no answer" : `HTTP ${a.response_status_code}`;
+  const latency = a.duration_ms === null || a.duration_ms === undefined ? "" : ` · ${Math.round(a.duration_ms)} ms`;
   return [
     el("td", null, `#${a.attempt}`, a.kind && a.kind !== "scheduled" ? [" ", badge(a.kind, "kind")] : null),
-    el("td", null, statusBadge(a.status)),
-    cell(a.response_status_code),
-    cell(a.duration_ms === null || a.duration_ms === undefined ? null : `${a.duration_ms} ms`),
+    el("td", { class: "result" }, statusBadge(a.status), " ", el("span", { class: "code", text: code + latency })),
     el("td", null, timeEl(a.virtual_time)),
-    el("td", { class: "url" }, externalLink(a.url)),
-    cell(a.error),
-    cell(a.hazard),
+    endpointCell(a),
+    el("td", null, a.error ? el("div", { class: "error", text: a.error }) : null,
+      a.hazard ? badge(`hazard: ${a.hazard}`, "bad") : null, !a.error && !a.hazard ? el("span", { class: "muted", text: "—" }) : null),
     el("td", null, a.next_attempt_at ? timeEl(a.next_attempt_at) : el("span", { class: "muted", text: "—" })),
   ];
 }
@@ -90,16 +98,20 @@ export function resendButton(msgId, onResend) {
   return el("button", { type: "button", class: "resend", dataset: { msgId }, onclick: () => onResend(msgId) }, "resend");
 }
 
+// "v1.engagement.transcript_timeline.completed" may wrap after each dot.
+function breakable(type) {
+  return String(type).split(".").map((part, i) => (i ? [".", el("wbr"), part] : part));
+}
+
 export function deliveriesTable(items, onResend) {
   return table(
-    ["Message (svix-id)", "Event type", "Engagement", ...ATTEMPT_HEADERS, ""],
+    ["Event (svix-id)", "Engagement", ...ATTEMPT_HEADERS, ""],
     items.map((a) =>
       attemptRow(
         a,
-        el("td", { class: "mono", text: a.svix_id }),
-        cell(a.type),
+        el("td", null, el("div", null, breakable(a.type)), el("div", { class: "muted mono small", text: a.svix_id })),
         el("td", null, a.engagement_id
-          ? internalLink(`engagement/${encodeURIComponent(a.engagement_id)}`, a.engagement_id, { class: "mono" })
+          ? internalLink(`engagement/${encodeURIComponent(a.engagement_id)}`, a.engagement_id, { class: "mono small" })
           : "—"),
         attemptCells(a),
         el("td", null, resendButton(a.svix_id, onResend)),

@@ -7,7 +7,6 @@ Skips with the reason when Playwright or Chromium is missing; FAKE_ASKELEPHANT_R
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,24 +19,8 @@ from aiohttp.test_utils import TestServer
 from fake_askelephant.api.context import emulator_key
 from fake_askelephant.app import create_app
 from fake_askelephant.core.emulator import Emulator
+from tests.browser.chromium import CHROMIUM_FLAGS, VIEWPORT, chromium_path
 from tests.conftest import AUTH, frozen_settings, seed_call
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1400, "height": 900}
-
-
-def chromium_path() -> str | None:
-    configured = os.environ.get("FAKE_ASKELEPHANT_CHROMIUM")
-    if configured:
-        return configured if os.path.exists(configured) else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _unavailable(reason: str) -> None:
