@@ -3,7 +3,7 @@
 import { api, listAll, listData, problemText, query } from "./admin-api.js";
 import { cell, duration, el, genericTable, internalLink, note, pad, table, timeEl, unavailable } from "./dom.js";
 import { renderEngagements, renderHistory } from "./engagements.js";
-import { deliveriesTable, fetchSinkRequests, sinkNameOf, sinkRequestCard } from "./webhooks.js";
+import { deliveriesTable, endpointsTable, fetchSinkRequests, sinkNameOf, sinkRequestCard } from "./webhooks.js";
 
 const POLL_MS = 1000;
 const MAX_ATTEMPTS_SHOWN = 1000;
@@ -55,9 +55,23 @@ async function resend(msgId) {
   await refresh();
 }
 
+function pickEndpoint(endpointId) {
+  document.getElementById("deliveries-filter").elements.endpoint_id.value = endpointId;
+  refresh();
+}
+
 async function loadBuild() {
   const res = await api("/health");
   if (res.ok) document.getElementById("build").textContent = `v${res.body.version} · seed ${res.body.seed}`;
+}
+
+// Journal entries (whatever their shape) that mention the engagement's id or its external_id.
+function relatedRequests(items, engagement) {
+  const needles = [engagement.id, engagement.external_id].filter((n) => typeof n === "string" && n.length >= 4);
+  return items.filter((item) => {
+    const text = JSON.stringify(item);
+    return needles.some((n) => text.includes(n));
+  });
 }
 
 // Views: each loads what it shows and returns { sig, render }; render runs only when sig changed. --
@@ -106,25 +120,43 @@ const views = {
     if (!hist.ok) return { sig: hist.text, render: () => [note(`Engagement ${id}: ${problemText(hist)}`, "error")] };
     const del = await listAll("/deliveries", { engagement_id: id }, MAX_ATTEMPTS_SHOWN);
     const deliveries = del.status === 404 ? null : del.items;
-    const sinks = await fetchSinkRequests(new Set((deliveries || []).map((a) => sinkNameOf(a.url)).filter(Boolean)));
+    const [sinks, journal] = await Promise.all([
+      fetchSinkRequests(new Set((deliveries || []).map((a) => sinkNameOf(a.url)).filter(Boolean))),
+      api("/requests"),
+    ]);
+    const related = journal.ok ? relatedRequests(listData(journal.body), hist.body.engagement) : null;
     return {
-      sig: hist.text + del.text + JSON.stringify(sinks),
-      render: () => renderHistory(hist.body, deliveries, sinks, resend),
+      sig: hist.text + del.text + JSON.stringify(sinks) + (journal.ok ? journal.text : journal.status),
+      render: () => [
+        renderHistory(hist.body, deliveries, sinks, resend),
+        el("h3", null, "Requests in the journal that name this engagement"),
+        related === null
+          ? unavailable("Request journal")
+          : related.length
+            ? genericTable(related, "journal related")
+            : note("None recorded."),
+      ],
     };
   },
 
   async deliveries() {
-    const res = await listAll("/deliveries", formValues("deliveries-filter"), MAX_ATTEMPTS_SHOWN);
+    const [res, endpoints] = await Promise.all([
+      listAll("/deliveries", formValues("deliveries-filter"), MAX_ATTEMPTS_SHOWN),
+      api("/webhook-endpoints"),
+    ]);
     return {
-      sig: res.text,
+      sig: res.text + endpoints.text,
       render: () => {
         if (res.status === 404) return [unavailable("Webhook deliveries")];
         if (!res.ok) return [note(problemText(res), "error")];
-        if (!res.items.length) return [note("No delivery attempts match.")];
+        const known = endpoints.ok ? listData(endpoints.body) : [];
         return [
-          el("p", { class: "hint", text: `${res.items.length} attempt(s), newest first.` }),
+          el("h3", { text: "Endpoints" }),
+          known.length ? endpointsTable(known, pickEndpoint) : note("No webhook endpoints: POST /__admin/webhook-endpoints."),
+          el("h3", { text: "Attempts" }),
+          res.items.length ? el("p", { class: "hint", text: `${res.items.length} attempt(s), newest first.` }) : note("No delivery attempts match."),
           res.capped ? note(`Showing the oldest ${MAX_ATTEMPTS_SHOWN} matches; narrow the filters to see the rest.`) : null,
-          deliveriesTable(res.items.slice().reverse(), resend),
+          res.items.length ? deliveriesTable(res.items.slice().reverse(), resend) : null,
         ];
       },
     };

@@ -98,6 +98,27 @@ export function resendButton(msgId, onResend) {
   return el("button", { type: "button", class: "resend", dataset: { msgId }, onclick: () => onResend(msgId) }, "resend");
 }
 
+// GET /__admin/webhook-endpoints; `onPick(id)` narrows the attempts below to one endpoint.
+export function endpointsTable(endpoints, onPick) {
+  return table(
+    ["Endpoint", "URL", "Event types", "State", "Headers", "Hazards"],
+    endpoints.map((ep) => {
+      const hazards = Object.entries(ep.hazards || {}).filter(([, v]) => v);
+      return el("tr", { class: "endpoint", dataset: { endpointId: ep.id } },
+        el("td", null, el("button", { type: "button", class: "pick", title: "show only this endpoint's attempts", onclick: () => onPick(ep.id) },
+          el("span", { class: "mono small", text: ep.id }))),
+        el("td", { class: "url" }, sinkNameOf(ep.url) ? el("span", { title: ep.url }, badge("sink", "kind"), " ", sinkNameOf(ep.url)) : externalLink(ep.url)),
+        cell(ep.event_types ? ep.event_types.join(", ") : "all"),
+        el("td", null, ep.disabled ? badge("disabled", "bad") : badge("enabled", "ok"),
+          ep.failing_since ? [" failing since ", timeEl(ep.failing_since)] : null),
+        cell(ep.header_style),
+        cell(hazards.length ? hazards.map(([k, v]) => `${k}=${v}`).join(", ") : null),
+      );
+    }),
+    { class: "endpoints" },
+  );
+}
+
 // "v1.engagement.transcript_timeline.completed" may wrap after each dot.
 function breakable(type) {
   return String(type).split(".").map((part, i) => (i ? [".", el("wbr"), part] : part));

@@ -43,6 +43,11 @@ async def test_a_new_call_appears_live_and_its_pipeline_moves_when_the_page_adva
     await expect(page.locator(".summary .badge").first).to_have_text("COMPLETED")
     transcript_event = page.locator("li.step[data-type='v1.engagement.transcript_timeline.completed']")
     await expect(transcript_event).to_have_count(1)
+    journal_status, _ = await inspector.admin("GET", "/requests")
+    if journal_status == 404:
+        await expect(page.locator("#engagement-body")).to_contain_text("Request journal: not available in this build")
+    else:
+        await expect(page.locator("#engagement-body table.related tbody tr")).not_to_have_count(0)
 
     # The page shows what the API says happened, in the same order.
     _, events = await inspector.admin("GET", f"/events?engagement_id={engagement_id}")
@@ -185,6 +190,11 @@ async def test_webhook_attempts_show_status_retries_signature_checks_and_resend(
     await expect(rows.first).to_contain_text("HTTP 500")
     await page.select_option("#deliveries-filter select[name='status']", "")
     await expect(rows).to_have_count(5)
+    tampered_endpoint = page.locator("tr.endpoint", has=page.locator("[title$='/__admin/sink/tampered']"))
+    await expect(tampered_endpoint).to_contain_text("wrong_secret=1")
+    await tampered_endpoint.locator("button.pick").click()
+    await expect(rows).to_have_count(2)  # its first attempt and the resend
+    await expect(rows.locator("td.url")).to_contain_text(["tampered", "tampered"])
 
     await page.click("a[data-tab='sink']")
     await expect(page.locator("#sink-names a.chip")).to_have_count(2)
