@@ -22,6 +22,8 @@ async def test_clock_advance_and_set(api: Api) -> None:
     back = await api.client.post("/__admin/clock/set", json={"now": "2026-03-09T00:00:00Z"})
     body = await problem(back, 422, "validation_failed")
     assert body["errors"][0]["field"] == "now"
+    far = await api.client.post("/__admin/clock/set", json={"now": "9999-12-31T23:59:59-01:00"})
+    assert (await problem(far, 422, "validation_failed"))["errors"][0]["code"] == "invalid_range"
     bad = await api.client.post("/__admin/clock/advance", json={"seconds": -5})
     await problem(bad, 422, "validation_failed")
     clock = await (await api.client.get("/__admin/clock")).json()
