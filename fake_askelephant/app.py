@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     app[settings_key] = settings
     for module in (engagements, users, admin, webhook_admin, media_links, inspector):
         app.add_routes(module.routes)
+    inspector.setup(app)
     if settings.webhook_url:
         emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
     app.cleanup_ctx.append(_webhook_sender)

@@ -6,12 +6,33 @@ from importlib import resources
 
 from aiohttp import web
 
+from ..core import jsonutil
 from ..core.errors import NotFound
-from ..inspector.history import engagement_history
+from ..inspector.history import CREATE_ROUTE, CreateRequest, CreateRequests, engagement_history
 from . import context
 from .responses import json_response
 
 routes = web.RouteTableDef()
+create_requests_key = web.AppKey("create_requests_key", CreateRequests)
+_CREATE_METHOD, _CREATE_PATH = CREATE_ROUTE.split()
+
+
+def setup(app: web.Application) -> None:
+    """Remember which request created (201) or replayed (200) each engagement, for its history."""
+    app[create_requests_key] = CreateRequests()
+    app.on_response_prepare.append(_note_create_request)
+
+
+async def _note_create_request(request: web.Request, response: web.StreamResponse) -> None:
+    if request.method != _CREATE_METHOD or request.path != _CREATE_PATH or response.status not in (200, 201):
+        return
+    if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+        return
+    engagement_id = jsonutil.loads(response.body).get("id")
+    if isinstance(engagement_id, str):
+        record = CreateRequest(context.request_id(request), response.status, context.emulator(request).clock.now_ms())
+        request.app[create_requests_key].record(engagement_id, record)
+
 
 # Strict by construction: only our own script and stylesheet run, the page talks only to this origin, and
 # Trusted Types make any `innerHTML = string` throw, so a payload in the data can never become markup.
@@ -73,4 +94,6 @@ async def asset(request: web.Request) -> web.Response:
 @routes.get("/__admin/engagements/{engagement_id}/history")
 async def history(request: web.Request) -> web.Response:
     """Request → stages (done, pending, skipped) → events, in virtual-time order (inspector module)."""
-    return json_response(engagement_history(context.emulator(request), request.match_info["engagement_id"]))
+    emulator = context.emulator(request)
+    creates = request.app[create_requests_key]
+    return json_response(engagement_history(emulator, request.match_info["engagement_id"], creates))

@@ -115,10 +115,12 @@ export function renderHistory(history, deliveries, sinks, onResend) {
     const at = parseTime(step.at);
     const when = el("div", { class: "when" }, timeEl(step.at), el("span", { class: "offset", text: `t0 ${duration(at - t0)}` }));
     if (step.kind === "request") {
-      return el("li", { class: "step request", dataset: { kind: "request" } }, when,
+      const outcome = step.replay ? "replayed: same external_id, nothing changed, no events" : "created";
+      return el("li", { class: "step request", dataset: { kind: "request", status: step.status } }, when,
         el("div", { class: "what" }, badge("request", "kind"), " ", el("code", { text: step.route }), " → ",
-          badge(String(step.status), "ok"),
-          step.source_system ? el("span", { class: "muted", text: ` source_system ${step.source_system}` }) : null));
+          badge(String(step.status), "ok"), " ", el("span", { text: outcome }),
+          step.request_id ? el("span", { class: "muted mono small", text: ` ${step.request_id}` }) : null,
+          step.source_system && !step.replay ? el("div", { class: "muted", text: `source_system ${step.source_system}` }) : null));
     }
     if (step.kind === "stage") {
       const due = step.state === "pending" && now !== null && at > now ? ` (due in ${duration(at - now).slice(1)})` : "";

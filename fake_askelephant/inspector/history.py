@@ -6,6 +6,8 @@ and hangs each under its event by `event_id`, so this module needs only the core
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from ..core import views
@@ -20,7 +22,38 @@ CREATE_ROUTE = "POST /api/v2/engagements"
 _RANK = {"request": 0, "stage": 1, "event": 2}
 
 
-def engagement_history(emulator: Emulator, engagement_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CreateRequest:
+    """One POST /api/v2/engagements that answered with this engagement: 201 created it, 200 replayed it."""
+
+    request_id: str
+    status: int
+    at: int
+
+
+class CreateRequests:
+    """Which requests created or replayed each engagement, so the history starts at the real request id.
+
+    Bounded (oldest engagements forgotten first); ids are never reused, so entries need no reset.
+    """
+
+    def __init__(self, engagements: int = 10_000, per_engagement: int = 100) -> None:
+        self._limit = engagements
+        self._per_engagement = per_engagement
+        self._by_engagement: OrderedDict[str, list[CreateRequest]] = OrderedDict()
+
+    def record(self, engagement_id: str, request: CreateRequest) -> None:
+        requests = self._by_engagement.setdefault(engagement_id, [])
+        if len(requests) < self._per_engagement:
+            requests.append(request)
+        while len(self._by_engagement) > self._limit:
+            self._by_engagement.popitem(last=False)
+
+    def of(self, engagement_id: str) -> list[CreateRequest]:
+        return list(self._by_engagement.get(engagement_id, ()))
+
+
+def engagement_history(emulator: Emulator, engagement_id: str, creates: CreateRequests | None = None) -> dict[str, Any]:
     """The engagement and its steps in virtual-time order; 404 when neither it nor any event of it exists.
 
     A deleted engagement is rebuilt from its last event (its last state, webhooks.md §2), so the page can
@@ -43,8 +76,14 @@ def engagement_history(emulator: Emulator, engagement_id: str) -> dict[str, Any]
         last = events[-1]
         engagement = {**last.object, "workspace_id": last.workspace_id, "deleted": last.type == ENGAGEMENT_DELETED}
         created_ms = events[0].created_at
+    recorded = creates.of(engagement_id) if creates is not None else []
+    if not any(r.status == 201 for r in recorded):
+        # Created before the recorder saw it (or by a path that is not the API): the time is still known.
+        recorded.insert(0, CreateRequest("", 201, created_ms))
+    # The 201 happened at the engagement's created_at, even if the response went out a moment later.
+    recorded = [CreateRequest(r.request_id, r.status, created_ms) if r.status == 201 else r for r in recorded]
     steps: list[tuple[int, int, int, dict[str, Any]]] = [
-        (created_ms, _RANK["request"], 0, _request_step(created_ms, engagement)),
+        (r.at, _RANK["request"], order, _request_step(r, engagement)) for order, r in enumerate(recorded)
     ]
     run = emulator.pipeline.runs.get(engagement_id)
     if run is not None:
@@ -64,12 +103,14 @@ def engagement_history(emulator: Emulator, engagement_id: str) -> dict[str, Any]
     }
 
 
-def _request_step(created_ms: int, engagement: dict[str, Any]) -> dict[str, Any]:
+def _request_step(request: CreateRequest, engagement: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": "request",
-        "at": format_ms(created_ms),
+        "at": format_ms(request.at),
         "route": CREATE_ROUTE,
-        "status": 201,
+        "status": request.status,
+        "request_id": request.request_id or None,
+        "replay": request.status == 200,
         "external_id": engagement.get("external_id"),
         "source_system": engagement.get("source_system"),
     }

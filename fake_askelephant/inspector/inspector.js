@@ -65,13 +65,10 @@ async function loadBuild() {
   if (res.ok) document.getElementById("build").textContent = `v${res.body.version} · seed ${res.body.seed}`;
 }
 
-// Journal entries (whatever their shape) that mention the engagement's id or its external_id.
-function relatedRequests(items, engagement) {
-  const needles = [engagement.id, engagement.external_id].filter((n) => typeof n === "string" && n.length >= 4);
-  return items.filter((item) => {
-    const text = JSON.stringify(item);
-    return needles.some((n) => text.includes(n));
-  });
+// Journal entries that name the engagement in their path or are the requests that created or replayed it.
+function relatedRequests(items, history) {
+  const requestIds = new Set(history.steps.filter((s) => s.kind === "request" && s.request_id).map((s) => s.request_id));
+  return items.filter((item) => requestIds.has(item.request_id) || String(item.path || "").includes(history.engagement.id));
 }
 
 // Views: each loads what it shows and returns { sig, render }; render runs only when sig changed. --
@@ -124,7 +121,7 @@ const views = {
       fetchSinkRequests(new Set((deliveries || []).map((a) => sinkNameOf(a.url)).filter(Boolean))),
       api("/requests"),
     ]);
-    const related = journal.ok ? relatedRequests(listData(journal.body), hist.body.engagement) : null;
+    const related = journal.ok ? relatedRequests(listData(journal.body), hist.body) : null;
     return {
       sig: hist.text + del.text + JSON.stringify(sinks) + (journal.ok ? journal.text : journal.status),
       render: () => [

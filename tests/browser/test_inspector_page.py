@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from fake_askelephant.core.timefmt import format_ms
 from tests.browser.conftest import Inspector
-from tests.conftest import AUTH, T0
+from tests.conftest import AUTH, T0, seed_call
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -48,6 +48,14 @@ async def test_a_new_call_appears_live_and_its_pipeline_moves_when_the_page_adva
         await expect(page.locator("#engagement-body")).to_contain_text("Request journal: not available in this build")
     else:
         await expect(page.locator("#engagement-body table.related tbody tr")).not_to_have_count(0)
+
+    # A retried POST (same external_id) shows up as a replay with its own request id.
+    async with inspector.http.post(inspector.url("/api/v2/engagements"), json=seed_call(), headers=AUTH) as r:
+        assert r.status == 200
+        replay_id = r.headers["X-Request-Id"]
+    replay = page.locator("li.step[data-kind='request'][data-status='200']")
+    await expect(replay).to_contain_text("replayed: same external_id")
+    await expect(replay).to_contain_text(replay_id)
 
     # The page shows what the API says happened, in the same order.
     _, events = await inspector.admin("GET", f"/events?engagement_id={engagement_id}")

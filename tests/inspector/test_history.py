@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fake_askelephant.core.timefmt import format_ms, parse_iso
+from fake_askelephant.inspector.history import engagement_history
 from tests.conftest import T0, Api, problem
 
 
@@ -91,3 +92,58 @@ async def test_unknown_engagement_is_a_problem_404(api: Api) -> None:
         await api.client.get("/__admin/engagements/ngmt_01KK97DZX0EKSV1FGNSXQYMZ07/history"), 404, "not_found"
     )
     assert "ngmt_01KK97DZX0EKSV1FGNSXQYMZ07" in body["detail"]
+
+
+async def test_history_names_the_request_that_created_the_engagement_and_each_replay(api: Api) -> None:
+    created = await api.create()
+    eid = (await created.json())["id"]
+    await api.advance(30)
+    replayed = await api.create()
+    assert replayed.status == 200
+    await api.create(external_id="someone-else")  # another engagement's request is not in this history
+    requests = [s for s in (await history(api, eid))["steps"] if s["kind"] == "request"]
+    assert requests == [
+        {
+            "kind": "request",
+            "at": format_ms(T0),
+            "route": "POST /api/v2/engagements",
+            "status": 201,
+            "request_id": created.headers["X-Request-Id"],
+            "replay": False,
+            "external_id": "call-20260513-001",
+            "source_system": "my-dialer",
+        },
+        {
+            "kind": "request",
+            "at": format_ms(T0 + 30_000),
+            "route": "POST /api/v2/engagements",
+            "status": 200,
+            "request_id": replayed.headers["X-Request-Id"],
+            "replay": True,
+            "external_id": "call-20260513-001",
+            "source_system": "my-dialer",
+        },
+    ]
+
+
+async def test_failed_creates_are_not_recorded(api: Api) -> None:
+    eid = (await (await api.create()).json())["id"]
+    bad = await api.create(external_id="x", media_url="http://insecure.example.com/a.mp3")
+    assert bad.status == 422
+    steps = (await history(api, eid))["steps"]
+    assert [s["status"] for s in steps if s["kind"] == "request"] == [201]
+
+
+async def test_without_a_recorded_request_the_history_still_starts_at_creation(api: Api) -> None:
+    eid = (await (await api.create()).json())["id"]
+    body = engagement_history(api.emulator, eid)  # e.g. created by a path the recorder does not watch
+    assert body["steps"][0] == {
+        "kind": "request",
+        "at": format_ms(T0),
+        "route": "POST /api/v2/engagements",
+        "status": 201,
+        "request_id": None,
+        "replay": False,
+        "external_id": "call-20260513-001",
+        "source_system": "my-dialer",
+    }
