@@ -48,6 +48,11 @@ async def scripted_session(http: ClientSession, base: str) -> str:
     )
     followed = await create(title="Sales call with Jane Doe")
     await admin("POST", "/clock/advance", {"seconds": 400})
+    # The dialer retries its POST (same external_id): a 200 replay, shown in the history.
+    async with http.post(
+        f"{base}/api/v2/engagements", json=seed_call(title="Sales call with Jane Doe"), headers=AUTH
+    ) as r:
+        assert r.status == 200, await r.text()
     await create(
         title='<img src=x onerror="alert(1)"><script>alert(2)</script>',
         external_id="call-20260513-002",
