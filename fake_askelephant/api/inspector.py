@@ -20,15 +20,19 @@ _CREATE_METHOD, _CREATE_PATH = CREATE_ROUTE.split()
 def setup(app: web.Application) -> None:
     """Remember which request created (201) or replayed (200) each engagement, for its history."""
     app[create_requests_key] = CreateRequests()
-    app.on_response_prepare.append(_note_create_request)
+    app.on_response_prepare.append(note_create_request)
 
 
-async def _note_create_request(request: web.Request, response: web.StreamResponse) -> None:
+async def note_create_request(request: web.Request, response: web.StreamResponse) -> None:
     if request.method != _CREATE_METHOD or request.path != _CREATE_PATH or response.status not in (200, 201):
         return
     if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
         return
-    engagement_id = jsonutil.loads(response.body).get("id")
+    try:
+        body = jsonutil.loads(response.body)
+    except jsonutil.JSONDecodeError:
+        return  # e.g. a body cut short on purpose by an injected fault: nothing to learn from it
+    engagement_id = body.get("id") if isinstance(body, dict) else None
     if isinstance(engagement_id, str):
         record = CreateRequest(context.request_id(request), response.status, context.emulator(request).clock.now_ms())
         request.app[create_requests_key].record(engagement_id, record)

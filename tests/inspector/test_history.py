@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from fake_askelephant.api.inspector import create_requests_key, note_create_request
 from fake_askelephant.core.timefmt import format_ms, parse_iso
 from fake_askelephant.inspector.history import engagement_history
 from tests.conftest import T0, Api, problem
@@ -147,3 +151,11 @@ async def test_without_a_recorded_request_the_history_still_starts_at_creation(a
         "external_id": "call-20260513-001",
         "source_system": "my-dialer",
     }
+
+
+async def test_a_create_response_that_is_not_an_engagement_is_ignored(api: Api) -> None:
+    # Regression guard: the recorder reads the response body, which an injected fault may cut short.
+    for body in (b'{"object":"engagement","id":"ngmt_', b"[]", b'"text"'):
+        request = make_mocked_request("POST", "/api/v2/engagements", app=api.app)
+        await note_create_request(request, web.Response(status=201, body=body, content_type="application/json"))
+    assert api.app[create_requests_key].of("ngmt_") == []
