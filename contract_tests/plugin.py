@@ -16,14 +16,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
-from contract_tests.checks import Budget, run_checks, select_checks
-from contract_tests.http import LoopThread
-from contract_tests.receiver import ReceiverTarget, run_receiver_contract
-from contract_tests.report import Report
-from contract_tests.target import Target
+if TYPE_CHECKING:
+    from contract_tests.checks import Budget
+    from contract_tests.http import LoopThread
+    from contract_tests.report import Report
+    from contract_tests.target import Target
+
+# The entry point loads this module in every pytest run of every project that installed the package,
+# with or without the [contract] extra: suite modules (hypothesis, jsonschema) are imported only when a
+# fixture is used, so a plain `pip install fake-askelephant` never breaks someone else's pytest.
 
 TARGET_URL_ENV = "ASKELEPHANT_TARGET_URL"
 
@@ -46,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def askelephant_loop() -> Iterator[LoopThread]:
     """The event-loop thread the suites' HTTP clients and sinks run on."""
+    from contract_tests.http import LoopThread
+
     with LoopThread() as loop:
         yield loop
 
@@ -73,6 +80,8 @@ def fake_askelephant_server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def askelephant_target(request: pytest.FixtureRequest, askelephant_loop: LoopThread) -> Iterator[Target]:
     """The API under test as a :class:`~contract_tests.target.Target`."""
+    from contract_tests.target import Target
+
     url = request.config.getoption("--askelephant-target-url")
     if not url:
         url = request.getfixturevalue("fake_askelephant_server")
@@ -86,6 +95,8 @@ def askelephant_target(request: pytest.FixtureRequest, askelephant_loop: LoopThr
 @pytest.fixture
 def askelephant_api_contract(askelephant_target: Target) -> Callable[..., Report]:
     """``run(names=None, suites=None, budget=None) -> Report`` over the registered API checks."""
+
+    from contract_tests.checks import Budget, run_checks, select_checks
 
     def run(names: list[str] | None = None, suites: list[str] | None = None, budget: Budget | None = None) -> Report:
         return run_checks(askelephant_target, select_checks(names, suites), budget or Budget.from_env())
@@ -103,6 +114,8 @@ class ReceiverContract:
         return self.loop.run(self.arun(url, secret, probe_url, only))
 
     async def arun(self, url: str, secret: str, probe_url: str | None = None, only: list[str] | None = None) -> Report:
+        from contract_tests.receiver import ReceiverTarget, run_receiver_contract
+
         return await run_receiver_contract(ReceiverTarget(url, secret, probe_url), only=only)
 
 

@@ -14,11 +14,11 @@ import copy
 import json
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:  # stdlib-only at import: the emulator serves these files without the [contract] extra
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 Profile = Literal["emulator", "docs"]
 
@@ -86,6 +86,9 @@ def load_schema(name: str, profile: Profile = "emulator", *, base_uri: str | Non
 @cache
 def registry(profile: Profile = "emulator") -> Registry:
     """A ``referencing`` registry holding every schema by its ``$id``, so relative ``$ref``s resolve."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     resources_ = [
         (SCHEMA_BASE_URI + f"{name}.json", Resource(load_schema(name, profile), specification=DRAFT202012))
         for name in list_schemas()
@@ -96,6 +99,8 @@ def registry(profile: Profile = "emulator") -> Registry:
 @cache
 def validator(name: str, profile: Profile = "emulator") -> Draft202012Validator:
     """A validator for schema ``name``; ``iter_errors`` lists every violation."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(name, profile), registry=registry(profile))
 
 
