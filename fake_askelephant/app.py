@@ -13,6 +13,7 @@ from .api import (
     admin,
     engagements,
     faults,
+    inspector,
     journal,
     media_links,
     persistence,
@@ -74,8 +75,10 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     app[journal_key] = RequestJournal()
     if settings.rate_limit is not None:
         app[rate_limiter_key] = RateLimiter(settings.rate_limit)
-    for module in (engagements, users, admin, webhook_admin, schema_routes, media_links, faults, journal, persistence):
+    routed = (engagements, users, admin, webhook_admin, schema_routes, media_links, inspector, faults, journal)
+    for module in (*routed, persistence):
         app.add_routes(module.routes)
+    inspector.setup(app)
     registered = {(e.workspace_id, e.url) for e in emulator.webhooks.endpoints.values()}
     if settings.webhook_url and (DEFAULT_WORKSPACE, settings.webhook_url) not in registered:  # not again on restart
         emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
