@@ -1,6 +1,6 @@
 """Run every benchmark (or some), print the table, write results.json and results.md.
 
-python -m benchmarks                      # full run, ~6 minutes on 2 cores
+python -m benchmarks                      # full run, ~8 minutes on 2 cores
 python -m benchmarks --smoke              # seconds; checks the suite still works, says nothing about speed
 python -m benchmarks --only http,volume --generator aiohttp --out /tmp/bench
 """
