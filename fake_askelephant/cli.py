@@ -16,6 +16,7 @@ from .api.context import emulator_key
 from .app import create_app
 from .config import ConfigError, Settings, add_arguments, load_settings
 from .core.store import DEFAULT_WORKSPACE
+from .scenarios import cli as scenario_cli
 
 SHUTDOWN_GRACE_S = 3.0
 
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the emulator", description="Serve the API at http://HOST:PORT/api.")
     add_arguments(serve)
+    scenario_cli.add_parser(commands)
     return parser
 
 
@@ -47,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         asyncio.run(serve(settings))
         return 0
+    if args.command == "scenario":
+        return scenario_cli.main(args)
     parser.error(f"unknown command {args.command}")
     return 2
 
