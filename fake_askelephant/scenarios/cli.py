@@ -37,7 +37,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--junit", metavar="PATH", help="also write a JUnit XML report")
     run.add_argument("--json", metavar="PATH", help="also write a JSON report")
     run.add_argument(
-        "--transcript-dir", metavar="DIR", help="write each run's byte transcript (determinism checks) to DIR/NAME.jsonl"
+        "--transcript-dir",
+        metavar="DIR",
+        help="write each run's byte transcript (determinism checks) to DIR/NAME.jsonl",
     )
     run.add_argument("-v", "--verbose", action="store_true", help="show polls, webhooks and events for passing runs")
     actions.add_parser("list", help="list the built-in scenarios")
@@ -50,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
         return _list()
     if args.scenario_command == "show":
         return _show(args.name)
-    return asyncio.run(_run(args))
+    return _run(args)
 
 
 def _list() -> int:
@@ -72,7 +74,7 @@ def _show(name: str) -> int:
     return EXIT_OK
 
 
-async def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     loaded: list[LoadedScenario] = []
     problems = []
     for arg in args.files:
@@ -83,12 +85,7 @@ async def _run(args: argparse.Namespace) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return EXIT_USAGE
-    results: list[ScenarioResult] = []
-    for item in loaded:
-        result = await run_scenario(item, target_url=args.target_url, api_key=args.api_key)
-        results.append(result)
-        print(report.scenario_text(result, verbose=args.verbose), flush=True)
-        print(flush=True)
+    results = asyncio.run(_run_all(loaded, args))
     print(report.summary_text(results))
     if args.junit:
         Path(args.junit).write_bytes(report.to_junit(results))
@@ -100,3 +97,13 @@ async def _run(args: argparse.Namespace) -> int:
         for result in results:
             (out / f"{result.name}.jsonl").write_bytes(result.transcript_bytes())
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+async def _run_all(loaded: list[LoadedScenario], args: argparse.Namespace) -> list[ScenarioResult]:
+    """One after another, printing each report as it finishes."""
+    results = []
+    for item in loaded:
+        result = await run_scenario(item, target_url=args.target_url, api_key=args.api_key)
+        results.append(result)
+        print(report.scenario_text(result, verbose=args.verbose) + "\n", flush=True)
+    return results

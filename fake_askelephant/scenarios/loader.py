@@ -65,8 +65,8 @@ class LineMap:
         for part in loc:
             kind = self.kinds.get(path)
             step: str | int = part if kind == "seq" and isinstance(part, int) else str(part)
-            if path + (step,) in self.lines:
-                path = path + (step,)
+            if (*path, step) in self.lines:
+                path = (*path, step)
         return path
 
 
@@ -144,19 +144,34 @@ def _pydantic_issues(exc: ValidationError, lines: LineMap) -> list[Issue]:
     return issues
 
 
+# libyaml when PyYAML was built with it: the pure-Python parser is most of a load's time.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_yaml(text: str, lines: LineMap, issues: list[Issue]) -> Any:
+    """One parse for both the line map and the data; the walk goes first (construction flattens `<<:`)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _walk(node, (), lines, issues)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_text(text: str, source: str, *, default_name: str | None = None) -> LoadedScenario:
     """Parse and validate one scenario; raises ScenarioError listing every problem found."""
+    lines = LineMap()
+    issues: list[Issue] = []
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = _parse_yaml(text, lines, issues)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ScenarioError(source, [Issue(line, "", f"not valid YAML: {getattr(exc, 'problem', None) or exc}")]) from exc
-    lines = LineMap()
-    issues: list[Issue] = []
-    if node is not None:
-        _walk(node, (), lines, issues)
+        problem = getattr(exc, "problem", None) or exc
+        raise ScenarioError(source, [Issue(line, "", f"not valid YAML: {problem}")]) from exc
     if not isinstance(data, dict):
         raise ScenarioError(source, [Issue(1, "", "a scenario is a YAML mapping with at least `steps`")])
     if "name" not in data and default_name:

@@ -74,7 +74,11 @@ def subset_mismatches(expected: Any, actual: Any, path: str = "$") -> list[Misma
             return [Mismatch(path, f"expected an array, got {show(actual)}")]
         if len(expected) != len(actual):
             return [Mismatch(path, f"expected {len(expected)} item(s), got {len(actual)}: {show(actual)}")]
-        return [m for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for m in subset_mismatches(e, a, f"{path}[{i}]")]
+        return [
+            m
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for m in subset_mismatches(e, a, f"{path}[{i}]")
+        ]
     if not json_equal(expected, actual):
         return [Mismatch(path, f"expected {show(expected)}, got {show(actual)}")]
     return []
@@ -119,7 +123,11 @@ def jsonpath_mismatches(check: JsonPathCheck, document: Any) -> list[Mismatch]:
     where, given = check.path, check.model_fields_set
     out: list[Mismatch] = []
     if "exists" in given and check.exists != bool(values):
-        out.append(Mismatch(where, "expected a match, found none" if check.exists else f"expected no match, got {show(values)}"))
+        out.append(
+            Mismatch(
+                where, "expected a match, found none" if check.exists else f"expected no match, got {show(values)}"
+            )
+        )
     if check.count is not None and len(values) != check.count:
         out.append(Mismatch(where, f"expected {check.count} match(es), got {len(values)}: {show(values)}"))
     value_checks = given - {"path", "exists", "count"}
@@ -153,7 +161,9 @@ def _value_mismatches(check: JsonPathCheck, given: set[str], value: Any) -> Iter
         if isinstance(value, str) and isinstance(check.contains, str):
             found = check.contains in value
         elif isinstance(value, list):
-            found = any(json_equal(check.contains, item) or not subset_mismatches(check.contains, item) for item in value)
+            found = any(
+                json_equal(check.contains, item) or not subset_mismatches(check.contains, item) for item in value
+            )
         else:
             found = False
         if not found:
@@ -195,7 +205,12 @@ def header_mismatches(expected: Mapping[str, str | None], headers: Mapping[str, 
         if value is None and actual is not None:
             out.append(Mismatch(f"headers.{name}", f"expected no such header, got {show(actual)}"))
         elif value is not None and actual != value:
-            out.append(Mismatch(f"headers.{name}", f"expected {show(value)}, got {show(actual) if actual is not None else '(absent)'}"))
+            out.append(
+                Mismatch(
+                    f"headers.{name}",
+                    f"expected {show(value)}, got {show(actual) if actual is not None else '(absent)'}",
+                )
+            )
     return out
 
 

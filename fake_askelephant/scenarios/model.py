@@ -7,6 +7,7 @@ rules live in one place.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Annotated, Any, Literal
 
@@ -352,7 +353,13 @@ class Step(Spec):
         present = [a for a in ACTIONS if a in data]
         primary = [a for a in present if a != "expect"]
         if not present:
-            raise ValueError(f"a step needs one action: {', '.join(ACTIONS)}")
+            unknown = [str(k) for k in data if k not in ("name", "note")]
+            hint = "".join(
+                f"; unknown key {k!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                for k in unknown
+                for close in [difflib.get_close_matches(k, ACTIONS, n=1)]
+            )
+            raise ValueError(f"a step needs one action: {', '.join(ACTIONS)}{hint}")
         if len(primary) > 1 or ("expect" in present and primary and primary[0] not in _EXPECT_COMPANIONS):
             raise ValueError(
                 f"a step has one action, got {', '.join(present)} (expect may accompany request or concurrent)"
@@ -375,9 +382,7 @@ class Scenario(Spec):
     vars: dict[str, Any] = Field(default_factory=dict)
     keys: dict[str, KeySpec] = Field(default_factory=dict)
     """Keys of wrks_local unless they say otherwise; `default` is the emulator's default admin key."""
-    workspaces: dict[Annotated[str, Field(pattern=r"^wrks_[A-Za-z0-9]+$")], WorkspaceSpec] = Field(
-        default_factory=dict
-    )
+    workspaces: dict[Annotated[str, Field(pattern=r"^wrks_[A-Za-z0-9]+$")], WorkspaceSpec] = Field(default_factory=dict)
     endpoints: dict[str, EndpointSpec] = Field(default_factory=dict)
     pipeline_rules: list[dict[str, Any]] = Field(default_factory=list)
     faults: list[FaultSpec] = Field(default_factory=list)

@@ -81,7 +81,11 @@ def _child(value: Any, part: str, expr: str, where: str) -> Any:
 
 
 def _kind(value: Any) -> str:
-    return "null" if value is None else f"a {type(value).__name__}"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number" if isinstance(value, int | float) else "a string"
 
 
 def _as_text(value: Any) -> str:
@@ -96,7 +100,9 @@ def interpolate(value: Any, roots: Mapping[str, Any]) -> Any:
         whole = _TOKEN.fullmatch(value)
         if whole and whole.group(0) != "$${":
             return resolve(whole.group(1).strip(), roots)
-        return _TOKEN.sub(lambda m: "${" if m.group(0) == "$${" else _as_text(resolve(m.group(1).strip(), roots)), value)
+        return _TOKEN.sub(
+            lambda m: "${" if m.group(0) == "$${" else _as_text(resolve(m.group(1).strip(), roots)), value
+        )
     if isinstance(value, Mapping):
         return {interpolate(k, roots) if isinstance(k, str) else k: interpolate(v, roots) for k, v in value.items()}
     if isinstance(value, list):

@@ -145,7 +145,12 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         ],
         "webhook_deliveries": result.deliveries,
         "events": [
-            {"id": e["id"], "type": e["type"], "created_at": e["created_at"], "object_id": e["data"]["object"].get("id")}
+            {
+                "id": e["id"],
+                "type": e["type"],
+                "created_at": e["created_at"],
+                "object_id": e["data"]["object"].get("id"),
+            }
             for e in result.events
         ],
     }
@@ -162,14 +167,14 @@ def to_junit(results: Sequence[ScenarioResult]) -> bytes:
         time=f"{sum(r.wall_s for r in results):.3f}",
     )
     for r in results:
-        case = ET.SubElement(
-            suite, "testcase", classname=f"scenarios.{r.source}", name=r.name, time=f"{r.wall_s:.3f}"
-        )
+        case = ET.SubElement(suite, "testcase", classname=f"scenarios.{r.source}", name=r.name, time=f"{r.wall_s:.3f}")
         failing = r.first_failure
         if r.error is not None:
             ET.SubElement(case, "error", message=r.error).text = r.error
         elif failing is not None:
-            message = f"step {failing.index} {failing.label}: " + (str(failing.mismatches[0]) if failing.mismatches else "failed")
+            message = f"step {failing.index} {failing.label}: " + (
+                str(failing.mismatches[0]) if failing.mismatches else "failed"
+            )
             body = "\n".join([*(str(m) for m in failing.mismatches), *failing.details])
             ET.SubElement(case, "failure", message=message, type="ScenarioStepFailed").text = body
         ET.SubElement(case, "system-out").text = scenario_text(r, verbose=True)

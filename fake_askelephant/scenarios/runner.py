@@ -309,7 +309,9 @@ class ScenarioRun:
         assert step.expect is not None
         if self.last is None:
             raise StepFailed("no response to check yet")
-        outcome.summary = "expect on " + (self.last[0].summary() if len(self.last) == 1 else f"{len(self.last)} responses")
+        outcome.summary = "expect on " + (
+            self.last[0].summary() if len(self.last) == 1 else f"{len(self.last)} responses"
+        )
         self._check(outcome, self.materialize(step.expect), self.last)
 
     async def _step_pipeline(self, step: Step, outcome: StepResult) -> None:
@@ -321,9 +323,13 @@ class ScenarioRun:
         self._log_exchange(outcome, exchange)
         self.last = [exchange]
         self._remember(step, exchange.record())
-        outcome.summary = f"pipeline {', '.join(spec.overrides()) or '(no change)'} for {spec.engagement} → {exchange.status}"
+        outcome.summary = (
+            f"pipeline {', '.join(spec.overrides()) or '(no change)'} for {spec.engagement} → {exchange.status}"
+        )
         if exchange.status != 200:
-            outcome.mismatches.append(Mismatch("status", f"the emulator refused the override: {show(exchange.parsed())}"))
+            outcome.mismatches.append(
+                Mismatch("status", f"the emulator refused the override: {show(exchange.parsed())}")
+            )
 
     async def _step_wait_for(self, step: Step, outcome: StepResult) -> None:
         assert step.wait_for is not None
@@ -338,21 +344,23 @@ class ScenarioRun:
                 self.now_ms = await self.target.advance_ms(at - self.now_ms)
             exchange = await self._send(spec.request)
             self._log_exchange(outcome, exchange)
-            polls += 1
-            mismatches = self._mismatches(spec.until, [exchange])
-            verdict = "ok" if not mismatches else f"not yet: {mismatches[0]}"
-            outcome.details.append(f"poll {polls} at +{human_duration(self.now_ms - start)}: {exchange.status} — {verdict}")
             self.last = [exchange]
+            polls += 1
+            pending = _expect_mismatches(spec.until, [exchange])
+            verdict = f"not yet: {pending[0][1]}" if pending else "ok"
+            offset = human_duration(self.now_ms - start)
+            outcome.details.append(f"poll {polls} at +{offset}: {exchange.status} — {verdict}")
             nxt = at + round(every * 1000)
-            if not mismatches or nxt > deadline:
+            if not pending or nxt > deadline:
                 break
             at = nxt
             every = min(every * spec.backoff, spec.max_every if spec.max_every is not None else float("inf"))
         self._remember(step, {**exchange.record(), "polls": polls})
-        outcome.summary = f"wait_for {spec.request.method} {spec.request.path}: {polls} poll(s) over {human_duration(self.now_ms - start)}"
-        if mismatches:
-            outcome.mismatches.append(Mismatch("wait_for", f"condition still false after {human_duration(deadline - start)}"))
-            self._report(outcome, spec.until, [exchange], mismatches)
+        where = f"{spec.request.method} {spec.request.path}"
+        outcome.summary = f"wait_for {where}: {polls} poll(s) over {human_duration(self.now_ms - start)}"
+        if pending:
+            outcome.mismatches.append(Mismatch("wait_for", f"still not true after {human_duration(deadline - start)}"))
+            self._check(outcome, spec.until, [exchange])
 
     async def _step_expect_webhook(self, step: Step, outcome: StepResult) -> None:
         assert step.expect_webhook is not None
@@ -364,7 +372,9 @@ class ScenarioRun:
         what = spec.type or "any event"
         origin = self.result.start_ms
         times = ", ".join(f"+{human_duration(max(0, m.virtual_ms - origin))}" for m in matches[:8])
-        outcome.summary = f"expect_webhook {what} at {endpoint.label}: {len(matches)} received" + (f" at {times}" if times else "")
+        outcome.summary = f"expect_webhook {what} at {endpoint.label}: {len(matches)} received" + (
+            f" at {times}" if times else ""
+        )
         self._remember(
             step,
             {
@@ -414,30 +424,22 @@ class ScenarioRun:
 
     # Checks -----------------------------------------------------------------------------------
 
-    def _mismatches(self, expect: ExpectSpec, exchanges: Sequence[Exchange]) -> list[Mismatch]:
-        return [m for _, m in _expect_mismatches(expect, exchanges)]
-
-    def _check(self, outcome: StepResult, expect: ExpectSpec, exchanges: Sequence[Exchange]) -> None:
-        mismatches = self._mismatches(expect, exchanges)
-        if mismatches:
-            outcome.mismatches.extend(mismatches)
-            self._report(outcome, expect, exchanges, [])
-
-    def _report(
-        self, outcome: StepResult, expect: ExpectSpec, exchanges: Sequence[Exchange], extra: list[Mismatch]
-    ) -> None:
-        outcome.mismatches.extend(extra)
-        if expect.has_body:
-            for exchange in exchanges[:1]:
-                diff = unified_diff(expect.body, exchange.parsed())
-                if diff:
-                    outcome.details.extend(diff)
+    def _check(self, outcome: StepResult, expect: ExpectSpec, exchanges: Sequence[Exchange]) -> bool:
+        """Add every mismatch to the step, plus a body diff of the first response that failed."""
+        found = _expect_mismatches(expect, exchanges)
+        outcome.mismatches.extend(m for _, m in found)
+        if found and expect.has_body:
+            outcome.details.extend(unified_diff(expect.body, exchanges[found[0][0]].parsed()))
+        return not found
 
     async def _collect(self) -> None:
         """Webhook deliveries, sink requests and events, for the report and the transcript."""
         names = {ref.id: name for name, ref in self.endpoints.items()}
         self.result.deliveries = [
-            {**{k: v for k, v in d.items() if k not in transcript.WALL_FIELDS}, "endpoint": names.get(d["endpoint_id"], d["endpoint_id"])}
+            {
+                **{k: v for k, v in d.items() if k not in transcript.WALL_FIELDS},
+                "endpoint": names.get(d["endpoint_id"], d["endpoint_id"]),
+            }
             for d in await self.target.deliveries()
         ]
         self.result.events = await self.target.events()
@@ -509,7 +511,11 @@ def _webhook_mismatches(spec: ExpectWebhookSpec, matches: list[Received]) -> lis
     if spec.count is not None and len(matches) != spec.count:
         out.append(Mismatch("count", f"expected {spec.count} {what}(s), got {len(matches)}"))
     elif spec.count is None and not matches:
-        out.append(Mismatch("count", f"expected at least one {what}, got none within {human_duration(round(spec.within * 1000))}"))
+        out.append(
+            Mismatch(
+                "count", f"expected at least one {what}, got none within {human_duration(round(spec.within * 1000))}"
+            )
+        )
     if spec.verified is not None:
         bad = [r for r in matches if r.verified is not spec.verified]
         if bad:
@@ -518,12 +524,19 @@ def _webhook_mismatches(spec: ExpectWebhookSpec, matches: list[Received]) -> lis
     if spec.same_svix_id is True and len(ids) > 1:
         out.append(Mismatch("same_svix_id", f"expected one svix-id, got {show(ids)}"))
     if spec.same_svix_id is False and matches and len(ids) != len(matches):
-        out.append(Mismatch("same_svix_id", f"expected a different svix-id each time, got {show([r.svix_id for r in matches])}"))
+        out.append(
+            Mismatch(
+                "same_svix_id", f"expected a different svix-id each time, got {show([r.svix_id for r in matches])}"
+            )
+        )
     if spec.schedule is not None and matches:
         offsets = [r.virtual_ms - matches[0].virtual_ms for r in matches]
         expected = [round(s * 1000) for s in spec.schedule]
-        if len(offsets) != len(expected) or any(abs(a - b) > SCHEDULE_TOLERANCE_MS for a, b in zip(offsets, expected, strict=False)):
-            out.append(Mismatch("schedule", f"expected {show([_s(v) for v in expected])}, got {show([_s(v) for v in offsets])} (s after the first)"))
+        if len(offsets) != len(expected) or any(
+            abs(a - b) > SCHEDULE_TOLERANCE_MS for a, b in zip(offsets, expected, strict=False)
+        ):
+            got, want = show([_s(v) for v in offsets]), show([_s(v) for v in expected])
+            out.append(Mismatch("schedule", f"expected {want}, got {got} (seconds after the first)"))
     if spec.statuses is not None and [r.status for r in matches] != spec.statuses:
         out.append(Mismatch("statuses", f"expected {show(spec.statuses)}, got {show([r.status for r in matches])}"))
     for i, r in enumerate(matches):

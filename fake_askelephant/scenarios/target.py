@@ -80,7 +80,7 @@ class Target:
         return [f"{name}: {type(exc).__name__}: {exc}" for name, exc in self.app[emulator_key].scheduler.failures]
 
     async def send(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None, *, timeout: float | None = None
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None, *, limit_s: float | None = None
     ) -> Exchange:
         exchange = Exchange(method, path, dict(headers), body)
         try:
@@ -90,7 +90,7 @@ class Target:
                 headers=dict(headers),
                 data=body,
                 allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=timeout if timeout is not None else REQUEST_TIMEOUT_S),
+                timeout=aiohttp.ClientTimeout(total=limit_s if limit_s is not None else REQUEST_TIMEOUT_S),
             ) as resp:
                 exchange.status = resp.status
                 exchange.headers = {str(k): str(v) for k, v in resp.headers.items()}
@@ -100,11 +100,11 @@ class Target:
             exchange.error = f"{type(exc).__name__}: {exc}".rstrip(": ")
         return exchange
 
-    async def admin(self, method: str, path: str, body: Any = None, *, timeout: float | None = None) -> Any:
+    async def admin(self, method: str, path: str, body: Any = None, *, limit_s: float | None = None) -> Any:
         """A control-plane call; raises TargetError with the emulator's problem detail on failure."""
         data = jsonutil.dumps(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if data is not None else {}
-        exchange = await self.send(method, ADMIN + path, headers, data, timeout=timeout)
+        exchange = await self.send(method, ADMIN + path, headers, data, limit_s=limit_s)
         if exchange.status is None or not 200 <= exchange.status < 300:
             raise TargetError(f"{method} {ADMIN}{path} failed: {_problem_text(exchange)}")
         return exchange.parsed()
@@ -120,11 +120,11 @@ class Target:
 
     async def advance_ms(self, ms: int) -> int:
         # No timeout: advancing runs every due webhook attempt, and real receivers may take 15 s each.
-        body = await self.admin("POST", "/clock/advance", {"seconds": max(0, ms) / 1000}, timeout=24 * 3600)
+        body = await self.admin("POST", "/clock/advance", {"seconds": max(0, ms) / 1000}, limit_s=24 * 3600)
         return parse_iso(body["now"])
 
     async def set_clock(self, ms: int) -> None:
-        await self.admin("POST", "/clock/set", {"now": format_ms(ms)}, timeout=24 * 3600)
+        await self.admin("POST", "/clock/set", {"now": format_ms(ms)}, limit_s=24 * 3600)
 
     async def next_due_ms(self) -> int | None:
         body = await self.admin("GET", "/scheduler")

@@ -4,8 +4,9 @@ Included: every request a step sent and the response (status, the headers below,
 webhook request a sink received (headers and raw body), the event log and the delivery log.
 Excluded, because they are wall-clock by design (docs/scenarios.md, Determinism): `svix-timestamp` /
 `webhook-timestamp` and the signatures computed over them, `Date`/`Server` headers, and the delivery
-log's `wall_time` and `duration_ms`. The target's base URL (a random port in-process) reads `<target>`. Responses of a concurrent group are kept as a sorted multiset,
-since which of N simultaneous requests the server reads first is up to the network stack.
+log's `wall_time` and `duration_ms`. The target's base URL (a random port in-process) reads `<target>`.
+Responses of a concurrent group are kept as a sorted multiset, since which of N simultaneous requests
+the server reads first is up to the network stack.
 """
 
 from __future__ import annotations
@@ -85,7 +86,11 @@ def group_entry(step: int, label: str, virtual_ms: int, exchanges: Iterable[Exch
         if isinstance(response["body"], str) and rid:
             response["body"] = response["body"].replace(rid, "<request-id>")
         request_ids.append(rid or "")
-        responses.append(jsonutil.dumps({"request": exchange_entry(step, label, virtual_ms, exchange)["request"], **response}).decode())
+        responses.append(
+            jsonutil.dumps(
+                {"request": exchange_entry(step, label, virtual_ms, exchange)["request"], **response}
+            ).decode()
+        )
     return {
         "kind": "http-group",
         "step": step,
