@@ -36,7 +36,8 @@ def test_type_errors_point_at_the_value() -> None:
     text = "name: x\nseed: 1\nsteps:\n  - advance: soon\n  - expect_webhook: {count: many}\n"
     assert problems(text) == [
         "s.yaml:4: steps[0].advance: 'soon' is not a duration; write seconds (90) or units (45s, 5m, 1h30m, 2d)",
-        "s.yaml:5: steps[1].expect_webhook.count: Input should be a valid integer, unable to parse string as an integer",
+        "s.yaml:5: steps[1].expect_webhook.count: "
+        "Input should be a valid integer, unable to parse string as an integer",
     ]
 
 

@@ -15,6 +15,7 @@ from fake_askelephant.scenarios.matching import (
 )
 from fake_askelephant.scenarios.model import JsonPathCheck
 
+ITEMS_JSON = '[{"id":"a1","title":"Send pricing"},{"id":"a2","title":"Book demo"}]'
 ENGAGEMENT = {
     "id": "ngmt_1",
     "processing_status": "COMPLETED",
@@ -54,7 +55,7 @@ def test_subset_allows_extra_keys_but_not_missing_or_different_ones() -> None:
 def test_subset_arrays_match_item_by_item_with_equal_length() -> None:
     assert subset_mismatches({"action_items": [{"title": "Send pricing"}, {}]}, ENGAGEMENT) == []
     assert messages(subset_mismatches({"action_items": [{"title": "Send pricing"}]}, ENGAGEMENT)) == [
-        '$.action_items: expected 1 item(s), got 2: [{"id":"a1","title":"Send pricing"},{"id":"a2","title":"Book demo"}]'
+        f"$.action_items: expected 1 item(s), got 2: {ITEMS_JSON}"
     ]
     assert messages(subset_mismatches({"action_items": [{}, {"title": "Call"}]}, ENGAGEMENT)) == [
         '$.action_items[1].title: expected "Call", got "Book demo"'

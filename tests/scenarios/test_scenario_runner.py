@@ -130,8 +130,12 @@ async def test_a_concurrent_group_reports_status_counts_and_differing_values() -
   - name: two
     concurrent:
       requests:
-        - {method: POST, path: /api/v2/engagements, body: {type: CALL, title: A, source_system: d, external_id: a, media_url: "https://r.example.com/a.mp3"}}
-        - {method: POST, path: /api/v2/engagements, body: {type: CALL, title: B, source_system: d, external_id: b, media_url: "https://r.example.com/b.mp3"}}
+        - method: POST
+          path: /api/v2/engagements
+          body: {type: CALL, title: A, source_system: d, external_id: a, media_url: "https://r.example.com/a.mp3"}
+        - method: POST
+          path: /api/v2/engagements
+          body: {type: CALL, title: B, source_system: d, external_id: b, media_url: "https://r.example.com/b.mp3"}
     expect:
       statuses: {201: 1, 200: 1}
       same: [$.id]
@@ -193,7 +197,11 @@ async def test_a_running_emulator_with_another_time_scale_is_refused() -> None:
 
 
 async def test_scenario_settings_need_the_in_process_emulator(served: TestServer) -> None:
-    text = "settings: {strict: true}\nsteps:\n  - request: {path: /api/v2/engagements, headers: {Authorization: 'Bearer ${keys.default}'}}\n    expect: {status: 401}\n"
+    text = """settings: {strict: true}
+steps:
+  - request: {path: /api/v2/engagements, headers: {Authorization: "Bearer ${keys.default}"}}
+    expect: {status: 401}
+"""
     in_process = await run(text)
     assert in_process.ok, scenario_text(in_process)
     remote = await run(text, target_url=str(served.make_url("")).rstrip("/"))
