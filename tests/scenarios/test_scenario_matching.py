@@ -95,9 +95,7 @@ def check(**fields: object) -> JsonPathCheck:
         ({"path": "$.signals[*]", "exists": True}, ["$.signals[*]: expected a match, found none"]),
         (
             {"path": "$.action_items", "length": 0},
-            [
-                '$.action_items: expected length 0, got 2: [{"id":"a1","title":"Send pricing"},{"id":"a2","title":"Book demo"}]'
-            ],
+            [f"$.action_items: expected length 0, got 2: {ITEMS_JSON}"],
         ),
         ({"path": "$.duration_seconds", "lte": 60}, ["$.duration_seconds: expected a number <= 60, got 400"]),
         ({"path": "$.is_private", "gte": 0}, ["$.is_private: expected a number >= 0, got false"]),
