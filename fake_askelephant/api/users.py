@@ -8,7 +8,7 @@ from ..core import scopes, views
 from ..core.paging import Cursor, paginate
 from . import context
 from .queries import QueryErrors, parse_page_params
-from .responses import conditional_json, json_response
+from .responses import conditional_json, list_response
 from .routing import requires
 
 routes = web.RouteTableDef()
@@ -26,14 +26,7 @@ async def list_users(request: web.Request) -> web.Response:
     users = context.emulator(request).store.workspace(principal.workspace_id).users.values()
     matching = (u for u in users if not search or search in u.email.casefold() or search in u.display_name.casefold())
     page = paginate(matching, lambda u: (u.updated_at, u.id), order=order, limit=limit, cursor=cursor)
-    return json_response(
-        {
-            "object": "list",
-            "data": [views.user(u) for u in page.items],
-            "has_more": page.has_more,
-            "next_cursor": page.next_cursor,
-        }
-    )
+    return list_response(page, views.user)
 
 
 @routes.get("/api/v2/users/{user_id}")

@@ -18,7 +18,7 @@ from ..webhooks.signing import InvalidSecret, validate_secret
 from ..webhooks.sink import sink_name
 from . import context
 from .queries import QueryErrors, parse_page_params
-from .responses import json_response, read_json_object
+from .responses import json_response, list_response, read_json_object, unpaged_list
 from .schemas import WireModel, _reject_null
 from .validation import validate
 
@@ -129,7 +129,7 @@ async def list_endpoints(request: web.Request) -> web.Response:
     workspace_id = request.query.get("workspace_id")
     endpoints = context.emulator(request).webhooks.endpoints.values()
     data = [e.view() for e in endpoints if workspace_id in (None, e.workspace_id)]
-    return json_response({"object": "list", "data": data, "has_more": False, "next_cursor": None})
+    return unpaged_list(data)
 
 
 @routes.get("/__admin/webhook-endpoints/{endpoint_id}")
@@ -199,14 +199,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
         and (status is None or r.status == status)
     )
     page = paginate(records, lambda r: (r.seq, ""), order=order, limit=limit, cursor=cursor)
-    return json_response(
-        {
-            "object": "list",
-            "data": [r.view() for r in page.items],
-            "has_more": page.has_more,
-            "next_cursor": page.next_cursor,
-        }
-    )
+    return list_response(page, lambda r: r.view())
 
 
 @routes.post("/__admin/deliveries/{msg_id}/resend")
@@ -246,4 +239,4 @@ async def receive_at_sink(request: web.Request) -> web.Response:
 @routes.get("/__admin/sink/{name}/requests")
 async def sink_requests(request: web.Request) -> web.Response:
     received = context.emulator(request).webhooks.sinks.requests(_sink(request))
-    return json_response({"object": "list", "data": [r.view() for r in received]})
+    return unpaged_list(r.view() for r in received)
