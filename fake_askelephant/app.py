@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
         app.add_routes(module.routes)
     if settings.webhook_url:
         emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
+    scenario_admin.install(app, settings)  # recording; after the endpoints above so it sees them
     app.cleanup_ctx.append(_webhook_sender)
     app.cleanup_ctx.append(_scheduler_ticker)
     return app

@@ -85,6 +85,7 @@ def banner(app: web.Application, settings: Settings, port: int) -> str:
         *(f"  API key     {key}   (workspace {DEFAULT_WORKSPACE}, workspace:admin)" for key in settings.api_keys),
         f"  Admin       {base}/__admin/health",
         *(f"  Webhook     {e.url}   secret {e.secret}" for e in emulator.webhooks.endpoints.values()),
+        *([f"  Recording   {settings.record} (written at shutdown)"] if settings.record else []),
         f"  Seed        {emulator.seed}",
         f"  Time scale  {emulator.clock.time_scale}",
     ]

@@ -33,6 +33,7 @@ class Settings:
     log_level: str = "info"
     webhook_url: str | None = None  # an endpoint of wrks_local for every event type
     webhook_secret: str | None = None  # whsec_…; generated (and printed) when omitted
+    record: str | None = None  # write the session as a scenario YAML here at shutdown (docs/scenarios.md)
 
 
 def _time_scale(text: str) -> float:
@@ -121,6 +122,7 @@ OPTIONS: tuple[Option, ...] = (
         "its signing secret (whsec_…); generated if omitted",
         "SECRET",
     ),
+    Option("--record", "record", str, "record the session as a replayable scenario YAML, written at shutdown", "PATH"),
 )
 
 

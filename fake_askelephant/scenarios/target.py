@@ -14,7 +14,6 @@ import aiohttp
 from aiohttp import web
 
 from ..api.context import emulator_key
-from ..app import create_app
 from ..config import Settings
 from ..core import jsonutil
 from ..core.timefmt import format_ms, parse_iso
@@ -198,6 +197,8 @@ def _client_session() -> aiohttp.ClientSession:
 @contextlib.asynccontextmanager
 async def in_process(settings: Settings) -> AsyncIterator[Target]:
     """A fresh emulator on a loopback port of its own, torn down afterwards."""
+    from ..app import create_app  # here, not at the top: the app's recording routes import this package
+
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
