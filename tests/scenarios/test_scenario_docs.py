@@ -8,7 +8,9 @@ from pathlib import Path
 from fake_askelephant.scenarios import load_text, run_scenario
 from fake_askelephant.scenarios.report import scenario_text
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "scenarios.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "scenarios.md").read_text()
+README = (ROOT / "README.md").read_text()
 YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", DOC, re.S)
 
 
@@ -35,8 +37,7 @@ async def test_the_documented_insights_policy_block_is_a_valid_step() -> None:
 
 
 async def test_the_readme_example_passes() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = re.search(r"```yaml\n(name: receiver-down.*?)```", readme, re.S)
+    block = re.search(r"```yaml\n(name: receiver-down.*?)```", README, re.S)
     assert block is not None
     result = await run_scenario(load_text(block.group(1), "README.md"))
     assert result.ok, scenario_text(result)
