@@ -38,4 +38,5 @@ __all__ = [
     "load_source",
     "load_text",
     "run_scenario",
+    "scenario_text",
 ]

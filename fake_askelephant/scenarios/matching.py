@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext import parse as parse_jsonpath
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 from .model import JsonPathCheck
 
@@ -105,7 +105,9 @@ def compile_jsonpath(expression: str) -> JSONPath:
     """Parse once (the parser is slow); raises ValueError with the library's reason."""
     try:
         return parse_jsonpath(expression)
-    except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
+    except (JsonPathLexerError, JsonPathParserError) as exc:
+        raise ValueError(f"invalid JSONPath {expression!r}: {exc}") from exc
+    except Exception as exc:  # the filter grammar raises plain errors for some malformed input
         raise ValueError(f"invalid JSONPath {expression!r}: {exc}") from exc
 
 
@@ -170,11 +172,10 @@ def _value_mismatches(check: JsonPathCheck, given: set[str], value: Any) -> Iter
             yield Mismatch(where, f"expected it to contain {show(check.contains)}, got {show(value)}")
     if check.matches is not None and (not isinstance(value, str) or not re.search(check.matches, value)):
         yield Mismatch(where, f"expected a string matching /{check.matches}/, got {show(value)}")
-    for bound, ok in (("gte", lambda v, b: v >= b), ("lte", lambda v, b: v <= b)):
-        limit = getattr(check, bound)
-        if limit is not None and (not _numeric(value) or not ok(value, limit)):
-            sign = ">=" if bound == "gte" else "<="
-            yield Mismatch(where, f"expected a number {sign} {limit:g}, got {show(value)}")
+    if check.gte is not None and (not _numeric(value) or value < check.gte):
+        yield Mismatch(where, f"expected a number >= {check.gte:g}, got {show(value)}")
+    if check.lte is not None and (not _numeric(value) or value > check.lte):
+        yield Mismatch(where, f"expected a number <= {check.lte:g}, got {show(value)}")
 
 
 def schema_mismatches(schema: Mapping[str, Any], document: Any, prefix: str = "$") -> list[Mismatch]:
@@ -193,7 +194,7 @@ def check_schema(schema: Mapping[str, Any]) -> str | None:
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        return exc.message
+        return str(exc.message)
     return None
 
 

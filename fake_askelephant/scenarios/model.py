@@ -376,7 +376,7 @@ class Scenario(Spec):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
     seed: int = 1
-    clock: ClockSpec = Field(default_factory=ClockSpec)
+    clock: ClockSpec = ClockSpec(start=DEFAULT_START, time_scale=0.0)
     settings: dict[str, str | int | float | bool] = Field(default_factory=dict)
     """Extra `fake-askelephant serve` flags for the in-process emulator, e.g. {strict: true}."""
     vars: dict[str, Any] = Field(default_factory=dict)

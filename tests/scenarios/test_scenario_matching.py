@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from fake_askelephant.scenarios import refs
@@ -27,7 +29,7 @@ ENGAGEMENT = {
 }
 
 
-def messages(found: list[object]) -> list[str]:
+def messages(found: Sequence[object]) -> list[str]:
     return [str(m) for m in found]
 
 
