@@ -25,21 +25,31 @@ def _clock(ms: int | None) -> str:
     return format_ms(ms)[11:23] if ms is not None else " " * 12
 
 
-def step_lines(result: ScenarioResult, step: StepResult, *, verbose: bool) -> list[str]:
+def _widths(result: ScenarioResult) -> tuple[int, int]:
+    """Columns as wide as this scenario needs: the offset (`+1d 2h 37m 5s`) and the step label."""
+    offsets = [len(_offset(result, s.ended_ms)) for s in result.steps if s.outcome != "skipped"]
+    labels = [len(f"{s.index:>2} {s.label}") for s in result.steps]
+    return max([7, *offsets]), min(max([20, *labels]), 40)
+
+
+def step_lines(result: ScenarioResult, step: StepResult, *, verbose: bool, widths: tuple[int, int]) -> list[str]:
+    offset_width, label_width = widths
     label = f"{step.index:>2} {step.label}"
-    when = f"{_clock(step.ended_ms)} {_offset(result, step.ended_ms):>10}" if step.outcome != "skipped" else ""
-    summary = step.summary if step.outcome != "skipped" else "skipped"
-    lines = [f"  {MARKS[step.outcome]} {when:<23}  {label:<28} {summary}".rstrip()]
+    if step.outcome == "skipped":
+        when, summary = " " * (13 + offset_width), "skipped"
+    else:
+        when, summary = f"{_clock(step.ended_ms)} {_offset(result, step.ended_ms):>{offset_width}}", step.summary
+    lines = [f"  {MARKS[step.outcome]} {when}  {label:<{label_width}}  {summary}".rstrip()]
+    indent = " " * 7
     if step.note and (verbose or step.outcome == FAILED):
-        lines.append(f"       {step.note}")
+        lines.append(indent + step.note)
     if step.outcome == FAILED:
-        where = f"line {step.line}" if step.line else ""
-        lines.extend(f"       {m}" for m in step.mismatches)
-        lines.extend(f"       {d}" for d in step.details)
-        if where:
-            lines.append(f"       ({result.source}:{step.line})")
+        lines.extend(f"{indent}{m}" for m in step.mismatches)
+        lines.extend(f"{indent}{d}" for d in step.details)
+        if step.line:
+            lines.append(f"{indent}({result.source}:{step.line})")
     elif verbose:
-        lines.extend(f"       {d}" for d in step.details)
+        lines.extend(f"{indent}{d}" for d in step.details)
     return lines
 
 
@@ -84,8 +94,9 @@ def scenario_text(result: ScenarioResult, *, verbose: bool = False) -> str:
     lines.extend(f"  note: {n}" for n in result.notes)
     if result.error:
         lines.append(f"  error: {result.error}")
+    widths = _widths(result)
     for step in result.steps:
-        lines.extend(step_lines(result, step, verbose=verbose))
+        lines.extend(step_lines(result, step, verbose=verbose, widths=widths))
     if verbose or not result.ok:
         lines.extend(webhook_lines(result))
         lines.extend(event_lines(result))
