@@ -222,6 +222,8 @@ class ExpectSpec(Spec):
     """Assertions on the last response (or on each response of a concurrent group)."""
 
     status: int | list[int] | None = None
+    no_response: bool | None = None
+    """true: the request must get no HTTP answer (connection dropped or body cut, e.g. an injected fault)."""
     headers: dict[str, str | None] | None = None
     """Exact values, case-insensitive names; null means the header must be absent."""
     body: Any = None

@@ -346,7 +346,7 @@ class ScenarioRun:
             self._log_exchange(outcome, exchange)
             self.last = [exchange]
             polls += 1
-            pending = _expect_mismatches(spec.until, [exchange])
+            pending = expect_mismatches(spec.until, [exchange])
             verdict = f"not yet: {pending[0][1]}" if pending else "ok"
             offset = human_duration(self.now_ms - start)
             outcome.details.append(f"poll {polls} at +{offset}: {exchange.status} — {verdict}")
@@ -426,7 +426,7 @@ class ScenarioRun:
 
     def _check(self, outcome: StepResult, expect: ExpectSpec, exchanges: Sequence[Exchange]) -> bool:
         """Add every mismatch to the step, plus a body diff of the first response that failed."""
-        found = _expect_mismatches(expect, exchanges)
+        found = expect_mismatches(expect, exchanges)
         outcome.mismatches.extend(m for _, m in found)
         if found and expect.has_body:
             outcome.details.extend(unified_diff(expect.body, exchanges[found[0][0]].parsed()))
@@ -456,7 +456,7 @@ def _group_where(i: int, n: int, where: str) -> str:
     return where if n == 1 else f"responses[{i}] {where}"
 
 
-def _expect_mismatches(expect: ExpectSpec, exchanges: Sequence[Exchange]) -> list[tuple[int, Mismatch]]:
+def expect_mismatches(expect: ExpectSpec, exchanges: Sequence[Exchange]) -> list[tuple[int, Mismatch]]:
     out: list[tuple[int, Mismatch]] = []
     n = len(exchanges)
     allowed = [expect.status] if isinstance(expect.status, int) else expect.status
@@ -466,7 +466,11 @@ def _expect_mismatches(expect: ExpectSpec, exchanges: Sequence[Exchange]) -> lis
             out.append((i, Mismatch(_group_where(i, n, m.where), m.message)))
 
         if exchange.status is None:
-            add(Mismatch("status", f"no HTTP response: {exchange.error}"))
+            if not expect.no_response:
+                add(Mismatch("status", f"no HTTP response: {exchange.error}"))
+            continue
+        if expect.no_response:
+            add(Mismatch("status", f"expected no HTTP response, got {exchange.status}: {show(exchange.parsed())}"))
             continue
         if allowed is not None and exchange.status not in allowed:
             expected = allowed[0] if len(allowed) == 1 else f"one of {allowed}"

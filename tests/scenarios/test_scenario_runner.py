@@ -12,8 +12,11 @@ from aiohttp.test_utils import TestServer
 from fake_askelephant.app import create_app
 from fake_askelephant.core.timefmt import format_ms
 from fake_askelephant.scenarios import load_text, run_scenario
+from fake_askelephant.scenarios.model import ExpectSpec
 from fake_askelephant.scenarios.report import scenario_text
 from fake_askelephant.scenarios.results import FAILED, PASSED, SKIPPED, ScenarioResult
+from fake_askelephant.scenarios.runner import expect_mismatches
+from fake_askelephant.scenarios.target import Exchange
 from tests.conftest import T0, frozen_settings
 
 CREATE = """
@@ -236,3 +239,17 @@ async def test_a_url_endpoint_is_observed_through_the_delivery_log(aiohttp_serve
     )
     assert result.ok, scenario_text(result)
     assert len(received) == 2 and received[0] == received[1]
+
+
+def test_no_response_expects_a_dropped_connection_and_nothing_else() -> None:
+    dropped = Exchange("POST", "/api/v2/engagements", {}, b"{}", status=None, error="ServerDisconnectedError")
+    answered = Exchange("POST", "/api/v2/engagements", {}, b"{}", status=201, body=b'{"id":"ngmt_1"}')
+    wants_silence = ExpectSpec.model_validate({"no_response": True})
+    wants_201 = ExpectSpec.model_validate({"status": 201})
+    assert expect_mismatches(wants_silence, [dropped]) == []
+    assert [str(m) for _, m in expect_mismatches(wants_silence, [answered])] == [
+        'status: expected no HTTP response, got 201: {"id":"ngmt_1"}'
+    ]
+    assert [str(m) for _, m in expect_mismatches(wants_201, [dropped])] == [
+        "status: no HTTP response: ServerDisconnectedError"
+    ]
