@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from pydantic import Field
 
@@ -140,40 +141,55 @@ def _last_attempt(emulator: Emulator) -> int:
     return emulator.webhooks.log[-1].seq if emulator.webhooks.log else 0
 
 
-async def _capture(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: the final response of every request, errors included."""
-    state = request.app.get(recording_key)
-    if state is None or state.session is None:
-        return
-    try:
+@web.middleware
+async def recording_middleware(request: web.Request, handler: context.Handler) -> web.StreamResponse:
+    """Outermost, so it sees what the client got: the final response, or a dropped connection (faults)."""
+    response = await handler(request)
+    state = request.app[recording_key]
+    if state.session is not None:
         try:
-            body = await request.read() if request.body_exists else b""
-        except web.HTTPException:
-            body = b""  # e.g. over the size limit: the 413 is what gets recorded
-        emulator = context.emulator(request)
-        payload = response.body if isinstance(response, web.Response) else None
-        state.session.exchanges.append(
-            Captured(
-                method=request.method,
-                path=request.path_qs,
-                request_headers={str(k): str(v) for k, v in request.headers.items()},
-                request_body=body,
-                status=response.status,
-                response_headers={str(k): str(v) for k, v in response.headers.items()},
-                response_body=payload if isinstance(payload, bytes) else b"",
-                virtual_ms=emulator.clock.now_ms(),
-                attempt_seq=_last_attempt(emulator),
-            )
+            await _capture(state.session, request, response)
+        except Exception:
+            # Recording must never break the API it records.
+            log.exception("could not record %s %s", request.method, request.path)
+    return response
+
+
+async def _capture(session: Session, request: web.Request, response: web.StreamResponse) -> None:
+    transport = request.transport
+    dropped = transport is None or transport.is_closing()  # reset, or a body cut short
+    emulator = context.emulator(request)
+    body = await _body(request)
+    payload = response.body if isinstance(response, web.Response) else None
+    session.exchanges.append(
+        Captured(
+            method=request.method,
+            path=request.path_qs,
+            request_headers={str(k): str(v) for k, v in request.headers.items()},
+            request_body=body,
+            status=None if dropped else response.status,
+            response_headers={} if dropped else {str(k): str(v) for k, v in response.headers.items()},
+            response_body=payload if isinstance(payload, bytes) and not dropped else b"",
+            virtual_ms=emulator.clock.now_ms(),
+            attempt_seq=_last_attempt(emulator),
         )
-    except Exception:
-        # Recording must never break the API it records.
-        log.exception("could not record %s %s", request.method, request.path)
+    )
+
+
+async def _body(request: web.Request) -> bytes:
+    """What the client sent: cached when the handler read it, read now when it answered first (401, 404)."""
+    if not request.body_exists:
+        return b""
+    try:
+        return await request.read()
+    except (web.HTTPException, ConnectionError, aiohttp.ClientError, asyncio.IncompleteReadError):
+        return b""  # over the size limit (the 413 is what gets recorded), or the connection is gone
 
 
 def install(app: web.Application, settings: Settings) -> None:
     """Recording state and capture hook; with `--record PATH`, record from start-up and write at shutdown."""
     app[recording_key] = RecordingState(path=settings.record)
-    app.on_response_prepare.append(_capture)
+    app.middlewares.insert(0, recording_middleware)
     if settings.record:
         app.cleanup_ctx.append(_record_whole_session)
 

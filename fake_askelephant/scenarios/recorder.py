@@ -46,7 +46,7 @@ class Captured:
     path: str  # path and query as sent
     request_headers: dict[str, str]
     request_body: bytes
-    status: int
+    status: int | None  # None: the client got no answer (connection dropped or body cut by a fault)
     response_headers: dict[str, str]
     response_body: bytes
     virtual_ms: int
@@ -293,6 +293,8 @@ class _Builder:
         return str(body["url"])
 
     def _expectation(self, ex: Captured, name: str) -> dict[str, Any]:
+        if ex.status is None:
+            return {"no_response": True}
         expect: dict[str, Any] = {"status": ex.status}
         location = _header(ex.response_headers, "Location")
         retry_after = _header(ex.response_headers, "Retry-After")
