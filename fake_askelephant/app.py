@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .api import admin, engagements, media_links, scenario_admin, schema_routes, users, webhook_admin
+from .api import admin, engagements, inspector, media_links, scenario_admin, schema_routes, users, webhook_admin
 from .api.context import emulator_key, settings_key
 from .api.middlewares import auth_middleware, edge_middleware
 from .config import Settings
@@ -30,8 +30,9 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     app = web.Application(middlewares=[edge_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[emulator_key] = emulator
     app[settings_key] = settings
-    for module in (engagements, users, admin, webhook_admin, schema_routes, scenario_admin, media_links):
+    for module in (engagements, users, admin, webhook_admin, schema_routes, scenario_admin, media_links, inspector):
         app.add_routes(module.routes)
+    inspector.setup(app)
     if settings.webhook_url:
         emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
     scenario_admin.install(app, settings)  # recording; after the endpoints above so it sees them

@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestServer
 from fake_askelephant.app import create_app
 from fake_askelephant.core.timefmt import format_ms
 from fake_askelephant.scenarios import load_text, run_scenario
+from fake_askelephant.scenarios.checks import expect_mismatches
 from fake_askelephant.scenarios.model import ExpectSpec
 from fake_askelephant.scenarios.report import scenario_text
 from fake_askelephant.scenarios.results import FAILED, PASSED, SKIPPED, ScenarioResult
-from fake_askelephant.scenarios.checks import expect_mismatches
 from fake_askelephant.scenarios.target import Exchange
 from tests.conftest import T0, frozen_settings
 
