@@ -59,9 +59,14 @@ def _list() -> int:
     entries = library()
     width = max(len(e.name) for e in entries)
     for e in entries:
-        first_line = e.description.splitlines()[0] if e.description else ""
-        print(f"{e.name:<{width}}  {first_line}")
+        print(f"{e.name:<{width}}  {_first_sentence(e.description)}")
     return EXIT_OK
+
+
+def _first_sentence(text: str, limit: int = 110) -> str:
+    flat = " ".join(text.split())
+    sentence = flat.split(". ", 1)[0].rstrip(".")
+    return sentence if len(sentence) <= limit else sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def _show(name: str) -> int:
