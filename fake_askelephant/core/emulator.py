@@ -13,6 +13,7 @@ from .clock import Scheduler, VirtualClock
 from .engagements import EngagementService, MediaProbe
 from .errors import ValidationFailed
 from .events import EventBus
+from .faults import FaultRules
 from .ids import IdFactory
 from .models import ApiKey, Principal, User
 from .pipeline import Pipeline
@@ -55,6 +56,7 @@ class Emulator:
         self.bus = EventBus(clock, self.ids, event_log_limit)
         self.recorder = EngagementRecorder(clock, self.bus)
         self.rules = PipelineRules()
+        self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
             seed=seed,
             clock=clock,
@@ -155,6 +157,7 @@ class Emulator:
         self.pipeline.clear(workspace_id)
         self.webhooks.reset(workspace_id, everything=everything)
         self.rules.clear(workspace_id)
+        self.faults.clear(workspace_id)
         self.bus.clear(workspace_id)
         self.store.reset(workspace_id, everything=everything)
         if everything:

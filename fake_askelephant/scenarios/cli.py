@@ -1,4 +1,8 @@
-"""`fake-askelephant scenario run|list|show` (docs/scenarios.md)."""
+"""`fake-askelephant scenario run|list|show` (docs/scenarios.md).
+
+The runner's modules load when a scenario command runs, not when the CLI parser is built: `fake-askelephant
+health` shares the parser and must stay light (tests/reliability/test_container.py).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.store import DEFAULT_API_KEY
-from . import report
-from .loader import LoadedScenario, ScenarioError, find_builtin, library, load_source
-from .results import ScenarioResult
-from .runner import run_scenario
+
+if TYPE_CHECKING:
+    from .loader import LoadedScenario
+    from .results import ScenarioResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -56,6 +61,8 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _list() -> int:
+    from .loader import library
+
     entries = library()
     width = max(len(e.name) for e in entries)
     for e in entries:
@@ -70,6 +77,8 @@ def _first_sentence(text: str, limit: int = 110) -> str:
 
 
 def _show(name: str) -> int:
+    from .loader import find_builtin, library
+
     found = find_builtin(name)
     if found is None:
         names = ", ".join(e.name for e in library())
@@ -80,6 +89,9 @@ def _show(name: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from . import report
+    from .loader import ScenarioError, load_source
+
     loaded: list[LoadedScenario] = []
     problems = []
     for arg in args.files:
@@ -106,6 +118,9 @@ def _run(args: argparse.Namespace) -> int:
 
 async def _run_all(loaded: list[LoadedScenario], args: argparse.Namespace) -> list[ScenarioResult]:
     """One after another, printing each report as it finishes."""
+    from . import report
+    from .runner import run_scenario
+
     results = []
     for item in loaded:
         result = await run_scenario(item, target_url=args.target_url, api_key=args.api_key)

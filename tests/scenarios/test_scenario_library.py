@@ -24,6 +24,8 @@ def test_the_library_has_the_promised_stories() -> None:
         "bad-urls",
         "private-and-scopes",
         "workspace-isolation",
+        "rate-limited-burst",
+        "wavv-lifecycle",
     }
 
 

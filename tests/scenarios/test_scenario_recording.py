@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import pytest
 import yaml
 from aiohttp import web
 
@@ -250,3 +252,20 @@ def test_the_builder_generalizes_what_a_replay_cannot_repeat() -> None:
     assert "endpoints" in doc and "timestamps are left out" in doc["description"]
     assert "2 engagement(s) existed before recording started" in doc["description"]
     assert "had hazards; they are not replayed" in doc["description"]
+
+
+async def test_a_response_lost_to_a_dropped_connection_is_recorded_and_replays(api: Api) -> None:
+    """The lost-response bug: the create ran, the dialer never heard; its retry must get 200, same id."""
+    assert (await api.client.post("/__admin/recording/start")).status == 201
+    fault = {"method": "POST", "path": "/api/v2/engagements", "phase": "after", "action": "reset"}
+    assert (await api.client.post("/__admin/faults", json=fault)).status == 201
+    with pytest.raises(aiohttp.ClientError):
+        await api.create()
+    retry = await api.create()
+    assert retry.status == 200
+    text = await (await api.client.post("/__admin/recording/stop")).text()
+    expectations = [s["expect"] for s in yaml.safe_load(text)["steps"] if "request" in s]
+    assert expectations[1] == {"no_response": True}
+    assert expectations[2]["status"] == 200
+    result = await run_scenario(load_text(text, "lost.yaml"))
+    assert result.ok, scenario_text(result, verbose=True) + "\n\n" + text
