@@ -9,12 +9,25 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .api import admin, engagements, media_links, users
+from .api import (
+    admin,
+    companies,
+    contacts,
+    directory_admin,
+    engagement_links,
+    engagements,
+    media_links,
+    oauth,
+    tags,
+    users,
+)
 from .api.context import emulator_key, settings_key
 from .api.middlewares import auth_middleware, edge_middleware
 from .config import Settings
 from .core.clock import VirtualClock
 from .core.emulator import Emulator
+from .core.errors import DomainError
+from .fixture_files import FixtureError, startup_fixtures
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # api.md §1
 
@@ -24,11 +37,22 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     settings = settings or Settings()
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(1, 2**31)
     clock = clock or VirtualClock(settings.start_time, settings.time_scale)
-    emulator = Emulator(seed=seed, clock=clock, api_keys=settings.api_keys)
+    try:
+        fixtures = startup_fixtures(settings.fixtures, seed)
+        emulator = Emulator(seed=seed, clock=clock, api_keys=settings.api_keys, fixtures=fixtures)
+    except DomainError as exc:  # a seed file that contradicts itself (conflicts, unknown references)
+        raise FixtureError(f"--fixtures {settings.fixtures}: {exc}") from exc
     app = web.Application(middlewares=[edge_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[emulator_key] = emulator
     app[settings_key] = settings
-    for module in (engagements, users, admin, media_links):
+    # The last row is api.md §10: contacts, companies, tags, engagement links, OAuth and their control plane.
+    for module in (
+        engagements,
+        users,
+        admin,
+        media_links,
+        *(contacts, companies, tags, engagement_links, oauth, directory_admin),
+    ):
         app.add_routes(module.routes)
     app.cleanup_ctx.append(_scheduler_ticker)
     return app

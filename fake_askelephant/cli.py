@@ -16,6 +16,7 @@ from .api.context import emulator_key
 from .app import create_app
 from .config import ConfigError, Settings, add_arguments, load_settings
 from .core.store import DEFAULT_WORKSPACE
+from .fixture_files import FixtureError
 
 SHUTDOWN_GRACE_S = 3.0
 
@@ -45,7 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("aiohttp.access").setLevel(
             logging.DEBUG if settings.log_level == "debug" else logging.WARNING
         )
-        asyncio.run(serve(settings))
+        try:
+            asyncio.run(serve(settings))
+        except FixtureError as exc:  # raised while building the app, before binding
+            parser.error(str(exc))
         return 0
     parser.error(f"unknown command {args.command}")
     return 2

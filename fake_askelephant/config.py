@@ -29,6 +29,7 @@ class Settings:
     time_scale: float = 1.0
     start_time: int | None = None  # virtual clock start, epoch ms; None: wall-clock now
     log_level: str = "info"
+    fixtures: str = "sample"  # seed data: "sample" (faker-made per seed), "none", or a YAML/JSON file path
 
 
 def _time_scale(text: str) -> float:
@@ -55,6 +56,12 @@ def _log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
     return text.lower()
+
+
+def _fixtures(text: str) -> str:
+    if text in ("sample", "none") or os.path.isfile(text):
+        return text
+    raise ValueError(f"{text!r} is neither sample, none nor a readable file")
 
 
 def _bool(text: str) -> bool:
@@ -96,6 +103,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("--start-time", "start_time", parse_iso, "virtual clock start, ISO-8601 with offset (default: now)", "ISO"),
     Option("--log-level", "log_level", _log_level, "debug, info, warning or error", "LEVEL"),
+    Option(
+        "--fixtures",
+        "fixtures",
+        _fixtures,
+        "seed users/companies/contacts/tags: a YAML file, sample (faker-made per --seed) or none",
+        "FILE",
+    ),
 )
 
 
