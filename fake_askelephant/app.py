@@ -27,7 +27,7 @@ from .config import Settings
 from .core.clock import VirtualClock
 from .core.emulator import Emulator
 from .core.errors import DomainError
-from .fixture_files import FixtureError, startup_fixtures
+from .fixture_files import FixtureError, describe, startup_fixtures
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # api.md §1
 
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
         fixtures = startup_fixtures(settings.fixtures, seed)
         emulator = Emulator(seed=seed, clock=clock, api_keys=settings.api_keys, fixtures=fixtures)
     except DomainError as exc:  # a seed file that contradicts itself (conflicts, unknown references)
-        raise FixtureError(f"--fixtures {settings.fixtures}: {exc}") from exc
+        raise FixtureError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
     app = web.Application(middlewares=[edge_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[emulator_key] = emulator
     app[settings_key] = settings

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from .api.fixture_schemas import parse_fixtures
-from .core.errors import ValidationFailed
+from .core.errors import DomainError, ValidationFailed
 from .core.fixtures import WorkspaceFixture
 from .core.sample_data import sample_workspace
 from .core.store import DEFAULT_WORKSPACE
@@ -38,5 +38,11 @@ def load_fixture_file(path: Path) -> list[WorkspaceFixture]:
     try:
         return parse_fixtures(data)
     except ValidationFailed as exc:
-        details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-        raise FixtureError(f"--fixtures {path}: {details}") from exc
+        raise FixtureError(f"--fixtures {path}: {describe(exc)}") from exc
+
+
+def describe(exc: DomainError) -> str:
+    """One line for a terminal: every field error of a ValidationFailed, else the message."""
+    if isinstance(exc, ValidationFailed):
+        return "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+    return str(exc)

@@ -56,7 +56,7 @@ async def load_fixtures(request: web.Request) -> web.Response:
     else:
         data = await read_json_object(request, check_content_type=False)
     emulator = context.emulator(request)
-    loaded = [emulator.load_fixtures(fixture) for fixture in parse_fixtures(data)]
+    loaded = emulator.load_fixtures(parse_fixtures(data))
     return json_response({"object": "list", "data": [asdict(item) for item in loaded]})
 
 

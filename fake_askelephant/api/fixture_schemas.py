@@ -206,4 +206,11 @@ def parse_fixtures(data: Any) -> list[WorkspaceFixture]:
         errors = [to_field_error(e) for e in exc.errors(include_url=False)]
         raise ValidationFailed(in_request_order(errors, list(data))) from None
     top = [] if doc.empty and "workspace_id" not in data else [doc]
+    seen = {doc.workspace_id} if top else set()
+    for i, w in enumerate(doc.workspaces):
+        if w.workspace_id in seen:
+            raise ValidationFailed.single(
+                f"workspaces[{i}].workspace_id", "invalid_type", f"workspaces[{i}] names {w.workspace_id} again."
+            )
+        seen.add(w.workspace_id)
     return [w.to_core() for w in (*top, *doc.workspaces)]

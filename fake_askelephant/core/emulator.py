@@ -131,16 +131,16 @@ class Emulator:
                 ApiKey(parsed[0], parsed[1], DEFAULT_WORKSPACE, DEFAULT_USER, frozenset({scopes.ADMIN}))
             )
         # Start-up seed data is the world before the emulator started: stored without events.
-        for fixture in self._startup_fixtures:
-            self.fixtures.load(fixture, emit=False)
+        self.fixtures.restart_ids(IdFactory(self.seed, self.clock.now_ms, "fixtures"))
+        self.fixtures.load(self._startup_fixtures, emit=False)
 
     def authenticate_token(self, token: str) -> Principal | None:
         """OAuth bearer tokens from `POST /v1/oauth/token`; unknown or expired (virtual clock) → None."""
         return self.oauth.authenticate(token)
 
-    def load_fixtures(self, fixture: WorkspaceFixture) -> Loaded:
+    def load_fixtures(self, fixtures: Sequence[WorkspaceFixture]) -> list[Loaded]:
         """`POST /__admin/fixtures`: an upsert that emits `v1.<resource>.created|updated` (webhooks.md §1)."""
-        return self.fixtures.load(fixture, emit=True)
+        return self.fixtures.load(fixtures, emit=True)
 
     def create_oauth_client(self, client_scopes: Iterable[str], workspace_id: str = DEFAULT_WORKSPACE) -> OAuthClient:
         """Tokens act as the workspace's owner user, like keys made without a `user`."""

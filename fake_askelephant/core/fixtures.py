@@ -7,7 +7,7 @@ one file twice changes nothing. Every check runs before the first write, so a re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -17,7 +17,7 @@ from .directory import Directory, email_key, normalize_domain
 from .errors import Conflict, FieldError, ValidationFailed
 from .ids import IdFactory
 from .models import Company, Contact, User
-from .store import Store
+from .store import Store, Workspace
 from .tags import TagService
 
 
@@ -88,9 +88,19 @@ class FixtureLoader:
         self._companies = companies
         self._tags = tags
 
-    def load(self, fx: WorkspaceFixture, *, emit: bool = True) -> Loaded:
+    def restart_ids(self, ids: IdFactory) -> None:
+        """Start-up data gets a fresh stream on every boot, so `reset?all=true` repeats its ids."""
+        self._ids = ids
+
+    def load(self, fixtures: Sequence[WorkspaceFixture], *, emit: bool = True) -> list[Loaded]:
+        """Check every workspace, then write; one workspace per fixture (the edge rejects repeats)."""
+        assert len({fx.workspace_id for fx in fixtures}) == len(fixtures), "one fixture per workspace"
+        for fx in fixtures:
+            self._check(fx, self._store.workspaces.get(fx.workspace_id) or Workspace(fx.workspace_id))
+        return [self._apply(fx, emit) for fx in fixtures]
+
+    def _apply(self, fx: WorkspaceFixture, emit: bool) -> Loaded:
         ws = self._store.workspace(fx.workspace_id)
-        self._check(fx, ws.directory)
         loaded = Loaded(fx.workspace_id)
         loaded.users = [self._upsert_user(fx.workspace_id, u).id for u in fx.users]
         for c in fx.companies:
@@ -103,9 +113,11 @@ class FixtureLoader:
 
     # Checks (nothing is written until all pass) -------------------------------------------------
 
-    def _check(self, fx: WorkspaceFixture, d: Directory) -> None:
+    def _check(self, fx: WorkspaceFixture, ws: Workspace) -> None:
+        """Against the workspace as it is (a stand-in when new: checking creates nothing)."""
+        d = ws.directory
         for i, u in enumerate(fx.users):
-            holder = self._store.find_user_by_email(fx.workspace_id, u.email)
+            holder = next((x for x in ws.users.values() if email_key(x.email) == email_key(u.email)), None)
             if u.id is not None and holder is not None and holder.id != u.id:
                 raise Conflict(f"users[{i}]: email {u.email!r} already belongs to user {holder.id}.")
         for i, c in enumerate(fx.companies):
