@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -231,6 +232,10 @@ async def test_admin_fixtures_reject_all_or_nothing(api: Api) -> None:
     ]
     assert [c["id"] for c in await listing(api, "contacts")] == ["cnt_A"]
     assert await listing(api, "tags") == []
+    elsewhere = {"workspace_id": "wrks_new", "users": [{"email": "a@b.example", "rolee": "x"}]}
+    await problem(await api.client.post("/__admin/fixtures", json=elsewhere), 422, "validation_failed")
+    state = await (await api.client.get("/__admin/state")).json()
+    assert "wrks_new" not in {w["id"] for w in state["workspaces"]}  # a rejected load creates nothing
 
 
 async def test_fixture_users_can_change_role(api: Api) -> None:
@@ -281,3 +286,13 @@ async def test_reset_clears_directory_and_reset_all_restores_seed_data(make_api:
     await api.client.post("/__admin/reset?all=true")
     assert await listing(api, "contacts") == sample_contacts  # same seed, same frozen clock: same records
     assert len(await listing(api, "tags")) == 4
+
+
+async def test_readme_fixture_example_loads(api: Api) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    after = readme.split("# fake-askelephant serve --fixtures seed.yaml", 1)[1]
+    block = textwrap.dedent(after.split("\n", 1)[1].split("```", 1)[0])  # indented inside a list item
+    resp = await api.client.post("/__admin/fixtures", data=block.encode(), headers={"Content-Type": "application/yaml"})
+    assert resp.status == 200, await resp.text()
+    jane = (await listing(api, "contacts"))[0]
+    assert jane["company"]["id"] == "cmp_ACME"
