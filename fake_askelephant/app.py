@@ -18,8 +18,10 @@ from .api import (
     engagements,
     media_links,
     oauth,
+    schema_routes,
     tags,
     users,
+    webhook_admin,
 )
 from .api.context import emulator_key, settings_key
 from .api.middlewares import auth_middleware, edge_middleware
@@ -27,7 +29,9 @@ from .config import Settings
 from .core.clock import VirtualClock
 from .core.emulator import Emulator
 from .core.errors import DomainError
+from .core.store import DEFAULT_WORKSPACE
 from .fixture_files import FixtureError, describe, startup_fixtures
+from .webhooks.sender import HttpSender
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # api.md §1
 
@@ -45,17 +49,25 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     app = web.Application(middlewares=[edge_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[emulator_key] = emulator
     app[settings_key] = settings
-    # The last row is api.md §10: contacts, companies, tags, engagement links, OAuth and their control plane.
-    for module in (
-        engagements,
-        users,
-        admin,
-        media_links,
-        *(contacts, companies, tags, engagement_links, oauth, directory_admin),
-    ):
+    for module in (engagements, users, admin, webhook_admin, schema_routes, media_links):
         app.add_routes(module.routes)
+    # api.md §10: contacts, companies, tags, engagement links, OAuth and their control plane.
+    for module in (contacts, companies, tags, engagement_links, oauth, directory_admin):
+        app.add_routes(module.routes)
+    if settings.webhook_url:
+        emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
+    app.cleanup_ctx.append(_webhook_sender)
     app.cleanup_ctx.append(_scheduler_ticker)
     return app
+
+
+async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
+    """One pooled HTTP session for every delivery, closed after the scheduler has stopped."""
+    session = HttpSender.create_session()
+    app[emulator_key].webhooks.sender = HttpSender(session)
+    yield
+    app[emulator_key].webhooks.sender = None
+    await session.close()
 
 
 async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:

@@ -84,6 +84,7 @@ def banner(app: web.Application, settings: Settings, port: int) -> str:
         f"  Base URL    {base}/api",
         *(f"  API key     {key}   (workspace {DEFAULT_WORKSPACE}, workspace:admin)" for key in settings.api_keys),
         f"  Admin       {base}/__admin/health",
+        *(f"  Webhook     {e.url}   secret {e.secret}" for e in emulator.webhooks.endpoints.values()),
         f"  Seed        {emulator.seed}",
         f"  Time scale  {emulator.clock.time_scale}",
     ]

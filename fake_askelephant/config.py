@@ -11,9 +11,11 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from .core.store import DEFAULT_API_KEY, parse_api_key
 from .core.timefmt import parse_iso
+from .webhooks.signing import validate_secret
 
 ENV_PREFIX = "FAKE_ASKELEPHANT_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -29,6 +31,8 @@ class Settings:
     time_scale: float = 1.0
     start_time: int | None = None  # virtual clock start, epoch ms; None: wall-clock now
     log_level: str = "info"
+    webhook_url: str | None = None  # an endpoint of wrks_local for every event type
+    webhook_secret: str | None = None  # whsec_…; generated (and printed) when omitted
     fixtures: str = "sample"  # seed data: "sample" (faker-made per seed), "none", or a YAML/JSON file path
 
 
@@ -56,6 +60,17 @@ def _log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
     return text.lower()
+
+
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an absolute http(s) URL, got {text!r}")
+    return text
+
+
+def _webhook_secret(text: str) -> str:
+    return validate_secret(text)  # InvalidSecret is a ValueError with the reason
 
 
 def _fixtures(text: str) -> str:
@@ -103,6 +118,16 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("--start-time", "start_time", parse_iso, "virtual clock start, ISO-8601 with offset (default: now)", "ISO"),
     Option("--log-level", "log_level", _log_level, "debug, info, warning or error", "LEVEL"),
+    Option(
+        "--webhook-url", "webhook_url", _http_url, "register a webhook endpoint for wrks_local (all event types)", "URL"
+    ),
+    Option(
+        "--webhook-secret",
+        "webhook_secret",
+        _webhook_secret,
+        "its signing secret (whsec_…); generated if omitted",
+        "SECRET",
+    ),
     Option(
         "--fixtures",
         "fixtures",

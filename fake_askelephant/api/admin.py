@@ -16,7 +16,7 @@ from ..core.timefmt import format_ms
 from . import context
 from .admin_schemas import AdvanceIn, ApiKeyIn, PipelineOverridesIn, PipelineRuleIn, SetClockIn
 from .directory_admin import directory_state
-from .responses import json_response, read_json_object
+from .responses import json_response, read_json_object, unpaged_list
 from .validation import validate
 
 routes = web.RouteTableDef()
@@ -119,7 +119,7 @@ async def list_events(request: web.Request) -> web.Response:
         workspace_id=request.query.get("workspace_id") or None,
         resource_id=request.query.get("engagement_id") or None,
     )
-    return json_response({"object": "list", "data": [e.envelope() for e in found]})
+    return unpaged_list(e.envelope() for e in found)
 
 
 @routes.post("/__admin/engagements/{engagement_id}/pipeline")
@@ -170,7 +170,7 @@ async def create_pipeline_rule(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/pipeline-rules")
 async def list_pipeline_rules(request: web.Request) -> web.Response:
-    return json_response({"object": "list", "data": [rule_body(r) for r in context.emulator(request).rules.rules]})
+    return unpaged_list(rule_body(r) for r in context.emulator(request).rules.rules)
 
 
 @routes.delete("/__admin/pipeline-rules")

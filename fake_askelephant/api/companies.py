@@ -8,9 +8,9 @@ from ..core import scopes, views
 from ..core.directory import normalize_domain
 from . import context
 from .directory_schemas import CompanyCreateIn
-from .listing import list_body, parse_list_query
+from .listing import parse_list_query
 from .queries import QueryErrors
-from .responses import conditional_json, json_response, read_json_object
+from .responses import conditional_json, json_response, list_response, read_json_object
 from .routing import requires
 from .validation import validate
 
@@ -33,7 +33,7 @@ async def list_companies(request: web.Request) -> web.Response:
             )
     errors.raise_if_any()
     page = context.emulator(request).companies.list_companies(context.principal(request), query, domain)
-    return json_response(list_body(page, views.company))
+    return list_response(page, views.company)
 
 
 @routes.post("/api/v2/companies")

@@ -7,9 +7,9 @@ from aiohttp import web
 from ..core import scopes, views
 from . import context
 from .directory_schemas import ContactPatchIn, CrmAssociationIn
-from .listing import list_body, parse_list_query
+from .listing import parse_list_query
 from .queries import QueryErrors
-from .responses import conditional_json, json_response, read_json_object
+from .responses import conditional_json, json_response, list_response, read_json_object
 from .routing import requires
 from .validation import validate
 
@@ -24,7 +24,7 @@ async def list_contacts(request: web.Request) -> web.Response:
     query, _ = parse_list_query(request.query, errors, crm_types=("contact",))
     errors.raise_if_any()
     page = context.emulator(request).contacts.list_contacts(context.principal(request), query)
-    return json_response(list_body(page, views.contact))
+    return list_response(page, views.contact)
 
 
 @routes.get("/api/v2/contacts/{contact_id}")

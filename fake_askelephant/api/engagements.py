@@ -12,7 +12,7 @@ from ..core.models import Engagement
 from . import context
 from .media_links import media_link
 from .queries import QueryErrors, parse_engagement_query, parse_expand
-from .responses import conditional_json, json_response, read_json_object
+from .responses import conditional_json, json_response, list_response, read_json_object
 from .routing import requires
 from .schemas import EngagementCreateIn, create_cross_field_errors
 from .validation import validate
@@ -53,14 +53,7 @@ async def list_engagements(request: web.Request) -> web.Response:
     principal = context.principal(request)
     scopes.require(principal, (scopes.EXPAND_SCOPES[x] for x in expand if x in scopes.EXPAND_SCOPES))
     page = context.emulator(request).engagements.list_engagements(principal, query)
-    return json_response(
-        {
-            "object": "list",
-            "data": [expanded(request, e, expand) for e in page.items],
-            "has_more": page.has_more,
-            "next_cursor": page.next_cursor,
-        }
-    )
+    return list_response(page, lambda e: expanded(request, e, expand))
 
 
 @routes.get("/api/v2/engagements/{engagement_id}/transcript_timeline")

@@ -1,12 +1,11 @@
-"""List routes of the directory resources: shared query parsing and the list envelope (api.md §8)."""
+"""Query parsing shared by the directory resources' list routes (api.md §8)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from ..core.listing import ListQuery
-from ..core.paging import Page
 from .crm_filters import FIELD as CRM_FIELD
 from .crm_filters import parse_crm_associations
 from .queries import QueryErrors, filter_params, parse_page_params, time_range
@@ -39,12 +38,3 @@ def parse_list_query(
         crm_associations=crm,
     )
     return list_query, parsed
-
-
-def list_body(page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": [render(item) for item in page.items],
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    }

@@ -12,7 +12,7 @@ from ..core.engagements import EngagementQuery, TimeRange
 from ..core.errors import FieldError
 from ..core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
 from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS
-from ..core.timefmt import parse_iso
+from ..core.timefmt import TimestampOutOfRange, parse_iso
 from .crm_filters import FIELD as CRM_FIELD
 from .crm_filters import parse_crm_associations
 from .problems import Problem, validation_failed
@@ -105,12 +105,13 @@ def filter_params(
 def time_range(fld: str, ops: Mapping[str, str], errors: QueryErrors) -> TimeRange:
     values: dict[str, Any] = {}
     for op, raw in ops.items():
+        name = f"filter[{fld}][{op}]"
         try:
             values[op] = parse_iso(raw.strip())
+        except TimestampOutOfRange as exc:
+            errors.add(name, "invalid_range", f"{name} {exc}.")
         except ValueError:
-            errors.add(
-                f"filter[{fld}][{op}]", "invalid_type", f"filter[{fld}][{op}] must be an ISO-8601 UTC timestamp."
-            )
+            errors.add(name, "invalid_type", f"{name} must be an ISO-8601 UTC timestamp.")
     return TimeRange(**values)
 
 

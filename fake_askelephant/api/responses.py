@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from ..core import jsonutil
+from ..core.paging import Page
 from .problems import Problem
 
 JSON_TYPES = ("application/json",)
@@ -15,6 +17,26 @@ JSON_TYPES = ("application/json",)
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, body=jsonutil.dumps(data), content_type="application/json", headers=headers)
+
+
+T = TypeVar("T")
+
+
+def list_response(page: Page[T], render: Callable[[T], Any]) -> web.Response:
+    """The collection envelope (api.md §8): `next_cursor` is null exactly when `has_more` is false."""
+    return json_response(
+        {
+            "object": "list",
+            "data": [render(i) for i in page.items],
+            "has_more": page.has_more,
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+def unpaged_list(items: Iterable[Any]) -> web.Response:
+    """A complete collection in one page (small admin lists)."""
+    return json_response({"object": "list", "data": list(items), "has_more": False, "next_cursor": None})
 
 
 def etag_for(body: bytes) -> str:

@@ -10,10 +10,11 @@ from pydantic_core import PydanticCustomError
 from ..core import policies
 from ..core.errors import FieldError
 from ..core.models import EngagementDraft, Participant, Speaker, TranscriptEntry, TranscriptTimeline
-from ..core.timefmt import parse_iso
+from ..core.timefmt import TimestampOutOfRange, parse_iso
 
 TRANSCRIPT_MAX_CHARS = 900_000
 TRANSCRIPT_MAX_BYTES = 950_000
+MAX_CALL_SECONDS = 86_400
 
 
 def _timestamp(value: Any) -> int:
@@ -21,7 +22,9 @@ def _timestamp(value: Any) -> int:
         raise PydanticCustomError("invalid_type", "must be an ISO-8601 timestamp string")
     try:
         return parse_iso(value)
-    except (ValueError, OverflowError) as exc:
+    except TimestampOutOfRange as exc:
+        raise PydanticCustomError("invalid_range", str(exc)) from exc
+    except ValueError as exc:
         raise PydanticCustomError("invalid_type", "must be an ISO-8601 timestamp with a timezone") from exc
 
 
@@ -77,8 +80,9 @@ class SpeakerIn(WireModel):
 
 class EntryIn(WireModel):
     speaker_index: int = Field(ge=0)
-    start_seconds: float = Field(ge=0)
-    end_seconds: float = Field(ge=0)
+    # A day is plenty for one call, and keeps end_at = start_at + duration representable (emulator choice).
+    start_seconds: float = Field(ge=0, le=MAX_CALL_SECONDS)
+    end_seconds: float = Field(ge=0, le=MAX_CALL_SECONDS)
     text: str = Field(min_length=1, max_length=10_000)
     sentiment: float | None = Field(None, ge=-1, le=1)
 

@@ -7,9 +7,9 @@ from aiohttp import web
 from ..core import scopes, views
 from . import context
 from .directory_schemas import TagIn, TagPatchIn
-from .listing import list_body, parse_list_query
+from .listing import parse_list_query
 from .queries import QueryErrors
-from .responses import json_response, read_json_object
+from .responses import json_response, list_response, read_json_object
 from .routing import requires
 from .validation import validate
 
@@ -24,7 +24,7 @@ async def list_tags(request: web.Request) -> web.Response:
     query, _ = parse_list_query(request.query, errors, searchable=False)
     errors.raise_if_any()
     page = context.emulator(request).tags.list_tags(context.principal(request), query)
-    return json_response(list_body(page, views.tag))
+    return list_response(page, views.tag)
 
 
 @routes.post("/api/v2/tags")

@@ -8,9 +8,9 @@ from ..core import scopes, views
 from ..core.listing import list_page, search_hit
 from ..core.models import User
 from . import context
-from .listing import list_body, parse_list_query
+from .listing import parse_list_query
 from .queries import QueryErrors
-from .responses import conditional_json, json_response
+from .responses import conditional_json, list_response
 from .routing import requires
 
 routes = web.RouteTableDef()
@@ -29,7 +29,7 @@ async def list_users(request: web.Request) -> web.Response:
     def matches(u: User) -> bool:
         return search_hit(query.search, u.email, u.display_name)
 
-    return json_response(list_body(list_page(users, query, matches), views.user))
+    return list_response(list_page(users, query, matches), views.user)
 
 
 @routes.get("/api/v2/users/{user_id}")

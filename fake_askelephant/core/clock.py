@@ -129,6 +129,9 @@ class Scheduler:
     async def advance(self, seconds: float) -> None:
         """Run everything due within the next `seconds` of virtual time, then land exactly there."""
         target = self.clock.now_ms() + round(seconds * 1000)
+        # Work the ticker already started (e.g. a webhook attempt due at create time) finishes first, so
+        # the retries it schedules are part of this advance.
+        await self.drain_background()
         await self.run_until(target, step_clock=True)
         self.clock.jump_to(target)
 

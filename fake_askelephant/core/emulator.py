@@ -7,6 +7,7 @@ import string
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from ..webhooks.delivery import Dispatcher
 from . import scopes
 from .clock import Scheduler, VirtualClock
 from .companies import CompanyService
@@ -85,6 +86,8 @@ class Emulator:
             media_probe=media_probe,
             link_participants=lambda ws, participants, users: self.contacts.link_participants(ws, participants, users),
         )
+        self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
+        self.webhooks.attach(self.bus)
         # Contacts, companies, tags, comments, OAuth and seed data (api.md §10).
         directory = {
             "store": self.store,
@@ -195,12 +198,12 @@ class Emulator:
 
     async def set_now(self, ms: int) -> None:
         """Forward only; runs everything due on the way."""
-        await self.scheduler.run_until(ms, step_clock=True)
-        self.clock.jump_to(ms)
+        await self.scheduler.advance(max(0, ms - self.clock.now_ms()) / 1000)
 
     def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:
         """Clear resources, events, schedules and rules; keys survive unless `everything` (pipeline.md §7)."""
         self.pipeline.clear(workspace_id)
+        self.webhooks.reset(workspace_id, everything=everything)
         self.rules.clear(workspace_id)
         self.bus.clear(workspace_id)
         self.store.reset(workspace_id, everything=everything)

@@ -158,7 +158,7 @@ class EngagementService:
         now = self._now_ms()
         ws = principal.workspace_id
         owner = self._resolve_owner(ws, principal, draft.participants)
-        matched = [self._match_user(ws, p) for p in draft.participants]
+        matched = [self._store.find_user(ws, p.email, p.phone) for p in draft.participants]
         # The id comes first so linking contacts (which draws ids) leaves engagement ids as they were.
         engagement_id = self._ids.new("ngmt")
         contact_ids, company_ids = (
@@ -210,11 +210,6 @@ class EngagementService:
                     return user
         return self._store.get_user(ws, principal.user_id)
 
-    def _match_user(self, ws: str, p: Participant) -> User | None:
-        return (self._store.find_user_by_email(ws, p.email) if p.email else None) or (
-            self._store.find_user_by_phone(ws, p.phone) if p.phone else None
-        )
-
     # Reads ----------------------------------------------------------------------------------------
 
     def get_engagement(self, principal: Principal, engagement_id: str) -> Engagement:
@@ -257,8 +252,6 @@ def _with_user_ids(timeline: TranscriptTimeline | None, store: Store, ws: str) -
     if timeline is None:
         return None
     for speaker in timeline.speakers:
-        user = (store.find_user_by_email(ws, speaker.email) if speaker.email else None) or (
-            store.find_user_by_phone(ws, speaker.phone) if speaker.phone else None
-        )
+        user = store.find_user(ws, speaker.email, speaker.phone)
         speaker.user_id = user.id if user else None
     return timeline

@@ -74,6 +74,12 @@ class Store:
     def find_user_by_phone(self, workspace_id: str, phone: str) -> User | None:
         return next((u for u in self.workspace(workspace_id).users.values() if u.phone and u.phone == phone), None)
 
+    def find_user(self, workspace_id: str, email: str | None, phone: str | None) -> User | None:
+        """By email (case-insensitive), then by phone: how participants and speakers map to users."""
+        return (self.find_user_by_email(workspace_id, email) if email else None) or (
+            self.find_user_by_phone(workspace_id, phone) if phone else None
+        )
+
     # Credentials ------------------------------------------------------------------------------
 
     def add_api_key(self, key: ApiKey) -> ApiKey:

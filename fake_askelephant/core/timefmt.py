@@ -10,6 +10,15 @@ _ISO = re.compile(
 )
 
 
+MIN_MS = 0  # 1970-01-01T00:00:00Z
+# Up to the end of 9099: far enough, and end_at = start_at + a day still formats (year < 10000).
+MAX_MS = int(datetime(9100, 1, 1, tzinfo=UTC).timestamp()) * 1000 - 1
+
+
+class TimestampOutOfRange(ValueError):
+    pass
+
+
 def format_ms(ms: int) -> str:
     """Render epoch milliseconds as the emulator writes timestamps: ms precision and a `Z` (api.md §1)."""
     dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
@@ -21,7 +30,7 @@ def parse_iso(text: str) -> int:
 
     Raises ValueError for anything else, including timestamps without an offset (api.md §1: `invalid_type`).
     """
-    m = _ISO.match(text)
+    m = _ISO.match(text) if isinstance(text, str) else None
     if not m:
         raise ValueError("must be an ISO-8601 timestamp with a timezone, e.g. 2026-03-09T12:00:00Z")
     year, month, day, hour, minute, second, frac, zulu, sign, oh, om = m.groups()
@@ -30,9 +39,14 @@ def parse_iso(text: str) -> int:
         offset = timedelta(hours=int(oh), minutes=int(om))
         if offset >= timedelta(hours=24):
             raise ValueError("timezone offset out of range")
-        dt -= offset if sign == "+" else -offset
-    ms = int((frac or "0").ljust(3, "0")[:3])
-    return int(dt.timestamp()) * 1000 + ms
+        try:
+            dt -= offset if sign == "+" else -offset
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00
+            raise TimestampOutOfRange("must be between 1970-01-01 and 9099-12-31") from exc
+    ms = int(dt.timestamp()) * 1000 + int((frac or "0").ljust(3, "0")[:3])
+    if not MIN_MS <= ms <= MAX_MS:
+        raise TimestampOutOfRange("must be between 1970-01-01 and 9099-12-31")
+    return ms
 
 
 def wall_ms() -> int:

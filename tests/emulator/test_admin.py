@@ -22,6 +22,8 @@ async def test_clock_advance_and_set(api: Api) -> None:
     back = await api.client.post("/__admin/clock/set", json={"now": "2026-03-09T00:00:00Z"})
     body = await problem(back, 422, "validation_failed")
     assert body["errors"][0]["field"] == "now"
+    far = await api.client.post("/__admin/clock/set", json={"now": "9999-12-31T23:59:59-01:00"})
+    assert (await problem(far, 422, "validation_failed"))["errors"][0]["code"] == "invalid_range"
     bad = await api.client.post("/__admin/clock/advance", json={"seconds": -5})
     await problem(bad, 422, "validation_failed")
     clock = await (await api.client.get("/__admin/clock")).json()
@@ -96,3 +98,26 @@ async def test_api_key_with_user_becomes_owner(api: Api) -> None:
     assert body["workspace_id"] == "wrks_acme" and body["user_id"].startswith("usr_")
     created = await (await api.create(key=body["key"])).json()
     assert created["owner_user_id"] == body["user_id"]
+
+
+async def test_schemas_and_openapi_are_served(api: Api) -> None:
+    import jsonschema
+    from openapi_spec_validator import validate as validate_openapi
+
+    index = await (await api.client.get("/__admin/schemas")).json()
+    names = {s["name"] for s in index["data"]}
+    assert {"engagement", "problem", "webhook_envelope", "transcript_timeline"} <= names
+    schema = await (await api.client.get("/__admin/schemas/engagement.json")).json()
+    assert schema["$id"].endswith("/__admin/schemas/engagement.json")
+    common = await (await api.client.get("/__admin/schemas/common")).json()
+    created = await (await api.create()).json()
+    registry = (
+        __import__("referencing")
+        .Registry()
+        .with_resources([(common["$id"], __import__("referencing").Resource.from_contents(common))])
+    )
+    jsonschema.Draft202012Validator(schema, registry=registry).validate(created)
+    await problem(await api.client.get("/__admin/schemas/nope"), 404, "not_found")
+    doc = await (await api.client.get("/__admin/openapi.json")).json()
+    validate_openapi(doc)
+    assert doc["servers"][0]["url"].endswith("/api") and "/v2/engagements" in doc["paths"]

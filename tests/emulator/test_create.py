@@ -119,6 +119,10 @@ async def test_replay_skips_media_policy_but_not_field_rules(api: Api) -> None:
         ("start_at", "2026-03-09T11:51:40", "invalid_type"),
         ("start_at", "yesterday", "invalid_type"),
         ("start_at", 1773057100, "invalid_type"),
+        # Regression: these once overflowed datetime arithmetic (500) or later broke end_at formatting.
+        ("start_at", "0001-01-01T00:00:00+01:00", "invalid_range"),
+        ("start_at", "9999-12-31T23:59:59Z", "invalid_range"),
+        ("start_at", "1969-12-31T23:59:59Z", "invalid_range"),
         ("participants", "alice", "invalid_type"),
         ("participants", [{"name": "x"}] * 101, "too_long"),
     ],
@@ -232,6 +236,14 @@ async def test_participant_rules(api: Api, participant: dict[str, Any], field: s
                 "entries": [{"speaker_index": 0, "start_seconds": 0, "end_seconds": 1, "text": "x", "sentiment": 2}],
             },
             "transcript_timeline.entries[0].sentiment",
+            "invalid_range",
+        ),
+        (
+            {
+                "speakers": [{"name": "A"}],
+                "entries": [{"speaker_index": 0, "start_seconds": 0, "end_seconds": 1e18, "text": "x"}],
+            },
+            "transcript_timeline.entries[0].end_seconds",
             "invalid_range",
         ),
         (

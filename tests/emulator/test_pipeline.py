@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -392,3 +394,21 @@ async def test_statuses_are_monotonic_and_timestamps_consistent(make_api: Any, s
                 assert len(e["signals"]) >= len(before["signals"])
             last[e["id"]] = e
     assert api.emulator.scheduler.failures == []
+
+
+async def test_scaled_time_completes_without_any_admin_call(make_api: Any) -> None:
+    """--time-scale: the clock runs by itself; 600 virtual seconds pass in half a real second at 1200×."""
+    api = await make_api(frozen_settings(time_scale=1200.0))
+    await api.client.post("/__admin/webhook-endpoints", json={"url": "http://x/__admin/sink/live"})
+    eid = (await (await api.create()).json())["id"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    body = await full(api, eid)
+    while body["processing_status"] != "COMPLETED":
+        assert loop.time() < deadline, f"still {body['processing_status']} after 10 s of wall time"
+        await asyncio.sleep(0.05)  # waiting for a condition, bounded by the deadline above
+        body = await full(api, eid)
+    assert body["action_items"] and body["signals"] and body["transcript"]
+    sink = await (await api.client.get("/__admin/sink/live/requests")).json()
+    types = [json.loads(r["body"])["type"] for r in sink["data"]]
+    assert "v1.engagement.transcript_timeline.completed" in types

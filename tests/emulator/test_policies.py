@@ -169,3 +169,20 @@ def test_allowed_media_host_skips_private_and_scheme_rules() -> None:
 def test_media_url_shape_rejects_non_absolute_urls(url: str) -> None:
     err = media_url_shape_error(url)
     assert err is not None and err.code == "invalid_url"
+
+
+@given(
+    st.text(max_size=40)
+    | st.from_regex(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)", fullmatch=True)
+)
+@settings(max_examples=300)
+def test_timestamps_parse_or_raise_value_error(text: str) -> None:
+    """Regression: extreme offsets raised OverflowError (a 500) instead of a validation error."""
+    from fake_askelephant.core.timefmt import MAX_MS, MIN_MS, format_ms, parse_iso
+
+    try:
+        ms = parse_iso(text)
+    except ValueError:
+        return
+    assert MIN_MS <= ms <= MAX_MS
+    assert parse_iso(format_ms(ms)) == ms

@@ -1,0 +1,131 @@
+"""``askelephant-contract``: run the API suites against a base URL, or the receiver kit against a webhook URL.
+
+    askelephant-contract api --target-url http://127.0.0.1:8787/api
+    ASKELEPHANT_API_KEY=sk-apik_… askelephant-contract api --mode real \\
+        --target-url https://app.askelephant.ai/api
+    askelephant-contract receiver --url https://dialer.example.com/hooks/askelephant --secret whsec_… \\
+        [--probe-url https://dialer.example.com/hooks/askelephant/probe]
+    askelephant-contract list            # every check, by suite
+    askelephant-contract schema engagement | openapi
+
+Exit status: 0 all passed (skips allowed), 1 a check failed, 2 bad usage or unreachable target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from contract_tests.checks import Budget, run_checks, select_checks
+from contract_tests.http import LoopThread
+from contract_tests.receiver import RECEIVER_CHECKS, ReceiverTarget, run_receiver_contract_sync
+from contract_tests.report import Report
+from contract_tests.schemas import list_schemas, load_schema, openapi_document
+from contract_tests.target import Target, TargetError
+
+SECRET_ENV = "ASKELEPHANT_WEBHOOK_SECRET"  # noqa: S105 - an env var name
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="askelephant-contract", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    api = sub.add_parser("api", help="run the API suites against --target-url")
+    api.add_argument("--target-url", required=True, help="base URL ending in /api, e.g. http://127.0.0.1:8787/api")
+    api.add_argument(
+        "--mode",
+        choices=["auto", "emulator", "real"],
+        default="auto",
+        help="auto: emulator if /__admin/health answers; real: read-only + idempotent creates only",
+    )
+    api.add_argument("--suite", action="append", help="only this suite (repeatable)")
+    api.add_argument("--check", action="append", help="only this check (repeatable)")
+    api.add_argument("--skip", action="append", help="leave this check out (repeatable), e.g. a known issue")
+    api.add_argument("--max-examples", type=int, help="Hypothesis examples per property (default 25)")
+    api.add_argument("--steps", type=int, help="state-machine steps per run (default 30)")
+    api.add_argument("--concurrency", type=int, help="parallel creates in the race check (default 16)")
+    api.add_argument("--no-shrink", action="store_true", help="report the first failing example unshrunk (faster)")
+    _common(api)
+
+    receiver = sub.add_parser("receiver", help="run the receiver kit against a webhook URL")
+    receiver.add_argument("--url", required=True, help="the vendor's webhook endpoint")
+    receiver.add_argument(
+        "--secret", default=os.environ.get(SECRET_ENV), help=f"its whsec_ secret (default: ${SECRET_ENV})"
+    )
+    receiver.add_argument("--probe-url", help='GET ?svix_id=&event_id= -> {"processed": n}; enables once-only checks')
+    receiver.add_argument("--timeout", type=float, default=15.0, help="2xx deadline in seconds (default 15)")
+    receiver.add_argument("--check", action="append", help="only this check (repeatable)")
+    _common(receiver)
+
+    sub.add_parser("list", help="list every check")
+    schema = sub.add_parser("schema", help="print a JSON Schema, or 'openapi' for the bundled OpenAPI document")
+    schema.add_argument("name", choices=[*list_schemas(), "openapi"])
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--junit-xml", metavar="PATH", help="also write a JUnit XML report")
+    p.add_argument("-v", "--verbose", action="store_true", help="describe each check and list skips")
+
+
+def _finish(report: Report, args: argparse.Namespace) -> int:
+    sys.stdout.write(report.to_text(verbose=args.verbose))
+    if args.junit_xml:
+        report.write_junit(args.junit_xml)
+    return 0 if report.ok else 1
+
+
+def run_api(args: argparse.Namespace) -> int:
+    budget = Budget.from_env(
+        max_examples=args.max_examples,
+        stateful_steps=args.steps,
+        concurrency=args.concurrency,
+        shrink=False if args.no_shrink else None,
+    )
+    checks = select_checks(args.check, args.suite, args.skip)
+    with LoopThread() as loop:
+        target = Target.open(args.target_url, mode=args.mode, loop=loop)
+        try:
+            return _finish(run_checks(target, checks, budget), args)
+        finally:
+            target.close()
+
+
+def run_receiver(args: argparse.Namespace) -> int:
+    if not args.secret:
+        raise TargetError(f"pass --secret or set {SECRET_ENV}")
+    target = ReceiverTarget(args.url, args.secret, args.probe_url, args.timeout)
+    return _finish(run_receiver_contract_sync(target, only=args.check), args)
+
+
+def list_checks() -> int:
+    for check in select_checks():
+        admin = "  [emulator only]" if check.needs_admin else ""
+        print(f"api      {check.suite:<12} {check.name}{admin}\n           {check.description}")
+    for rcheck in RECEIVER_CHECKS:
+        print(f"receiver {'receiver':<12} {rcheck.name}\n           {rcheck.description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "api":
+            return run_api(args)
+        if args.command == "receiver":
+            return run_receiver(args)
+        if args.command == "list":
+            return list_checks()
+        doc = openapi_document() if args.name == "openapi" else load_schema(args.name)
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+    except (TargetError, KeyError) as exc:
+        print(f"askelephant-contract: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Hypothesis strategies written from the spec: create payloads, URLs, query parameters, webhook events."""

@@ -1,0 +1,242 @@
+"""Control plane for webhooks (pipeline.md §7): endpoints, the delivery log, resend, the built-in sink."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from ..core.errors import ValidationFailed
+from ..core.events import EVENT_TYPES
+from ..core.paging import Cursor, paginate
+from ..core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
+from ..webhooks.endpoints import Hazards
+from ..webhooks.signing import InvalidSecret, validate_secret
+from ..webhooks.sink import sink_name
+from . import context
+from .queries import QueryErrors, parse_page_params
+from .responses import json_response, list_response, read_json_object, unpaged_list
+from .schemas import WireModel, _reject_null
+from .validation import validate
+
+routes = web.RouteTableDef()
+Probability = Field(0.0, ge=0, le=1)
+
+
+class HazardsIn(WireModel):
+    duplicate: float = Probability
+    out_of_order: float = Probability
+    stale_timestamp: float = Probability
+    wrong_secret: float = Probability
+    body_altered: float = Probability
+    delay_first_attempt_seconds: float = Field(0.0, ge=0, le=7 * 86_400)
+
+    def to_core(self) -> Hazards:
+        return Hazards(**self.model_dump())
+
+
+def _check_secret(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            validate_secret(value)
+        except InvalidSecret as exc:
+            raise PydanticCustomError("invalid_type", f"must be a valid secret: {exc}") from exc
+    return value
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+            raise PydanticCustomError("invalid_url", "must be an absolute http(s) URL")
+    return value
+
+
+def _check_types(value: list[str] | None) -> list[str] | None:
+    unknown = [t for t in value or [] if t not in EVENT_TYPES]
+    if unknown:
+        raise PydanticCustomError("invalid_enum", f"has unknown event type(s): {', '.join(unknown)}")
+    return value
+
+
+class EndpointIn(WireModel):
+    url: str = Field(min_length=1, max_length=2048)
+    secret: str | None = None
+    event_types: list[str] | None = Field(None, min_length=1)
+    workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
+    header_style: Literal["svix", "webhook"] = "svix"
+    hazards: HazardsIn = Field(default_factory=HazardsIn)
+
+    _no_null = field_validator("secret", "event_types", "hazards", mode="before")(_reject_null)
+    _url = field_validator("url")(_check_url)
+    _secret = field_validator("secret")(_check_secret)
+    _types = field_validator("event_types")(_check_types)
+
+
+class EndpointPatchIn(WireModel):
+    url: str | None = Field(None, min_length=1, max_length=2048)
+    event_types: list[str] | None = Field(None, min_length=1)
+    disabled: bool | None = None
+    header_style: Literal["svix", "webhook"] | None = None
+    hazards: HazardsIn | None = None
+
+    _url = field_validator("url")(_check_url)
+    _types = field_validator("event_types")(_check_types)
+
+
+class RotateIn(WireModel):
+    secret: str | None = None
+    _secret = field_validator("secret")(_check_secret)
+
+
+class SinkConfigIn(WireModel):
+    statuses: list[int] = Field(default_factory=lambda: [200], min_length=1, max_length=1000)
+    delay_seconds: float = Field(0.0, ge=0, le=3600)
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, value: list[int]) -> list[int]:
+        if any(not 100 <= s <= 599 for s in value):
+            raise PydanticCustomError("invalid_range", "must be HTTP status codes (100–599)")
+        return value
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not await request.read():
+        return {}
+    return await read_json_object(request, check_content_type=False)
+
+
+@routes.post("/__admin/webhook-endpoints")
+async def create_endpoint(request: web.Request) -> web.Response:
+    body = validate(EndpointIn, await read_json_object(request, check_content_type=False))
+    endpoint = context.emulator(request).webhooks.create_endpoint(
+        body.workspace_id,
+        body.url,
+        secret=body.secret,
+        event_types=tuple(body.event_types) if body.event_types else None,
+        header_style=body.header_style,
+        hazards=body.hazards.to_core(),
+    )
+    return json_response(endpoint.view(), status=201)
+
+
+@routes.get("/__admin/webhook-endpoints")
+async def list_endpoints(request: web.Request) -> web.Response:
+    workspace_id = request.query.get("workspace_id")
+    endpoints = context.emulator(request).webhooks.endpoints.values()
+    data = [e.view() for e in endpoints if workspace_id in (None, e.workspace_id)]
+    return unpaged_list(data)
+
+
+@routes.get("/__admin/webhook-endpoints/{endpoint_id}")
+async def get_endpoint(request: web.Request) -> web.Response:
+    return json_response(context.emulator(request).webhooks.get_endpoint(request.match_info["endpoint_id"]).view())
+
+
+@routes.patch("/__admin/webhook-endpoints/{endpoint_id}")
+async def update_endpoint(request: web.Request) -> web.Response:
+    dispatcher = context.emulator(request).webhooks
+    endpoint = dispatcher.get_endpoint(request.match_info["endpoint_id"])
+    body = validate(EndpointPatchIn, await read_json_object(request, check_content_type=False))
+    if body.url is not None:
+        endpoint.url = body.url
+    if "event_types" in body.model_fields_set:
+        endpoint.event_types = tuple(body.event_types) if body.event_types else None
+    if body.header_style is not None:
+        endpoint.header_style = body.header_style
+    if body.hazards is not None:
+        endpoint.hazards = body.hazards.to_core()
+    if body.disabled is True:
+        dispatcher.disable(endpoint)
+    elif body.disabled is False and endpoint.disabled:
+        dispatcher.recover(endpoint.id)
+    return json_response(endpoint.view())
+
+
+@routes.delete("/__admin/webhook-endpoints/{endpoint_id}")
+async def delete_endpoint(request: web.Request) -> web.Response:
+    context.emulator(request).webhooks.delete_endpoint(request.match_info["endpoint_id"])
+    return web.Response(status=204)
+
+
+@routes.post("/__admin/webhook-endpoints/{endpoint_id}/rotate-secret")
+async def rotate_secret(request: web.Request) -> web.Response:
+    dispatcher = context.emulator(request).webhooks
+    dispatcher.get_endpoint(request.match_info["endpoint_id"])
+    body = validate(RotateIn, await _body(request))
+    return json_response(dispatcher.rotate_secret(request.match_info["endpoint_id"], body.secret).view())
+
+
+@routes.post("/__admin/webhook-endpoints/{endpoint_id}/recover")
+async def recover_endpoint(request: web.Request) -> web.Response:
+    dispatcher = context.emulator(request).webhooks
+    resent = dispatcher.recover(request.match_info["endpoint_id"])
+    return json_response({**dispatcher.get_endpoint(request.match_info["endpoint_id"]).view(), "resent": resent})
+
+
+@routes.get("/__admin/deliveries")
+async def list_deliveries(request: web.Request) -> web.Response:
+    errors = QueryErrors()
+    limit, _, cursor_token = parse_page_params({k: v for k, v in request.query.items() if k != "order_by"}, errors)
+    status = request.query.get("status")
+    if status not in (None, "succeeded", "failed"):
+        errors.add("status", "invalid_enum", "status must be succeeded or failed.")
+    errors.raise_if_any()
+    order = "updated_at:asc"  # attempt order; the cursor codec is shared with the API's lists
+    cursor = Cursor.decode(cursor_token, order) if cursor_token else None
+    q = request.query
+    records = (
+        r
+        for r in context.emulator(request).webhooks.log
+        if (not q.get("type") or r.delivery.message.event.type == q["type"])
+        and (not q.get("engagement_id") or r.delivery.message.event.resource_id == q["engagement_id"])
+        and (not q.get("endpoint_id") or r.delivery.endpoint.id == q["endpoint_id"])
+        and (not q.get("svix_id") or r.delivery.message.id == q["svix_id"])
+        and (status is None or r.status == status)
+    )
+    page = paginate(records, lambda r: (r.seq, ""), order=order, limit=limit, cursor=cursor)
+    return list_response(page, lambda r: r.view())
+
+
+@routes.post("/__admin/deliveries/{msg_id}/resend")
+async def resend(request: web.Request) -> web.Response:
+    sent = await context.emulator(request).webhooks.resend(request.match_info["msg_id"])
+    return json_response({"svix_id": request.match_info["msg_id"], "attempts": sent}, status=202)
+
+
+def _sink(request: web.Request) -> str:
+    name = request.match_info["name"]
+    if not name or len(name) > 100:
+        raise ValidationFailed.single("name", "invalid_range", "sink name must be 1–100 characters.")
+    return name
+
+
+@routes.put("/__admin/sink/{name}")
+async def configure_sink(request: web.Request) -> web.Response:
+    body = validate(SinkConfigIn, await _body(request))
+    config = context.emulator(request).webhooks.sinks.configure(_sink(request), body.statuses, body.delay_seconds)
+    return json_response({"name": _sink(request), "statuses": config.statuses, "delay_seconds": config.delay_seconds})
+
+
+@routes.post("/__admin/sink/{name}")
+async def receive_at_sink(request: web.Request) -> web.Response:
+    """Deliveries arriving over real HTTP (e.g. from another process): verified with matching endpoints' secrets."""
+    name = _sink(request)
+    emulator = context.emulator(request)
+    dispatcher = emulator.webhooks
+    now = emulator.clock.now_ms()
+    secrets = [s for e in dispatcher.endpoints.values() if sink_name(e.url) == name for s in e.signing_secrets(now)]
+    outcome = dispatcher.sinks.receive(
+        name, dict(request.headers), await request.read(), secrets, virtual_ms=now, wall_s=dispatcher.wall()
+    )
+    return json_response({"received": True, "verified": outcome.verification.ok}, status=outcome.status or 504)
+
+
+@routes.get("/__admin/sink/{name}/requests")
+async def sink_requests(request: web.Request) -> web.Response:
+    received = context.emulator(request).webhooks.sinks.requests(_sink(request))
+    return unpaged_list(r.view() for r in received)

@@ -1,0 +1,405 @@
+"""The dispatcher: fans events out to endpoints and retries on the virtual clock (webhooks.md §6).
+
+Attempts run as scheduler jobs, so `clock/advance` runs a 27-hour retry ladder in milliseconds and
+returns after due attempts finished. svix-id is stable per message; every attempt is signed afresh with
+a wall-clock svix-timestamp (receivers compare it with their own clock).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.clock import ScheduledJob, Scheduler, VirtualClock
+from ..core.errors import NotFound
+from ..core.events import Event, EventBus
+from ..core.ids import IdFactory
+from ..core.timefmt import format_ms
+from .endpoints import HAZARD_PROBABILITIES, Hazards, WebhookEndpoint
+from .signing import generate_secret, signature_header
+from .sink import TIMEOUT_S, Sinks, sink_name
+from .transport import Sender, SendResult
+
+# Delay before each attempt after a failure: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+RETRY_LADDER_S = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+DISABLE_AFTER_MS = 5 * 24 * 3600 * 1000
+OUT_OF_ORDER_HOLD_MS = 60_000  # a held message goes out after the next one, or after this long
+STALE_BY_S = 10 * 60
+
+
+@dataclass
+class Message:
+    """One event on its way; svix-id is the same for every attempt and every endpoint."""
+
+    id: str
+    event: Event
+
+
+@dataclass
+class Delivery:
+    message: Message
+    endpoint: WebhookEndpoint
+    state: str = "pending"  # pending | succeeded | failed
+    attempts: int = 0  # all attempts ever, numbering the log
+    cycle: int = 0  # attempts in the current retry cycle (recover starts a new one)
+    job: ScheduledJob | None = None
+    held_hazard: str | None = None
+
+
+@dataclass
+class AttemptRecord:
+    seq: int
+    delivery: Delivery
+    attempt: int
+    status: str
+    response_status_code: int | None
+    virtual_time: int
+    wall_time: float
+    duration_ms: float
+    error: str | None
+    hazard: str | None
+    next_attempt_at: int | None
+    kind: str = "scheduled"  # scheduled | resend | duplicate
+
+    def view(self) -> dict[str, Any]:
+        event = self.delivery.message.event
+        return {
+            "event_id": event.id,
+            "svix_id": self.delivery.message.id,
+            "type": event.type,
+            "engagement_id": event.resource_id if event.type.startswith("v1.engagement.") else None,
+            "endpoint_id": self.delivery.endpoint.id,
+            "url": self.delivery.endpoint.url,
+            "attempt": self.attempt,
+            "status": self.status,
+            "response_status_code": self.response_status_code,
+            "virtual_time": format_ms(self.virtual_time),
+            "wall_time": self.wall_time,
+            "duration_ms": self.duration_ms,
+            "error": self.error,
+            "hazard": self.hazard,
+            "next_attempt_at": format_ms(self.next_attempt_at) if self.next_attempt_at is not None else None,
+            "kind": self.kind,
+        }
+
+
+@dataclass
+class _Outcome:
+    status: int | None
+    error: str | None
+    duration_ms: float
+    virtual_latency_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass
+class Dispatcher:
+    seed: int
+    clock: VirtualClock
+    scheduler: Scheduler
+    ids: IdFactory
+    sender: Sender | None = None
+    timeout_s: float = TIMEOUT_S
+    log_limit: int = 10_000
+    wall: Callable[[], float] = time.time
+    endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    sinks: Sinks = field(default_factory=Sinks)
+
+    def __post_init__(self) -> None:
+        self._secret_rng = random.Random(f"{self.seed}:webhook-secrets")
+        self._hazard_rngs: dict[str, random.Random] = {}
+        self.log: deque[AttemptRecord] = deque(maxlen=self.log_limit)
+        self.messages: OrderedDict[str, list[Delivery]] = OrderedDict()
+        self._held: dict[str, list[Delivery]] = {}
+        self._seq = 0
+
+    def attach(self, bus: EventBus) -> None:
+        bus.subscribe(self.dispatch)
+
+    # Endpoints --------------------------------------------------------------------------------
+
+    def create_endpoint(
+        self,
+        workspace_id: str,
+        url: str,
+        *,
+        secret: str | None = None,
+        event_types: tuple[str, ...] | None = None,
+        header_style: str = "svix",
+        hazards: Hazards | None = None,
+    ) -> WebhookEndpoint:
+        endpoint = WebhookEndpoint(
+            id=self.ids.new("ep"),
+            workspace_id=workspace_id,
+            url=url,
+            secret=secret or generate_secret(self._secret_rng),
+            created_at=self.clock.now_ms(),
+            event_types=event_types,
+            header_style=header_style,
+            hazards=hazards or Hazards(),
+        )
+        self.endpoints[endpoint.id] = endpoint
+        return endpoint
+
+    def get_endpoint(self, endpoint_id: str) -> WebhookEndpoint:
+        endpoint = self.endpoints.get(endpoint_id)
+        if endpoint is None:
+            raise NotFound("webhook endpoint", endpoint_id)
+        return endpoint
+
+    def delete_endpoint(self, endpoint_id: str) -> None:
+        endpoint = self.get_endpoint(endpoint_id)
+        for delivery in self._deliveries_of(endpoint):
+            self._drop(delivery)
+        del self.endpoints[endpoint_id]
+
+    def rotate_secret(self, endpoint_id: str, new_secret: str | None = None) -> WebhookEndpoint:
+        endpoint = self.get_endpoint(endpoint_id)
+        endpoint.rotate(new_secret or generate_secret(self._secret_rng), self.clock.now_ms())
+        return endpoint
+
+    def disable(self, endpoint: WebhookEndpoint) -> None:
+        """Pending attempts are dropped and new messages skipped until recovered."""
+        endpoint.disabled = True
+        for delivery in self._deliveries_of(endpoint):
+            if delivery.state == "pending":
+                self._drop(delivery)
+
+    def recover(self, endpoint_id: str) -> int:
+        """Re-enable and re-send every failed message for the endpoint, each on a fresh retry ladder."""
+        endpoint = self.get_endpoint(endpoint_id)
+        endpoint.disabled = False
+        endpoint.failing_since = None
+        resent = 0
+        for delivery in self._deliveries_of(endpoint):
+            if delivery.state == "failed":
+                delivery.state, delivery.cycle = "pending", 0
+                self._schedule(delivery, self.clock.now_ms())
+                resent += 1
+        return resent
+
+    def _deliveries_of(self, endpoint: WebhookEndpoint) -> Iterator[Delivery]:
+        for deliveries in self.messages.values():
+            for delivery in deliveries:
+                if delivery.endpoint is endpoint:
+                    yield delivery
+
+    # Dispatch ---------------------------------------------------------------------------------
+
+    def dispatch(self, event: Event) -> None:
+        targets = [
+            ep for ep in self.endpoints.values() if ep.workspace_id == event.workspace_id and ep.wants(event.type)
+        ]
+        if not targets:
+            return
+        message = Message("msg_" + event.id.split("_", 1)[1], event)
+        deliveries = [Delivery(message, ep) for ep in targets]
+        self._remember(message.id, deliveries)
+        now = self.clock.now_ms()
+        for delivery in deliveries:
+            ep = delivery.endpoint
+            due = now + round(ep.hazards.delay_first_attempt_seconds * 1000)
+            if ep.hazards.delay_first_attempt_seconds:
+                delivery.held_hazard = "delay_first_attempt"
+            held = self._held.pop(ep.id, [])
+            if not held and self._draw(ep, "out_of_order"):
+                # Hold this one back so the next message for the endpoint overtakes it.
+                delivery.held_hazard = "out_of_order"
+                self._held[ep.id] = [delivery]
+                delivery.job = self.scheduler.call_at(
+                    now + OUT_OF_ORDER_HOLD_MS, lambda d=delivery: self._release(d), name=f"hold:{message.id}"
+                )
+                continue
+            self._schedule(delivery, due)
+            for earlier in held:
+                if earlier.job:
+                    earlier.job.cancel()
+                self._schedule(earlier, due)  # same instant, enqueued after: arrives after the newer one
+
+    def _release(self, delivery: Delivery) -> None:
+        held = self._held.get(delivery.endpoint.id, [])
+        if delivery in held:
+            held.remove(delivery)
+            self._schedule(delivery, self.clock.now_ms())
+
+    def _remember(self, msg_id: str, deliveries: list[Delivery]) -> None:
+        self.messages[msg_id] = deliveries
+        # Bounded: forget the oldest finished messages (they can no longer be resent or recovered).
+        while len(self.messages) > self.log_limit:
+            oldest_id, oldest = next(iter(self.messages.items()))
+            if any(d.state == "pending" for d in oldest):
+                break
+            del self.messages[oldest_id]
+
+    def _schedule(self, delivery: Delivery, due_ms: int) -> None:
+        delivery.job = self.scheduler.call_at(
+            due_ms, lambda: self._attempt(delivery), name=f"webhook:{delivery.message.id}:{delivery.endpoint.id}"
+        )
+
+    def _drop(self, delivery: Delivery) -> None:
+        if delivery.job:
+            delivery.job.cancel()
+        if delivery.state == "pending":
+            delivery.state = "failed"
+
+    # Attempts ---------------------------------------------------------------------------------
+
+    async def _attempt(self, delivery: Delivery, kind: str = "scheduled") -> None:
+        endpoint = delivery.endpoint
+        if kind == "scheduled" and (delivery.state != "pending" or endpoint.id not in self.endpoints):
+            return
+        if endpoint.disabled:
+            self._drop(delivery)
+            return
+        delivery.attempts += 1
+        if kind == "scheduled":
+            delivery.cycle += 1
+        started = self.clock.now_ms()
+        outcome, hazard = await self._send(delivery)
+        hazard = hazard or (delivery.held_hazard if delivery.attempts == 1 else None)
+        finished = started + outcome.virtual_latency_ms
+        next_at: int | None = None
+        if kind != "scheduled":
+            status = "succeeded" if outcome.ok else "failed"
+        elif outcome.ok:
+            status = delivery.state = "succeeded"
+            endpoint.failing_since = None
+        else:
+            status = "failed"
+            endpoint.failing_since = endpoint.failing_since if endpoint.failing_since is not None else started
+            if finished - endpoint.failing_since >= DISABLE_AFTER_MS:
+                self._record(delivery, kind, started, outcome, hazard, None, status)
+                delivery.state = "failed"
+                self.disable(endpoint)
+                return
+            if delivery.cycle < len(RETRY_LADDER_S):
+                next_at = finished + RETRY_LADDER_S[delivery.cycle] * 1000
+                self._schedule(delivery, next_at)
+            else:
+                delivery.state = "failed"
+        self._record(delivery, kind, started, outcome, hazard, next_at, status)
+        if kind == "scheduled" and outcome.ok and self._draw(endpoint, "duplicate"):
+            await self._attempt(delivery, "duplicate")
+
+    async def _send(self, delivery: Delivery) -> tuple[_Outcome, str | None]:
+        endpoint, message = delivery.endpoint, delivery.message
+        body = message.event.body
+        wall = self.wall()
+        timestamp = int(wall)
+        secrets = endpoint.signing_secrets(self.clock.now_ms())
+        hazard = next((h for h in ("stale_timestamp", "wrong_secret", "body_altered") if self._draw(endpoint, h)), None)
+        if hazard == "stale_timestamp":
+            timestamp -= STALE_BY_S
+        if hazard == "wrong_secret":
+            secrets = [generate_secret(self._hazard_rng(endpoint))]
+        signature = signature_header(secrets, message.id, timestamp, body)
+        if hazard == "body_altered":
+            body = body.replace(b'"api_version":"v1"', b'"api_version":"v1","tampered":true', 1)
+        prefix = "webhook" if endpoint.header_style == "webhook" else "svix"
+        headers = {f"{prefix}-id": message.id, f"{prefix}-timestamp": str(timestamp), f"{prefix}-signature": signature}
+        name = sink_name(endpoint.url)
+        if name is not None:
+            result = self.sinks.receive(
+                name,
+                {**headers, "content-type": "application/json"},
+                body,
+                endpoint.signing_secrets(self.clock.now_ms()),
+                virtual_ms=self.clock.now_ms(),
+                wall_s=wall,
+            )
+            error = None if result.status is not None else f"timeout: no response within {TIMEOUT_S:g} s (virtual)"
+            return _Outcome(result.status, error, float(result.latency_ms), result.latency_ms), hazard
+        if self.sender is None:
+            return _Outcome(None, "no HTTP sender is running (emulator not serving)", 0.0), hazard
+        sent: SendResult = await self.sender.send(endpoint.url, headers, body, self.timeout_s)
+        return _Outcome(sent.status, sent.error or _status_error(sent.status), sent.duration_ms), hazard
+
+    def _record(
+        self,
+        delivery: Delivery,
+        kind: str,
+        started: int,
+        outcome: _Outcome,
+        hazard: str | None,
+        next_at: int | None,
+        status: str,
+    ) -> None:
+        self._seq += 1
+        self.log.append(
+            AttemptRecord(
+                self._seq,
+                delivery,
+                delivery.attempts,
+                status,
+                outcome.status,
+                started,
+                self.wall(),
+                outcome.duration_ms,
+                outcome.error,
+                hazard,
+                next_at,
+                kind,
+            )
+        )
+
+    def _hazard_rng(self, endpoint: WebhookEndpoint) -> random.Random:
+        rng = self._hazard_rngs.get(endpoint.id)
+        if rng is None:
+            rng = self._hazard_rngs[endpoint.id] = random.Random(f"{self.seed}:hazards:{endpoint.id}")
+        return rng
+
+    def _draw(self, endpoint: WebhookEndpoint, hazard: str) -> bool:
+        assert hazard in HAZARD_PROBABILITIES
+        p = getattr(endpoint.hazards, hazard)
+        return p > 0 and self._hazard_rng(endpoint).random() < p
+
+    # Manual resend, reset ---------------------------------------------------------------------
+
+    async def resend(self, msg_id: str) -> int:
+        """One extra attempt per endpoint of the message, same svix-id, not retried."""
+        deliveries = self.messages.get(msg_id)
+        if deliveries is None:
+            raise NotFound("message", msg_id)
+        sent = 0
+        for delivery in deliveries:
+            if delivery.endpoint.id in self.endpoints and not delivery.endpoint.disabled:
+                await self._attempt(delivery, "resend")
+                sent += 1
+        return sent
+
+    def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:
+        for msg_id in list(self.messages):
+            deliveries = self.messages[msg_id]
+            if workspace_id is None or deliveries[0].message.event.workspace_id == workspace_id:
+                for delivery in deliveries:
+                    if delivery.job:
+                        delivery.job.cancel()
+                del self.messages[msg_id]
+        if workspace_id is None:
+            self.log.clear()
+            self.sinks.clear()
+            self._held.clear()
+        else:
+            kept = [r for r in self.log if r.delivery.message.event.workspace_id != workspace_id]
+            self.log.clear()
+            self.log.extend(kept)
+        for endpoint in list(self.endpoints.values()):
+            if workspace_id in (None, endpoint.workspace_id):
+                endpoint.failing_since = None
+                if everything:
+                    del self.endpoints[endpoint.id]
+
+
+def _status_error(status: int | None) -> str | None:
+    if status is None or 200 <= status < 300:
+        return None
+    if 300 <= status < 400:
+        return f"HTTP {status}: redirects are not followed"
+    return f"HTTP {status}"

@@ -1,0 +1,140 @@
+"""A reverse proxy in front of the emulator that breaks one documented behaviour, to prove the suites notice.
+
+Each mode is a bug a real implementation could have; the suites must fail against it while staying
+emulator-agnostic (they only see HTTP).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from yarl import URL
+
+# Hop-by-hop or recomputed headers that must not be copied across the proxy.
+_SKIP_HEADERS = {"host", "content-length", "transfer-encoding", "content-encoding", "connection"}
+FORWARD_PATH = "/__proxy/forward"
+
+MODES = {
+    "replay_201": "a replayed create answers 201 instead of 200",
+    "accept_javascript": "a javascript: external_url is swapped for a safe one and stored (201)",
+    "list_skips_item": "every list page with two or more items drops its second item",
+    "race_duplicates": "each create gets a unique external_id upstream, so nothing is idempotent",
+    "errors_as_plain_json": "problem+json errors are served as application/json",
+    "status_regresses": "every other GET of a COMPLETED engagement says PROCESSING",
+    "garbage_is_500": "a create body that is not a JSON object answers 500",
+    "reserialised_webhooks": "webhook bodies are re-serialised (spaced JSON) after signing",
+}
+
+upstream_key = web.AppKey("upstream", URL)
+mode_key = web.AppKey("mode", str)
+session_key = web.AppKey("session", aiohttp.ClientSession)
+counter_key = web.AppKey("counter", itertools.count)
+
+
+def _copy_headers(headers: Any) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in _SKIP_HEADERS}
+
+
+async def _forward(request: web.Request, url: URL, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    session = request.app[session_key]
+    async with session.request(
+        request.method, url, data=body, headers=_copy_headers(request.headers), allow_redirects=False
+    ) as resp:
+        return resp.status, _copy_headers(resp.headers), await resp.read()
+
+
+def _is_engagement_create(request: web.Request) -> bool:
+    return request.method == "POST" and request.path == "/api/v2/engagements"
+
+
+def _rewrite_request(request: web.Request, mode: str, body: bytes) -> bytes:
+    if mode == "accept_javascript" and _is_engagement_create(request):
+        payload = _json_object(body)
+        url = payload.get("external_url") if payload else None
+        if isinstance(url, str) and "javascript" in url.lower().replace("\t", "").replace("\n", "").replace("\r", ""):
+            return json.dumps({**payload, "external_url": "https://forged.example.com/deep-link"}).encode()
+    if mode == "race_duplicates" and _is_engagement_create(request):
+        payload = _json_object(body)
+        if payload and isinstance(payload.get("external_id"), str):
+            unique = f"{payload['external_id']}#{next(request.app[counter_key])}"
+            return json.dumps({**payload, "external_id": unique}).encode()
+    if mode == "reserialised_webhooks" and request.method == "POST" and request.path == "/__admin/webhook-endpoints":
+        payload = _json_object(body)
+        if payload and isinstance(payload.get("url"), str):
+            # Deliveries now pass through this proxy, which re-serialises them on the way (see forward()).
+            proxy = URL(str(request.url)).with_path(FORWARD_PATH).with_query({"to": payload["url"]})
+            return json.dumps({**payload, "url": str(proxy)}).encode()
+    return body
+
+
+def _rewrite_response(
+    request: web.Request, mode: str, status: int, headers: dict[str, str], body: bytes
+) -> tuple[int, bytes]:
+    if mode == "replay_201" and _is_engagement_create(request) and status == 200:
+        return 201, body
+    is_list = request.method == "GET" and request.path == "/api/v2/engagements"
+    if mode == "list_skips_item" and is_list and status == 200:
+        page = json.loads(body)
+        if len(page.get("data", [])) >= 2:
+            del page["data"][1]
+            return status, json.dumps(page).encode()
+    if mode == "errors_as_plain_json" and headers.get("Content-Type", "").startswith("application/problem+json"):
+        headers["Content-Type"] = "application/json"
+    if mode == "status_regresses" and request.method == "GET" and request.path.startswith("/api/v2/engagements/ngmt_"):
+        engagement = json.loads(body) if status == 200 else {}
+        if engagement.get("processing_status") == "COMPLETED" and next(request.app[counter_key]) % 2:
+            return status, json.dumps({**engagement, "processing_status": "PROCESSING"}).encode()
+    return status, body
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def proxy(request: web.Request) -> web.Response:
+    mode = request.app[mode_key]
+    body = await request.read()
+    if mode == "garbage_is_500" and _is_engagement_create(request) and _json_object(body) is None:
+        return web.Response(status=500, text="Internal Server Error")
+    body = _rewrite_request(request, mode, body)
+    url = request.app[upstream_key].join(URL(request.path_qs, encoded=True))
+    status, headers, payload = await _forward(request, url, body)
+    status, payload = _rewrite_response(request, mode, status, headers, payload)
+    return web.Response(status=status, body=payload, headers=headers)
+
+
+async def forward(request: web.Request) -> web.Response:
+    """Relay a webhook delivery to its real receiver with the JSON re-serialised (signature now stale)."""
+    body = await request.read()
+    spaced = json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+    status, headers, payload = await _forward(request, URL(request.query["to"]), spaced)
+    return web.Response(status=status, body=payload, headers=headers)
+
+
+async def _session_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[session_key] = aiohttp.ClientSession()
+    yield
+    await app[session_key].close()
+
+
+def build_broken_proxy(upstream_origin: str, mode: str) -> web.Application:
+    """An app forwarding everything to ``upstream_origin`` with bug ``mode`` (one of ``MODES``)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app[upstream_key] = URL(upstream_origin)
+    app[mode_key] = mode
+    app[counter_key] = itertools.count()
+    app.cleanup_ctx.append(_session_ctx)
+    app.router.add_route("POST", FORWARD_PATH, forward)
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    return app
