@@ -16,6 +16,7 @@ from .api import (
     directory_admin,
     engagement_links,
     engagements,
+    inspector,
     media_links,
     oauth,
     schema_routes,
@@ -49,11 +50,12 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     app = web.Application(middlewares=[edge_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[emulator_key] = emulator
     app[settings_key] = settings
-    for module in (engagements, users, admin, webhook_admin, schema_routes, media_links):
+    for module in (engagements, users, admin, webhook_admin, schema_routes, media_links, inspector):
         app.add_routes(module.routes)
     # api.md §10: contacts, companies, tags, engagement links, OAuth and their control plane.
     for module in (contacts, companies, tags, engagement_links, oauth, directory_admin):
         app.add_routes(module.routes)
+    inspector.setup(app)
     if settings.webhook_url:
         emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
     app.cleanup_ctx.append(_webhook_sender)

@@ -1,0 +1,61 @@
+// The control plane (/__admin/...): the only thing this page ever talks to.
+
+const ADMIN = "/__admin";
+
+// { status, ok, body, text }; `text` doubles as a change signature so unchanged data is not re-rendered.
+export async function api(path, options) {
+  const init = { headers: { Accept: "application/json" }, ...(options || {}) };
+  if (init.json !== undefined) {
+    init.method = init.method || "POST";
+    init.body = JSON.stringify(init.json);
+    init.headers["Content-Type"] = "application/json";
+    delete init.json;
+  }
+  const resp = await fetch(ADMIN + path, init);
+  const text = await resp.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch (_) {
+    body = text;
+  }
+  return { status: resp.status, ok: resp.ok, body, text };
+}
+
+export function problemText(result) {
+  const b = result.body;
+  return b && typeof b === "object" && b.detail ? `${result.status}: ${b.detail}` : `HTTP ${result.status}`;
+}
+
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+// The items of a list answer: the list envelope's `data`, or a bare array.
+export function listData(body) {
+  if (Array.isArray(body)) return body;
+  if (body && Array.isArray(body.data)) return body.data;
+  if (body && Array.isArray(body.requests)) return body.requests;
+  return [];
+}
+
+// Every item of a paged list (api.md §8 envelope), following next_cursor up to `cap` items.
+// { status, ok, items, capped, text } — `text` concatenates the pages, as a change signature.
+export async function listAll(path, params, cap) {
+  const items = [];
+  const texts = [];
+  let cursor = null;
+  for (;;) {
+    const res = await api(path + query({ ...params, limit: "100", cursor }));
+    texts.push(res.text);
+    if (!res.ok) return { status: res.status, ok: false, body: res.body, items, capped: false, text: texts.join("") };
+    items.push(...listData(res.body));
+    cursor = res.body.has_more ? res.body.next_cursor : null;
+    if (!cursor || items.length >= cap) {
+      return { status: res.status, ok: true, items, capped: Boolean(cursor), text: texts.join("") };
+    }
+  }
+}
