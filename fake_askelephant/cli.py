@@ -1,4 +1,4 @@
-"""Command line: `fake-askelephant serve [flags]` (pipeline.md §8)."""
+"""Command line: `fake-askelephant serve [flags]` (pipeline.md §8) and `fake-askelephant health`."""
 
 from __future__ import annotations
 
@@ -8,16 +8,20 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from . import __version__
-from .api.context import emulator_key
-from .app import create_app
+from . import __version__, healthcheck
 from .config import ConfigError, Settings, add_arguments, load_settings
 from .core.store import DEFAULT_WORKSPACE
-from .fixture_files import FixtureError
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
+# The server's modules load only for `serve`: `health` runs as a container HEALTHCHECK every few seconds and
+# must answer well inside its 3 s timeout.
+
+# In-flight requests get this long after SIGTERM; with the bounded scheduler drain and the final state write
+# the process exits within 5 s (container runtimes send SIGKILL after 10 s by default).
 SHUTDOWN_GRACE_S = 3.0
 
 
@@ -30,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the emulator", description="Serve the API at http://HOST:PORT/api.")
     add_arguments(serve)
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if a running emulator answers /__admin/health (container HEALTHCHECK)",
+        description="Probe /__admin/health of the emulator that `serve` with the same env/flags runs.",
+    )
+    health.add_argument("--url", help="health URL (default: from --port / FAKE_ASKELEPHANT_PORT)")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer [default 3]")
+    add_arguments(health)
     return parser
 
 
@@ -46,21 +58,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("aiohttp.access").setLevel(
             logging.DEBUG if settings.log_level == "debug" else logging.WARNING
         )
+        from .fixture_files import FixtureError
+        from .persistence.statefile import StateFileError
+
         try:
             asyncio.run(serve(settings))
+        except StateFileError as exc:
+            print(f"fake-askelephant: {exc}", file=sys.stderr)
+            return 2
         except FixtureError as exc:  # raised while building the app, before binding
             parser.error(str(exc))
         return 0
+    if args.command == "health":
+        try:
+            settings = load_settings(args)
+        except ConfigError as exc:
+            parser.error(str(exc))
+        healthy, line = healthcheck.check(args.url or healthcheck.default_url(settings), args.timeout)
+        print(line, file=sys.stdout if healthy else sys.stderr)
+        return 0 if healthy else 1
     parser.error(f"unknown command {args.command}")
     return 2
 
 
 async def serve(settings: Settings) -> None:
     """Bind, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
+    from aiohttp import web
+
+    from .app import create_app
+
     app = create_app(settings)
-    runner = web.AppRunner(app, handle_signals=False, access_log_format='%a "%r" %s %Tfs')
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log_format='%a "%r" %s %Tfs', shutdown_timeout=SHUTDOWN_GRACE_S
+    )
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, shutdown_timeout=SHUTDOWN_GRACE_S)
+    site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     port = runner.addresses[0][1] if runner.addresses else settings.port
     stop = asyncio.Event()
@@ -76,6 +108,9 @@ async def serve(settings: Settings) -> None:
 
 
 def banner(app: web.Application, settings: Settings, port: int) -> str:
+    from .api.context import emulator_key
+    from .api.persistence import persister_key
+
     emulator = app[emulator_key]
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
     base = f"http://{host}:{port}"
@@ -85,6 +120,7 @@ def banner(app: web.Application, settings: Settings, port: int) -> str:
         *(f"  API key     {key}   (workspace {DEFAULT_WORKSPACE}, workspace:admin)" for key in settings.api_keys),
         f"  Admin       {base}/__admin/health",
         *(f"  Webhook     {e.url}   secret {e.secret}" for e in emulator.webhooks.endpoints.values()),
+        *([f"  State file  {settings.state_file}"] if app[persister_key].durable else []),
         f"  Seed        {emulator.seed}",
         f"  Time scale  {emulator.clock.time_scale}",
     ]

@@ -33,6 +33,11 @@ class Settings:
     log_level: str = "info"
     webhook_url: str | None = None  # an endpoint of wrks_local for every event type
     webhook_secret: str | None = None  # whsec_…; generated (and printed) when omitted
+    # Reliability (issue #9): persistence, real media fetch, rate limit.
+    state_file: str | None = None  # SQLite file; None keeps state in memory only
+    media_fetch: bool = False
+    allow_media_hosts: tuple[str, ...] = ()
+    rate_limit: float | None = None  # requests per second per key; None = off
     fixtures: str = "sample"  # seed data: "sample" (faker-made per seed), "none", or a YAML/JSON file path
 
 
@@ -71,6 +76,41 @@ def _http_url(text: str) -> str:
 
 def _webhook_secret(text: str) -> str:
     return validate_secret(text)  # InvalidSecret is a ValueError with the reason
+
+
+def _state_file(text: str) -> str:
+    if not text.strip():
+        raise ValueError("state file path must not be empty")
+    return text
+
+
+def _media_host(text: str) -> str:
+    """HOST, HOST:PORT, IPv6 or [IPv6]:PORT, normalised as policies.media_url_policy_error compares them."""
+    value = text.strip().lower().rstrip(".")
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest.removeprefix(":") if rest.startswith(":") else None
+        if rest and port is None:
+            port = ""
+    elif value.count(":") == 1:
+        host, _, port = value.partition(":")
+    else:
+        host, port = value, None
+    if not host or any(c in host for c in "/@[] ") or (port is not None and not port.isdigit()):
+        raise ValueError(f"expected HOST or HOST:PORT, got {text!r}")
+    return f"{host}:{int(port)}" if port is not None else host
+
+
+def _rate_limit(text: str) -> float:
+    """`N/s` (or a bare N): requests per wall second per key (api.md §9)."""
+    number = text.strip().removesuffix("/s")
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"expected N/s, e.g. 20/s, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise ValueError("rate limit must be a positive number per second")
+    return value
 
 
 def _fixtures(text: str) -> str:
@@ -128,6 +168,17 @@ OPTIONS: tuple[Option, ...] = (
         "its signing secret (whsec_…); generated if omitted",
         "SECRET",
     ),
+    Option("--state-file", "state_file", _state_file, "persist state to this SQLite file; restarts resume", "PATH"),
+    Option("--media-fetch", "media_fetch", _bool, "fetch media_url for real (type, size, duration)", switch=True),
+    Option(
+        "--allow-media-host",
+        "allow_media_hosts",
+        _media_host,
+        "media host that skips the https and private-address rules (repeatable)",
+        "HOST[:PORT]",
+        repeatable=True,
+    ),
+    Option("--rate-limit", "rate_limit", _rate_limit, "token bucket per API key, e.g. 20/s", "N/s"),
     Option(
         "--fixtures",
         "fixtures",

@@ -1,7 +1,7 @@
 """Middlewares, outermost first: request id + error rendering, then authentication and scopes for /api.
 
-Check order (api.md §4): route (404/405) → auth 401 → scope 403 → handler (syntax 400/413/415 → field
-rules 422 → expand scopes 403 → lookup 404 → logic).
+Check order (api.md §4): injected fault (api/faults.py) → route (404/405) → auth 401 → rate limit 429 →
+scope 403 → handler (syntax 400/413/415 → field rules 422 → expand scopes 403 → lookup 404 → logic).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ..core.errors import DomainError
 from ..core.models import Principal
 from . import context
 from .problems import Problem, from_domain, from_http_exception
+from .rate_limit import rate_limiter_key
 from .routing import is_public, required_scopes
 
 log = logging.getLogger("fake_askelephant.api")
@@ -31,19 +32,30 @@ async def edge_middleware(request: web.Request, handler: context.Handler) -> web
     request[context.request_id_key] = request_id
     try:
         response = await handler(request)
-    except Problem as problem:
-        response = problem.response(request_id)
-    except DomainError as exc:
-        response = from_domain(exc).response(request_id)
-    except web.HTTPException as exc:
-        response = from_http_exception(exc).response(request_id)
-    except Exception:
-        log.exception("unhandled error in %s %s (request %s)", request.method, request.path, request_id)
-        response = Problem(500, "Internal error; this is a bug in fake-askelephant.").response(request_id)
-    response.headers["X-Request-Id"] = request_id
+    except Exception as exc:
+        response = error_response(request, exc)
+    stamp_headers(request, response)
+    return response
+
+
+def error_response(request: web.Request, exc: Exception) -> web.Response:
+    """The problem+json response for any exception a handler raised (unexpected ones are logged as bugs)."""
+    request_id = context.request_id(request)
+    if isinstance(exc, Problem):
+        return exc.response(request_id)
+    if isinstance(exc, DomainError):
+        return from_domain(exc).response(request_id)
+    if isinstance(exc, web.HTTPException):
+        return from_http_exception(exc).response(request_id)
+    log.error("unhandled error in %s %s (request %s)", request.method, request.path, request_id, exc_info=exc)
+    return Problem(500, "Internal error; this is a bug in fake-askelephant.").response(request_id)
+
+
+def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Set before a response is prepared; the fault middleware calls it for bodies it sends itself."""
+    response.headers["X-Request-Id"] = context.request_id(request)
     if request.path.startswith(API_PREFIX):
         response.headers["X-Api-Version"] = API_VERSION
-    return response
 
 
 @web.middleware
@@ -57,6 +69,9 @@ async def auth_middleware(request: web.Request, handler: context.Handler) -> web
     if is_public(route_handler):
         return await handler(request)
     principal = authenticate(request)
+    limiter = request.app.get(rate_limiter_key)
+    if limiter is not None:
+        limiter.check(principal.credential_id)  # 429 after auth, before scopes (api.md §4, §9)
     scopes.require(principal, required_scopes(route_handler))
     request[context.principal_key] = principal
     return await handler(request)

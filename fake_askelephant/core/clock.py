@@ -59,6 +59,11 @@ class VirtualClock:
         if ms > now:
             self._base_ms += ms - now
 
+    def restore(self, ms: int) -> None:
+        """Set now to `ms`, backwards too: only when a saved state replaces the whole history at once."""
+        self._base_ms = ms
+        self._base_mono = self._monotonic()
+
     def set_time_scale(self, time_scale: float) -> None:
         if time_scale < 0:
             raise ValueError("time_scale must be >= 0")

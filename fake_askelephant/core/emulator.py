@@ -16,6 +16,7 @@ from .engagement_links import EngagementLinks
 from .engagements import EngagementService, MediaProbe
 from .errors import ValidationFailed
 from .events import EventBus
+from .faults import FaultRules
 from .fixtures import FixtureLoader, Loaded, WorkspaceFixture
 from .ids import IdFactory
 from .models import ApiKey, OAuthClient, Principal, User
@@ -64,6 +65,7 @@ class Emulator:
         self.recorder = EngagementRecorder(clock, self.bus)
         self.resource_recorder = ResourceRecorder(clock, self.bus)
         self.rules = PipelineRules()
+        self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
             seed=seed,
             clock=clock,
@@ -109,7 +111,7 @@ class Emulator:
         self.oauth = OAuthService(seed=seed, store=self.store, now_ms=clock.now_ms)
         self.fixtures = FixtureLoader(
             store=self.store,
-            ids=IdFactory(seed, clock.now_ms, "fixtures"),
+            ids=self.ids,
             now_ms=clock.now_ms,
             contacts=self.contacts,
             companies=self.companies,
@@ -133,9 +135,11 @@ class Emulator:
             self.store.add_api_key(
                 ApiKey(parsed[0], parsed[1], DEFAULT_WORKSPACE, DEFAULT_USER, frozenset({scopes.ADMIN}))
             )
-        # Start-up seed data is the world before the emulator started: stored without events.
-        self.fixtures.restart_ids(IdFactory(self.seed, self.clock.now_ms, "fixtures"))
-        self.fixtures.load(self._startup_fixtures, emit=False)
+        # Start-up seed data is the world before the emulator started: stored without events, with ids of
+        # its own stream and time part 0, so it never shifts API-made ids and a state-file restart or a
+        # snapshot restore (which boot first, then load) overwrites it instead of adding a second copy.
+        seed_data_ids = IdFactory(self.seed, lambda: 0, "seed-data")
+        self.fixtures.load(self._startup_fixtures, emit=False, ids=seed_data_ids)
 
     def authenticate_token(self, token: str) -> Principal | None:
         """OAuth bearer tokens from `POST /v1/oauth/token`; unknown or expired (virtual clock) → None."""
@@ -205,6 +209,7 @@ class Emulator:
         self.pipeline.clear(workspace_id)
         self.webhooks.reset(workspace_id, everything=everything)
         self.rules.clear(workspace_id)
+        self.faults.clear(workspace_id)
         self.bus.clear(workspace_id)
         self.store.reset(workspace_id, everything=everything)
         if everything:

@@ -82,22 +82,27 @@ class FixtureLoader:
         tags: TagService,
     ) -> None:
         self._store = store
-        self._ids = ids  # a stream of its own: seed data never shifts the ids of API-made records
+        self._ids = ids
         self._now_ms = now_ms
         self._contacts = contacts
         self._companies = companies
         self._tags = tags
 
-    def restart_ids(self, ids: IdFactory) -> None:
-        """Start-up data gets a fresh stream on every boot, so `reset?all=true` repeats its ids."""
-        self._ids = ids
+    def load(
+        self, fixtures: Sequence[WorkspaceFixture], *, emit: bool = True, ids: IdFactory | None = None
+    ) -> list[Loaded]:
+        """Check every workspace, then write; one workspace per fixture (the edge rejects repeats).
 
-    def load(self, fixtures: Sequence[WorkspaceFixture], *, emit: bool = True) -> list[Loaded]:
-        """Check every workspace, then write; one workspace per fixture (the edge rejects repeats)."""
+        `ids` replaces the loader's id stream for this load (start-up seed data has its own).
+        """
         assert len({fx.workspace_id for fx in fixtures}) == len(fixtures), "one fixture per workspace"
         for fx in fixtures:
             self._check(fx, self._store.workspaces.get(fx.workspace_id) or Workspace(fx.workspace_id))
-        return [self._apply(fx, emit) for fx in fixtures]
+        default, self._ids = self._ids, ids or self._ids
+        try:
+            return [self._apply(fx, emit) for fx in fixtures]
+        finally:
+            self._ids = default
 
     def _apply(self, fx: WorkspaceFixture, emit: bool) -> Loaded:
         ws = self._store.workspace(fx.workspace_id)

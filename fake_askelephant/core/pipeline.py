@@ -144,6 +144,13 @@ class Pipeline:
         self._schedule(run)
         return run
 
+    def resume(self, run: PipelineRun) -> None:
+        """Adopt a run loaded from a saved state and schedule the stages it has left (persistence)."""
+        self.forget(run.engagement_id)
+        self.runs[run.engagement_id] = run
+        if not run.finished:
+            self._schedule(run)
+
     def forget(self, engagement_id: str) -> None:
         run = self.runs.pop(engagement_id, None)
         if run:

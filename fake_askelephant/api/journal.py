@@ -1,0 +1,142 @@
+"""Request journal: the last requests in a bounded ring buffer, `GET /__admin/requests`.
+
+Each entry names the credential by its key id only (`apik_<id>`); the secret part of a key, the
+Authorization header and bodies are never stored or logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+
+from aiohttp import web
+
+from ..core.store import parse_api_key
+from ..core.timefmt import format_ms, wall_ms
+from . import context
+from .faults import dropped_key, fault_id_key
+from .middlewares import BEARER
+from .queries import QueryErrors
+from .responses import json_response
+
+JOURNAL_LIMIT = 1000  # entries kept (emulator choice)
+DEFAULT_PAGE = 100
+# Container health probes and reading the journal itself would only bury the requests worth seeing.
+UNJOURNALED = frozenset({"/__admin/health", "/__admin/requests"})
+
+routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    request_id: str | None
+    method: str
+    path: str
+    status: int | None  # null when the connection was dropped or the client went away
+    latency_ms: float
+    key_id: str | None
+    workspace_id: str | None
+    virtual_time: str
+    wall_time: str
+    fault_id: str | None
+    outcome: str  # "answered" | "reset" | "truncate" | "cancelled"
+
+
+class RequestJournal:
+    def __init__(self, limit: int = JOURNAL_LIMIT) -> None:
+        self.entries: deque[JournalEntry] = deque(maxlen=limit)
+
+    def add(self, entry: JournalEntry) -> None:
+        self.entries.append(entry)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+journal_key = web.AppKey("journal_key", RequestJournal)
+
+
+def credential_id(request: web.Request) -> str | None:
+    """The authenticated credential, else the id part of a presented API key; never its secret."""
+    principal = request.get(context.principal_key)
+    if principal is not None:
+        return principal.credential_id
+    header = request.headers.get("Authorization", "").strip()
+    if header[: len(BEARER)].lower() == BEARER:
+        header = header[len(BEARER) :].strip()
+    parsed = parse_api_key(header)
+    return f"apik_{parsed[0]}" if parsed else None
+
+
+@web.middleware
+async def journal_middleware(request: web.Request, handler: context.Handler) -> web.StreamResponse:
+    """Outermost, so latency covers faults and errors and the status is the one actually sent."""
+    if request.path in UNJOURNALED:
+        return await handler(request)
+    started = time.perf_counter()
+    status: int | None = None
+    outcome = "cancelled"
+    try:
+        response = await handler(request)
+        dropped = request.get(dropped_key)
+        outcome = dropped or "answered"
+        status = None if dropped == "reset" else response.status
+        return response
+    finally:
+        principal = request.get(context.principal_key)
+        request.app[journal_key].add(
+            JournalEntry(
+                request_id=request.get(context.request_id_key),
+                method=request.method,
+                path=request.path,
+                status=status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                key_id=credential_id(request),
+                workspace_id=principal.workspace_id if principal else None,
+                virtual_time=format_ms(context.emulator(request).clock.now_ms()),
+                wall_time=format_ms(wall_ms()),
+                fault_id=request.get(fault_id_key),
+                outcome=outcome,
+            )
+        )
+
+
+@routes.get("/__admin/requests")
+async def list_requests(request: web.Request) -> web.Response:
+    """Newest first; `limit` (1–1000, default 100), filters `method`, `status`, `path` (exact)."""
+    errors = QueryErrors()
+    limit = DEFAULT_PAGE
+    if "limit" in request.query:
+        try:
+            limit = int(request.query["limit"])
+        except ValueError:
+            errors.add("limit", "invalid_type", "limit must be an integer.")
+        else:
+            if not 1 <= limit <= JOURNAL_LIMIT:
+                errors.add("limit", "invalid_range", f"limit must be between 1 and {JOURNAL_LIMIT}.")
+    status_filter: int | None = None
+    if "status" in request.query:
+        try:
+            status_filter = int(request.query["status"])
+        except ValueError:
+            errors.add("status", "invalid_type", "status must be an integer.")
+    errors.raise_if_any()
+    method = request.query.get("method", "").upper() or None
+    path = request.query.get("path") or None
+    matched = [
+        e
+        for e in reversed(request.app[journal_key].entries)
+        if (method is None or e.method == method)
+        and (status_filter is None or e.status == status_filter)
+        and (path is None or e.path == path)
+    ]
+    return json_response(
+        {"object": "list", "data": [asdict(e) for e in matched[:limit]], "has_more": len(matched) > limit}
+    )
+
+
+@routes.delete("/__admin/requests")
+async def clear_requests(request: web.Request) -> web.Response:
+    request.app[journal_key].clear()
+    return web.Response(status=204)

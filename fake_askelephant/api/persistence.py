@@ -1,0 +1,94 @@
+"""`--state-file` at the HTTP edge: write after each state-changing request, and named snapshots.
+
+`POST /__admin/snapshot {"name"}` saves the whole state (clock included) under a name; `POST /__admin/restore
+{"name"}` puts it back, replacing everything (the clock may move backwards: the history moves with it).
+`GET /__admin/snapshots`, `DELETE /__admin/snapshots/{name}`. Without --state-file, snapshots live in
+memory until the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from pydantic import Field
+
+from ..core.timefmt import format_ms
+from ..persistence.persister import Persister
+from ..persistence.statefile import SnapshotInfo
+from . import context
+from .responses import json_response, read_json_object
+from .schemas import WireModel
+from .validation import validate
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+persister_key = web.AppKey("persister_key", Persister)
+routes = web.RouteTableDef()
+
+
+class SnapshotIn(WireModel):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+def snapshot_body(info: SnapshotInfo) -> dict[str, object]:
+    return {
+        "object": "snapshot",
+        "name": info.name,
+        "virtual_time": info.virtual_time,
+        "wall_time": info.wall_time,
+        "seed": info.seed,
+        "records": info.records,
+    }
+
+
+@routes.post("/__admin/snapshot")
+async def take_snapshot(request: web.Request) -> web.Response:
+    body = validate(SnapshotIn, await read_json_object(request, check_content_type=False))
+    info = await request.app[persister_key].snapshot(body.name)
+    return json_response(snapshot_body(info), status=201)
+
+
+@routes.post("/__admin/restore")
+async def restore_snapshot(request: web.Request) -> web.Response:
+    body = validate(SnapshotIn, await read_json_object(request, check_content_type=False))
+    records = await request.app[persister_key].restore(body.name)
+    now = context.emulator(request).clock.now_ms()
+    return json_response({"restored": body.name, "records": records, "now": format_ms(now)})
+
+
+@routes.get("/__admin/snapshots")
+async def list_snapshots(request: web.Request) -> web.Response:
+    found = await request.app[persister_key].snapshots()
+    return json_response({"object": "list", "data": [snapshot_body(s) for s in found]})
+
+
+@routes.delete("/__admin/snapshots/{name}")
+async def delete_snapshot(request: web.Request) -> web.Response:
+    await request.app[persister_key].delete_snapshot(request.match_info["name"])
+    return web.Response(status=204)
+
+
+@web.middleware
+async def persist_middleware(request: web.Request, handler: context.Handler) -> web.StreamResponse:
+    """After a request that may have changed state, write before the answer leaves (installed only with
+    --state-file). Inside the fault middleware: a phase "after" fault loses a response that is on disk."""
+    try:
+        return await handler(request)
+    finally:
+        if request.method not in READ_ONLY_METHODS:
+            await request.app[persister_key].flush_quietly()
+
+
+async def persistence_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Flush as scheduled work changes state; at shutdown (after in-flight requests), a final write."""
+    persister = app[persister_key]
+    task = asyncio.create_task(persister.run(), name="fake-askelephant-persistence") if persister.durable else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await persister.close()

@@ -1,0 +1,1 @@
+"""Opt-in persistence (`--state-file`) and named snapshots: what is saved, how, and where."""

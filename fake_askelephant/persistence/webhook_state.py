@@ -1,0 +1,149 @@
+"""Webhook state as rows: endpoints, messages with their deliveries, the attempt log, sinks, RNGs.
+
+| kind | key | what |
+|---|---|---|
+| `webhooks.endpoints` | pos/endpoint id | WebhookEndpoint (secrets, hazards, disable state) |
+| `webhooks.messages` | pos/msg id | the event and, per endpoint, state, attempt counts and the next due time |
+| `webhooks.attempts` | seq | one attempt record (append-only) |
+| `webhooks.sinks` | name | scripted statuses and how many answers were served |
+| `webhooks.sink_requests` | name/seq | what a sink received (append-only) |
+| `webhooks.counters` | `seq` | attempt and sink sequence numbers |
+| `meta.rng` | `webhooks.*` | secret and per-endpoint hazard streams |
+
+Deliveries point at endpoints and messages by id here and are re-linked on load; a pending delivery is
+rescheduled at its saved due time (one that was in flight when the state was saved goes again at once:
+at-least-once, as webhooks.md §6 allows). The dispatcher's private fields are read on purpose: this is the
+one module that must see all of its state.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from ..core.events import Event
+from ..webhooks.delivery import AttemptRecord, Delivery, Dispatcher, Message
+from ..webhooks.endpoints import WebhookEndpoint
+from ..webhooks.sink import SinkConfig, SinkRequest
+from . import codec
+
+IMMUTABLE_KINDS = frozenset({"webhooks.attempts", "webhooks.sink_requests"})
+
+
+def dump(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
+    yield "meta.rng", "webhooks.secrets", codec.rng_state(d._secret_rng)
+    for endpoint_id, rng in d._hazard_rngs.items():
+        yield "meta.rng", f"webhooks.hazards.{endpoint_id}", codec.rng_state(rng)
+    for i, endpoint in enumerate(d.endpoints.values()):
+        yield "webhooks.endpoints", f"{i:09d}/{endpoint.id}", endpoint
+    for i, (msg_id, deliveries) in enumerate(d.messages.items()):
+        event = deliveries[0].message.event
+        yield (
+            "webhooks.messages",
+            f"{i:09d}/{msg_id}",
+            {"id": msg_id, "event": event, "deliveries": [_delivery(x) for x in deliveries]},
+        )
+    for record in d.log:
+        yield "webhooks.attempts", f"{record.seq:012d}", _attempt(record)
+    sinks = d.sinks
+    for name in sinks.configs.keys() | sinks._served.keys():
+        yield "webhooks.sinks", name, {"config": sinks.configs.get(name), "served": sinks._served.get(name, 0)}
+    for name, requests in sinks.received.items():
+        for request in requests:
+            yield "webhooks.sink_requests", f"{name}/{request.seq:012d}", request
+    yield "webhooks.counters", "seq", {"attempts": d._seq, "sink_requests": sinks._seq}
+
+
+def _delivery(x: Delivery) -> dict[str, Any]:
+    due = x.job.due_ms if x.job is not None and not x.job.cancelled else None
+    return {
+        "endpoint_id": x.endpoint.id,
+        "endpoint_url": x.endpoint.url,
+        "workspace_id": x.endpoint.workspace_id,
+        "state": x.state,
+        "attempts": x.attempts,
+        "cycle": x.cycle,
+        "held_hazard": x.held_hazard,
+        "due_ms": due,
+    }
+
+
+def _attempt(record: AttemptRecord) -> dict[str, Any]:
+    event = record.delivery.message.event
+    plain = codec.to_plain(record, skip=("delivery",))
+    return {
+        **plain,
+        "msg_id": record.delivery.message.id,
+        "endpoint_id": record.delivery.endpoint.id,
+        "endpoint_url": record.delivery.endpoint.url,
+        "event": {
+            "id": event.id,
+            "type": event.type,
+            "workspace_id": event.workspace_id,
+            "object_id": event.resource_id,
+        },
+    }
+
+
+def load(d: Dispatcher, by_kind: Mapping[str, Mapping[str, bytes]], events: Iterable[Event]) -> None:
+    rngs = by_kind.get("meta.rng", {})
+    if "webhooks.secrets" in rngs:
+        codec.set_rng_state(d._secret_rng, codec.loads(list[Any], rngs["webhooks.secrets"]))
+    for name, body in rngs.items():
+        if name.startswith("webhooks.hazards."):
+            rng = d._hazard_rng(_stub_endpoint(name.removeprefix("webhooks.hazards.")))
+            codec.set_rng_state(rng, codec.loads(list[Any], body))
+    for body in by_kind.get("webhooks.endpoints", {}).values():
+        endpoint = codec.loads(WebhookEndpoint, body)
+        d.endpoints[endpoint.id] = endpoint
+    now = d.clock.now_ms()
+    for body in by_kind.get("webhooks.messages", {}).values():
+        row = codec.loads(dict[str, Any], body)
+        message = Message(row["id"], codec.decode(Event, row["event"]))
+        deliveries = []
+        for x in row["deliveries"]:
+            endpoint = d.endpoints.get(x["endpoint_id"]) or _stub_endpoint(
+                x["endpoint_id"], x["endpoint_url"], x["workspace_id"]
+            )
+            delivery = Delivery(message, endpoint, x["state"], x["attempts"], x["cycle"], None, x["held_hazard"])
+            deliveries.append(delivery)
+            if delivery.state == "pending":
+                d._schedule(delivery, x["due_ms"] if x["due_ms"] is not None else now)
+        d.messages[message.id] = deliveries
+    known_events = {e.id: e for e in events}
+    for body in by_kind.get("webhooks.attempts", {}).values():
+        d.log.append(_load_attempt(d, codec.loads(dict[str, Any], body), known_events))
+    sinks = d.sinks
+    sinks.configs.clear()  # a reset keeps sink scripts; a loaded state brings its own
+    for name, body in by_kind.get("webhooks.sinks", {}).items():
+        row = codec.loads(dict[str, Any], body)
+        if row["config"] is not None:
+            sinks.configs[name] = codec.decode(SinkConfig, row["config"])
+        sinks._served[name] = row["served"]
+    for key, body in by_kind.get("webhooks.sink_requests", {}).items():
+        name = key.rpartition("/")[0]
+        sinks.received.setdefault(name, deque(maxlen=sinks._limit)).append(codec.loads(SinkRequest, body))
+    counters = by_kind.get("webhooks.counters", {}).get("seq")
+    if counters is not None:
+        seq = codec.loads(dict[str, int], counters)
+        d._seq, sinks._seq = seq["attempts"], seq["sink_requests"]
+
+
+def _stub_endpoint(endpoint_id: str, url: str = "", workspace_id: str = "") -> WebhookEndpoint:
+    """Stands in for a deleted endpoint that old deliveries and attempts still name."""
+    return WebhookEndpoint(endpoint_id, workspace_id, url, secret="", created_at=0)
+
+
+def _load_attempt(d: Dispatcher, row: dict[str, Any], events: Mapping[str, Event]) -> AttemptRecord:
+    delivery = next(
+        (x for x in d.messages.get(row["msg_id"], ()) if x.endpoint.id == row["endpoint_id"]),
+        None,
+    )
+    if delivery is None:  # its message was forgotten (bounded) before the save; keep the record readable
+        ev = row["event"]
+        event = events.get(ev["id"]) or Event(ev["id"], ev["type"], 0, ev["workspace_id"], {"id": ev["object_id"]}, {})
+        endpoint = d.endpoints.get(row["endpoint_id"]) or _stub_endpoint(row["endpoint_id"], row["endpoint_url"])
+        delivery = Delivery(Message(row["msg_id"], event), endpoint, "failed")
+    fields = {k: v for k, v in row.items() if k not in ("msg_id", "endpoint_id", "endpoint_url", "event")}
+    return codec.build(AttemptRecord, fields, delivery=delivery)

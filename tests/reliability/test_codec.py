@@ -1,0 +1,81 @@
+"""The generic dataclass <-> JSON codec behind --state-file."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pytest
+
+from fake_askelephant.core.models import Engagement, Participant, Speaker, TranscriptEntry, TranscriptTimeline
+from fake_askelephant.core.pipeline import PipelineOverrides
+from fake_askelephant.persistence import codec
+
+
+def roundtrip(tp: Any, value: Any) -> Any:
+    return codec.loads(tp, codec.dumps(value))
+
+
+def test_engagement_with_nested_records_round_trips() -> None:
+    timeline = TranscriptTimeline(
+        [Speaker(0, "Alice", "alice@example.com", is_owner=True, user_id="usr_1")],
+        [TranscriptEntry(0, 0.0, 4.2, "Hi", sentiment=0.5), TranscriptEntry(0, 4.2, 9.0, "Bye")],
+    )
+    e = Engagement(
+        "ngmt_1", "wrks_1", "Call", "CALL", "PROCESSING", False, False, 1, 2, 1, "usr_1", None, "dialer", "x-1",
+        participants=(Participant("Alice", "alice@example.com", is_owner=True), Participant(phone="+1555")),
+        timeline=timeline,
+        crm_association={"object_type": "deal", "nested": [1, {"a": None}]},
+    )  # fmt: skip
+    back = roundtrip(Engagement, e)
+    assert back == e
+    assert isinstance(back.participants, tuple) and isinstance(back.participants[0], Participant)
+
+
+def test_union_arms_are_picked_by_shape() -> None:
+    canned = PipelineOverrides(action_items=[{"title": "Call back"}], signals="failed", delays={"transcript": 300.0})
+    assert roundtrip(PipelineOverrides, canned) == canned
+    assert roundtrip(PipelineOverrides, PipelineOverrides()) == PipelineOverrides()
+
+
+@dataclass
+class Old:
+    name: str
+
+
+@dataclass
+class New:
+    name: str
+    tags: frozenset[str] = frozenset()
+    history: deque[int] = field(default_factory=deque)
+    blob: bytes = b""
+    kind: Literal["a", "b"] = "a"
+    _cache: str | None = None
+
+
+def test_schema_evolution_defaults_new_fields_and_ignores_unknown_ones() -> None:
+    assert codec.loads(New, codec.dumps(Old("x"))) == New("x")
+    assert codec.loads(Old, codec.dumps(New("x", frozenset({"b", "a"})))) == Old("x")
+
+
+def test_sets_deques_bytes_and_private_caches() -> None:
+    value = New("x", frozenset({"b", "a"}), deque([1, 2]), b"\x00\xff", "b", _cache="skip me")
+    data = codec.dumps(value)
+    assert b"skip me" not in data and b'["a","b"]' in data
+    back = roundtrip(New, value)
+    assert back.tags == frozenset({"a", "b"}) and back.history == deque([1, 2]) and back.blob == b"\x00\xff"
+    assert back._cache is None
+
+
+def test_a_wrong_shape_names_its_path() -> None:
+    entry = {"speaker_index": 0, "start_seconds": 0, "end_seconds": 1, "text": "hi"}
+    assert codec.decode(TranscriptTimeline | None, None) is None
+    with pytest.raises(codec.CodecError, match=r"\$\.entries\[1\]: expected an object for TranscriptEntry"):
+        codec.decode(TranscriptTimeline, {"speakers": [], "entries": [entry, 3]})
+    with pytest.raises(codec.CodecError, match=r"\$\.entries\[0\]: cannot rebuild TranscriptEntry"):
+        codec.decode(TranscriptTimeline, {"speakers": [], "entries": [{"text": "no times"}]})
+
+
+def test_runtime_only_fields_are_skipped() -> None:
+    assert codec.to_plain(Old("x"), skip=("name",)) == {}

@@ -1,0 +1,92 @@
+"""Schemathesis against the OpenAPI document the emulator serves at /__admin/openapi.json: no 5xx, and every
+answer conforms to the document (status codes, content types, headers, response schemas).
+
+Bounded and repeatable: SCHEMATHESIS_EXAMPLES examples per operation and generation mode (default 5;
+generating one create body costs ~0.3 s), derandomized, no example database. Documented operations the
+emulator does not serve yet are skipped with their names. Skipped as a whole only when the contract's
+document (`contract_tests/schemas/openapi.json`) is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+
+from tests.conftest import AUTH
+from tests.reliability.serving import ThreadedEmulator
+
+schemathesis = pytest.importorskip("schemathesis")
+from schemathesis import checks  # noqa: E402
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "contract_tests" / "schemas" / "openapi.json"
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
+MODES = ("positive", "negative")
+
+
+def documented_labels() -> list[str]:
+    """Operation labels for parametrizing; the operations fuzzed come from the served document."""
+    if not DOCUMENT.exists():
+        return []
+    schema = schemathesis.openapi.from_path(str(DOCUMENT))
+    return [result.ok().label for result in schema.get_all_operations()]
+
+
+LABELS = documented_labels()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[ThreadedEmulator]:
+    with ThreadedEmulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def served(emulator: ThreadedEmulator) -> dict[str, Any]:
+    schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{emulator.port}/__admin/openapi.json")
+    return {op.label: op for op in (result.ok() for result in schema.get_all_operations())}
+
+
+@pytest.mark.skipif(not DOCUMENT.exists(), reason=f"no OpenAPI document at {DOCUMENT} (the contract suite adds it)")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("label", LABELS)
+def test_operation_conforms_and_never_5xx(
+    label: str, mode: str, emulator: ThreadedEmulator, served: dict[str, Any]
+) -> None:
+    operation = served[label]
+    if not emulator.serves(operation.method, operation.path):
+        pytest.skip(f"{label} is documented but not served yet")
+    if mode == "negative" and not len(operation.body) and not len(operation.query):
+        # Only free-form path segments and headers: any string is valid, so there is nothing to negate.
+        pytest.skip(f"{label} has no input that negative data could break")
+    base_url = f"http://127.0.0.1:{emulator.port}/api"
+    strategy = operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode))
+
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        response = case.call(base_url=base_url, headers=dict(AUTH))
+        case.validate_response(response, checks=CHECKS)
+
+    try:
+        run()
+    except Unsatisfiable:
+        pytest.skip(f"no {mode} example can be generated for {label}")
