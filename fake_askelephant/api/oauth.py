@@ -84,7 +84,7 @@ def _client_credentials(request: web.Request, form: Mapping[str, Any]) -> tuple[
         if not sep:
             raise oauth_problem("invalid_client", "The Basic credentials need client_id:client_secret.", basic=True)
         return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " ")), True
-    client_id, secret = form.get("client_id"), form.get("client_secret")
-    if not client_id or not secret:
+    body_id, body_secret = form.get("client_id"), form.get("client_secret")
+    if not body_id or not body_secret:
         raise oauth_problem("invalid_client", "Client authentication is required (client_id and client_secret).")
-    return str(client_id), str(secret), False
+    return str(body_id), str(body_secret), False

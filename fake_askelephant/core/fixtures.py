@@ -108,10 +108,10 @@ class FixtureLoader:
         ws = self._store.workspace(fx.workspace_id)
         loaded = Loaded(fx.workspace_id)
         loaded.users = [self._upsert_user(fx.workspace_id, u).id for u in fx.users]
-        for c in fx.companies:
-            loaded.companies.append(self._upsert_company(fx.workspace_id, ws.directory, c, emit))
-        for c in fx.contacts:
-            loaded.contacts.append(self._upsert_contact(fx.workspace_id, ws.directory, c, emit))
+        for company in fx.companies:
+            loaded.companies.append(self._upsert_company(fx.workspace_id, ws.directory, company, emit))
+        for contact in fx.contacts:
+            loaded.contacts.append(self._upsert_contact(fx.workspace_id, ws.directory, contact, emit))
         for t in fx.tags:
             loaded.tags.append(self._upsert_tag(fx.workspace_id, ws.directory, t, emit))
         return loaded
@@ -126,9 +126,9 @@ class FixtureLoader:
             if u.id is not None and holder is not None and holder.id != u.id:
                 raise Conflict(f"users[{i}]: email {u.email!r} already belongs to user {holder.id}.")
         for i, c in enumerate(fx.companies):
-            target = _company_target(d, c)
+            company = _company_target(d, c)
             others = {h.id for h in d.companies_holding([x.domain for x in c.draft.domains])} - {
-                target.id if target else c.id
+                company.id if company else c.id
             }
             if others:
                 raise Conflict(f"companies[{i}]: its domains belong to {', '.join(sorted(others))}.")
@@ -136,11 +136,11 @@ class FixtureLoader:
         known_domains = set(d.company_by_domain) | {x.domain for c in fx.companies for x in c.draft.domains}
         errors: list[FieldError] = []
         for i, ct in enumerate(fx.contacts):
-            target = _contact_target(d, ct)
-            holders = {d.contact_by_email.get(email_key(e.email)) for e in ct.draft.emails} - {None}
-            others = holders - {target.id if target else ct.id}
+            contact = _contact_target(d, ct)
+            holders = {h for e in ct.draft.emails if (h := d.contact_by_email.get(email_key(e.email)))}
+            others = holders - {contact.id if contact else ct.id}
             if others:
-                raise Conflict(f"contacts[{i}]: its emails belong to {', '.join(sorted(str(h) for h in others))}.")
+                raise Conflict(f"contacts[{i}]: its emails belong to {', '.join(sorted(others))}.")
             if ct.company is not None and _company_key(ct.company) not in (known_companies | known_domains):
                 errors.append(
                     FieldError(

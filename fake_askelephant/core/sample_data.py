@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 from faker import Generator
 from faker.providers.company.en_US import Provider as CompanyProvider
@@ -30,7 +31,7 @@ TIME_ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Eur
 
 
 @cache
-def _faker() -> Generator:
+def _faker() -> Any:  # providers add their methods at run time, so the type checker cannot see them
     """Only the providers used here: a full Faker("en_US") costs ~0.15 s of start-up, this costs ~0."""
     fake = Generator()
     for provider in (PersonProvider, CompanyProvider, JobProvider):
@@ -72,7 +73,9 @@ def sample_workspace(seed: int, workspace_id: str) -> WorkspaceFixture:
                 time_zone=rng.choice(TIME_ZONES),
             )
         )
-    companies, contacts, seen_domains = [], [], set()
+    companies: list[CompanyFixture] = []
+    contacts: list[ContactFixture] = []
+    seen_domains: set[str] = set()
     for _ in range(COMPANIES):
         name = fake.company()
         domain = f"{_slug(name)}.example"

@@ -20,7 +20,8 @@ async def companies(api: Api, key: str | None = None, **params: Any) -> list[dic
     kwargs = {"key": key} if key else {}
     resp = await api.call("GET", "/api/v2/companies?" + urlencode(params), **kwargs)
     assert resp.status == 200, await resp.text()
-    return (await resp.json())["data"]
+    data: list[dict[str, Any]] = (await resp.json())["data"]
+    return data
 
 
 async def test_create_normalises_domains_and_emits_created(api: Api) -> None:

@@ -13,7 +13,8 @@ from tests.conftest import Api, problem, seed_call
 async def events(api: Api, type_: str | None = None) -> list[dict[str, Any]]:
     query = f"?type={type_}" if type_ else ""
     body = await (await api.client.get(f"/__admin/events{query}")).json()
-    return body["data"]
+    data: list[dict[str, Any]] = body["data"]
+    return data
 
 
 async def contacts(api: Api, key: str | None = None, **params: Any) -> list[dict[str, Any]]:
@@ -22,13 +23,15 @@ async def contacts(api: Api, key: str | None = None, **params: Any) -> list[dict
     assert resp.status == 200, await resp.text()
     page = await resp.json()
     assert page["object"] == "list" and page["has_more"] is (page["next_cursor"] is not None)
-    return page["data"]
+    data: list[dict[str, Any]] = page["data"]
+    return data
 
 
 async def add_company(api: Api, domain: str, name: str = "Customer Inc") -> dict[str, Any]:
     resp = await api.call("POST", "/api/v2/companies", json={"name": name, "domains": [{"domain": domain}]})
     assert resp.status == 201, await resp.text()
-    return await resp.json()
+    company: dict[str, Any] = await resp.json()
+    return company
 
 
 async def test_participants_become_contacts_announced_before_the_engagement(api: Api) -> None:

@@ -48,7 +48,8 @@ async def listing(api: Api, path: str, key: str | None = None, **params: Any) ->
     kwargs = {"key": key} if key else {}
     resp = await api.call("GET", f"/api/v2/{path}?" + urlencode({"limit": 100, **params}), **kwargs)
     assert resp.status == 200, await resp.text()
-    return (await resp.json())["data"]
+    data: list[dict[str, Any]] = (await resp.json())["data"]
+    return data
 
 
 async def event_types(api: Api) -> list[str]:
@@ -179,7 +180,7 @@ def test_empty_fixture_file_loads_nothing(tmp_path: Path) -> None:
 
 
 async def test_admin_fixtures_emit_events_and_are_idempotent(api: Api) -> None:
-    body = {
+    body: dict[str, list[dict[str, Any]]] = {
         "companies": [{"name": "Acme", "domains": [{"domain": "acme.example"}]}],
         "contacts": [{"first_name": "Wile", "emails": [{"email": "wile@acme.example"}]}],
         "tags": [{"name": "Demo"}],

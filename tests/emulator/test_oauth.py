@@ -83,7 +83,12 @@ async def test_admin_clients_never_hold_workspace_admin(api: Api) -> None:
     resp = await api.client.post("/__admin/oauth-clients", json={"scopes": ["engagements:read", "workspace:admin"]})
     body = await problem(resp, 422, "validation_failed")
     assert body["errors"][0]["field"] == "scopes" and body["errors"][0]["code"] == "invalid_enum"
-    for bad in ({"scopes": ["engagements:fly"]}, {"scopes": []}, {"scopes": ["engagements:read"], "workspace_id": "x"}):
+    bad_bodies: list[dict[str, Any]] = [
+        {"scopes": ["engagements:fly"]},
+        {"scopes": []},
+        {"scopes": ["engagements:read"], "workspace_id": "x"},
+    ]
+    for bad in bad_bodies:
         await problem(await api.client.post("/__admin/oauth-clients", json=bad), 422, "validation_failed")
 
 

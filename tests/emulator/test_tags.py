@@ -10,13 +10,15 @@ from tests.conftest import Api, problem, seed_call
 
 
 async def events(api: Api, type_: str) -> list[dict[str, Any]]:
-    return (await (await api.client.get(f"/__admin/events?type={type_}")).json())["data"]
+    data: list[dict[str, Any]] = (await (await api.client.get(f"/__admin/events?type={type_}")).json())["data"]
+    return data
 
 
 async def new_tag(api: Api, name: str) -> dict[str, Any]:
     resp = await api.call("POST", "/api/v2/tags", json={"name": name})
     assert resp.status == 201, await resp.text()
-    return await resp.json()
+    tag: dict[str, Any] = await resp.json()
+    return tag
 
 
 async def test_tag_crud_with_events(api: Api) -> None:
@@ -191,7 +193,7 @@ async def test_replace_scopes_and_private_engagements(api: Api, what: str) -> No
     """engagements:write; private: no private:read → 404, private:read without private:write → 403 (api.md §3.1)."""
     public = await (await api.create(external_id="pub")).json()
     private = await (await api.create(external_id="priv", is_private=True)).json()
-    body = {"tag_ids": []} if what == "tags" else {"contact_ids": []}
+    body: dict[str, list[str]] = {"tag_ids": []} if what == "tags" else {"contact_ids": []}
 
     async def put(engagement_id: str, key: str) -> Any:
         return await api.call("PUT", f"/api/v2/engagements/{engagement_id}/{what}", key=key, json=body)
