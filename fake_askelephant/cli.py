@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("aiohttp.access").setLevel(
             logging.DEBUG if settings.log_level == "debug" else logging.WARNING
         )
+        from .fixture_files import FixtureError
         from .persistence.statefile import StateFileError
 
         try:
@@ -67,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except StateFileError as exc:
             print(f"fake-askelephant: {exc}", file=sys.stderr)
             return 2
+        except FixtureError as exc:  # raised while building the app, before binding
+            parser.error(str(exc))
         return 0
     if args.command == "health":
         try:

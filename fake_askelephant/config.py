@@ -39,6 +39,7 @@ class Settings:
     media_fetch: bool = False
     allow_media_hosts: tuple[str, ...] = ()
     rate_limit: float | None = None  # requests per second per key; None = off
+    fixtures: str = "sample"  # seed data: "sample" (faker-made per seed), "none", or a YAML/JSON file path
 
 
 def _time_scale(text: str) -> float:
@@ -113,6 +114,12 @@ def _rate_limit(text: str) -> float:
     return value
 
 
+def _fixtures(text: str) -> str:
+    if text in ("sample", "none") or os.path.isfile(text):
+        return text
+    raise ValueError(f"{text!r} is neither sample, none nor a readable file")
+
+
 def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -174,6 +181,13 @@ OPTIONS: tuple[Option, ...] = (
         repeatable=True,
     ),
     Option("--rate-limit", "rate_limit", _rate_limit, "token bucket per API key, e.g. 20/s", "N/s"),
+    Option(
+        "--fixtures",
+        "fixtures",
+        _fixtures,
+        "seed users/companies/contacts/tags: a YAML file, sample (faker-made per --seed) or none",
+        "FILE",
+    ),
 )
 
 
