@@ -11,13 +11,20 @@ from aiohttp import web
 
 from .api import (
     admin,
+    companies,
+    contacts,
+    directory_admin,
+    engagement_links,
     engagements,
     faults,
     inspector,
     journal,
     media_links,
+    oauth,
     persistence,
+    scenario_admin,
     schema_routes,
+    tags,
     users,
     webhook_admin,
 )
@@ -31,7 +38,9 @@ from .config import Settings
 from .core import content
 from .core.clock import VirtualClock
 from .core.emulator import Emulator
+from .core.errors import DomainError
 from .core.store import DEFAULT_WORKSPACE
+from .fixture_files import FixtureError, describe, startup_fixtures
 from .media_fetch import MediaFetcher
 from .persistence.persister import Persister
 from .webhooks.sender import HttpSender
@@ -56,13 +65,17 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
         fetcher = MediaFetcher(
             settings.allow_media_hosts, fallback_duration=lambda url: content.media_duration(seed, url)
         )
-    emulator = Emulator(
-        seed=seed,
-        clock=clock,
-        api_keys=settings.api_keys,
-        allow_media_hosts=settings.allow_media_hosts,
-        media_probe=fetcher.probe if fetcher else None,
-    )
+    try:
+        emulator = Emulator(
+            seed=seed,
+            clock=clock,
+            api_keys=settings.api_keys,
+            allow_media_hosts=settings.allow_media_hosts,
+            media_probe=fetcher.probe if fetcher else None,
+            fixtures=startup_fixtures(settings.fixtures, seed),
+        )
+    except DomainError as exc:  # a seed file that contradicts itself (conflicts, unknown references)
+        raise FixtureError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
     persister.attach(emulator)
     # Outermost first: journal → request id + errors → injected faults → state write → auth, rate limit, scopes.
     middlewares = [journal_middleware, edge_middleware, fault_middleware, auth_middleware]
@@ -76,12 +89,16 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
     if settings.rate_limit is not None:
         app[rate_limiter_key] = RateLimiter(settings.rate_limit)
     routed = (engagements, users, admin, webhook_admin, schema_routes, media_links, inspector, faults, journal)
-    for module in (*routed, persistence):
+    for module in (*routed, persistence, scenario_admin):
+        app.add_routes(module.routes)
+    # api.md §10: contacts, companies, tags, engagement links, OAuth and their control plane.
+    for module in (contacts, companies, tags, engagement_links, oauth, directory_admin):
         app.add_routes(module.routes)
     inspector.setup(app)
     registered = {(e.workspace_id, e.url) for e in emulator.webhooks.endpoints.values()}
     if settings.webhook_url and (DEFAULT_WORKSPACE, settings.webhook_url) not in registered:  # not again on restart
         emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
+    scenario_admin.install(app, settings)  # recording; after the endpoints above so it sees them
     app.cleanup_ctx.append(_webhook_sender)
     if fetcher is not None:
         app.cleanup_ctx.append(_media_fetcher(fetcher))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from . import __version__, healthcheck
 from .config import ConfigError, Settings, add_arguments, load_settings
 from .core.store import DEFAULT_WORKSPACE
+from .scenarios import cli as scenario_cli
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--url", help="health URL (default: from --port / FAKE_ASKELEPHANT_PORT)")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer [default 3]")
     add_arguments(health)
+    scenario_cli.add_parser(commands)
     return parser
 
 
@@ -59,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("aiohttp.access").setLevel(
             logging.DEBUG if settings.log_level == "debug" else logging.WARNING
         )
+        from .fixture_files import FixtureError
         from .persistence.statefile import StateFileError
 
         try:
@@ -67,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except StateFileError as exc:
             print(f"fake-askelephant: {exc}", file=sys.stderr)
             return 2
+        except FixtureError as exc:  # raised while building the app, before binding
+            parser.error(str(exc))
         return 0
     if args.command == "health":
         try:
@@ -76,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         healthy, line = healthcheck.check(args.url or healthcheck.default_url(settings), args.timeout)
         print(line, file=sys.stdout if healthy else sys.stderr)
         return 0 if healthy else 1
+    if args.command == "scenario":
+        return scenario_cli.main(args)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -131,6 +138,7 @@ def banner(app: web.Application, settings: Settings, port: int) -> str:
         f"  Admin       {base}/__admin/health",
         *(f"  Webhook     {e.url}   secret {e.secret}" for e in emulator.webhooks.endpoints.values()),
         *([f"  State file  {settings.state_file}"] if app[persister_key].durable else []),
+        *([f"  Recording   {settings.record} (written at shutdown)"] if settings.record else []),
         f"  Seed        {emulator.seed}",
         f"  Time scale  {emulator.clock.time_scale}",
     ]

@@ -33,11 +33,13 @@ class Settings:
     log_level: str = "info"
     webhook_url: str | None = None  # an endpoint of wrks_local for every event type
     webhook_secret: str | None = None  # whsec_…; generated (and printed) when omitted
+    record: str | None = None  # write the session as a scenario YAML here at shutdown (docs/scenarios.md)
     # Reliability (issue #9): persistence, real media fetch, rate limit.
     state_file: str | None = None  # SQLite file; None keeps state in memory only
     media_fetch: bool = False
     allow_media_hosts: tuple[str, ...] = ()
     rate_limit: float | None = None  # requests per second per key; None = off
+    fixtures: str = "sample"  # seed data: "sample" (faker-made per seed), "none", or a YAML/JSON file path
 
 
 def _time_scale(text: str) -> float:
@@ -112,6 +114,12 @@ def _rate_limit(text: str) -> float:
     return value
 
 
+def _fixtures(text: str) -> str:
+    if text in ("sample", "none") or os.path.isfile(text):
+        return text
+    raise ValueError(f"{text!r} is neither sample, none nor a readable file")
+
+
 def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -161,6 +169,7 @@ OPTIONS: tuple[Option, ...] = (
         "its signing secret (whsec_…); generated if omitted",
         "SECRET",
     ),
+    Option("--record", "record", str, "record the session as a replayable scenario YAML, written at shutdown", "PATH"),
     Option("--state-file", "state_file", _state_file, "persist state to this SQLite file; restarts resume", "PATH"),
     Option("--media-fetch", "media_fetch", _bool, "fetch media_url for real (type, size, duration)", switch=True),
     Option(
@@ -172,6 +181,13 @@ OPTIONS: tuple[Option, ...] = (
         repeatable=True,
     ),
     Option("--rate-limit", "rate_limit", _rate_limit, "token bucket per API key, e.g. 20/s", "N/s"),
+    Option(
+        "--fixtures",
+        "fixtures",
+        _fixtures,
+        "seed users/companies/contacts/tags: a YAML file, sample (faker-made per --seed) or none",
+        "FILE",
+    ),
 )
 
 

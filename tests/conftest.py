@@ -55,7 +55,8 @@ async def problem(resp: Any, status: int, slug: str) -> dict[str, Any]:
 
 
 def frozen_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"seed": 1, "time_scale": 0.0, "start_time": T0}
+    # No seed data: tests start from the bare default workspace unless they ask for fixtures.
+    values: dict[str, Any] = {"seed": 1, "time_scale": 0.0, "start_time": T0, "fixtures": "none"}
     values.update(overrides)
     return Settings(**values)
 

@@ -15,6 +15,7 @@ from ..core.store import WORKSPACE_ID
 from ..core.timefmt import format_ms
 from . import context
 from .admin_schemas import AdvanceIn, ApiKeyIn, PipelineOverridesIn, PipelineRuleIn, SetClockIn
+from .directory_admin import directory_state
 from .responses import json_response, read_json_object, unpaged_list
 from .validation import validate
 
@@ -97,10 +98,14 @@ async def dump_state(request: web.Request) -> web.Response:
                         **views.engagement(e),
                         "external_id": e.external_id,
                         "source_system": e.source_system,
+                        "contact_ids": e.contact_ids,
+                        "company_ids": e.company_ids,
+                        "tag_ids": e.tag_ids,
                         "pipeline": pipeline_state(request, e.id),
                     }
                     for e in ws.engagements.values()
                 ],
+                **directory_state(emulator, ws),
             }
         )
     return json_response({**clock_body(request), "seed": emulator.seed, "workspaces": workspaces})

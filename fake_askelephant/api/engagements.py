@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from ..core import scopes, views
+from ..core.directory import Directory
 from ..core.models import Engagement
 from . import context
 from .media_links import media_link
@@ -88,6 +89,15 @@ def expanded(request: web.Request, e: Engagement, expand: tuple[str, ...]) -> di
         elif name == "media_url":
             out["media_url"] = media_link(request, e)
         else:
-            # companies, contacts, tags: the emulator links none of these to engagements yet (api.md §10).
-            out[name] = []
+            out[name] = related(store.workspace(e.workspace_id).directory, e, name)
     return out
+
+
+def related(d: Directory, e: Engagement, name: str) -> list[dict[str, Any]]:
+    """`expand=companies|contacts|tags`: the linked records that still exist, in link order (api.md §6.2)."""
+    if name == "companies":
+        return [views.engagement_company(d.companies[i]) for i in e.company_ids if i in d.companies]
+    if name == "contacts":
+        return [views.contact(d.contacts[i]) for i in e.contact_ids if i in d.contacts]
+    assert name == "tags", name
+    return [views.tag(d.tags[i]) for i in e.tag_ids if i in d.tags]

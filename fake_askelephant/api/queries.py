@@ -7,11 +7,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.crm import CRM_OBJECT_TYPES
 from ..core.engagements import EngagementQuery, TimeRange
 from ..core.errors import FieldError
 from ..core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
 from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS
 from ..core.timefmt import TimestampOutOfRange, parse_iso
+from .crm_filters import FIELD as CRM_FIELD
+from .crm_filters import parse_crm_associations
 from .problems import Problem, validation_failed
 
 EXPANDS = ("companies", "contacts", "owner", "action_items", "signals", "transcript", "media_url", "tags")
@@ -67,12 +70,18 @@ def parse_page_params(query: Mapping[str, str], errors: QueryErrors) -> tuple[in
     return limit, order, cursor
 
 
-def filter_params(query: Mapping[str, str], known: Mapping[str, tuple[str, ...]]) -> dict[str, dict[str, str]]:
-    """`filter[field][op]` → {field: {op: value}}; 400 when unparseable, 422 for unknown fields or ops."""
+def filter_params(
+    query: Mapping[str, str], known: Mapping[str, tuple[str, ...]], nested: Iterable[str] = ()
+) -> dict[str, dict[str, str]]:
+    """`filter[field][op]` → {field: {op: value}}; 400 when unparseable, 422 for unknown fields or ops.
+
+    `nested` names fields with deeper syntax that another parser reads (crm_filters.py).
+    """
     out: dict[str, dict[str, str]] = {}
     unknown: list[FieldError] = []
+    skipped = tuple(f"filter[{name}]" for name in nested)
     for name, value in query.items():
-        if not name.startswith("filter"):
+        if not name.startswith("filter") or (skipped and name.startswith(skipped)):
             continue
         m = _FILTER.match(name)
         if not m:
@@ -93,7 +102,7 @@ def filter_params(query: Mapping[str, str], known: Mapping[str, tuple[str, ...]]
     return out
 
 
-def _time_range(fld: str, ops: Mapping[str, str], errors: QueryErrors) -> TimeRange:
+def time_range(fld: str, ops: Mapping[str, str], errors: QueryErrors) -> TimeRange:
     values: dict[str, Any] = {}
     for op, raw in ops.items():
         name = f"filter[{fld}][{op}]"
@@ -154,7 +163,8 @@ ENGAGEMENT_FILTERS = {
 def parse_engagement_query(query: Mapping[str, str]) -> tuple[EngagementQuery, tuple[str, ...]]:
     errors = QueryErrors()
     limit, order, cursor = parse_page_params(query, errors)
-    filters = filter_params(query, ENGAGEMENT_FILTERS)
+    filters = filter_params(query, ENGAGEMENT_FILTERS, nested=(CRM_FIELD,))
+    crm = parse_crm_associations(query, CRM_OBJECT_TYPES, errors)
     expand = parse_expand(query, errors)
     result = EngagementQuery(
         order=order,
@@ -165,10 +175,11 @@ def parse_engagement_query(query: Mapping[str, str]) -> tuple[EngagementQuery, t
         processing_statuses=_enum_set(
             "processing_status", filters.get("processing_status", {}), PROCESSING_STATUSES, errors
         ),
-        start_at=_time_range("start_at", filters.get("start_at", {}), errors),
-        updated_at=_time_range("updated_at", filters.get("updated_at", {}), errors),
+        start_at=time_range("start_at", filters.get("start_at", {}), errors),
+        updated_at=time_range("updated_at", filters.get("updated_at", {}), errors),
         company_ids=_id_set("company_ids", filters.get("company_ids", {}), "cmp", errors),
         contact_ids=_id_set("contact_ids", filters.get("contact_ids", {}), "cnt", errors),
+        crm_associations=crm or (),
     )
     errors.raise_if_any()
     return result, expand

@@ -1,13 +1,15 @@
-"""User routes (api.md §10): list and get, needed for owner lookup and expand=owner."""
+"""User routes (api.md §10): list and get, for owner lookup and expand=owner. Users come from keys and fixtures."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from ..core import scopes, views
-from ..core.paging import Cursor, paginate
+from ..core.listing import list_page, search_hit
+from ..core.models import User
 from . import context
-from .queries import QueryErrors, parse_page_params
+from .listing import parse_list_query
+from .queries import QueryErrors
 from .responses import conditional_json, list_response
 from .routing import requires
 
@@ -17,16 +19,17 @@ routes = web.RouteTableDef()
 @routes.get("/api/v2/users")
 @requires(scopes.USERS_READ)
 async def list_users(request: web.Request) -> web.Response:
+    """search = name + email (api.md §8); filter[updated_at]."""
     errors = QueryErrors()
-    limit, order, cursor_token = parse_page_params(request.query, errors)
+    query, _ = parse_list_query(request.query, errors)
     errors.raise_if_any()
-    cursor = Cursor.decode(cursor_token, order) if cursor_token else None
     principal = context.principal(request)
-    search = (request.query.get("search") or "").casefold()
     users = context.emulator(request).store.workspace(principal.workspace_id).users.values()
-    matching = (u for u in users if not search or search in u.email.casefold() or search in u.display_name.casefold())
-    page = paginate(matching, lambda u: (u.updated_at, u.id), order=order, limit=limit, cursor=cursor)
-    return list_response(page, views.user)
+
+    def matches(u: User) -> bool:
+        return search_hit(query.search, u.email, u.display_name)
+
+    return list_response(list_page(users, query, matches), views.user)
 
 
 @routes.get("/api/v2/users/{user_id}")

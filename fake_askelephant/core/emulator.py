@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..webhooks.delivery import Dispatcher
 from . import scopes
 from .clock import Scheduler, VirtualClock
+from .companies import CompanyService
+from .contacts import ContactService
+from .engagement_links import EngagementLinks
 from .engagements import EngagementService, MediaProbe
 from .errors import ValidationFailed
 from .events import EventBus
 from .faults import FaultRules
+from .fixtures import FixtureLoader, Loaded, WorkspaceFixture
 from .ids import IdFactory
-from .models import ApiKey, Principal, User
+from .models import ApiKey, OAuthClient, Principal, User
+from .oauth import OAuthService
 from .pipeline import Pipeline
 from .recorder import EngagementRecorder
+from .resource_recorder import ResourceRecorder
 from .rules import PipelineRules
 from .store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, parse_api_key
+from .tags import TagService
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
 
@@ -45,6 +52,7 @@ class Emulator:
         allow_media_hosts: Collection[str] = (),
         media_probe: MediaProbe | None = None,
         event_log_limit: int = 10_000,
+        fixtures: Sequence[WorkspaceFixture] = (),
     ) -> None:
         self.seed = seed
         self.clock = clock
@@ -55,6 +63,7 @@ class Emulator:
         self.store = Store()
         self.bus = EventBus(clock, self.ids, event_log_limit)
         self.recorder = EngagementRecorder(clock, self.bus)
+        self.resource_recorder = ResourceRecorder(clock, self.bus)
         self.rules = PipelineRules()
         self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
@@ -77,9 +86,38 @@ class Emulator:
             rules=self.rules,
             allow_media_hosts=allow_media_hosts,
             media_probe=media_probe,
+            link_participants=lambda ws, participants, users: self.contacts.link_participants(ws, participants, users),
         )
         self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
         self.webhooks.attach(self.bus)
+        # Contacts, companies, tags, comments, OAuth and seed data (api.md §10).
+        directory = {
+            "store": self.store,
+            "ids": self.ids,
+            "now_ms": clock.now_ms,
+            "recorder": self.resource_recorder,
+            "engagement_recorder": self.recorder,
+        }
+        self.contacts = ContactService(**directory)
+        self.companies = CompanyService(**directory)
+        self.tags = TagService(**directory)
+        self.links = EngagementLinks(
+            store=self.store,
+            ids=self.ids,
+            now_ms=clock.now_ms,
+            recorder=self.recorder,
+            get_engagement=self.engagements.get_engagement,
+        )
+        self.oauth = OAuthService(seed=seed, store=self.store, now_ms=clock.now_ms)
+        self.fixtures = FixtureLoader(
+            store=self.store,
+            ids=self.ids,
+            now_ms=clock.now_ms,
+            contacts=self.contacts,
+            companies=self.companies,
+            tags=self.tags,
+        )
+        self._startup_fixtures = list(fixtures)
         self._configured_keys = list(api_keys)
         self._bootstrap()
 
@@ -97,10 +135,24 @@ class Emulator:
             self.store.add_api_key(
                 ApiKey(parsed[0], parsed[1], DEFAULT_WORKSPACE, DEFAULT_USER, frozenset({scopes.ADMIN}))
             )
+        # Start-up seed data is the world before the emulator started: stored without events, with ids of
+        # its own stream and time part 0, so it never shifts API-made ids and a state-file restart or a
+        # snapshot restore (which boot first, then load) overwrites it instead of adding a second copy.
+        seed_data_ids = IdFactory(self.seed, lambda: 0, "seed-data")
+        self.fixtures.load(self._startup_fixtures, emit=False, ids=seed_data_ids)
 
     def authenticate_token(self, token: str) -> Principal | None:
-        """OAuth bearer tokens; none are issued until the OAuth route exists, so every token is unknown."""
-        return None
+        """OAuth bearer tokens from `POST /v1/oauth/token`; unknown or expired (virtual clock) → None."""
+        return self.oauth.authenticate(token)
+
+    def load_fixtures(self, fixtures: Sequence[WorkspaceFixture]) -> list[Loaded]:
+        """`POST /__admin/fixtures`: an upsert that emits `v1.<resource>.created|updated` (webhooks.md §1)."""
+        return self.fixtures.load(fixtures, emit=True)
+
+    def create_oauth_client(self, client_scopes: Iterable[str], workspace_id: str = DEFAULT_WORKSPACE) -> OAuthClient:
+        """Tokens act as the workspace's owner user, like keys made without a `user`."""
+        self.store.workspace(workspace_id)
+        return self.oauth.create_client(client_scopes, workspace_id, self._default_user(workspace_id).id)
 
     # Control plane ------------------------------------------------------------------------------
 

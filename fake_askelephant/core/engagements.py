@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
 from . import content, policies, scopes
+from .crm import CrmRef, bucket, bucket_admits
 from .errors import NotFound, ValidationFailed
 from .ids import IdFactory
 from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptTimeline, User
@@ -18,6 +19,8 @@ from .store import Store
 
 MediaProbe = Callable[[str], Awaitable[int]]
 """Checks a media URL that passed the offline policy and returns its duration in seconds (--media-fetch)."""
+ParticipantLinker = Callable[[str, tuple[Participant, ...], list[User | None]], tuple[list[str], list[str]]]
+"""(workspace, participants, their matched users) → (contact_ids, company_ids); may create contacts."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class EngagementQuery:
     updated_at: TimeRange = field(default_factory=TimeRange)
     company_ids: frozenset[str] | None = None
     contact_ids: frozenset[str] | None = None
+    crm_associations: tuple[CrmRef, ...] = ()
 
     def matches(self, e: Engagement) -> bool:
         if self.search and self.search.casefold() not in e.title.casefold():
@@ -58,10 +62,13 @@ class EngagementQuery:
             return False
         if e.start_at not in self.start_at or e.updated_at not in self.updated_at:
             return False
-        # Buckets (api.md §6.3): OR within a bucket, AND across the populated ones.
-        if self.company_ids is not None and not self.company_ids.intersection(e.company_ids):
-            return False
-        return self.contact_ids is None or bool(self.contact_ids.intersection(e.contact_ids))
+        # Buckets (api.md §6.3, core/crm.py): OR within a bucket, AND across the populated ones.
+        refs = self.crm_associations
+        return (
+            bucket_admits(bucket(self.company_ids, refs, "company"), e.company_ids)
+            and bucket_admits(bucket(self.contact_ids, refs, "contact"), e.contact_ids)
+            and bucket_admits(bucket(None, refs, "deal"), ())
+        )
 
 
 class EngagementService:
@@ -77,6 +84,7 @@ class EngagementService:
         rules: PipelineRules,
         allow_media_hosts: Collection[str] = (),
         media_probe: MediaProbe | None = None,
+        link_participants: ParticipantLinker | None = None,
     ) -> None:
         self._seed = seed
         self._store = store
@@ -87,6 +95,7 @@ class EngagementService:
         self._rules = rules
         self._allow_media_hosts = allow_media_hosts
         self._media_probe = media_probe
+        self._link_participants = link_participants
         self._inflight: dict[tuple[str, str], asyncio.Future[None]] = {}
 
     async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> tuple[Engagement, bool]:
@@ -150,8 +159,13 @@ class EngagementService:
         ws = principal.workspace_id
         owner = self._resolve_owner(ws, principal, draft.participants)
         matched = [self._store.find_user(ws, p.email, p.phone) for p in draft.participants]
+        # The id comes first so linking contacts (which draws ids) leaves engagement ids as they were.
+        engagement_id = self._ids.new("ngmt")
+        contact_ids, company_ids = (
+            self._link_participants(ws, draft.participants, matched) if self._link_participants else ([], [])
+        )
         e = Engagement(
-            id=self._ids.new("ngmt"),
+            id=engagement_id,
             workspace_id=ws,
             title=draft.title,
             engagement_type=draft.engagement_type,
@@ -171,6 +185,8 @@ class EngagementService:
             participants=draft.participants,
             submitted_transcript=draft.transcript,
             submitted_timeline=_with_user_ids(draft.transcript_timeline, self._store, ws),
+            contact_ids=contact_ids,
+            company_ids=company_ids,
         )
         self._store.insert_engagement(e)
         self._recorder.created(e)

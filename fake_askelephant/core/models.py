@@ -171,3 +171,111 @@ class Engagement:
     crm_association: dict[str, Any] | None = None
     # Bumped on every stored change so views can be cached per version.
     version: int = 0
+
+
+# Contacts, companies, tags, transcript comments and OAuth (api.md §10) ------------------------------
+
+
+@dataclass
+class EmailAddress:
+    email: str
+    is_primary: bool = False
+
+
+@dataclass
+class PhoneNumber:
+    phone_number: str
+    is_primary: bool = False
+
+
+@dataclass
+class CompanyDomain:
+    domain: str  # normalised: lower case, no scheme, no `www.`, no trailing dot
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class CrmAssociation:
+    """Returned as sent (emulator choice): the emulator links to no CRM, it only remembers."""
+
+    object_type: str
+    crm_object_id: str
+    source: str | None = None
+
+
+@dataclass
+class Contact:
+    id: str
+    workspace_id: str
+    created_at: int
+    updated_at: int
+    first_name: str | None = None
+    last_name: str | None = None
+    emails: list[EmailAddress] = field(default_factory=list)
+    phone_numbers: list[PhoneNumber] = field(default_factory=list)
+    description: str | None = None
+    company_id: str | None = None
+    crm_association: CrmAssociation | None = None
+    time_zone: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+@dataclass
+class Company:
+    id: str
+    workspace_id: str
+    created_at: int
+    updated_at: int
+    name: str | None = None
+    domains: list[CompanyDomain] = field(default_factory=list)
+    description: str | None = None
+    industry: str | None = None
+    website: str | None = None
+    number_of_employees: int | None = None
+    logo_url: str | None = None
+    crm_association: CrmAssociation | None = None
+
+
+@dataclass
+class Tag:
+    id: str
+    workspace_id: str
+    name: str
+    created_at: int
+    updated_at: int
+
+
+@dataclass
+class TranscriptComment:
+    id: str
+    workspace_id: str
+    engagement_id: str
+    text: str
+    start_seconds: float | None
+    author_user_id: str
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """Created by `POST /__admin/oauth-clients`; never holds workspace:admin (api.md §10)."""
+
+    client_id: str
+    secret: str
+    workspace_id: str
+    user_id: str
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class OAuthToken:
+    token: str
+    client_id: str
+    workspace_id: str
+    user_id: str
+    scopes: frozenset[str]
+    expires_at: int  # virtual-clock ms

@@ -9,6 +9,9 @@ from .clock import VirtualClock
 from .events import Event, EventBus
 from .models import Engagement
 
+# Stored but not part of the engagement's wire view (only expansions show them).
+RELATIONS = frozenset({"contact_ids", "company_ids", "tag_ids"})
+
 
 class EngagementRecorder:
     """The one place an engagement changes after creation: bumps updated_at, emits updated with a diff."""
@@ -27,14 +30,17 @@ class EngagementRecorder:
         return self._bus.emit(events.TRANSCRIPT_COMPLETED, e.workspace_id, views.engagement(e))
 
     def change(self, e: Engagement, **fields: Any) -> Event | None:
-        """Apply `fields`, move updated_at to now, and emit `v1.engagement.updated` if anything visible moved."""
+        """Apply `fields`, move updated_at to now, emit `v1.engagement.updated` if anything visible or linked moved."""
         before = views.engagement(e)
+        relations_moved = any(name in RELATIONS and getattr(e, name) != value for name, value in fields.items())
         for name, value in fields.items():
             setattr(e, name, value)
         e.updated_at = max(e.updated_at, self._clock.now_ms())
         e.version += 1
         after = views.engagement(e)
         previous = events.previous_attributes(before, after)
-        if not previous:
+        # A relation replaced within the same virtual millisecond changes no visible field, yet it is a
+        # stored change, so it is announced with empty previous_attributes.
+        if not previous and not relations_moved:
             return None
         return self._bus.emit(events.ENGAGEMENT_UPDATED, e.workspace_id, after, previous)

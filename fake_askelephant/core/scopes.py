@@ -15,6 +15,12 @@ ENGAGEMENTS_PRIVATE_WRITE = "engagements:private:write"
 TRANSCRIPT_TIMELINES_READ = "transcript_timelines:read"
 TRANSCRIPT_COMMENTS_WRITE = "transcript_comments:write"
 USERS_READ = "users:read"
+CONTACTS_READ = "contacts:read"
+CONTACTS_WRITE = "contacts:write"
+COMPANIES_READ = "companies:read"
+COMPANIES_WRITE = "companies:write"
+TAGS_READ = "tags:read"
+TAGS_WRITE = "tags:write"
 
 ALL = (
     ADMIN,
@@ -24,17 +30,17 @@ ALL = (
     ENGAGEMENTS_PRIVATE_WRITE,
     TRANSCRIPT_TIMELINES_READ,
     TRANSCRIPT_COMMENTS_WRITE,
-    "contacts:read",
-    "contacts:write",
-    "companies:read",
-    "companies:write",
-    "tags:read",
-    "tags:write",
+    CONTACTS_READ,
+    CONTACTS_WRITE,
+    COMPANIES_READ,
+    COMPANIES_WRITE,
+    TAGS_READ,
+    TAGS_WRITE,
     USERS_READ,
 )
 
 # expand → extra scope it needs (api.md §3.1); the others need none.
-EXPAND_SCOPES = {"companies": "companies:read", "contacts": "contacts:read", "owner": USERS_READ}
+EXPAND_SCOPES = {"companies": COMPANIES_READ, "contacts": CONTACTS_READ, "owner": USERS_READ}
 
 
 def has(principal: Principal, scope: str) -> bool:

@@ -1,4 +1,4 @@
-"""In-memory state: workspaces with their users, keys and engagements, and the external_id index."""
+"""In-memory state: workspaces with their users, keys, engagements and directory, and the external_id index."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import hmac
 import re
 from dataclasses import dataclass, field
 
+from .directory import Directory
 from .errors import NotFound
-from .models import ApiKey, Engagement, Principal, User
+from .models import ApiKey, Engagement, OAuthClient, OAuthToken, Principal, User
 
 DEFAULT_WORKSPACE = "wrks_local"
 DEFAULT_USER = "usr_local"
@@ -29,10 +30,13 @@ class Workspace:
     users: dict[str, User] = field(default_factory=dict)
     engagements: dict[str, Engagement] = field(default_factory=dict)
     by_external_id: dict[str, str] = field(default_factory=dict)
+    # Contacts, companies, tags, transcript comments (api.md §10).
+    directory: Directory = field(default_factory=Directory)
 
     def clear_resources(self) -> None:
         self.engagements.clear()
         self.by_external_id.clear()
+        self.directory.clear()
 
 
 class Store:
@@ -41,6 +45,9 @@ class Store:
     def __init__(self) -> None:
         self.workspaces: dict[str, Workspace] = {}
         self.keys: dict[str, ApiKey] = {}
+        # OAuth credentials survive a reset like API keys do (pipeline.md §7).
+        self.oauth_clients: dict[str, OAuthClient] = {}
+        self.oauth_tokens: dict[str, OAuthToken] = {}
 
     # Workspaces and users -------------------------------------------------------------------
 
@@ -134,7 +141,13 @@ class Store:
             if workspace_id is None:
                 self.workspaces.clear()
                 self.keys.clear()
+                self.oauth_clients.clear()
+                self.oauth_tokens.clear()
             else:
                 self.workspaces.pop(workspace_id, None)
                 for key_id in [k for k, v in self.keys.items() if v.workspace_id == workspace_id]:
                     del self.keys[key_id]
+                for client_id in [k for k, v in self.oauth_clients.items() if v.workspace_id == workspace_id]:
+                    del self.oauth_clients[client_id]
+                for token in [k for k, v in self.oauth_tokens.items() if v.workspace_id == workspace_id]:
+                    del self.oauth_tokens[token]

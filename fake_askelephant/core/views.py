@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import ActionItem, Engagement, Signal, TranscriptTimeline, User
+from .models import (
+    ActionItem,
+    Company,
+    Contact,
+    CrmAssociation,
+    Engagement,
+    Signal,
+    Tag,
+    TranscriptComment,
+    TranscriptTimeline,
+    User,
+)
 from .timefmt import format_ms
 
 
@@ -128,4 +139,82 @@ def user(u: User) -> dict[str, Any]:
         "job_title": u.job_title,
         "time_zone": u.time_zone,
         "last_activity_at": _ts(u.last_activity_at),
+    }
+
+
+def crm_association(a: CrmAssociation) -> dict[str, Any]:
+    """As sent (emulator choice): `source` only when it was given."""
+    out: dict[str, Any] = {"object_type": a.object_type, "crm_object_id": a.crm_object_id}
+    if a.source is not None:
+        out["source"] = a.source
+    return out
+
+
+def contact(c: Contact) -> dict[str, Any]:
+    """api.md §10: description, company, crm_association, time_zone omitted when empty."""
+    out: dict[str, Any] = {
+        "object": "contact",
+        "id": c.id,
+        "created_at": format_ms(c.created_at),
+        "updated_at": format_ms(c.updated_at),
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "emails": [{"email": e.email, "is_primary": e.is_primary} for e in c.emails],
+        "phone_numbers": [{"phone_number": p.phone_number, "is_primary": p.is_primary} for p in c.phone_numbers],
+    }
+    if c.description:
+        out["description"] = c.description
+    if c.company_id:
+        out["company"] = {"id": c.company_id, "object": "company"}
+    if c.crm_association is not None:
+        out["crm_association"] = crm_association(c.crm_association)
+    if c.time_zone:
+        out["time_zone"] = c.time_zone
+    return out
+
+
+def company(c: Company) -> dict[str, Any]:
+    """api.md §10: the optional descriptive fields are omitted when empty."""
+    out: dict[str, Any] = {
+        "object": "company",
+        "id": c.id,
+        "created_at": format_ms(c.created_at),
+        "updated_at": format_ms(c.updated_at),
+        "name": c.name,
+        "domains": [{"domain": d.domain, "is_primary": d.is_primary} for d in c.domains],
+    }
+    for name in ("description", "industry", "website", "number_of_employees", "logo_url"):
+        value = getattr(c, name)
+        if value is not None and value != "":
+            out[name] = value
+    if c.crm_association is not None:
+        out["crm_association"] = crm_association(c.crm_association)
+    return out
+
+
+def engagement_company(c: Company) -> dict[str, Any]:
+    """`expand=companies` item (api.md §6.2, fields: emulator choice)."""
+    return {"object": "engagement_company", "id": c.id, "name": c.name}
+
+
+def tag(t: Tag) -> dict[str, Any]:
+    return {
+        "object": "tag",
+        "id": t.id,
+        "name": t.name,
+        "created_at": format_ms(t.created_at),
+        "updated_at": format_ms(t.updated_at),
+    }
+
+
+def transcript_comment(c: TranscriptComment) -> dict[str, Any]:
+    return {
+        "object": "transcript_comment",
+        "id": c.id,
+        "engagement_id": c.engagement_id,
+        "text": c.text,
+        "start_seconds": c.start_seconds,
+        "author_user_id": c.author_user_id,
+        "created_at": format_ms(c.created_at),
+        "updated_at": format_ms(c.updated_at),
     }

@@ -35,7 +35,7 @@ from typing import Any
 from ..core.emulator import Emulator
 from ..core.events import Event
 from ..core.faults import FaultRule
-from ..core.models import ApiKey
+from ..core.models import ApiKey, OAuthClient, OAuthToken
 from ..core.pipeline import PipelineRun
 from ..core.rules import PipelineRule
 from ..core.store import Workspace
@@ -45,7 +45,7 @@ Key = tuple[str, str]
 Row = tuple[str, str, Any]  # kind, key, JSON-ready value
 
 # Store attributes holding `dict[id, record]`; "workspaces" is handled field by field below.
-STORE_TABLES: dict[str, type] = {"keys": ApiKey}
+STORE_TABLES: dict[str, type] = {"keys": ApiKey, "oauth_clients": OAuthClient, "oauth_tokens": OAuthToken}
 STORE_STRUCTURE = frozenset({"workspaces"})
 
 
@@ -62,6 +62,7 @@ RNG_STREAMS = (
     RngStream("request_ids", lambda em: em.request_ids._rng),
     RngStream("keys", lambda em: em._key_rng),
     RngStream("faults", lambda em: em.faults.rng),
+    RngStream("oauth", lambda em: em.oauth._rng),
 )
 # Rows whose body never changes once written (append-only logs): flushing skips re-encoding known keys.
 IMMUTABLE_KINDS = frozenset({"events", *webhook_state.IMMUTABLE_KINDS})

@@ -91,7 +91,8 @@ async def test_hostile_titles_and_urls_render_as_text(inspector: Inspector) -> N
     await inspector.open(f"engagement/{linked}")
     await expect(page.locator(".summary .facts .inert")).to_have_text("javascript:window.__xss=1")
     await inspector.open("events")
-    await expect(page.locator("table.events tbody tr")).to_have_count(3)
+    # 3 × created, after the first call's two participants became contacts (api.md §5).
+    await expect(page.locator("table.events tbody tr")).to_have_count(5)
     for view in ("events", "engagements"):
         await inspector.open(view)
         await expect(page.locator(f"#view-{view} table").first).to_be_visible()
@@ -126,7 +127,7 @@ async def test_events_view_filters_by_type(inspector: Inspector) -> None:
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text(engagement_id)
     await page.fill("#events-filter input[name='type']", "")
-    await expect(rows).to_have_count(6)  # created, 4 × updated, transcript completed
+    await expect(rows).to_have_count(8)  # 2 × contact created, created, 4 × updated, transcript completed
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,7 @@ CHECKS = select_checks()
 
 # Where the emulator disagrees with the spec. The suite stays strict; strict xfail turns green-on-fix
 # into a failure here, so each entry is removed as soon as the emulator is fixed.
-KNOWN_EMULATOR_DISCREPANCIES = {
-    "crm_association_filter": "emulator answers the documented filter[crm_associations][eq] (api.md §6.3) "
-    "with 422 invalid_enum 'Unknown filter field' instead of a 200 list page",
-}
+KNOWN_EMULATOR_DISCREPANCIES: dict[str, str] = {}
 
 
 def _params() -> list:

@@ -51,7 +51,8 @@ async def test_reset_clears_resources_but_keeps_keys(api: Api) -> None:
     assert (await (await api.call("GET", "/api/v2/engagements")).json())["data"] == []
     assert (await api.create(key=key)).status == 201  # key survived
     events = await (await api.client.get("/__admin/events")).json()
-    assert [e["type"] for e in events["data"]] == ["v1.engagement.created"]
+    # Both non-user participants become contacts, announced before the engagement (pipeline.md §3).
+    assert [e["type"] for e in events["data"]] == ["v1.contact.created", "v1.contact.created", "v1.engagement.created"]
 
 
 async def test_reset_all_drops_extra_keys_and_restores_the_default(api: Api) -> None:

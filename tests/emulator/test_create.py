@@ -34,7 +34,8 @@ async def test_seed_example_201_then_200_unchanged(api: Api) -> None:
     assert "Location" not in replay.headers
     assert await replay.json() == created
     assert await stored_count(api) == 1
-    assert [e.type for e in api.emulator.bus.log] == [ENGAGEMENT_CREATED]
+    # Alice and Jane became contacts on the 201; the replay emitted nothing (pipeline.md §3).
+    assert [e.type for e in api.emulator.bus.log] == ["v1.contact.created", "v1.contact.created", ENGAGEMENT_CREATED]
 
 
 async def test_replay_returns_current_state_after_the_pipeline_moved(api: Api) -> None:

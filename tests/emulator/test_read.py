@@ -40,7 +40,9 @@ async def test_expand_fields_appear_only_when_asked(api: Api) -> None:
     assert full["action_items"] == [] and full["signals"] == [] and full["transcript"] is None
     assert full["owner"]["id"] == "usr_local" and full["owner"]["object"] == "user"
     assert full["media_url"].startswith("http://127.0.0.1:")
-    assert full["tags"] == [] and full["contacts"] == [] and full["companies"] == []
+    assert full["tags"] == [] and full["companies"] == []  # no tags set, no company holds the domains
+    # Both participants are no users, so they became contacts (api.md §5); tests/emulator/test_contacts.py
+    assert [c["emails"][0]["email"] for c in full["contacts"]] == ["alice@example.com", "jane@customer.com"]
     assert {k: v for k, v in full.items() if k in created} == created
 
 

@@ -37,6 +37,15 @@ EMULATOR_PARTS = {
     "engagements": "stateless service (in-flight reservations are not state)",
     "webhooks": "webhooks.*",
     "_configured_keys": "configuration (re-applied on start)",
+    # api.md §10: records live in Workspace.directory and Store.oauth_*; the services hold no state.
+    "resource_recorder": "stateless",
+    "contacts": "stateless service (workspace.directory)",
+    "companies": "stateless service (workspace.directory)",
+    "tags": "stateless service (workspace.directory)",
+    "links": "stateless service (workspace.directory, engagements)",
+    "oauth": "store.oauth_clients, store.oauth_tokens, meta.rng",
+    "fixtures": "stateless loader (ids from the persisted `ids` stream)",
+    "_startup_fixtures": "configuration (re-applied on start)",
 }
 
 

@@ -182,7 +182,9 @@ async def test_event_type_filter_and_workspace_scoping(api: Api) -> None:
     await api.create()
     await api.advance(600)
     every = [json.loads(r["body"])["type"] for r in await sink_requests(api, "all")]
-    assert every[0] == "v1.engagement.created" and TRANSCRIPT in every and len(every) == 6
+    # Both participants become contacts first (api.md §5, pipeline.md §3).
+    assert every[:3] == ["v1.contact.created", "v1.contact.created", "v1.engagement.created"]
+    assert TRANSCRIPT in every and len(every) == 8
     assert [json.loads(r["body"])["type"] for r in await sink_requests(api, "transcripts")] == [TRANSCRIPT]
     assert await sink_requests(api, "other-ws") == []
 
@@ -262,7 +264,7 @@ async def test_delivery_log_filters_and_paging(api: Api) -> None:
     eids = [(await (await api.create(external_id=f"c{i}")).json())["id"] for i in range(3)]
     await api.advance(600)
     everything = await deliveries(api)
-    assert len(everything) == 18
+    assert len(everything) == 2 + 18  # the first call's two participants became contacts; the others reuse them
     mine = await deliveries(api, engagement_id=eids[1])
     assert len(mine) == 6 and {a["engagement_id"] for a in mine} == {eids[1]}
     assert len(await deliveries(api, type=TRANSCRIPT)) == 3
@@ -338,6 +340,7 @@ async def test_reset_clears_deliveries_but_keeps_endpoints(api: Api) -> None:
     assert await deliveries(api) == []
     await api.create()
     await api.advance(1)
-    assert len(await deliveries(api)) == 1
+    # The reset cleared the contacts too, so the participants are new again.
+    assert [a["type"] for a in await deliveries(api)] == ["v1.contact.created"] * 2 + ["v1.engagement.created"]
     await api.client.post("/__admin/reset?all=true")
     assert (await (await api.client.get("/__admin/webhook-endpoints")).json())["data"] == []

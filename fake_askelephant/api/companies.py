@@ -1,0 +1,55 @@
+"""Company routes (api.md §10). Thin: parse, call the core, render."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..core import scopes, views
+from ..core.directory import normalize_domain
+from . import context
+from .directory_schemas import CompanyCreateIn
+from .listing import parse_list_query
+from .queries import QueryErrors
+from .responses import conditional_json, json_response, list_response, read_json_object
+from .routing import requires
+from .validation import validate
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v2/companies")
+@requires(scopes.COMPANIES_READ)
+async def list_companies(request: web.Request) -> web.Response:
+    """search = name; filter[domain][eq] normalised like created domains; CRM entries of type company only."""
+    errors = QueryErrors()
+    query, filters = parse_list_query(request.query, errors, filters={"domain": ("eq",)}, crm_types=("company",))
+    domain = None
+    if "eq" in filters.get("domain", {}):
+        try:
+            domain = normalize_domain(filters["domain"]["eq"])
+        except ValueError:
+            errors.add(
+                "filter[domain][eq]", "invalid_type", "filter[domain][eq] must be a domain name such as acme.com."
+            )
+    errors.raise_if_any()
+    page = context.emulator(request).companies.list_companies(context.principal(request), query, domain)
+    return list_response(page, views.company)
+
+
+@routes.post("/api/v2/companies")
+@requires(scopes.COMPANIES_WRITE)
+async def create_company(request: web.Request) -> web.Response:
+    """body 400/415 → fields 422 → a domain already taken 409 → 201 (emulator choice)."""
+    body = validate(CompanyCreateIn, await read_json_object(request))
+    principal = context.principal(request)
+    company = context.emulator(request).companies.create_company(principal.workspace_id, body.to_draft())
+    return json_response(views.company(company), status=201)
+
+
+@routes.get("/api/v2/companies/{company_id}")
+@requires(scopes.COMPANIES_READ)
+async def get_company(request: web.Request) -> web.Response:
+    company = context.emulator(request).companies.get_company(
+        context.principal(request), request.match_info["company_id"]
+    )
+    return conditional_json(request, views.company(company))

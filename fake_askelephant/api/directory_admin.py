@@ -1,0 +1,105 @@
+"""Control plane for api.md §10: OAuth clients, seed data, and deletes that have no public route."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import yaml
+from aiohttp import web
+from pydantic import Field
+
+from ..core import views
+from ..core.emulator import Emulator
+from ..core.errors import NotFound
+from ..core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
+from . import context
+from .fixture_schemas import parse_fixtures
+from .problems import Problem
+from .responses import json_response, read_json_object
+from .schemas import WireModel
+from .validation import validate
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+routes = web.RouteTableDef()
+
+
+class OAuthClientIn(WireModel):
+    scopes: list[str] = Field(min_length=1)
+    workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
+
+
+@routes.post("/__admin/oauth-clients")
+async def create_oauth_client(request: web.Request) -> web.Response:
+    """→ 201 {client_id, client_secret, workspace_id, scopes}; workspace:admin or unknown scopes → 422."""
+    body = validate(OAuthClientIn, await read_json_object(request, check_content_type=False))
+    client = context.emulator(request).create_oauth_client(body.scopes, body.workspace_id)
+    return json_response(
+        {
+            "client_id": client.client_id,
+            "client_secret": client.secret,
+            "workspace_id": client.workspace_id,
+            "scopes": sorted(client.scopes),
+        },
+        status=201,
+    )
+
+
+@routes.post("/__admin/fixtures")
+async def load_fixtures(request: web.Request) -> web.Response:
+    """JSON, or YAML with a YAML Content-Type. Upsert; emits created/updated events; all or nothing."""
+    if request.content_type in YAML_TYPES:
+        try:
+            data = yaml.safe_load(await request.text())
+        except yaml.YAMLError as exc:
+            raise Problem(400, f"Request body is not valid YAML: {exc}") from exc
+    else:
+        data = await read_json_object(request, check_content_type=False)
+    emulator = context.emulator(request)
+    loaded = emulator.load_fixtures(parse_fixtures(data))
+    return json_response({"object": "list", "data": [asdict(item) for item in loaded]})
+
+
+@routes.delete("/__admin/contacts/{contact_id}")
+async def delete_contact(request: web.Request) -> web.Response:
+    """Emits v1.contact.deleted; engagements linking it emit v1.engagement.updated."""
+    emulator = context.emulator(request)
+    contact_id = request.match_info["contact_id"]
+    contact = next((ws.directory.contacts[contact_id] for ws in _holding(emulator, "contacts", contact_id)), None)
+    if contact is None:
+        raise NotFound("contact", contact_id)
+    emulator.contacts.delete_contact(contact)
+    return web.Response(status=204)
+
+
+@routes.delete("/__admin/companies/{company_id}")
+async def delete_company(request: web.Request) -> web.Response:
+    """Emits v1.company.deleted; its contacts and engagements let go of it (updated events)."""
+    emulator = context.emulator(request)
+    company_id = request.match_info["company_id"]
+    company = next((ws.directory.companies[company_id] for ws in _holding(emulator, "companies", company_id)), None)
+    if company is None:
+        raise NotFound("company", company_id)
+    emulator.companies.delete_company(company)
+    return web.Response(status=204)
+
+
+def _holding(emulator: Emulator, kind: str, record_id: str) -> list[Workspace]:
+    """Admin lookups are not workspace-scoped."""
+    return [ws for ws in emulator.store.workspaces.values() if record_id in getattr(ws.directory, kind)]
+
+
+def directory_state(emulator: Emulator, ws: Workspace) -> dict[str, Any]:
+    """The §10 part of `GET /__admin/state` for one workspace (OAuth client secrets never shown)."""
+    d = ws.directory
+    return {
+        "contacts": [views.contact(c) for c in d.contacts.values()],
+        "companies": [views.company(c) for c in d.companies.values()],
+        "tags": [views.tag(t) for t in d.tags.values()],
+        "transcript_comments": [views.transcript_comment(c) for c in d.transcript_comments.values()],
+        "oauth_clients": [
+            {"client_id": c.client_id, "user_id": c.user_id, "scopes": sorted(c.scopes)}
+            for c in emulator.store.oauth_clients.values()
+            if c.workspace_id == ws.id
+        ],
+    }

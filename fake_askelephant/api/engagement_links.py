@@ -1,0 +1,47 @@
+"""Routes under an engagement that change it or add to it: replace contacts / tags, comment on the transcript."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..core import scopes, views
+from . import context
+from .directory_schemas import ReplaceContactsIn, ReplaceTagsIn, TranscriptCommentIn
+from .responses import json_response, read_json_object
+from .routing import requires
+from .validation import validate
+
+routes = web.RouteTableDef()
+
+
+@routes.put("/api/v2/engagements/{engagement_id}/contacts")
+@requires(scopes.ENGAGEMENTS_WRITE)
+async def replace_engagement_contacts(request: web.Request) -> web.Response:
+    """body → fields 422 → hidden 404 → private without private:write 403 → unknown ids 422 → 200 (api.md §3.1)."""
+    body = validate(ReplaceContactsIn, await read_json_object(request))
+    engagement = context.emulator(request).links.replace_engagement_contacts(
+        context.principal(request), request.match_info["engagement_id"], body.contact_ids
+    )
+    return json_response(views.engagement(engagement))
+
+
+@routes.put("/api/v2/engagements/{engagement_id}/tags")
+@requires(scopes.ENGAGEMENTS_WRITE)
+async def replace_engagement_tags(request: web.Request) -> web.Response:
+    """As replace_engagement_contacts, for tags."""
+    body = validate(ReplaceTagsIn, await read_json_object(request))
+    engagement = context.emulator(request).links.replace_engagement_tags(
+        context.principal(request), request.match_info["engagement_id"], body.tag_ids
+    )
+    return json_response(views.engagement(engagement))
+
+
+@routes.post("/api/v2/engagements/{engagement_id}/transcript_comments")
+@requires(scopes.TRANSCRIPT_COMMENTS_WRITE, scopes.ENGAGEMENTS_READ)
+async def create_transcript_comment(request: web.Request) -> web.Response:
+    """201; 404 when hidden or before the transcript exists (emulator choice), 422 for bad fields."""
+    body = validate(TranscriptCommentIn, await read_json_object(request))
+    comment = context.emulator(request).links.add_transcript_comment(
+        context.principal(request), request.match_info["engagement_id"], body.text, body.start_seconds
+    )
+    return json_response(views.transcript_comment(comment), status=201)

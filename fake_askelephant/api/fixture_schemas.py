@@ -1,0 +1,216 @@
+"""Wire models for seed data (`--fixtures FILE`, `POST /__admin/fixtures`): strict, unknown keys rejected.
+
+workspace_id: wrks_local          # optional; default wrks_local
+users:     [{email, first_name, last_name, role, phone, job_title, time_zone, id?}]
+companies: [{domains: [{domain, is_primary?}], name, description, industry, website,
+             number_of_employees, logo_url, crm_association, id?}]
+contacts:  [{first_name, last_name, emails: [{email, is_primary?}], phone_numbers: [{phone_number}],
+             description, time_zone, company: <cmp_ id or domain>, crm_association, id?}]
+tags:      [{name, id?}]
+workspaces: [ {workspace_id, users, companies, contacts, tags}, … ]   # more workspaces, same shape
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from ..core.companies import CompanyDraft
+from ..core.contacts import ContactDraft
+from ..core.directory import email_key
+from ..core.errors import ValidationFailed
+from ..core.fixtures import CompanyFixture, ContactFixture, TagFixture, UserFixture, WorkspaceFixture
+from ..core.models import USER_ROLES
+from ..core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
+from .directory_schemas import (
+    MAX_DOMAINS,
+    MAX_EMAILS,
+    MAX_PHONES,
+    CrmAssociationIn,
+    DomainIn,
+    EmailIn,
+    PhoneIn,
+    domains_to_core,
+    email_shape,
+    emails_to_core,
+    no_repeats,
+    one_primary,
+    phones_to_core,
+)
+from .schemas import WireModel
+from .validation import in_request_order, to_field_error
+
+MAX_RECORDS = 10_000  # per list; seed data, not a database
+
+
+class FixtureModel(WireModel):
+    # A typo in a seed file should fail loudly, not load half of what was meant.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class UserFixtureIn(FixtureModel):
+    id: str | None = Field(None, pattern=r"^usr_[A-Za-z0-9]+$")
+    email: str = Field(min_length=3, max_length=320)
+    first_name: str | None = Field(None, min_length=1, max_length=255)
+    last_name: str | None = Field(None, min_length=1, max_length=255)
+    role: Literal[USER_ROLES] = "MEMBER"  # type: ignore[valid-type]
+    phone: str | None = Field(None, min_length=1, max_length=50)
+    job_title: str | None = Field(None, min_length=1, max_length=255)
+    time_zone: str | None = Field(None, min_length=1, max_length=255)
+
+    _shape = field_validator("email")(email_shape)
+
+    def to_core(self) -> UserFixture:
+        return UserFixture(**self.model_dump())
+
+
+class CompanyFixtureIn(FixtureModel):
+    id: str | None = Field(None, pattern=r"^cmp_[A-Za-z0-9]+$")
+    domains: list[DomainIn] = Field(min_length=1, max_length=MAX_DOMAINS)
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+    industry: str | None = Field(None, min_length=1, max_length=255)
+    website: str | None = Field(None, min_length=1, max_length=2048)
+    number_of_employees: int | None = Field(None, ge=0)
+    logo_url: str | None = Field(None, min_length=1, max_length=2048)
+    crm_association: CrmAssociationIn | None = None
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[DomainIn]) -> list[DomainIn]:
+        one_primary(value, "domain")
+        no_repeats([d.domain for d in value], "domain")
+        return value
+
+    def to_core(self) -> CompanyFixture:
+        draft = CompanyDraft(
+            domains=domains_to_core(self.domains),
+            name=self.name,
+            description=self.description,
+            industry=self.industry,
+            website=self.website,
+            number_of_employees=self.number_of_employees,
+            logo_url=self.logo_url,
+            crm_association=self.crm_association.to_core() if self.crm_association else None,
+        )
+        return CompanyFixture(draft, self.id)
+
+
+class ContactFixtureIn(FixtureModel):
+    id: str | None = Field(None, pattern=r"^cnt_[A-Za-z0-9]+$")
+    first_name: str | None = Field(None, min_length=1, max_length=255)
+    last_name: str | None = Field(None, min_length=1, max_length=255)
+    emails: list[EmailIn] = Field(default_factory=list, max_length=MAX_EMAILS)
+    phone_numbers: list[PhoneIn] = Field(default_factory=list, max_length=MAX_PHONES)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+    time_zone: str | None = Field(None, min_length=1, max_length=255)
+    company: str | None = Field(None, min_length=1, max_length=253)
+    crm_association: CrmAssociationIn | None = None
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: list[EmailIn]) -> list[EmailIn]:
+        one_primary(value, "email")
+        no_repeats([email_key(e.email) for e in value], "email")
+        return value
+
+    def to_core(self) -> ContactFixture:
+        draft = ContactDraft(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            emails=emails_to_core(self.emails),
+            phone_numbers=phones_to_core(self.phone_numbers),
+            description=self.description,
+            time_zone=self.time_zone,
+            crm_association=self.crm_association.to_core() if self.crm_association else None,
+        )
+        return ContactFixture(draft, self.company, self.id)
+
+
+class TagFixtureIn(FixtureModel):
+    id: str | None = Field(None, pattern=r"^tag_[A-Za-z0-9]+$")
+    name: str = Field(min_length=1, max_length=100)
+
+
+class WorkspaceFixtureIn(FixtureModel):
+    workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
+    users: list[UserFixtureIn] = Field(default_factory=list, max_length=MAX_RECORDS)
+    companies: list[CompanyFixtureIn] = Field(default_factory=list, max_length=MAX_RECORDS)
+    contacts: list[ContactFixtureIn] = Field(default_factory=list, max_length=MAX_RECORDS)
+    tags: list[TagFixtureIn] = Field(default_factory=list, max_length=MAX_RECORDS)
+
+    # Two records claiming one email or domain would silently merge on upsert: reject instead.
+    @field_validator("users")
+    @classmethod
+    def _unique_user_emails(cls, value: list[UserFixtureIn]) -> list[UserFixtureIn]:
+        _unique_across("users", [[email_key(u.email)] for u in value], "email")
+        return value
+
+    @field_validator("companies")
+    @classmethod
+    def _unique_domains(cls, value: list[CompanyFixtureIn]) -> list[CompanyFixtureIn]:
+        _unique_across("companies", [[d.domain for d in c.domains] for c in value], "domain")
+        return value
+
+    @field_validator("contacts")
+    @classmethod
+    def _unique_contact_emails(cls, value: list[ContactFixtureIn]) -> list[ContactFixtureIn]:
+        _unique_across("contacts", [[email_key(e.email) for e in c.emails] for c in value], "email")
+        return value
+
+    def to_core(self) -> WorkspaceFixture:
+        return WorkspaceFixture(
+            self.workspace_id,
+            tuple(u.to_core() for u in self.users),
+            tuple(c.to_core() for c in self.companies),
+            tuple(c.to_core() for c in self.contacts),
+            tuple(TagFixture(t.name, t.id) for t in self.tags),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not (self.users or self.companies or self.contacts or self.tags)
+
+
+def _unique_across(name: str, keys_per_record: list[list[str]], noun: str) -> None:
+    owner: dict[str, int] = {}
+    for i, keys in enumerate(keys_per_record):
+        for key in keys:
+            if owner.setdefault(key, i) != i:
+                raise PydanticCustomError(
+                    "invalid_type",
+                    f"must not give two records one {noun}: {name}[{i}] repeats {key!r} of {name}[{owner[key]}]",
+                )
+
+
+class FixtureDocumentIn(WorkspaceFixtureIn):
+    workspaces: list[WorkspaceFixtureIn] = Field(default_factory=list, max_length=1000)
+
+
+def parse_fixtures(data: Any) -> list[WorkspaceFixture]:
+    """A fixture document (already parsed from YAML or JSON) → one WorkspaceFixture per workspace.
+
+    Raises ValidationFailed listing every bad field (paths like `contacts[2].emails[0].email`).
+    """
+    if data is None:
+        return []  # an empty file: nothing to load
+    if not isinstance(data, dict):
+        raise ValidationFailed.single(
+            "body", "invalid_type", "A fixture document must be a mapping (YAML/JSON object)."
+        )
+    try:
+        doc = FixtureDocumentIn.model_validate(data)
+    except ValidationError as exc:
+        errors = [to_field_error(e) for e in exc.errors(include_url=False)]
+        raise ValidationFailed(in_request_order(errors, list(data))) from None
+    top = [] if doc.empty and "workspace_id" not in data else [doc]
+    seen = {doc.workspace_id} if top else set()
+    for i, w in enumerate(doc.workspaces):
+        if w.workspace_id in seen:
+            raise ValidationFailed.single(
+                f"workspaces[{i}].workspace_id", "invalid_type", f"workspaces[{i}] names {w.workspace_id} again."
+            )
+        seen.add(w.workspace_id)
+    return [w.to_core() for w in (*top, *doc.workspaces)]

@@ -1,0 +1,54 @@
+"""Tag routes (api.md §10; the write routes are an emulator choice). Thin: parse, call the core, render."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..core import scopes, views
+from . import context
+from .directory_schemas import TagIn, TagPatchIn
+from .listing import parse_list_query
+from .queries import QueryErrors
+from .responses import json_response, list_response, read_json_object
+from .routing import requires
+from .validation import validate
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v2/tags")
+@requires(scopes.TAGS_READ)
+async def list_tags(request: web.Request) -> web.Response:
+    """No search on tags (api.md §8); filter[updated_at] as everywhere."""
+    errors = QueryErrors()
+    query, _ = parse_list_query(request.query, errors, searchable=False)
+    errors.raise_if_any()
+    page = context.emulator(request).tags.list_tags(context.principal(request), query)
+    return list_response(page, views.tag)
+
+
+@routes.post("/api/v2/tags")
+@requires(scopes.TAGS_WRITE)
+async def create_tag(request: web.Request) -> web.Response:
+    body = validate(TagIn, await read_json_object(request))
+    tag = context.emulator(request).tags.create_tag(context.principal(request).workspace_id, body.name)
+    return json_response(views.tag(tag), status=201)
+
+
+@routes.patch("/api/v2/tags/{tag_id}")
+@requires(scopes.TAGS_WRITE)
+async def update_tag(request: web.Request) -> web.Response:
+    body = validate(TagPatchIn, await read_json_object(request))
+    tags = context.emulator(request).tags
+    tag = tags.get_tag(context.principal(request), request.match_info["tag_id"])
+    if body.name is not None:
+        tags.rename_tag(tag, body.name)
+    return json_response(views.tag(tag))
+
+
+@routes.delete("/api/v2/tags/{tag_id}")
+@requires(scopes.TAGS_WRITE)
+async def delete_tag(request: web.Request) -> web.Response:
+    """Also detaches the tag from every engagement carrying it (each emits v1.engagement.updated)."""
+    context.emulator(request).tags.delete_tag(context.principal(request), request.match_info["tag_id"])
+    return web.Response(status=204)

@@ -1,0 +1,131 @@
+"""Company use cases: list, get, create with unique domains, admin delete (api.md §10)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .contacts import companies_of
+from .crm import association_matches
+from .directory import Directory, with_one_primary
+from .errors import Conflict, NotFound
+from .ids import IdFactory
+from .listing import ListQuery, list_page, search_hit
+from .models import Company, CompanyDomain, CrmAssociation, Principal
+from .paging import Page
+from .recorder import EngagementRecorder
+from .resource_recorder import ResourceRecorder
+from .store import Store
+
+
+@dataclass(frozen=True)
+class CompanyDraft:
+    """Domains arrive normalised (core/directory.py normalize_domain)."""
+
+    domains: tuple[CompanyDomain, ...]
+    name: str | None = None
+    description: str | None = None
+    industry: str | None = None
+    website: str | None = None
+    number_of_employees: int | None = None
+    logo_url: str | None = None
+    crm_association: CrmAssociation | None = None
+
+
+class CompanyService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        ids: IdFactory,
+        now_ms: Callable[[], int],
+        recorder: ResourceRecorder,
+        engagement_recorder: EngagementRecorder,
+    ) -> None:
+        self._store = store
+        self._ids = ids
+        self._now_ms = now_ms
+        self._recorder = recorder
+        self._engagement_recorder = engagement_recorder
+
+    def _directory(self, workspace_id: str) -> Directory:
+        return self._store.workspace(workspace_id).directory
+
+    def list_companies(self, principal: Principal, query: ListQuery, domain: str | None = None) -> Page[Company]:
+        """search = name (api.md §8); `domain` normalised by the edge; CRM entries match the stored association."""
+        refs = query.crm_associations
+
+        def matches(c: Company) -> bool:
+            if domain is not None and all(d.domain != domain for d in c.domains):
+                return False
+            if refs is not None and not association_matches(c.crm_association, refs):
+                return False
+            return search_hit(query.search, c.name)
+
+        return list_page(self._directory(principal.workspace_id).companies.values(), query, matches)
+
+    def get_company(self, principal: Principal, company_id: str) -> Company:
+        company = self._directory(principal.workspace_id).companies.get(company_id)
+        if company is None:
+            raise NotFound("company", company_id)
+        return company
+
+    def create_company(
+        self, workspace_id: str, draft: CompanyDraft, *, emit: bool = True, company_id: str | None = None
+    ) -> Company:
+        """409 when another company already holds one of the domains (emulator choice)."""
+        d = self._directory(workspace_id)
+        self._check_domains_free(d, draft.domains, None)
+        now = self._now_ms()
+        company = Company(
+            id=company_id or self._ids.new("cmp"),
+            workspace_id=workspace_id,
+            created_at=now,
+            updated_at=now,
+            name=draft.name,
+            domains=with_one_primary(draft.domains),
+            description=draft.description,
+            industry=draft.industry,
+            website=draft.website,
+            number_of_employees=draft.number_of_employees,
+            logo_url=draft.logo_url,
+            crm_association=draft.crm_association,
+        )
+        d.put_company(company)
+        self._recorder.created(company, emit=emit)
+        return company
+
+    def update_company(self, company: Company, changes: Mapping[str, Any], *, emit: bool = True) -> Company:
+        """Fixtures re-applied to an existing company (no public update route)."""
+        d = self._directory(company.workspace_id)
+        fields = dict(changes)
+        if "domains" in fields:
+            self._check_domains_free(d, fields["domains"], company.id)
+            fields["domains"] = with_one_primary(fields["domains"])
+        d.unindex_company(company)
+        try:
+            self._recorder.change(company, emit=emit, **fields)
+        finally:
+            d.index_company(company)
+        return company
+
+    def delete_company(self, company: Company) -> None:
+        """Admin only: contacts lose it as their company, engagements as a related company; then deleted."""
+        ws = self._store.workspace(company.workspace_id)
+        ws.directory.remove_company(company)
+        for contact in list(ws.directory.contacts.values()):
+            if contact.company_id == company.id:
+                self._recorder.change(contact, company_id=None)
+        for e in list(ws.engagements.values()):
+            if company.id in e.company_ids:
+                contacts = [ws.directory.contacts[c] for c in e.contact_ids if c in ws.directory.contacts]
+                self._engagement_recorder.change(e, company_ids=companies_of(ws.directory, contacts))
+        self._recorder.deleted(company)
+
+    @staticmethod
+    def _check_domains_free(d: Directory, domains: Sequence[CompanyDomain], owner_id: str | None) -> None:
+        for domain in domains:
+            holder = d.company_with_domain(domain.domain)
+            if holder is not None and holder.id != owner_id:
+                raise Conflict(f"Domain {domain.domain!r} already belongs to company {holder.id}.")

@@ -1,0 +1,209 @@
+"""Contact use cases: list, get, update, CRM association, participant matching, admin delete (api.md §5, §10)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .crm import association_matches
+from .directory import Directory, with_one_primary
+from .errors import Conflict, NotFound, ValidationFailed
+from .ids import IdFactory
+from .listing import ListQuery, list_page, search_hit
+from .models import Contact, CrmAssociation, EmailAddress, Participant, PhoneNumber, Principal, User
+from .paging import Page
+from .recorder import EngagementRecorder
+from .resource_recorder import ResourceRecorder
+from .store import Store
+
+# What PATCH /v2/contacts/{id} may change (api.md §10).
+PATCHABLE = ("first_name", "last_name", "description", "time_zone", "company_id", "emails", "phone_numbers")
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    """A new contact, from a participant or a fixture. No company given → the one holding its email domain."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    emails: tuple[EmailAddress, ...] = ()
+    phone_numbers: tuple[PhoneNumber, ...] = ()
+    description: str | None = None
+    time_zone: str | None = None
+    company_id: str | None = None
+    crm_association: CrmAssociation | None = None
+
+
+def split_name(name: str | None) -> tuple[str | None, str | None]:
+    """`Jane Doe` → (Jane, Doe); `Mary Ann Smith` → (Mary Ann, Smith); `Jane` → (Jane, None) (emulator choice)."""
+    if not name or not name.strip():
+        return None, None
+    first, _, last = name.strip().rpartition(" ")
+    return (first.strip(), last) if first.strip() else (last, None)
+
+
+def companies_of(d: Directory, contacts: Sequence[Contact]) -> list[str]:
+    """An engagement's companies: each contact's company, else the company holding one of its email domains."""
+    found: list[str] = []
+    for c in contacts:
+        company_id = c.company_id if c.company_id in d.companies else None
+        if company_id is None:
+            holders = (d.company_for_email(e.email) for e in c.emails)
+            company_id = next((h.id for h in holders if h is not None), None)
+        if company_id is not None and company_id not in found:
+            found.append(company_id)
+    return found
+
+
+class ContactService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        ids: IdFactory,
+        now_ms: Callable[[], int],
+        recorder: ResourceRecorder,
+        engagement_recorder: EngagementRecorder,
+    ) -> None:
+        self._store = store
+        self._ids = ids
+        self._now_ms = now_ms
+        self._recorder = recorder
+        self._engagement_recorder = engagement_recorder
+
+    def _directory(self, workspace_id: str) -> Directory:
+        return self._store.workspace(workspace_id).directory
+
+    # Reads --------------------------------------------------------------------------------------
+
+    def list_contacts(self, principal: Principal, query: ListQuery) -> Page[Contact]:
+        """search = name + email (api.md §8); CRM entries match the stored association (core/crm.py)."""
+        refs = query.crm_associations
+
+        def matches(c: Contact) -> bool:
+            if refs is not None and not association_matches(c.crm_association, refs):
+                return False
+            return search_hit(query.search, c.display_name, *(e.email for e in c.emails))
+
+        return list_page(self._directory(principal.workspace_id).contacts.values(), query, matches)
+
+    def get_contact(self, principal: Principal, contact_id: str) -> Contact:
+        contact = self._directory(principal.workspace_id).contacts.get(contact_id)
+        if contact is None:
+            raise NotFound("contact", contact_id)
+        return contact
+
+    # Writes -------------------------------------------------------------------------------------
+
+    def update_contact(self, principal: Principal, contact_id: str, changes: Mapping[str, Any]) -> Contact:
+        """PATCH: 404 → unknown company_id 422 → email held by another contact 409 → store (emulator choice)."""
+        contact = self.get_contact(principal, contact_id)
+        d = self._directory(principal.workspace_id)
+        fields = {name: value for name, value in changes.items() if name in PATCHABLE}
+        company_id = fields.get("company_id")
+        if company_id is not None and company_id not in d.companies:
+            raise ValidationFailed.single(
+                "company_id", "invalid_enum", f"company_id {company_id!r} is not a company in this workspace."
+            )
+        if "emails" in fields:
+            self._check_emails_free(d, fields["emails"], contact.id)
+        return self.apply_changes(contact, fields)
+
+    def apply_changes(self, contact: Contact, changes: Mapping[str, Any], *, emit: bool = True) -> Contact:
+        """Store checked changes, keeping the email/phone indexes in step (PATCH and fixtures)."""
+        d = self._directory(contact.workspace_id)
+        fields = dict(changes)
+        for name in ("emails", "phone_numbers"):
+            if name in fields:
+                fields[name] = with_one_primary(fields[name])
+        d.unindex_contact(contact)
+        try:
+            self._recorder.change(contact, emit=emit, **fields)
+        finally:
+            d.index_contact(contact)
+        return contact
+
+    def set_crm_association(self, principal: Principal, contact_id: str, association: CrmAssociation) -> Contact:
+        """Replaces the contact's single association (api.md §10)."""
+        contact = self.get_contact(principal, contact_id)
+        self._recorder.change(contact, crm_association=association)
+        return contact
+
+    def create_contact(
+        self, workspace_id: str, draft: ContactDraft, *, emit: bool = True, contact_id: str | None = None
+    ) -> Contact:
+        d = self._directory(workspace_id)
+        self._check_emails_free(d, draft.emails, None)
+        company_id = draft.company_id
+        if company_id is None:
+            holders = (d.company_for_email(e.email) for e in draft.emails)
+            company_id = next((h.id for h in holders if h is not None), None)
+        now = self._now_ms()
+        contact = Contact(
+            id=contact_id or self._ids.new("cnt"),
+            workspace_id=workspace_id,
+            created_at=now,
+            updated_at=now,
+            first_name=draft.first_name,
+            last_name=draft.last_name,
+            emails=with_one_primary(draft.emails),
+            phone_numbers=with_one_primary(draft.phone_numbers),
+            description=draft.description,
+            company_id=company_id,
+            crm_association=draft.crm_association,
+            time_zone=draft.time_zone,
+        )
+        d.put_contact(contact)
+        self._recorder.created(contact, emit=emit)
+        return contact
+
+    def link_participants(
+        self, workspace_id: str, participants: Sequence[Participant], users: Sequence[User | None]
+    ) -> tuple[list[str], list[str]]:
+        """Non-user participants → contacts, matched by email then phone, else created (api.md §5).
+
+        Returns the engagement's contact ids (participant order, no repeats) and their companies.
+        """
+        d = self._directory(workspace_id)
+        linked: list[Contact] = []
+        for p, user in zip(participants, users, strict=True):
+            if user is not None:
+                continue
+            contact = (d.contact_with_email(p.email) if p.email else None) or (
+                d.contact_with_phone(p.phone) if p.phone else None
+            )
+            if contact is None:
+                first, last = split_name(p.name)
+                contact = self.create_contact(
+                    workspace_id,
+                    ContactDraft(
+                        first_name=first,
+                        last_name=last,
+                        emails=(EmailAddress(p.email, True),) if p.email else (),
+                        phone_numbers=(PhoneNumber(p.phone, True),) if p.phone else (),
+                    ),
+                )
+            if all(c.id != contact.id for c in linked):
+                linked.append(contact)
+        return [c.id for c in linked], companies_of(d, linked)
+
+    def delete_contact(self, contact: Contact) -> None:
+        """Admin only: unlinks it from engagements (each emits updated), then emits `v1.contact.deleted`."""
+        ws = self._store.workspace(contact.workspace_id)
+        ws.directory.remove_contact(contact)
+        for e in list(ws.engagements.values()):
+            if contact.id in e.contact_ids:
+                remaining = [cid for cid in e.contact_ids if cid != contact.id]
+                contacts = [ws.directory.contacts[cid] for cid in remaining if cid in ws.directory.contacts]
+                self._engagement_recorder.change(
+                    e, contact_ids=remaining, company_ids=companies_of(ws.directory, contacts)
+                )
+        self._recorder.deleted(contact)
+
+    @staticmethod
+    def _check_emails_free(d: Directory, emails: Sequence[EmailAddress], owner_id: str | None) -> None:
+        for e in emails:
+            holder = d.contact_with_email(e.email)
+            if holder is not None and holder.id != owner_id:
+                raise Conflict(f"Email {e.email!r} already belongs to contact {holder.id}.")

@@ -1,0 +1,185 @@
+"""A workspace's contacts, companies, tags and transcript comments, with the lookup indexes they need."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, Tag, TranscriptComment
+
+P = TypeVar("P", EmailAddress, PhoneNumber, CompanyDomain)
+
+
+def with_one_primary(items: Sequence[P]) -> list[P]:
+    """When no item is marked primary, the first one is (emulator choice); the edge rejects two."""
+    out = list(items)
+    if out and not any(i.is_primary for i in out):
+        out[0] = replace(out[0], is_primary=True)
+    return out
+
+
+def email_key(email: str) -> str:
+    """Emails match case-insensitively (api.md §5 owner and contact matching)."""
+    return email.casefold()
+
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalize_domain(text: str) -> str:
+    """`https://www.Acme.com./path` → `acme.com` (api.md §10 company domains, emulator choice).
+
+    Lower-cased; scheme, `www.`, port, path and trailing dot dropped; IDNs to punycode. Raises ValueError
+    when what is left is no hostname with at least two labels.
+    """
+    host = text.strip().lower()
+    if "://" in host:
+        host = host.split("://", 1)[1]
+    host = re.split(r"[/?#]", host, maxsplit=1)[0].rsplit("@", 1)[-1]
+    host = host.split(":", 1)[0].rstrip(".").removeprefix("www.")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError("is not a valid domain name") from exc
+    labels = host.split(".")
+    if len(host) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError("must be a domain name such as acme.com")
+    return host
+
+
+def email_domain(email: str) -> str | None:
+    """The normalised domain of an email address, or None when it has none."""
+    local, at, domain = email.rpartition("@")
+    if not (at and local and domain):
+        return None
+    try:
+        return normalize_domain(domain)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Directory:
+    """Plain state; the services in contacts.py, companies.py and tags.py keep the indexes in step.
+
+    The indexes are derived (rebuild_indexes recomputes them), so a persisted copy needs only the records.
+    """
+
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    companies: dict[str, Company] = field(default_factory=dict)
+    tags: dict[str, Tag] = field(default_factory=dict)
+    transcript_comments: dict[str, TranscriptComment] = field(default_factory=dict)
+    contact_by_email: dict[str, str] = field(default_factory=dict, repr=False)
+    contact_by_phone: dict[str, str] = field(default_factory=dict, repr=False)
+    company_by_domain: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def clear(self) -> None:
+        self.contacts.clear()
+        self.companies.clear()
+        self.tags.clear()
+        self.transcript_comments.clear()
+        self.contact_by_email.clear()
+        self.contact_by_phone.clear()
+        self.company_by_domain.clear()
+
+    def rebuild_indexes(self) -> None:
+        self.contact_by_email.clear()
+        self.contact_by_phone.clear()
+        self.company_by_domain.clear()
+        for contact in self.contacts.values():
+            self.index_contact(contact)
+        for company in self.companies.values():
+            self.index_company(company)
+
+    # Contacts -----------------------------------------------------------------------------------
+
+    def put_contact(self, contact: Contact) -> None:
+        old = self.contacts.get(contact.id)
+        if old is not None:
+            self.unindex_contact(old)
+        self.contacts[contact.id] = contact
+        self.index_contact(contact)
+
+    def index_contact(self, contact: Contact) -> None:
+        for e in contact.emails:
+            self.contact_by_email.setdefault(email_key(e.email), contact.id)
+        for p in contact.phone_numbers:
+            self.contact_by_phone.setdefault(p.phone_number, contact.id)
+
+    def unindex_contact(self, contact: Contact) -> None:
+        # Phones (and, via fixtures or participants, rarely emails) may be shared: hand the key to the
+        # next holder rather than losing it.
+        for key in {email_key(e.email) for e in contact.emails}:
+            if self.contact_by_email.get(key) == contact.id:
+                del self.contact_by_email[key]
+                heir = next(
+                    (c for c in self.contacts.values() if c.id != contact.id and key in map(email_key, _emails(c))),
+                    None,
+                )
+                if heir is not None:
+                    self.contact_by_email[key] = heir.id
+        for phone in {p.phone_number for p in contact.phone_numbers}:
+            if self.contact_by_phone.get(phone) == contact.id:
+                del self.contact_by_phone[phone]
+                heir = next(
+                    (
+                        c
+                        for c in self.contacts.values()
+                        if c.id != contact.id and any(p.phone_number == phone for p in c.phone_numbers)
+                    ),
+                    None,
+                )
+                if heir is not None:
+                    self.contact_by_phone[phone] = heir.id
+
+    def remove_contact(self, contact: Contact) -> None:
+        self.unindex_contact(contact)
+        self.contacts.pop(contact.id, None)
+
+    def contact_with_email(self, email: str) -> Contact | None:
+        contact_id = self.contact_by_email.get(email_key(email))
+        return self.contacts.get(contact_id) if contact_id else None
+
+    def contact_with_phone(self, phone: str) -> Contact | None:
+        contact_id = self.contact_by_phone.get(phone)
+        return self.contacts.get(contact_id) if contact_id else None
+
+    # Companies ----------------------------------------------------------------------------------
+
+    def put_company(self, company: Company) -> None:
+        old = self.companies.get(company.id)
+        if old is not None:
+            self.unindex_company(old)
+        self.companies[company.id] = company
+        self.index_company(company)
+
+    def index_company(self, company: Company) -> None:
+        for d in company.domains:
+            self.company_by_domain.setdefault(d.domain, company.id)
+
+    def unindex_company(self, company: Company) -> None:
+        for d in company.domains:
+            if self.company_by_domain.get(d.domain) == company.id:
+                del self.company_by_domain[d.domain]
+
+    def remove_company(self, company: Company) -> None:
+        self.unindex_company(company)
+        self.companies.pop(company.id, None)
+
+    def company_with_domain(self, domain: str) -> Company | None:
+        company_id = self.company_by_domain.get(domain)
+        return self.companies.get(company_id) if company_id else None
+
+    def companies_holding(self, domains: list[str]) -> list[Company]:
+        found = (self.company_with_domain(d) for d in domains)
+        return list({c.id: c for c in found if c is not None}.values())
+
+    def company_for_email(self, email: str | None) -> Company | None:
+        domain = email_domain(email) if email else None
+        return self.company_with_domain(domain) if domain else None
+
+
+def _emails(contact: Contact) -> list[str]:
+    return [e.email for e in contact.emails]

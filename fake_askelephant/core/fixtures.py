@@ -1,0 +1,236 @@
+"""Seed data: users, companies, contacts and tags loaded into a workspace (`--fixtures`, `POST /__admin/fixtures`).
+
+Loading is an upsert (emulator choice): a record with an `id` updates that record; otherwise users match
+by email, companies by any domain, contacts by any email, tags by name; the rest is created. So loading
+one file twice changes nothing. Every check runs before the first write, so a rejected load stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .companies import CompanyDraft, CompanyService
+from .contacts import ContactDraft, ContactService
+from .directory import Directory, email_key, normalize_domain
+from .errors import Conflict, FieldError, ValidationFailed
+from .ids import IdFactory
+from .models import Company, Contact, User
+from .store import Store, Workspace
+from .tags import TagService
+
+
+@dataclass(frozen=True)
+class UserFixture:
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    role: str = "MEMBER"
+    phone: str | None = None
+    job_title: str | None = None
+    time_zone: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class CompanyFixture:
+    draft: CompanyDraft
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactFixture:
+    draft: ContactDraft  # company_id unset: `company` names it
+    company: str | None = None  # a cmp_ id or a domain; None → the company holding its email domain
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class TagFixture:
+    name: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkspaceFixture:
+    workspace_id: str
+    users: tuple[UserFixture, ...] = ()
+    companies: tuple[CompanyFixture, ...] = ()
+    contacts: tuple[ContactFixture, ...] = ()
+    tags: tuple[TagFixture, ...] = ()
+
+
+@dataclass
+class Loaded:
+    workspace_id: str
+    users: list[str] = field(default_factory=list)
+    companies: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+class FixtureLoader:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        ids: IdFactory,
+        now_ms: Callable[[], int],
+        contacts: ContactService,
+        companies: CompanyService,
+        tags: TagService,
+    ) -> None:
+        self._store = store
+        self._ids = ids
+        self._now_ms = now_ms
+        self._contacts = contacts
+        self._companies = companies
+        self._tags = tags
+
+    def load(
+        self, fixtures: Sequence[WorkspaceFixture], *, emit: bool = True, ids: IdFactory | None = None
+    ) -> list[Loaded]:
+        """Check every workspace, then write; one workspace per fixture (the edge rejects repeats).
+
+        `ids` replaces the loader's id stream for this load (start-up seed data has its own).
+        """
+        assert len({fx.workspace_id for fx in fixtures}) == len(fixtures), "one fixture per workspace"
+        for fx in fixtures:
+            self._check(fx, self._store.workspaces.get(fx.workspace_id) or Workspace(fx.workspace_id))
+        default, self._ids = self._ids, ids or self._ids
+        try:
+            return [self._apply(fx, emit) for fx in fixtures]
+        finally:
+            self._ids = default
+
+    def _apply(self, fx: WorkspaceFixture, emit: bool) -> Loaded:
+        ws = self._store.workspace(fx.workspace_id)
+        loaded = Loaded(fx.workspace_id)
+        loaded.users = [self._upsert_user(fx.workspace_id, u).id for u in fx.users]
+        for company in fx.companies:
+            loaded.companies.append(self._upsert_company(fx.workspace_id, ws.directory, company, emit))
+        for contact in fx.contacts:
+            loaded.contacts.append(self._upsert_contact(fx.workspace_id, ws.directory, contact, emit))
+        for t in fx.tags:
+            loaded.tags.append(self._upsert_tag(fx.workspace_id, ws.directory, t, emit))
+        return loaded
+
+    # Checks (nothing is written until all pass) -------------------------------------------------
+
+    def _check(self, fx: WorkspaceFixture, ws: Workspace) -> None:
+        """Against the workspace as it is (a stand-in when new: checking creates nothing)."""
+        d = ws.directory
+        for i, u in enumerate(fx.users):
+            holder = next((x for x in ws.users.values() if email_key(x.email) == email_key(u.email)), None)
+            if u.id is not None and holder is not None and holder.id != u.id:
+                raise Conflict(f"users[{i}]: email {u.email!r} already belongs to user {holder.id}.")
+        for i, c in enumerate(fx.companies):
+            company = _company_target(d, c)
+            others = {h.id for h in d.companies_holding([x.domain for x in c.draft.domains])} - {
+                company.id if company else c.id
+            }
+            if others:
+                raise Conflict(f"companies[{i}]: its domains belong to {', '.join(sorted(others))}.")
+        known_companies = set(d.companies) | {c.id for c in fx.companies if c.id}
+        known_domains = set(d.company_by_domain) | {x.domain for c in fx.companies for x in c.draft.domains}
+        errors: list[FieldError] = []
+        for i, ct in enumerate(fx.contacts):
+            contact = _contact_target(d, ct)
+            holders = {h for e in ct.draft.emails if (h := d.contact_by_email.get(email_key(e.email)))}
+            others = holders - {contact.id if contact else ct.id}
+            if others:
+                raise Conflict(f"contacts[{i}]: its emails belong to {', '.join(sorted(others))}.")
+            if ct.company is not None and _company_key(ct.company) not in (known_companies | known_domains):
+                errors.append(
+                    FieldError(
+                        f"contacts[{i}].company",
+                        "invalid_enum",
+                        f"contacts[{i}].company {ct.company!r} is neither a company id nor a domain of one.",
+                    )
+                )
+        if errors:
+            raise ValidationFailed(errors)
+
+    # Upserts ------------------------------------------------------------------------------------
+
+    def _upsert_user(self, workspace_id: str, u: UserFixture) -> User:
+        ws = self._store.workspace(workspace_id)
+        existing = (ws.users.get(u.id) if u.id else None) or self._store.find_user_by_email(workspace_id, u.email)
+        values = {f.name: getattr(u, f.name) for f in fields(UserFixture) if f.name != "id"}
+        now = self._now_ms()
+        if existing is None:
+            user_id = u.id or self._ids.new("usr")
+            return self._store.add_user(User(user_id, workspace_id, created_at=now, updated_at=now, **values))
+        if any(getattr(existing, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(existing, k, v)
+            existing.updated_at = max(existing.updated_at, now)
+        return existing
+
+    def _upsert_company(self, workspace_id: str, d: Directory, c: CompanyFixture, emit: bool) -> str:
+        existing = _company_target(d, c)
+        if existing is None:
+            company_id = c.id or self._ids.new("cmp")
+            return self._companies.create_company(workspace_id, c.draft, emit=emit, company_id=company_id).id
+        self._companies.update_company(existing, _as_fields(c.draft), emit=emit)
+        return existing.id
+
+    def _upsert_contact(self, workspace_id: str, d: Directory, c: ContactFixture, emit: bool) -> str:
+        company_id = None
+        if c.company is not None:
+            key = _company_key(c.company)
+            company = d.companies.get(key) or d.company_with_domain(key)
+            assert company is not None, "checked in _check"
+            company_id = company.id
+        draft = replace(c.draft, company_id=company_id)
+        existing = _contact_target(d, c)
+        if existing is None:
+            contact_id = c.id or self._ids.new("cnt")
+            return self._contacts.create_contact(workspace_id, draft, emit=emit, contact_id=contact_id).id
+        changes = _as_fields(draft)
+        if company_id is None:
+            del changes["company_id"]  # keep the contact's company unless the fixture names one
+        self._contacts.apply_changes(existing, changes, emit=emit)
+        return existing.id
+
+    def _upsert_tag(self, workspace_id: str, d: Directory, t: TagFixture, emit: bool) -> str:
+        existing = d.tags.get(t.id) if t.id else next((x for x in d.tags.values() if x.name == t.name), None)
+        if existing is None:
+            return self._tags.create_tag(workspace_id, t.name, emit=emit, tag_id=t.id or self._ids.new("tag")).id
+        self._tags.rename_tag(existing, t.name, emit=emit)
+        return existing.id
+
+
+def _company_target(d: Directory, c: CompanyFixture) -> Company | None:
+    """The company a fixture updates: its id, else the first (by id) holding one of its domains."""
+    if c.id is not None:
+        return d.companies.get(c.id)
+    holders = sorted(d.companies_holding([x.domain for x in c.draft.domains]), key=lambda h: h.id)
+    return holders[0] if holders else None
+
+
+def _contact_target(d: Directory, c: ContactFixture) -> Contact | None:
+    """The contact a fixture updates: its id, else the holder of one of its emails, else of one of its phones."""
+    if c.id is not None:
+        return d.contacts.get(c.id)
+    by_email = (d.contact_with_email(e.email) for e in c.draft.emails)
+    by_phone = (d.contact_with_phone(p.phone_number) for p in c.draft.phone_numbers)
+    return next((h for h in (*by_email, *by_phone) if h is not None), None)
+
+
+def _company_key(ref: str) -> str:
+    if ref.startswith("cmp_"):
+        return ref
+    try:
+        return normalize_domain(ref)
+    except ValueError:
+        return ref
+
+
+def _as_fields(draft: Any) -> dict[str, Any]:
+    out = {f.name: getattr(draft, f.name) for f in fields(draft)}
+    for name in ("domains", "emails", "phone_numbers"):
+        if name in out:
+            out[name] = list(out[name])
+    return out

@@ -1,0 +1,262 @@
+"""Tags (api.md §10), replacing an engagement's tags and contacts (§3.1), and transcript comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api, problem, seed_call
+
+
+async def events(api: Api, type_: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = (await (await api.client.get(f"/__admin/events?type={type_}")).json())["data"]
+    return data
+
+
+async def new_tag(api: Api, name: str) -> dict[str, Any]:
+    resp = await api.call("POST", "/api/v2/tags", json={"name": name})
+    assert resp.status == 201, await resp.text()
+    tag: dict[str, Any] = await resp.json()
+    return tag
+
+
+async def test_tag_crud_with_events(api: Api) -> None:
+    demo = await new_tag(api, "Demo")
+    assert demo["object"] == "tag" and demo["id"].startswith("tag_") and demo["name"] == "Demo"
+    assert set(demo) == {"object", "id", "name", "created_at", "updated_at"}
+    await api.advance(1)
+    renamed = await (await api.call("PATCH", f"/api/v2/tags/{demo['id']}", json={"name": "Live demo"})).json()
+    assert renamed["name"] == "Live demo" and renamed["updated_at"] > demo["updated_at"]
+    same = await (await api.call("PATCH", f"/api/v2/tags/{demo['id']}", json={})).json()
+    assert same == renamed
+    listed = await (await api.call("GET", "/api/v2/tags")).json()
+    assert listed["data"] == [renamed] and listed["has_more"] is False
+    assert (await api.call("DELETE", f"/api/v2/tags/{demo['id']}")).status == 204
+    assert (await (await api.call("GET", "/api/v2/tags")).json())["data"] == []
+    await problem(await api.call("DELETE", f"/api/v2/tags/{demo['id']}"), 404, "not_found")
+    await problem(await api.call("PATCH", f"/api/v2/tags/{demo['id']}", json={"name": "x"}), 404, "not_found")
+    (created,) = await events(api, "v1.tag.created")
+    (updated,) = await events(api, "v1.tag.updated")
+    (deleted,) = await events(api, "v1.tag.deleted")
+    assert created["data"]["object"] == demo
+    assert updated["data"]["previous_attributes"] == {"name": "Demo", "updated_at": demo["updated_at"]}
+    assert deleted["data"]["object"] == renamed
+
+
+async def test_duplicate_tag_names_are_allowed(api: Api) -> None:
+    first, second = await new_tag(api, "Demo"), await new_tag(api, "Demo")
+    assert first["id"] != second["id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "field", "code"),
+    [
+        ("POST", {}, "name", "required"),
+        ("POST", {"name": ""}, "name", "too_short"),
+        ("POST", {"name": "x" * 101}, "name", "too_long"),
+        ("POST", {"name": 7}, "name", "invalid_type"),
+        ("PATCH", {"name": None}, "name", "invalid_type"),
+        ("PATCH", {"name": "x" * 101}, "name", "too_long"),
+    ],
+)
+async def test_tag_field_rules(api: Api, method: str, body: dict[str, Any], field: str, code: str) -> None:
+    tag = await new_tag(api, "Demo")
+    path = "/api/v2/tags" if method == "POST" else f"/api/v2/tags/{tag['id']}"
+    resp = await problem(await api.call(method, path, json=body), 422, "validation_failed")
+    assert [(e["field"], e["code"]) for e in resp["errors"]] == [(field, code)]
+
+
+async def test_tag_scopes_and_isolation(api: Api) -> None:
+    tag = await new_tag(api, "Demo")
+    reader = await api.new_key(["tags:read"])
+    assert (await api.call("GET", "/api/v2/tags", key=reader)).status == 200
+    for method, path in (
+        ("POST", "/api/v2/tags"),
+        ("PATCH", f"/api/v2/tags/{tag['id']}"),
+        ("DELETE", f"/api/v2/tags/{tag['id']}"),
+    ):
+        body = await problem(await api.call(method, path, key=reader, json={"name": "x"}), 403, "forbidden")
+        assert body["missing_scopes"] == ["tags:write"]
+    writer = await api.new_key(["tags:write"])
+    assert (await problem(await api.call("GET", "/api/v2/tags", key=writer), 403, "forbidden"))["missing_scopes"] == [
+        "tags:read"
+    ]
+    other = await api.new_key(["tags:read", "tags:write"], workspace_id="wrks_other")
+    assert (await (await api.call("GET", "/api/v2/tags", key=other)).json())["data"] == []
+    await problem(await api.call("DELETE", f"/api/v2/tags/{tag['id']}", key=other), 404, "not_found")
+
+
+async def test_replace_engagement_tags(api: Api) -> None:
+    created = await (await api.create()).json()
+    demo, risk = await new_tag(api, "Demo"), await new_tag(api, "Risk")
+    path = f"/api/v2/engagements/{created['id']}/tags"
+    await api.advance(1)
+    resp = await api.call("PUT", path, json={"tag_ids": [risk["id"], demo["id"], risk["id"]]})
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["object"] == "engagement" and "tags" not in body and body["updated_at"] > created["updated_at"]
+    expanded = await (await api.get(created["id"], expand="tags")).json()
+    assert expanded["tags"] == [risk, demo]  # request order, repeats dropped
+    (updated,) = await events(api, "v1.engagement.updated")
+    assert updated["data"]["object"] == body
+    assert updated["data"]["previous_attributes"] == {"updated_at": created["updated_at"]}
+    # Same set again: no stored change, no event.
+    assert (await api.call("PUT", path, json={"tag_ids": [risk["id"], demo["id"]]})).status == 200
+    assert len(await events(api, "v1.engagement.updated")) == 1
+    cleared = await api.call("PUT", path, json={"tag_ids": []})
+    assert cleared.status == 200
+    assert (await (await api.get(created["id"], expand="tags")).json())["tags"] == []
+
+
+async def test_replacement_in_the_same_instant_still_emits(api: Api) -> None:
+    """Regression: with a frozen clock nothing visible moves, yet the stored change must be announced."""
+    created = await (await api.create()).json()
+    tag = await new_tag(api, "Demo")
+    resp = await api.call("PUT", f"/api/v2/engagements/{created['id']}/tags", json={"tag_ids": [tag["id"]]})
+    assert (await resp.json())["updated_at"] == created["updated_at"]
+    (updated,) = await events(api, "v1.engagement.updated")
+    assert updated["data"]["previous_attributes"] == {}
+
+
+async def test_unknown_and_foreign_tag_ids_are_422_per_item(api: Api) -> None:
+    created = await (await api.create()).json()
+    mine = await new_tag(api, "Demo")
+    other = await api.new_key(["tags:write"], workspace_id="wrks_other")
+    theirs = await (await api.call("POST", "/api/v2/tags", key=other, json={"name": "Theirs"})).json()
+    path = f"/api/v2/engagements/{created['id']}/tags"
+    resp = await api.call("PUT", path, json={"tag_ids": [mine["id"], "tag_nope", theirs["id"]]})
+    body = await problem(resp, 422, "validation_failed")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [
+        ("tag_ids[1]", "invalid_enum"),
+        ("tag_ids[2]", "invalid_enum"),
+    ]
+    assert (await (await api.get(created["id"], expand="tags")).json())["tags"] == []  # nothing stored
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({}, "tag_ids", "required"),
+        ({"tag_ids": None}, "tag_ids", "invalid_type"),
+        ({"tag_ids": "tag_1"}, "tag_ids", "invalid_type"),
+        ({"tag_ids": [1]}, "tag_ids[0]", "invalid_type"),
+        ({"tag_ids": [f"tag_{i}" for i in range(101)]}, "tag_ids", "too_long"),
+    ],
+)
+async def test_replace_tags_field_rules_come_before_lookup(
+    api: Api, body: dict[str, Any], field: str, code: str
+) -> None:
+    resp = await api.call("PUT", "/api/v2/engagements/ngmt_nope/tags", json=body)
+    errors = (await problem(resp, 422, "validation_failed"))["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [(field, code)]
+
+
+async def test_deleting_a_tag_detaches_it(api: Api) -> None:
+    created = await (await api.create()).json()
+    demo, risk = await new_tag(api, "Demo"), await new_tag(api, "Risk")
+    await api.call("PUT", f"/api/v2/engagements/{created['id']}/tags", json={"tag_ids": [demo["id"], risk["id"]]})
+    await api.advance(1)
+    assert (await api.call("DELETE", f"/api/v2/tags/{demo['id']}")).status == 204
+    assert (await (await api.get(created["id"], expand="tags")).json())["tags"] == [risk]
+    assert len(await events(api, "v1.engagement.updated")) == 2
+
+
+async def test_replace_engagement_contacts_moves_companies_too(api: Api) -> None:
+    company = await (
+        await api.call("POST", "/api/v2/companies", json={"name": "Acme", "domains": [{"domain": "acme.example"}]})
+    ).json()
+    created = await (await api.create()).json()
+    other = await (
+        await api.create(external_id="c2", participants=[{"name": "Wile E", "email": "wile@acme.example"}])
+    ).json()
+    wile = (await (await api.get(other["id"], expand="contacts")).json())["contacts"][0]
+    path = f"/api/v2/engagements/{created['id']}/contacts"
+    resp = await api.call("PUT", path, json={"contact_ids": [wile["id"]]})
+    assert resp.status == 200, await resp.text()
+    body = await (await api.get(created["id"], expand="contacts,companies")).json()
+    assert [c["id"] for c in body["contacts"]] == [wile["id"]]
+    assert [c["id"] for c in body["companies"]] == [company["id"]]
+    for flt, value in (("contact_ids", wile["id"]), ("company_ids", company["id"])):
+        listed = await (await api.call("GET", f"/api/v2/engagements?filter[{flt}][eq]={value}")).json()
+        assert {e["id"] for e in listed["data"]} == {created["id"], other["id"]}
+    assert (await api.call("PUT", path, json={"contact_ids": []})).status == 200
+    body = await (await api.get(created["id"], expand="contacts,companies")).json()
+    assert body["contacts"] == [] and body["companies"] == []
+    resp = await api.call("PUT", path, json={"contact_ids": ["cnt_nope"]})
+    errors = (await problem(resp, 422, "validation_failed"))["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("contact_ids[0]", "invalid_enum")]
+
+
+@pytest.mark.parametrize("what", ["tags", "contacts"])
+async def test_replace_scopes_and_private_engagements(api: Api, what: str) -> None:
+    """engagements:write; private: no private:read → 404, private:read without private:write → 403 (api.md §3.1)."""
+    public = await (await api.create(external_id="pub")).json()
+    private = await (await api.create(external_id="priv", is_private=True)).json()
+    body: dict[str, list[str]] = {"tag_ids": []} if what == "tags" else {"contact_ids": []}
+
+    async def put(engagement_id: str, key: str) -> Any:
+        return await api.call("PUT", f"/api/v2/engagements/{engagement_id}/{what}", key=key, json=body)
+
+    reader = await api.new_key(["engagements:read", "engagements:private:read"])
+    assert (await problem(await put(public["id"], reader), 403, "forbidden"))["missing_scopes"] == ["engagements:write"]
+    writer = await api.new_key(["engagements:write"])
+    assert (await put(public["id"], writer)).status == 200
+    await problem(await put(private["id"], writer), 404, "not_found")
+    sees_private = await api.new_key(["engagements:write", "engagements:private:read"])
+    forbidden = await problem(await put(private["id"], sees_private), 403, "forbidden")
+    assert forbidden["missing_scopes"] == ["engagements:private:write"]
+    full = await api.new_key(["engagements:write", "engagements:private:read", "engagements:private:write"])
+    assert (await put(private["id"], full)).status == 200
+    other = await api.new_key(["engagements:write"], workspace_id="wrks_other")
+    await problem(await put(public["id"], other), 404, "not_found")
+
+
+async def test_transcript_comments(api: Api) -> None:
+    created = await (await api.create()).json()
+    path = f"/api/v2/engagements/{created['id']}/transcript_comments"
+    body = await problem(await api.call("POST", path, json={"text": "Great objection handling"}), 404, "not_found")
+    assert "no transcript" in body["detail"]
+    await api.advance(600)
+    resp = await api.call("POST", path, json={"text": "Great objection handling", "start_seconds": 42.5})
+    assert resp.status == 201
+    comment = await resp.json()
+    assert comment["object"] == "transcript_comment" and comment["id"].startswith("tcmt_")
+    assert comment["engagement_id"] == created["id"] and comment["author_user_id"] == "usr_local"
+    assert comment["start_seconds"] == 42.5 and comment["created_at"] == comment["updated_at"]
+    no_position = await (await api.call("POST", path, json={"text": "x", "transcript_timeline_id": "tt_1"})).json()
+    assert no_position["start_seconds"] is None
+    state = await (await api.client.get("/__admin/state")).json()
+    stored = next(w for w in state["workspaces"] if w["id"] == "wrks_local")["transcript_comments"]
+    assert [c["id"] for c in stored] == [comment["id"], no_position["id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({}, [("text", "required")]),
+        ({"text": ""}, [("text", "too_short")]),
+        ({"text": "x" * 5001}, [("text", "too_long")]),
+        ({"text": "ok", "start_seconds": -1}, [("start_seconds", "invalid_range")]),
+        ({"text": "ok", "start_seconds": "1"}, [("start_seconds", "invalid_type")]),
+        ({"text": "ok", "start_seconds": None}, [("start_seconds", "invalid_type")]),
+    ],
+)
+async def test_transcript_comment_field_rules(api: Api, body: dict[str, Any], errors: list[tuple[str, str]]) -> None:
+    created = await (await api.create()).json()
+    await api.advance(600)
+    resp = await api.call("POST", f"/api/v2/engagements/{created['id']}/transcript_comments", json=body)
+    assert [(e["field"], e["code"]) for e in (await problem(resp, 422, "validation_failed"))["errors"]] == errors
+
+
+async def test_transcript_comment_scopes_and_privacy(api: Api) -> None:
+    private = await (await api.create(seed_call(external_id="p", is_private=True))).json()
+    await api.advance(600)
+    path = f"/api/v2/engagements/{private['id']}/transcript_comments"
+    only_write = await api.new_key(["transcript_comments:write"])
+    body = await problem(await api.call("POST", path, key=only_write, json={"text": "x"}), 403, "forbidden")
+    assert body["missing_scopes"] == ["engagements:read"]
+    no_private = await api.new_key(["transcript_comments:write", "engagements:read"])
+    await problem(await api.call("POST", path, key=no_private, json={"text": "x"}), 404, "not_found")
+    with_private = await api.new_key(["transcript_comments:write", "engagements:read", "engagements:private:read"])
+    assert (await api.call("POST", path, key=with_private, json={"text": "x"})).status == 201
