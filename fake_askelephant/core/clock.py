@@ -14,7 +14,7 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .timefmt import wall_ms
@@ -78,16 +78,28 @@ class VirtualClock:
         return max(0.0, (ms - self.now_ms()) / 1000 / self._scale)
 
 
-@dataclass(order=True)
+def _spent() -> None:
+    """What a cancelled or finished job calls instead of its callback (which it no longer holds)."""
+
+
+@dataclass(eq=False)
 class ScheduledJob:
     due_ms: int
     seq: int
-    fn: Job = field(compare=False)
-    name: str = field(default="", compare=False)
-    cancelled: bool = field(default=False, compare=False)
+    fn: Job
+    name: str = ""
+    cancelled: bool = False
 
     def cancel(self) -> None:
+        # Letting go of the callback breaks the job <-> owner cycle (a run's or a delivery's job refers back to
+        # it), so a dropped owner is freed by reference counting, not by a full garbage-collector pass.
         self.cancelled = True
+        self.fn = _spent
+
+
+# Heap entries are (due_ms, seq, job): tuples of ints compare in C, several times faster than dataclass
+# ordering, and seq is unique so the job itself is never compared.
+_Entry = tuple[int, int, ScheduledJob]
 
 
 class Scheduler:
@@ -101,7 +113,7 @@ class Scheduler:
 
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
-        self._heap: list[ScheduledJob] = []
+        self._heap: list[_Entry] = []
         self._seq = itertools.count()
         self._lock = asyncio.Lock()
         self._wakeup: asyncio.Event | None = None
@@ -109,12 +121,12 @@ class Scheduler:
         self.failures: list[tuple[str, BaseException]] = []
 
     def __len__(self) -> int:
-        return sum(1 for job in self._heap if not job.cancelled)
+        return sum(1 for _, _, job in self._heap if not job.cancelled)
 
     def call_at(self, due_ms: int, fn: Job, *, name: str = "") -> ScheduledJob:
         job = ScheduledJob(due_ms, next(self._seq), fn, name)
-        heapq.heappush(self._heap, job)
-        if self._wakeup is not None and self._heap[0] is job:
+        heapq.heappush(self._heap, (due_ms, job.seq, job))
+        if self._wakeup is not None and self._heap[0][2] is job:
             self._wakeup.set()
         return job
 
@@ -122,22 +134,28 @@ class Scheduler:
         return self.call_at(self.clock.now_ms() + delay_ms, fn, name=name)
 
     def next_due_ms(self) -> int | None:
-        while self._heap and self._heap[0].cancelled:
+        while self._heap and self._heap[0][2].cancelled:
             heapq.heappop(self._heap)
-        return self._heap[0].due_ms if self._heap else None
+        return self._heap[0][0] if self._heap else None
 
     def discard_cancelled(self) -> None:
         """Drop cancelled jobs in one pass. Popping them one by one in `next_due_ms` after a reset of 10,000
         engagements (40,000 stage jobs) blocked the event loop for most of a second (benchmarks/)."""
-        live = [job for job in self._heap if not job.cancelled]
+        live = [entry for entry in self._heap if not entry[2].cancelled]
         if len(live) != len(self._heap):
             heapq.heapify(live)
             self._heap[:] = live
 
     def clear(self) -> None:
-        for job in self._heap:
-            job.cancelled = True
+        for _, _, job in self._heap:
+            job.cancel()
         self._heap.clear()
+
+    def drop_all(self) -> list[_Entry]:
+        """Take every pending job out in O(1) and return them (a full reset: all jobs belong to the state it
+        clears). The caller cancels them, a slice at a time (core/releaser.py); none of them runs again."""
+        dropped, self._heap = self._heap, []
+        return dropped
 
     async def advance(self, seconds: float) -> None:
         """Run everything due within the next `seconds` of virtual time, then land exactly there."""
@@ -163,8 +181,8 @@ class Scheduler:
                     self.clock.jump_to(due)
                 pending: list[Awaitable[Any]] = []
                 # Same-instant work, including work that this work schedules for the same instant.
-                while self._heap and self._heap[0].due_ms <= due:
-                    job = heapq.heappop(self._heap)
+                while self._heap and self._heap[0][0] <= due:
+                    job = heapq.heappop(self._heap)[2]
                     if job.cancelled:
                         continue
                     ran += 1
@@ -183,8 +201,9 @@ class Scheduler:
         return ran
 
     def _run(self, job: ScheduledJob) -> Awaitable[Any] | None:
+        fn, job.fn = job.fn, _spent  # a job runs once; holding its callback would only keep its owner alive
         try:
-            result = job.fn()
+            result = fn()
         except Exception as exc:
             self._record_failure(job, exc)
             return None

@@ -10,6 +10,7 @@ from typing import Any
 from . import jsonutil
 from .clock import VirtualClock
 from .ids import IdFactory
+from .releaser import Dropped
 from .timefmt import format_ms
 
 ENGAGEMENT_CREATED = "v1.engagement.created"
@@ -105,10 +106,9 @@ class EventBus:
                 continue
             yield event
 
-    def clear(self, workspace_id: str | None = None) -> None:
-        if workspace_id is None:
-            self.log.clear()
-        else:
-            kept = [e for e in self.log if e.workspace_id != workspace_id]
-            self.log.clear()
-            self.log.extend(kept)
+    def clear(self, workspace_id: str | None = None) -> list[Dropped]:
+        """Swap in a log without the events (of one workspace); the old log is returned for a Releaser."""
+        old = self.log
+        kept = () if workspace_id is None else (e for e in old if e.workspace_id != workspace_id)
+        self.log = deque(kept, maxlen=old.maxlen)
+        return [Dropped(old)]

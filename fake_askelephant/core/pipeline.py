@@ -17,6 +17,7 @@ from .errors import Conflict
 from .ids import IdFactory
 from .models import ActionItem, Engagement, Signal, TranscriptTimeline
 from .recorder import EngagementRecorder
+from .releaser import Dropped
 
 STAGES = ("processing", "transcript", "action_items", "signals")
 INSIGHT_STAGES = ("action_items", "signals")
@@ -97,6 +98,12 @@ class PipelineRun:
 EngagementLookup = Callable[[str, str], Engagement | None]
 
 
+def _retire(run: PipelineRun) -> None:
+    for job in run.jobs.values():
+        job.cancel()
+    run.jobs.clear()
+
+
 class Pipeline:
     def __init__(
         self,
@@ -154,15 +161,19 @@ class Pipeline:
     def forget(self, engagement_id: str) -> None:
         run = self.runs.pop(engagement_id, None)
         if run:
-            for job in run.jobs.values():
-                job.cancel()
-            # Each job's callback refers back to the run: break the cycle so the run is freed now, not by a
-            # full garbage-collector pass (after a reset of 10,000 engagements, a pause of most of a second).
-            run.jobs.clear()
+            # Cancelled jobs let go of their callbacks, which refer back to the run: the run is freed now, not
+            # by a full garbage-collector pass (after a reset of 10,000 engagements, a pause of most of a second).
+            _retire(run)
 
-    def clear(self, workspace_id: str | None = None) -> None:
-        for engagement_id in [k for k, r in self.runs.items() if workspace_id in (None, r.workspace_id)]:
-            self.forget(engagement_id)
+    def clear(self, workspace_id: str | None = None) -> list[Dropped]:
+        """Take the runs (of one workspace) out of use; a Releaser later cancels their jobs and frees them.
+        Until then a job that comes due finds its run gone and does nothing (`_run_stage`)."""
+        if workspace_id is None:
+            gone, self.runs = self.runs, {}
+        else:
+            gone = {k: r for k, r in self.runs.items() if r.workspace_id == workspace_id}
+            self.runs = {k: r for k, r in self.runs.items() if r.workspace_id != workspace_id}
+        return [Dropped(gone, each=_retire)]
 
     # Scheduling -------------------------------------------------------------------------------
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hmac
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .directory import Directory
 from .errors import NotFound
 from .models import ApiKey, Engagement, OAuthClient, OAuthToken, Principal, User
+from .releaser import Dropped
 
 DEFAULT_WORKSPACE = "wrks_local"
 DEFAULT_USER = "usr_local"
@@ -33,10 +34,12 @@ class Workspace:
     # Contacts, companies, tags, transcript comments (api.md §10).
     directory: Directory = field(default_factory=Directory)
 
-    def clear_resources(self) -> None:
-        self.engagements.clear()
-        self.by_external_id.clear()
-        self.directory.clear()
+    def clear_resources(self) -> list[Dropped]:
+        """Swap in empty containers; the old ones are returned for a Releaser to free."""
+        old, self.directory = self.directory, Directory()
+        dropped = [Dropped(self.engagements), Dropped(self.by_external_id)]
+        self.engagements, self.by_external_id = {}, {}
+        return dropped + [Dropped(getattr(old, f.name)) for f in fields(old)]
 
 
 class Store:
@@ -130,17 +133,19 @@ class Store:
         ws.engagements.pop(engagement.id, None)
         ws.by_external_id.pop(engagement.external_id, None)
 
-    def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:
-        """Clear resources; keys, users and workspaces survive unless `everything` (pipeline.md §7)."""
+    def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> list[Dropped]:
+        """Clear resources; keys, users and workspaces survive unless `everything` (pipeline.md §7).
+
+        O(workspaces): what is dropped is returned, for a Releaser to free.
+        """
         targets = [self.workspaces[workspace_id]] if workspace_id in self.workspaces else []
         if workspace_id is None:
             targets = list(self.workspaces.values())
-        for ws in targets:
-            ws.clear_resources()
+        dropped = [d for ws in targets for d in ws.clear_resources()]
         if everything:
             if workspace_id is None:
-                self.workspaces.clear()
-                self.keys.clear()
+                dropped += [Dropped(self.workspaces), Dropped(self.keys)]
+                self.workspaces, self.keys = {}, {}
                 self.oauth_clients.clear()
                 self.oauth_tokens.clear()
             else:
@@ -151,3 +156,4 @@ class Store:
                     del self.oauth_clients[client_id]
                 for token in [k for k, v in self.oauth_tokens.items() if v.workspace_id == workspace_id]:
                     del self.oauth_tokens[token]
+        return dropped

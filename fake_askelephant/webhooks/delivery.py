@@ -18,6 +18,7 @@ from ..core.clock import ScheduledJob, Scheduler, VirtualClock
 from ..core.errors import NotFound
 from ..core.events import Event, EventBus
 from ..core.ids import IdFactory
+from ..core.releaser import Dropped
 from ..core.timefmt import format_ms
 from .endpoints import HAZARD_PROBABILITIES, Hazards, WebhookEndpoint
 from .signing import generate_secret, signature_header
@@ -225,7 +226,7 @@ class Dispatcher:
 
     def _release(self, delivery: Delivery) -> None:
         held = self._held.get(delivery.endpoint.id, [])
-        if delivery in held:
+        if any(d is delivery for d in held):
             held.remove(delivery)
             self._schedule(delivery, self.clock.now_ms())
 
@@ -255,6 +256,8 @@ class Dispatcher:
         endpoint = delivery.endpoint
         if kind == "scheduled" and (delivery.state != "pending" or endpoint.id not in self.endpoints):
             return
+        if not self._live(delivery):
+            return
         if endpoint.disabled:
             self._drop(delivery)
             return
@@ -263,6 +266,8 @@ class Dispatcher:
             delivery.cycle += 1
         started = self.clock.now_ms()
         outcome, hazard = await self._send(delivery)
+        if not self._live(delivery):
+            return  # reset while on the wire: no log entry, no retry
         hazard = hazard or (delivery.held_hazard if delivery.attempts == 1 else None)
         finished = started + outcome.virtual_latency_ms
         next_at: int | None = None
@@ -374,27 +379,43 @@ class Dispatcher:
                 sent += 1
         return sent
 
-    def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:
-        for msg_id in list(self.messages):
-            deliveries = self.messages[msg_id]
-            if workspace_id is None or deliveries[0].message.event.workspace_id == workspace_id:
-                for delivery in deliveries:
-                    if delivery.job:
-                        delivery.job.cancel()
-                del self.messages[msg_id]
+    def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> list[Dropped]:
+        """Forget messages, attempts and (full reset) sink requests; returns the dropped containers for a
+        Releaser, which cancels their pending jobs. Until then such a job finds its message gone (`_live`)."""
+        old_messages, old_log = self.messages, self.log
         if workspace_id is None:
-            self.log.clear()
-            self.sinks.clear()
-            self._held.clear()
+            self.messages, self.log, self._held = OrderedDict(), deque(maxlen=self.log_limit), {}
+            gone: OrderedDict[str, list[Delivery]] | list[list[Delivery]] = old_messages
+            dropped = self.sinks.clear()
         else:
-            kept = [r for r in self.log if r.delivery.message.event.workspace_id != workspace_id]
-            self.log.clear()
-            self.log.extend(kept)
+            self.messages = OrderedDict()
+            gone = []
+            for msg_id, deliveries in old_messages.items():
+                if deliveries[0].message.event.workspace_id == workspace_id:
+                    gone.append(deliveries)
+                else:
+                    self.messages[msg_id] = deliveries
+            self.log = deque(
+                (r for r in old_log if r.delivery.message.event.workspace_id != workspace_id), maxlen=self.log_limit
+            )
+            self._held = {k: v for k, v in self._held.items() if v and v[0].endpoint.workspace_id != workspace_id}
+            dropped = []
         for endpoint in list(self.endpoints.values()):
             if workspace_id in (None, endpoint.workspace_id):
                 endpoint.failing_since = None
                 if everything:
                     del self.endpoints[endpoint.id]
+        return [Dropped(gone, each=_cancel_jobs), Dropped(old_log), *dropped]
+
+    def _live(self, delivery: Delivery) -> bool:
+        """Whether the delivery's message is still known: a reset makes attempts of dropped ones no-ops."""
+        return any(d is delivery for d in self.messages.get(delivery.message.id, ()))
+
+
+def _cancel_jobs(deliveries: list[Delivery]) -> None:
+    for delivery in deliveries:
+        if delivery.job:
+            delivery.job.cancel()
 
 
 def _status_error(status: int | None) -> str | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..core.releaser import Dropped
 from ..core.timefmt import format_ms
 from .signing import Verification, verify
 
@@ -121,6 +122,8 @@ class Sinks:
     def requests(self, name: str) -> list[SinkRequest]:
         return list(self.received.get(name, ()))
 
-    def clear(self) -> None:
-        self.received.clear()
+    def clear(self) -> list[Dropped]:
+        """Forget what was received; the old request lists are returned for a Releaser to free."""
+        old, self.received = self.received, {}
         self._served = dict.fromkeys(self._served, 0)
+        return [Dropped(requests) for requests in old.values()]

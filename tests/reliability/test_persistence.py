@@ -46,6 +46,7 @@ EMULATOR_PARTS = {
     "oauth": "store.oauth_clients, store.oauth_tokens, meta.rng",
     "fixtures": "stateless loader (ids from the persisted `ids` stream)",
     "_startup_fixtures": "configuration (re-applied on start)",
+    "releaser": "stateless machinery (frees what a reset dropped, core/releaser.py)",
 }
 
 
