@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -41,9 +42,11 @@ from .core.emulator import Emulator
 from .core.errors import DomainError
 from .core.store import DEFAULT_WORKSPACE
 from .fixture_files import FixtureError, describe, startup_fixtures
-from .media_fetch import MediaFetcher
 from .persistence.persister import Persister
 from .webhooks.sender import HttpSender
+
+if TYPE_CHECKING:
+    from .media_fetch import MediaFetcher
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # api.md §1
 DRAIN_GRACE_S = 1.0  # webhook attempts still running at shutdown get this long, then are cancelled
@@ -62,6 +65,8 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
         clock = VirtualClock(saved_now if saved_now is not None else settings.start_time, settings.time_scale)
     fetcher = None
     if settings.media_fetch:
+        from .media_fetch import MediaFetcher  # with mutagen, only for --media-fetch
+
         fetcher = MediaFetcher(
             settings.allow_media_hosts, fallback_duration=lambda url: content.media_duration(seed, url)
         )

@@ -52,27 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
+        # No collections while the server's modules load (~0.01 s): start-up objects live for good and are
+        # frozen once the server listens (serve()).
+        gc.disable()
         try:
-            settings = load_settings(args)
-        except ConfigError as exc:
-            parser.error(str(exc))
-        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        # aiohttp logs one line per request at INFO; keep that for debug.
-        logging.getLogger("aiohttp.access").setLevel(
-            logging.DEBUG if settings.log_level == "debug" else logging.WARNING
-        )
-        from .fixture_files import FixtureError
-        from .persistence.statefile import StateFileError
-
-        try:
-            with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-                runner.run(serve(settings))
-        except StateFileError as exc:
-            print(f"fake-askelephant: {exc}", file=sys.stderr)
-            return 2
-        except FixtureError as exc:  # raised while building the app, before binding
-            parser.error(str(exc))
-        return 0
+            return _serve_command(parser, args)
+        finally:
+            gc.enable()
     if args.command == "health":
         try:
             settings = load_settings(args)
@@ -85,6 +71,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return scenario_cli.main(args)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiohttp logs one line per request at INFO; keep that for debug.
+    logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
+    from .fixture_files import FixtureError
+    from .persistence.statefile import StateFileError
+
+    try:
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(serve(settings))
+    except StateFileError as exc:
+        print(f"fake-askelephant: {exc}", file=sys.stderr)
+        return 2
+    except FixtureError as exc:  # raised while building the app, before binding
+        parser.error(str(exc))
+    return 0
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -111,6 +119,7 @@ async def serve(settings: Settings) -> None:
     await site.start()
     # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them.
     gc.freeze()
+    gc.enable()
     port = runner.addresses[0][1] if runner.addresses else settings.port
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

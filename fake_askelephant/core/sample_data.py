@@ -1,19 +1,15 @@
-"""The default workspace's seed data: a few faker-made teammates, companies, contacts and tags per --seed.
+"""The default workspace's seed data: a few teammates, companies, contacts and tags per --seed.
 
-Small on purpose (start-up stays fast) and fixed per seed. Company domains use the reserved `.example`
-TLD and contact emails read `first.last@domain`, so they never collide with addresses a client sends.
+Small on purpose and fixed per seed. Names come from the short lists below rather than faker: importing
+faker scans all its locale packages (~0.04 s, most of what seed data used to add to start-up), and content.py
+loads it anyway on the first transcript. Company domains use the reserved `.example` TLD and contact emails
+read `first.last@domain`, so they never collide with addresses a client sends.
 """
 
 from __future__ import annotations
 
+import random
 import re
-from functools import cache
-from typing import Any
-
-from faker import Generator
-from faker.providers.company.en_US import Provider as CompanyProvider
-from faker.providers.job.en_US import Provider as JobProvider
-from faker.providers.person.en_US import Provider as PersonProvider
 
 from .companies import CompanyDraft
 from .contacts import ContactDraft
@@ -28,15 +24,33 @@ TAG_NAMES = ("Discovery", "Demo", "Negotiation", "Closed won", "Churn risk", "Re
 TAGS = 4
 INDUSTRIES = ("Software", "Healthcare", "Logistics", "Financial services", "Manufacturing", "Retail")
 TIME_ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
+FIRST_NAMES = (
+    "Aaliyah", "Amir", "Ana", "Ben", "Carmen", "Chloe", "Daniel", "Deepa", "Elena", "Ethan", "Fatima", "Grace",
+    "Hiro", "Isaac", "Jamal", "Julia", "Kenji", "Laura", "Leon", "Maya", "Mei", "Nadia", "Noah", "Olivia",
+    "Omar", "Priya", "Rafael", "Rosa", "Samuel", "Sofia", "Tomas", "Wei", "Yusuf", "Zoe",
+)  # fmt: skip
+LAST_NAMES = (
+    "Adams", "Alvarez", "Brooks", "Chen", "Cohen", "Diaz", "Edwards", "Fischer", "Garcia", "Hughes", "Ibrahim",
+    "Jensen", "Kim", "Kowalski", "Lopez", "Martin", "Mensah", "Murphy", "Nakamura", "Novak", "Okafor", "Patel",
+    "Quinn", "Rossi", "Schmidt", "Singh", "Tanaka", "Turner", "Walsh", "Weber", "Young", "Zhang",
+)  # fmt: skip
+JOB_TITLES = (
+    "Account Executive", "Sales Development Representative", "Customer Success Manager", "Sales Manager",
+    "Solutions Engineer", "Revenue Operations Analyst", "Head of Sales", "Account Manager",
+    "Sales Enablement Lead", "VP of Customer Experience",
+)  # fmt: skip
+COMPANY_SUFFIXES = ("Inc", "LLC", "Group", "Ltd", "PLC", "and Sons")
+CATCH_PHRASE_WORDS = (
+    ("Adaptive", "Automated", "Centralized", "Customer-focused", "Integrated", "Scalable", "Streamlined"),
+    ("real-time", "cloud-based", "data-driven", "end-to-end", "mobile", "next-generation", "omnichannel"),
+    ("platform", "workflow", "solution", "analytics", "pipeline", "framework", "service-desk"),
+)
 
 
-@cache
-def _faker() -> Any:  # providers add their methods at run time, so the type checker cannot see them
-    """Only the providers used here: a full Faker("en_US") costs ~0.15 s of start-up, this costs ~0."""
-    fake = Generator()
-    for provider in (PersonProvider, CompanyProvider, JobProvider):
-        fake.add_provider(provider)
-    return fake
+def _company_name(rng: random.Random) -> str:
+    """Shaped like faker's en_US companies: "Novak LLC", "Chen-Rossi", "Kim, Diaz and Weber"."""
+    a, b, c = rng.sample(LAST_NAMES, 3)
+    return rng.choice((f"{a} {rng.choice(COMPANY_SUFFIXES)}", f"{a}-{b}", f"{a}, {b} and {c}"))
 
 
 def _slug(text: str) -> str:
@@ -45,8 +59,6 @@ def _slug(text: str) -> str:
 
 def sample_workspace(seed: int, workspace_id: str) -> WorkspaceFixture:
     rng = rng_for(seed, "sample-data", workspace_id)
-    fake = _faker()
-    fake.seed_instance(rng.getrandbits(32))
 
     taken: set[str] = set()
 
@@ -61,7 +73,7 @@ def sample_workspace(seed: int, workspace_id: str) -> WorkspaceFixture:
 
     users = []
     for role in TEAM_ROLES:
-        first, last = fake.first_name(), fake.last_name()
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         users.append(
             UserFixture(
                 email=email(first, last, "example.com"),
@@ -69,7 +81,7 @@ def sample_workspace(seed: int, workspace_id: str) -> WorkspaceFixture:
                 last_name=last,
                 role=role,
                 phone=phone(),
-                job_title=fake.job()[:100],
+                job_title=rng.choice(JOB_TITLES),
                 time_zone=rng.choice(TIME_ZONES),
             )
         )
@@ -77,7 +89,7 @@ def sample_workspace(seed: int, workspace_id: str) -> WorkspaceFixture:
     contacts: list[ContactFixture] = []
     seen_domains: set[str] = set()
     for _ in range(COMPANIES):
-        name = fake.company()
+        name = _company_name(rng)
         domain = f"{_slug(name)}.example"
         if domain in seen_domains:
             domain = f"{_slug(name)}-{len(seen_domains)}.example"
@@ -87,7 +99,7 @@ def sample_workspace(seed: int, workspace_id: str) -> WorkspaceFixture:
                 CompanyDraft(
                     domains=(CompanyDomain(domain, True),),
                     name=name,
-                    description=fake.catch_phrase(),
+                    description=" ".join(rng.choice(words) for words in CATCH_PHRASE_WORDS),
                     industry=rng.choice(INDUSTRIES),
                     website=f"https://www.{domain}",
                     number_of_employees=rng.choice((12, 45, 180, 850, 4200)),
@@ -95,7 +107,7 @@ def sample_workspace(seed: int, workspace_id: str) -> WorkspaceFixture:
             )
         )
         for _ in range(CONTACTS_PER_COMPANY):
-            first, last = fake.first_name(), fake.last_name()
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             contacts.append(
                 ContactFixture(
                     ContactDraft(

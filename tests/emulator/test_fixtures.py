@@ -1,4 +1,4 @@
-"""Seed data: the faker-made default workspace, `--fixtures FILE`, `POST /__admin/fixtures`, reset, users."""
+"""Seed data: the generated default workspace, `--fixtures FILE`, `POST /__admin/fixtures`, reset, users."""
 
 from __future__ import annotations
 
