@@ -6,6 +6,7 @@ import base64
 import binascii
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Generic, TypeVar
 
 from . import jsonutil
@@ -71,5 +72,17 @@ def paginate(
     page = ordered[:limit]
     if len(ordered) <= limit:
         return Page(page, None)
+    last = key(page[-1])
+    return Page(page, Cursor(order, last[0], last[1]).encode())
+
+
+def paginate_ordered(
+    items: Iterable[T], key: Callable[[T], tuple[int, str]], *, order: str = DEFAULT_ORDER, limit: int = DEFAULT_LIMIT
+) -> Page[T]:
+    """`paginate` for items already in page order and after the cursor: reads at most limit + 1 of them."""
+    taken = list(islice(items, limit + 1))
+    if len(taken) <= limit:
+        return Page(taken, None)
+    page = taken[:limit]
     last = key(page[-1])
     return Page(page, Cursor(order, last[0], last[1]).encode())

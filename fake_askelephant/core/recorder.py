@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import events, views
@@ -16,9 +17,12 @@ RELATIONS = frozenset({"contact_ids", "company_ids", "tag_ids"})
 class EngagementRecorder:
     """The one place an engagement changes after creation: bumps updated_at, emits updated with a diff."""
 
-    def __init__(self, clock: VirtualClock, bus: EventBus) -> None:
+    def __init__(
+        self, clock: VirtualClock, bus: EventBus, on_reorder: Callable[[Engagement], None] | None = None
+    ) -> None:
         self._clock = clock
         self._bus = bus
+        self._on_reorder = on_reorder  # told when updated_at moves (the store's list order)
 
     def created(self, e: Engagement) -> Event:
         return self._bus.emit(events.ENGAGEMENT_CREATED, e.workspace_id, views.engagement(e))
@@ -35,7 +39,9 @@ class EngagementRecorder:
         relations_moved = any(name in RELATIONS and getattr(e, name) != value for name, value in fields.items())
         for name, value in fields.items():
             setattr(e, name, value)
-        e.updated_at = max(e.updated_at, self._clock.now_ms())
+        updated_at, e.updated_at = e.updated_at, max(e.updated_at, self._clock.now_ms())
+        if e.updated_at != updated_at and self._on_reorder is not None:
+            self._on_reorder(e)
         e.version += 1
         after = views.engagement(e)
         previous = events.previous_attributes(before, after)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field, fields
 
 from .directory import Directory
+from .engagement_order import EngagementOrder
 from .errors import NotFound
 from .models import ApiKey, Engagement, OAuthClient, OAuthToken, Principal, User
 from .releaser import Dropped
@@ -34,10 +35,14 @@ class Workspace:
     # Contacts, companies, tags, transcript comments (api.md §10).
     directory: Directory = field(default_factory=Directory)
 
+    def __post_init__(self) -> None:
+        # Derived, so not a field: persistence neither saves it nor loads it (EngagementOrder.sync).
+        self.engagement_order = EngagementOrder()
+
     def clear_resources(self) -> list[Dropped]:
         """Swap in empty containers; the old ones are returned for a Releaser to free."""
         old, self.directory = self.directory, Directory()
-        dropped = [Dropped(self.engagements), Dropped(self.by_external_id)]
+        dropped = [Dropped(self.engagements), Dropped(self.by_external_id), *self.engagement_order.drop()]
         self.engagements, self.by_external_id = {}, {}
         return dropped + [Dropped(getattr(old, f.name)) for f in fields(old)]
 
@@ -106,6 +111,13 @@ class Store:
         ws = self.workspace(engagement.workspace_id)
         ws.engagements[engagement.id] = engagement
         ws.by_external_id[engagement.external_id] = engagement.id
+        ws.engagement_order.put(engagement)
+
+    def reorder_engagement(self, engagement: Engagement) -> None:
+        """Its updated_at moved (EngagementRecorder)."""
+        ws = self.workspaces.get(engagement.workspace_id)
+        if ws is not None and ws.engagements.get(engagement.id) is engagement:
+            ws.engagement_order.put(engagement)
 
     def get_engagement(self, workspace_id: str, engagement_id: str) -> Engagement:
         ws = self.workspaces.get(workspace_id)
@@ -132,6 +144,7 @@ class Store:
         ws = self.workspace(engagement.workspace_id)
         ws.engagements.pop(engagement.id, None)
         ws.by_external_id.pop(engagement.external_id, None)
+        ws.engagement_order.discard(engagement.id)
 
     def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> list[Dropped]:
         """Clear resources; keys, users and workspaces survive unless `everything` (pipeline.md §7).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from fake_askelephant.core import scopes
@@ -84,7 +85,7 @@ async def test_the_releaser_frees_the_old_state_without_the_garbage_collector(ap
     ids = await fill(em, 200)
     await api.advance(60)  # transcripts made, deliveries sent; insight stages still pending
     assert em.webhooks.log and em.scheduler.next_due_ms() is not None
-    watched = [
+    watched: list[weakref.ref[Any]] = [
         weakref.ref(em.store.workspace("wrks_local").engagements[ids[0]]),
         weakref.ref(em.pipeline.runs[ids[0]]),
         weakref.ref(em.bus.log[0]),
@@ -197,12 +198,21 @@ async def test_each_runs_on_every_item_and_calls_wait_for_what_was_queued_before
     assert sorted(seen[:-1], key=str) == sorted(range(20), key=str) and seen[-1] == "done"
 
 
+def holding(thing: Thing) -> Callable[[], None]:
+    """A callback whose closure keeps `thing` alive for as long as the callback is."""
+
+    def callback() -> None:
+        assert thing is not None
+
+    return callback
+
+
 async def test_a_job_lets_go_of_its_callback_once_it_ran_or_was_cancelled() -> None:
     scheduler = Scheduler(VirtualClock(0, 0.0))
     ran, dropped = Thing(), Thing()
     refs = weakref.ref(ran), weakref.ref(dropped)
-    scheduler.call_at(10, lambda r=ran: None)
-    scheduler.call_at(20, lambda d=dropped: None).cancel()
+    scheduler.call_at(10, holding(ran))
+    scheduler.call_at(20, holding(dropped)).cancel()
     del ran, dropped
     await scheduler.advance(1)
     assert [r() for r in refs] == [None, None]
