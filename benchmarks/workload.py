@@ -62,6 +62,22 @@ async def fill(base_url: str, count: int, prefix: str) -> list[str]:
     return ids
 
 
+async def timed_in_turn(base_url: str, requests: list[tuple[str, str]]) -> list[float]:
+    """Round trips in seconds of bodiless requests sent one after another on one open connection."""
+    seconds = []
+    async with aiohttp.ClientSession(base_url) as session:
+        async with session.get("/__admin/health") as warm:
+            await warm.read()
+        for method, path in requests:
+            began = time.perf_counter()
+            async with session.request(method, path, headers=JSON_AUTH) as resp:
+                await resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"{method} {path} answered {resp.status}")
+            seconds.append(time.perf_counter() - began)
+    return seconds
+
+
 async def timed(
     base_url: str, method: str, path: str, body: bytes | None = None, *, expect: int = 200
 ) -> tuple[float, Any]:
