@@ -12,6 +12,7 @@ from . import scopes
 from .clock import Scheduler, VirtualClock
 from .companies import CompanyService
 from .contacts import ContactService
+from .directory_service import DirectoryDeps
 from .engagement_links import EngagementLinks
 from .engagements import EngagementService, MediaProbe
 from .errors import ValidationFailed
@@ -91,16 +92,16 @@ class Emulator:
         self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
         self.webhooks.attach(self.bus)
         # Contacts, companies, tags, comments, OAuth and seed data (api.md §10).
-        directory = {
-            "store": self.store,
-            "ids": self.ids,
-            "now_ms": clock.now_ms,
-            "recorder": self.resource_recorder,
-            "engagement_recorder": self.recorder,
-        }
-        self.contacts = ContactService(**directory)
-        self.companies = CompanyService(**directory)
-        self.tags = TagService(**directory)
+        directory = DirectoryDeps(
+            store=self.store,
+            ids=self.ids,
+            now_ms=clock.now_ms,
+            recorder=self.resource_recorder,
+            engagement_recorder=self.recorder,
+        )
+        self.contacts = ContactService(directory)
+        self.companies = CompanyService(directory)
+        self.tags = TagService(directory)
         self.links = EngagementLinks(
             store=self.store,
             ids=self.ids,
