@@ -46,6 +46,19 @@ def test_every_suite_has_checks() -> None:
     }
 
 
+def test_select_checks_filters_by_suite_name_and_skip_and_names_unknowns() -> None:
+    some = CHECKS[0]
+    assert select_checks(suites=[some.suite]) == [c for c in CHECKS if c.suite == some.suite]
+    assert select_checks(names=[some.name]) == [some]
+    assert some not in select_checks(skip=[some.name])
+    with pytest.raises(KeyError, match="unknown suite\\(s\\): nope, zzz"):
+        select_checks(suites=["zzz", "nope", some.suite])
+    with pytest.raises(KeyError, match="unknown check\\(s\\): nope"):
+        select_checks(names=["nope"])
+    with pytest.raises(KeyError, match="unknown check\\(s\\) to skip: nope"):
+        select_checks(skip=["nope"])
+
+
 def test_real_mode_against_the_emulator_passes_and_skips_admin_checks(
     askelephant_loop: LoopThread, fake_askelephant_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
