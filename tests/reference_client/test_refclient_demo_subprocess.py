@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,42 +14,19 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def console_script(name: str, module: str) -> list[str]:
-    script = shutil.which(name, path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", module]
+from tests.cli_process import ROOT, base_env, console_script, start
 
 
 @pytest.fixture
 def served_emulator(tmp_path: Path) -> Iterator[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    stderr = (tmp_path / "emulator.log").open("w")
-    proc = subprocess.Popen(
-        [*console_script("fake-askelephant", "fake_askelephant"), "serve", "--port", "0", "--time-scale", "60",
-         "--seed", "5"],
-        stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=ROOT,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    banner = []
-    for line in proc.stdout:
-        banner.append(line)
-        if "Time scale" in line:
-            break
-    match = re.search(r"Base URL\s+(http://127\.0\.0\.1:\d+/api)", "".join(banner))
+    server = start(["serve", "--port", "0", "--time-scale", "60", "--seed", "5"], base_env(), tmp_path, "emulator")
     try:
-        assert match, f"no base URL in banner {banner!r}; log: {(tmp_path / 'emulator.log').read_text()}"
-        yield match.group(1)
+        yield server.api
     finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
+            server.stop()
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        stderr.close()
+            server.close()  # kills what SIGTERM did not stop
 
 
 def has_webhook_endpoints(base_url: str) -> bool:
