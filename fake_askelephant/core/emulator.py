@@ -26,6 +26,7 @@ from .pipeline import Pipeline
 from .recorder import EngagementRecorder
 from .resource_recorder import ResourceRecorder
 from .rules import PipelineRules
+from .seeded import TokenStream
 from .store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, parse_api_key
 from .tags import TagService
 
@@ -60,7 +61,7 @@ class Emulator:
         self.scheduler = Scheduler(clock)
         self.ids = IdFactory(seed, clock.now_ms)
         self.request_ids = IdFactory(seed, clock.now_ms, "requests")
-        self._key_rng = random.Random(f"{seed}:keys")
+        self.key_tokens = TokenStream(seed, "keys")
         self.store = Store()
         self.bus = EventBus(clock, self.ids, event_log_limit)
         self.recorder = EngagementRecorder(clock, self.bus)
@@ -166,8 +167,8 @@ class Emulator:
             raise ValidationFailed.single("scopes", "invalid_enum", f"Unknown scope(s): {', '.join(unknown)}.")
         self.store.workspace(workspace_id)
         owner = self.ensure_user(workspace_id, user) if user else self._default_user(workspace_id)
-        key_id = "".join(self._key_rng.choices(_KEY_ALPHABET, k=16))
-        secret = "".join(self._key_rng.choices(_KEY_ALPHABET, k=32))
+        key_id = self.key_tokens.token(_KEY_ALPHABET, 16)
+        secret = self.key_tokens.token(_KEY_ALPHABET, 32)
         return self.store.add_api_key(ApiKey(key_id, secret, workspace_id, owner.id, frozenset(wanted)))
 
     def ensure_user(self, workspace_id: str, new: NewUser) -> User:
