@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests.report import CheckResult, Report, timer
+from contract_tests.report import CheckResult, Outcome, Report, timer
 from contract_tests.target import AdminUnavailable, Target
 
 EXAMPLES_ENV = "ASKELEPHANT_CONTRACT_EXAMPLES"
@@ -103,6 +103,7 @@ def api_check(suite: str, *, needs_admin: bool = False) -> Callable[[CheckFunc],
 
 def run_check(check: ApiCheck, target: Target, budget: Budget) -> CheckResult:
     """Run one check; assertion failures -> ``failed``, other exceptions -> ``error``."""
+    outcome: Outcome
     with timer() as elapsed:
         try:
             if check.needs_admin and not target.is_emulator:

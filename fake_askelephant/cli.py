@@ -84,7 +84,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "scenario":
         return scenario_cli.main(args)
     parser.error(f"unknown command {args.command}")
-    return 2
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -150,7 +150,7 @@ def build(cls: type[T], value: Any, **given: Any) -> T:
 def _decode_dataclass(cls: type[T], value: Any, path: str, given: dict[str, Any] | None = None) -> T:
     if not isinstance(value, dict):
         raise CodecError(f"{path}: expected an object for {cls.__name__}")
-    hints = _hints(cls)
+    hints = _hints(typing.cast(type, cls))
     init: dict[str, Any] = {}
     later: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]

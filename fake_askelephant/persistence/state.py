@@ -95,7 +95,7 @@ def _record_fields(cls: type) -> dict[str, type]:
     for name, tp in typing.get_type_hints(cls).items():
         args = typing.get_args(tp)
         if typing.get_origin(tp) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
-            out[name] = args[1]
+            out[name] = typing.cast(type, args[1])
     return out
 
 
@@ -114,7 +114,7 @@ def dump(em: Emulator) -> Iterator[Row]:
     """Every row of the current state; values are encoded by the caller (lazily for immutable kinds)."""
     yield "meta.clock", "now", {"now_ms": em.clock.now_ms(), "time_scale": em.clock.time_scale}
     for stream in RNG_STREAMS:
-        yield "meta.rng", stream.name, _Lazy(lambda s=stream: s.get(em).snapshot())
+        yield "meta.rng", stream.name, _Lazy(stream.get(em).snapshot)
     for w, ws in enumerate(em.store.workspaces.values()):
         plain = {f.name: getattr(ws, f.name) for f in dataclasses.fields(ws) if f.name not in WORKSPACE_TABLES}
         yield "workspace", positioned(w, ws.id), plain

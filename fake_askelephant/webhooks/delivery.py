@@ -7,6 +7,7 @@ a wall-clock svix-timestamp (receivers compare it with their own clock).
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections import OrderedDict, deque
@@ -246,7 +247,7 @@ class Dispatcher:
                 delivery.held_hazard = "out_of_order"
                 self._held[ep.id] = [delivery]
                 delivery.job = self.scheduler.call_at(
-                    now + OUT_OF_ORDER_HOLD_MS, lambda d=delivery: self._release(d), name=f"hold:{message.id}"
+                    now + OUT_OF_ORDER_HOLD_MS, functools.partial(self._release, delivery), name=f"hold:{message.id}"
                 )
                 continue
             self._schedule(delivery, due)
@@ -389,7 +390,7 @@ class Dispatcher:
 
     def _draw(self, endpoint: WebhookEndpoint, hazard: str) -> bool:
         assert hazard in HAZARD_PROBABILITIES
-        p = getattr(endpoint.hazards, hazard)
+        p: float = getattr(endpoint.hazards, hazard)
         return p > 0 and self._hazard_rng(endpoint.id).random() < p
 
     # Manual resend, reset ---------------------------------------------------------------------

@@ -27,7 +27,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         served.close()
 
 
-def request(method: str, url: str, body: dict | None = None) -> tuple[int, dict, dict]:  # type: ignore[type-arg]
+def request(method: str, url: str, body: dict | None = None) -> tuple[int, dict, dict]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(
         url, data=data, method=method, headers={"Authorization": DEFAULT_KEY, "Content-Type": "application/json"}

@@ -15,7 +15,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from refclient_stubs import EMULATOR_KEY, SEED_REQUEST
 
 from reference_client import (
     TRANSCRIPT_COMPLETED,
@@ -28,6 +27,7 @@ from reference_client import (
 )
 from reference_client.cli import main
 from reference_client.emulator import EmulatorAdmin, EmulatorClock, admin_base_url
+from tests.reference_client.refclient_stubs import EMULATOR_KEY, SEED_REQUEST
 
 
 async def admin_request(admin_url: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:

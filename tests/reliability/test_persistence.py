@@ -49,7 +49,10 @@ EMULATOR_PARTS = {
 }
 
 
-async def drive(api: Api, calls: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+Call = tuple[str, str, dict[str, Any] | None]  # method, path, JSON body
+
+
+async def drive(api: Api, calls: list[Call]) -> None:
     for method, path, body in calls:
         resp = await api.client.request(
             method, path, json=body, headers={"Authorization": "sk-apik_local.fakeaskelephant"}
@@ -78,7 +81,7 @@ async def observe(api: Api) -> dict[str, Any]:
     }
 
 
-BEFORE = [
+BEFORE: list[Call] = [
     ("PUT", "/__admin/sink/app", {"statuses": [500, 500, 200]}),
     ("POST", "/__admin/webhook-endpoints", {"url": "http://emulator/__admin/sink/app"}),
     ("POST", "/__admin/pipeline-rules", {"match": {"external_id": "late-*"}, "pipeline": {"delays": {"signals": 900}}}),
@@ -87,7 +90,7 @@ BEFORE = [
     ("POST", "/api/v2/engagements", seed_call(external_id="late-1", title="Late insights")),
     ("POST", "/__admin/clock/advance", {"seconds": 61}),  # mid-pipeline; the transcript webhook just failed
 ]
-AFTER = [
+AFTER: list[Call] = [
     ("POST", "/api/v2/engagements", seed_call(external_id="after-restart")),  # new ids continue the sequence
     ("POST", "/__admin/clock/advance", {"seconds": 1200}),
 ]
