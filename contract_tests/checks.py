@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests.report import CheckResult, Report, timer
+from contract_tests.report import CheckResult, Outcome, Report, timer
 from contract_tests.target import AdminUnavailable, Target
 
 EXAMPLES_ENV = "ASKELEPHANT_CONTRACT_EXAMPLES"
@@ -103,6 +103,7 @@ def api_check(suite: str, *, needs_admin: bool = False) -> Callable[[CheckFunc],
 
 def run_check(check: ApiCheck, target: Target, budget: Budget) -> CheckResult:
     """Run one check; assertion failures -> ``failed``, other exceptions -> ``error``."""
+    outcome: Outcome
     with timer() as elapsed:
         try:
             if check.needs_admin and not target.is_emulator:
@@ -137,24 +138,24 @@ def select_checks(
         API_CHECKS, key=lambda c: SUITE_ORDER.index(c.suite) if c.suite in SUITE_ORDER else len(SUITE_ORDER)
     )
     if suites:
-        wanted = set(suites)
-        unknown = wanted - {c.suite for c in API_CHECKS}
-        if unknown:
-            raise KeyError(f"unknown suite(s): {', '.join(sorted(unknown))}")
+        wanted = _known(suites, {c.suite for c in API_CHECKS}, "unknown suite(s)")
         chosen = [c for c in chosen if c.suite in wanted]
     if names:
-        wanted = set(names)
-        unknown = wanted - {c.name for c in API_CHECKS}
-        if unknown:
-            raise KeyError(f"unknown check(s): {', '.join(sorted(unknown))}")
+        wanted = _known(names, {c.name for c in API_CHECKS}, "unknown check(s)")
         chosen = [c for c in chosen if c.name in wanted]
     if skip:
-        unwanted = set(skip)
-        unknown = unwanted - {c.name for c in API_CHECKS}
-        if unknown:
-            raise KeyError(f"unknown check(s) to skip: {', '.join(sorted(unknown))}")
+        unwanted = _known(skip, {c.name for c in API_CHECKS}, "unknown check(s) to skip")
         chosen = [c for c in chosen if c.name not in unwanted]
     return chosen
+
+
+def _known(given: Iterable[str], known: set[str], problem: str) -> set[str]:
+    """``given`` as a set; ``KeyError(f"{problem}: a, b")`` naming any that are not in ``known``."""
+    wanted = set(given)
+    unknown = wanted - known
+    if unknown:
+        raise KeyError(f"{problem}: {', '.join(sorted(unknown))}")
+    return wanted
 
 
 def run_checks(target: Target, checks: Iterable[ApiCheck], budget: Budget) -> Report:

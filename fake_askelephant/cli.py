@@ -70,7 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "scenario":
         return scenario_cli.main(args)
     parser.error(f"unknown command {args.command}")
-    return 2
 
 
 def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -170,5 +170,5 @@ class MediaFetcher:
                     raise _unreachable(f"the body is over the {self._max_bytes}-byte limit")
                 spool.write(chunk)
             spool.seek(0)
-            seconds = await asyncio.to_thread(_read_duration, spool)  # type: ignore[arg-type]
+            seconds = await asyncio.to_thread(_read_duration, spool)
         return max(1, math.ceil(seconds)) if seconds is not None else self._fallback(url)

@@ -10,8 +10,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import pydantic
@@ -34,6 +33,7 @@ from reference_client._models import (
     format_datetime,
 )
 from reference_client._retry import RetryPolicy
+from reference_client._session import SessionOwner
 
 DEFAULT_BASE_URL = "https://app.askelephant.ai/api"
 API_KEY_ENV = "ASKELEPHANT_API_KEY"
@@ -45,7 +45,7 @@ _M = TypeVar("_M", bound=pydantic.BaseModel)
 _TRANSPORT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
 
 
-class AskElephantClient:
+class AskElephantClient(SessionOwner):
     """Async client for the AskElephant public API v2.
 
     ``AskElephantClient()``                       # key, URL from ASKELEPHANT_API_KEY, ASKELEPHANT_BASE_URL
@@ -79,29 +79,7 @@ class AskElephantClient:
         self.base_url = url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.clock: Clock = clock or SystemClock()
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session = session
-        self._owns_session = session is None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        # Created lazily: a ClientSession must be born inside the running event loop.
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-            self._owns_session = True
-        return self._session
+        super().__init__(session, aiohttp.ClientTimeout(total=timeout))
 
     # ------------------------------------------------------------ operations
 
@@ -193,12 +171,9 @@ class AskElephantClient:
             )
             for engagement in page.data:
                 yield engagement
-            if page.next_cursor is None:
+            cursor = next_cursor(page, seen_cursors)
+            if cursor is None:
                 return
-            if page.next_cursor in seen_cursors:
-                raise AskElephantError(f"pagination loop: cursor {page.next_cursor!r} was returned twice")
-            seen_cursors.add(page.next_cursor)
-            cursor = page.next_cursor
 
     async def get_transcript_timeline(self, engagement_id: str) -> TranscriptTimelineOut:
         """GET /v2/engagements/{id}/transcript_timeline; ``NotFound`` until the transcript is ready."""
@@ -296,6 +271,16 @@ class AskElephantClient:
             return model.model_validate(payload)
         except pydantic.ValidationError as exc:
             raise AskElephantError(f"unexpected response shape from {operation}: {exc}") from exc
+
+
+def next_cursor(page: EngagementListOut, seen: set[str]) -> str | None:
+    """The cursor of the page after `page`, None after the last; a cursor handed out twice would loop forever."""
+    if page.next_cursor is None:
+        return None
+    if page.next_cursor in seen:
+        raise AskElephantError(f"pagination loop: cursor {page.next_cursor!r} was returned twice")
+    seen.add(page.next_cursor)
+    return page.next_cursor
 
 
 def _expand_param(expand: Iterable[Expand | str]) -> str:

@@ -8,8 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from reference_client._client import AskElephantClient
-from reference_client._errors import AskElephantError
+from reference_client._client import AskElephantClient, next_cursor
 from reference_client._insights import InsightsPolicy, InsightsResult
 from reference_client._models import (
     EngagementCreateIn,
@@ -63,12 +62,9 @@ class SyncAskElephantClient:
         while True:
             page = self._runner.run(self._client.list_engagements_page(cursor=cursor, **query))
             yield from page.data
-            if page.next_cursor is None:
+            cursor = next_cursor(page, seen)
+            if cursor is None:
                 return
-            if page.next_cursor in seen:
-                raise AskElephantError(f"pagination loop: cursor {page.next_cursor!r} was returned twice")
-            seen.add(page.next_cursor)
-            cursor = page.next_cursor
 
     def get_transcript_timeline(self, engagement_id: str) -> TranscriptTimelineOut:
         return self._runner.run(self._client.get_transcript_timeline(engagement_id))

@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict
+
+from reference_client._session import SessionOwner
 
 
 class EmulatorAdminError(RuntimeError):
@@ -51,33 +52,17 @@ def admin_base_url(api_base_url: str) -> str:
     return url.removesuffix("/api")
 
 
-class EmulatorAdmin:
+class EmulatorAdmin(SessionOwner):
     """Small typed wrapper over the admin routes the reference client's tests and demo use."""
 
     def __init__(self, admin_url: str, *, session: aiohttp.ClientSession | None = None) -> None:
+        super().__init__(session, aiohttp.ClientTimeout(total=30))
         self.admin_url = admin_url.rstrip("/")
-        self._session = session
-        self._owns_session = session is None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         url = f"{self.admin_url}/__admin{path}"
         try:
-            async with self._session.request(method, url, json=body) as response:
+            async with self._http().request(method, url, json=body) as response:
                 text = await response.text()
                 if response.status >= 400:
                     raise EmulatorAdminError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from fake_askelephant.app import create_app
 from fake_askelephant.config import Settings
 from fake_askelephant.core.emulator import Emulator
 from fake_askelephant.core.timefmt import parse_iso
+from tests.contract.spec_examples import DIALER_REQUEST
 
 DEFAULT_KEY = "sk-apik_local.fakeaskelephant"
 AUTH = {"Authorization": DEFAULT_KEY}
@@ -21,20 +23,8 @@ T0 = parse_iso("2026-03-09T11:59:00Z")
 
 
 def seed_call(**overrides: Any) -> dict[str, Any]:
-    """The docs' dialer example (dialer-flow.md §2)."""
-    body: dict[str, Any] = {
-        "type": "CALL",
-        "title": "Sales call with Jane Doe",
-        "source_system": "my-dialer",
-        "external_id": "call-20260513-001",
-        "media_url": "https://recordings.example.com/call-20260513-001.mp3",
-        "external_url": "https://my-dialer.example.com/calls/call-20260513-001",
-        "run_workflows": True,
-        "participants": [
-            {"name": "Alice Smith", "email": "alice@example.com", "is_owner": True},
-            {"name": "Jane Doe", "email": "jane@customer.com", "phone": "+14155550100"},
-        ],
-    }
+    """The docs' dialer example (dialer-flow.md §2), a fresh copy each call."""
+    body: dict[str, Any] = copy.deepcopy(DIALER_REQUEST)
     body.update(overrides)
     return body
 

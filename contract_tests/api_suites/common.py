@@ -72,7 +72,7 @@ def assert_not_regressed(before: dict[str, Any], after: dict[str, Any], what: st
 def created(target: Target, resp: HttpResponse) -> dict[str, Any]:
     """Assert a 201 create (body, ``Location``) and return the engagement."""
     expect.status(resp, 201)
-    body = expect.json_body(target, resp, "engagement")
+    body: dict[str, Any] = expect.json_body(target, resp, "engagement")
     want = f"/api/v2/engagements/{body['id']}"
     location = resp.headers.get("Location")
     expect.choice(target, location == want, f"{resp.describe()}: Location {location!r}, want {want}")
@@ -83,7 +83,7 @@ def get_engagement(target: Target, client: ApiClient, engagement_id: str, expand
     """GET one engagement, asserting 200 + schema (+ ETag, docs)."""
     resp = client.get(f"/v2/engagements/{engagement_id}", params={"expand": expand} if expand else None)
     expect.status(resp, 200)
-    body = expect.json_body(target, resp, "engagement")
+    body: dict[str, Any] = expect.json_body(target, resp, "engagement")
     assert "ETag" in resp.headers, f"{resp.describe()}: no ETag on GET engagement (api.md §2)"
     assert body["id"] == engagement_id, f"{resp.describe()}: returned id {body['id']}"
     return body

@@ -83,7 +83,7 @@ def problem(
     assert resp.media_type == "application/problem+json", (
         f"{resp.describe()}: Content-Type {resp.media_type!r}, want application/problem+json (api.md §4)"
     )
-    body = resp.json()
+    body: dict[str, Any] = resp.json()
     matches_schema(target, "problem", body, resp.describe())
     assert body["status"] == resp.status, f"{resp.describe()}: body status {body['status']} differs from HTTP status"
     choice(

@@ -29,7 +29,7 @@ def timeline(target: Target, client: ApiClient, engagement_id: str) -> dict[str,
         expect.problem(target, resp, 404)
         return None
     expect.status(resp, 200)
-    body = expect.json_body(target, resp, "transcript_timeline")
+    body: dict[str, Any] = expect.json_body(target, resp, "transcript_timeline")
     assert body["engagement_id"] == engagement_id, f"{resp.describe()}: timeline of {body['engagement_id']}"
     return body
 

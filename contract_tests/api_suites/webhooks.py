@@ -63,7 +63,7 @@ def verify_delivery(target: Target, secret: str, request: ReceivedRequest, works
         request.body,
         request.headers["svix-signature"],
     ), f"{what}: no v1 entry matches HMAC-SHA256 over the raw body (webhooks.md §5)"
-    event = request.json()
+    event: dict[str, Any] = request.json()
     expect.matches_schema(target, "webhook_envelope", event, what)
     schema = "event_" + event["type"].removeprefix("v1.").replace(".", "_")
     if schema in list_schemas():

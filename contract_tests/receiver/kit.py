@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from contract_tests.checks import CheckSkipped
-from contract_tests.report import CheckResult, Report, timer
+from contract_tests.report import CheckResult, Outcome, Report, timer
 from contract_tests.signing import generate_secret, sign, signature_header
 from contract_tests.strategies.events import compact_body, random_ulid, spaced_body, transcript_event
 
@@ -130,7 +130,8 @@ class Kit:
             assert resp.status == 200, f"probe {self.target.probe_url} answered {resp.status}"
             body = await resp.json(content_type=None)
         assert isinstance(body, dict) and isinstance(body.get("processed"), int), f"probe answered {body!r}"
-        return body["processed"]
+        processed: int = body["processed"]
+        return processed
 
     async def expect_accepted(
         self, msg: Message, headers: Mapping[str, str], what: str, body: bytes | None = None
@@ -339,6 +340,7 @@ async def run_receiver_contract(
     try:
         for check in checks:
             kit = Kit(target, session)
+            outcome: Outcome
             with timer() as elapsed:
                 try:
                     await check.run(kit)

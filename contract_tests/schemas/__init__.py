@@ -49,7 +49,8 @@ def _raw(name: str) -> dict[str, Any]:
     if name != OPENAPI_NAME and name not in list_schemas():
         raise KeyError(f"unknown schema {name!r}; known: {', '.join(list_schemas())}")
     text = resources.files(__package__).joinpath(f"{name}.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def _relax(node: Any) -> Any:
@@ -86,11 +87,11 @@ def load_schema(name: str, profile: Profile = "emulator", *, base_uri: str | Non
 @cache
 def registry(profile: Profile = "emulator") -> Registry:
     """A ``referencing`` registry holding every schema by its ``$id``, so relative ``$ref``s resolve."""
-    from referencing import Registry, Resource
+    from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
     resources_ = [
-        (SCHEMA_BASE_URI + f"{name}.json", Resource(load_schema(name, profile), specification=DRAFT202012))
+        (SCHEMA_BASE_URI + f"{name}.json", DRAFT202012.create_resource(load_schema(name, profile)))
         for name in list_schemas()
     ]
     return Registry().with_resources(resources_)
@@ -117,7 +118,8 @@ def openapi_document(*, bundled: bool = True) -> dict[str, Any]:
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     for name in list_schemas():
         components[name] = _rewrite_refs(load_schema(name), name)
-    return _rewrite_refs(doc, None)
+    bundled_doc: dict[str, Any] = _rewrite_refs(doc, None)
+    return bundled_doc
 
 
 def _rewrite_refs(node: Any, current: str | None) -> Any:

@@ -16,8 +16,7 @@ from ..core.timefmt import format_ms
 from . import context
 from .admin_schemas import AdvanceIn, ApiKeyIn, PipelineOverridesIn, PipelineRuleIn, SetClockIn
 from .directory_admin import directory_state
-from .responses import json_response, read_json_object, unpaged_list
-from .validation import validate
+from .responses import json_response, read_body, unpaged_list
 
 routes = web.RouteTableDef()
 
@@ -41,14 +40,14 @@ async def get_clock(request: web.Request) -> web.Response:
 @routes.post("/__admin/clock/advance")
 async def advance_clock(request: web.Request) -> web.Response:
     """Runs everything due within `seconds`, in order, and returns once that work (webhooks too) is done."""
-    body = validate(AdvanceIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, AdvanceIn, check_content_type=False)
     await context.emulator(request).advance(body.seconds)
     return json_response(clock_body(request))
 
 
 @routes.post("/__admin/clock/set")
 async def set_clock(request: web.Request) -> web.Response:
-    body = validate(SetClockIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, SetClockIn, check_content_type=False)
     emulator = context.emulator(request)
     if body.now < emulator.clock.now_ms():
         raise ValidationFailed.single(
@@ -70,7 +69,7 @@ async def reset(request: web.Request) -> web.Response:
 
 @routes.post("/__admin/api-keys")
 async def create_api_key(request: web.Request) -> web.Response:
-    body = validate(ApiKeyIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, ApiKeyIn, check_content_type=False)
     user = NewUser(**body.user.model_dump()) if body.user else None
     key = context.emulator(request).create_api_key(body.scopes, body.workspace_id, user)
     return json_response(
@@ -124,7 +123,7 @@ async def list_events(request: web.Request) -> web.Response:
 
 @routes.post("/__admin/engagements/{engagement_id}/pipeline")
 async def override_pipeline(request: web.Request) -> web.Response:
-    body = validate(PipelineOverridesIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, PipelineOverridesIn, check_content_type=False)
     emulator = context.emulator(request)
     engagement_id = request.match_info["engagement_id"]
     if emulator.store.find_engagement_by_id(engagement_id) is None:
@@ -153,7 +152,7 @@ async def delete_engagement(request: web.Request) -> web.Response:
 
 @routes.post("/__admin/pipeline-rules")
 async def create_pipeline_rule(request: web.Request) -> web.Response:
-    body = validate(PipelineRuleIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, PipelineRuleIn, check_content_type=False)
     emulator = context.emulator(request)
     rule = emulator.rules.add(
         PipelineRule(

@@ -10,9 +10,8 @@ from . import context
 from .directory_schemas import CompanyCreateIn
 from .listing import parse_list_query
 from .queries import QueryErrors
-from .responses import conditional_json, json_response, list_response, read_json_object
+from .responses import conditional_json, json_response, list_response, read_body
 from .routing import requires
-from .validation import validate
 
 routes = web.RouteTableDef()
 
@@ -40,7 +39,7 @@ async def list_companies(request: web.Request) -> web.Response:
 @requires(scopes.COMPANIES_WRITE)
 async def create_company(request: web.Request) -> web.Response:
     """body 400/415 → fields 422 → a domain already taken 409 → 201 (emulator choice)."""
-    body = validate(CompanyCreateIn, await read_json_object(request))
+    body = await read_body(request, CompanyCreateIn)
     principal = context.principal(request)
     company = context.emulator(request).companies.create_company(principal.workspace_id, body.to_draft())
     return json_response(views.company(company), status=201)

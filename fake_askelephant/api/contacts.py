@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from aiohttp import web
 
 from ..core import scopes, views
+from ..core.models import Contact, Principal
 from . import context
 from .directory_schemas import ContactPatchIn, CrmAssociationIn
 from .listing import parse_list_query
 from .queries import QueryErrors
-from .responses import conditional_json, json_response, list_response, read_json_object
+from .responses import conditional_json, json_response, list_response, read_body
 from .routing import requires
-from .validation import validate
 
 routes = web.RouteTableDef()
+T = TypeVar("T")
 
 
 @routes.get("/api/v2/contacts")
@@ -40,19 +44,19 @@ async def get_contact(request: web.Request) -> web.Response:
 @requires(scopes.CONTACTS_WRITE)
 async def update_contact(request: web.Request) -> web.Response:
     """body 400/415 → fields 422 → 404 → unknown company_id 422 → email taken 409 → 200."""
-    body = validate(ContactPatchIn, await read_json_object(request))
-    contact = context.emulator(request).contacts.update_contact(
-        context.principal(request), request.match_info["contact_id"], body.changes()
-    )
-    return json_response(views.contact(contact))
+    body = await read_body(request, ContactPatchIn)
+    return _changed(request, context.emulator(request).contacts.update_contact, body.changes())
 
 
 @routes.put("/api/v2/contacts/{contact_id}/crm_association")
 @requires(scopes.CONTACTS_WRITE)
 async def set_contact_crm_association(request: web.Request) -> web.Response:
     """Replaces the contact's single CRM association (path: emulator choice)."""
-    body = validate(CrmAssociationIn, await read_json_object(request))
-    contact = context.emulator(request).contacts.set_crm_association(
-        context.principal(request), request.match_info["contact_id"], body.to_core()
-    )
+    body = await read_body(request, CrmAssociationIn)
+    return _changed(request, context.emulator(request).contacts.set_crm_association, body.to_core())
+
+
+def _changed(request: web.Request, change: Callable[[Principal, str, T], Contact], value: T) -> web.Response:
+    """Apply a ContactService write to the contact in the path and render the result."""
+    contact = change(context.principal(request), request.match_info["contact_id"], value)
     return json_response(views.contact(contact))

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import Field
 
 from ..core import views
+from ..core.directory import Directory
 from ..core.emulator import Emulator
 from ..core.errors import NotFound
+from ..core.models import Company, Contact
 from ..core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
 from . import context
 from .fixture_schemas import parse_fixtures
 from .problems import Problem
-from .responses import json_response, read_json_object
+from .responses import json_response, read_body, read_json_object
 from .schemas import WireModel
-from .validation import validate
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 routes = web.RouteTableDef()
+R = TypeVar("R", Contact, Company)
 
 
 class OAuthClientIn(WireModel):
@@ -31,7 +34,7 @@ class OAuthClientIn(WireModel):
 @routes.post("/__admin/oauth-clients")
 async def create_oauth_client(request: web.Request) -> web.Response:
     """→ 201 {client_id, client_secret, workspace_id, scopes}; workspace:admin or unknown scopes → 422."""
-    body = validate(OAuthClientIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, OAuthClientIn, check_content_type=False)
     client = context.emulator(request).create_oauth_client(body.scopes, body.workspace_id)
     return json_response(
         {
@@ -65,10 +68,7 @@ async def load_fixtures(request: web.Request) -> web.Response:
 async def delete_contact(request: web.Request) -> web.Response:
     """Emits v1.contact.deleted; engagements linking it emit v1.engagement.updated."""
     emulator = context.emulator(request)
-    contact_id = request.match_info["contact_id"]
-    contact = next((ws.directory.contacts[contact_id] for ws in _holding(emulator, "contacts", contact_id)), None)
-    if contact is None:
-        raise NotFound("contact", contact_id)
+    contact = _held_anywhere(emulator, lambda d: d.contacts, "contact", request.match_info["contact_id"])
     emulator.contacts.delete_contact(contact)
     return web.Response(status=204)
 
@@ -77,17 +77,18 @@ async def delete_contact(request: web.Request) -> web.Response:
 async def delete_company(request: web.Request) -> web.Response:
     """Emits v1.company.deleted; its contacts and engagements let go of it (updated events)."""
     emulator = context.emulator(request)
-    company_id = request.match_info["company_id"]
-    company = next((ws.directory.companies[company_id] for ws in _holding(emulator, "companies", company_id)), None)
-    if company is None:
-        raise NotFound("company", company_id)
+    company = _held_anywhere(emulator, lambda d: d.companies, "company", request.match_info["company_id"])
     emulator.companies.delete_company(company)
     return web.Response(status=204)
 
 
-def _holding(emulator: Emulator, kind: str, record_id: str) -> list[Workspace]:
-    """Admin lookups are not workspace-scoped."""
-    return [ws for ws in emulator.store.workspaces.values() if record_id in getattr(ws.directory, kind)]
+def _held_anywhere(emulator: Emulator, table: Callable[[Directory], Mapping[str, R]], kind: str, record_id: str) -> R:
+    """Admin lookups are not workspace-scoped: the record from the first workspace holding the id, else 404."""
+    for ws in emulator.store.workspaces.values():
+        record = table(ws.directory).get(record_id)
+        if record is not None:
+            return record
+    raise NotFound(kind, record_id)
 
 
 def directory_state(emulator: Emulator, ws: Workspace) -> dict[str, Any]:

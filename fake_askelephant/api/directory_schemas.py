@@ -81,6 +81,27 @@ class CrmAssociationIn(WireModel):
         return CrmAssociation(self.object_type, self.crm_object_id, self.source)
 
 
+# List rules shared by the PATCH/POST bodies here and the seed-data models (api/fixture_schemas.py).
+
+
+def checked_emails(value: list[EmailIn]) -> list[EmailIn]:
+    one_primary(value, "email")
+    no_repeats([email_key(e.email) for e in value], "email")
+    return value
+
+
+def checked_phones(value: list[PhoneIn]) -> list[PhoneIn]:
+    one_primary(value, "phone number")
+    no_repeats([p.phone_number for p in value], "phone number")
+    return value
+
+
+def checked_domains(value: list[DomainIn]) -> list[DomainIn]:
+    one_primary(value, "domain")
+    no_repeats([d.domain for d in value], "domain")
+    return value
+
+
 def emails_to_core(items: list[EmailIn]) -> tuple[EmailAddress, ...]:
     return tuple(EmailAddress(e.email, e.is_primary) for e in items)
 
@@ -106,19 +127,8 @@ class ContactPatchIn(WireModel):
 
     _no_null = field_validator("emails", "phone_numbers", mode="before")(_reject_null)
 
-    @field_validator("emails")
-    @classmethod
-    def _emails(cls, value: list[EmailIn]) -> list[EmailIn]:
-        one_primary(value, "email")
-        no_repeats([email_key(e.email) for e in value], "email")
-        return value
-
-    @field_validator("phone_numbers")
-    @classmethod
-    def _phones(cls, value: list[PhoneIn]) -> list[PhoneIn]:
-        one_primary(value, "phone number")
-        no_repeats([p.phone_number for p in value], "phone number")
-        return value
+    _emails = field_validator("emails")(checked_emails)
+    _phones = field_validator("phone_numbers")(checked_phones)
 
     def changes(self) -> dict[str, Any]:
         """Only the fields the client sent, in core types."""
@@ -142,12 +152,7 @@ class CompanyCreateIn(WireModel):
 
     _no_null = field_validator("name", "description", mode="before")(_reject_null)
 
-    @field_validator("domains")
-    @classmethod
-    def _domains(cls, value: list[DomainIn]) -> list[DomainIn]:
-        one_primary(value, "domain")
-        no_repeats([d.domain for d in value], "domain")
-        return value
+    _domains = field_validator("domains")(checked_domains)
 
     def to_draft(self) -> CompanyDraft:
         return CompanyDraft(domains=domains_to_core(self.domains), name=self.name, description=self.description)

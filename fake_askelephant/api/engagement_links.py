@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from aiohttp import web
 
 from ..core import scopes, views
+from ..core.models import Engagement, Principal
 from . import context
 from .directory_schemas import ReplaceContactsIn, ReplaceTagsIn, TranscriptCommentIn
-from .responses import json_response, read_json_object
+from .responses import json_response, read_body
 from .routing import requires
-from .validation import validate
 
 routes = web.RouteTableDef()
+# EngagementLinks.replace_engagement_contacts / replace_engagement_tags: (principal, engagement id, ids).
+Replace = Callable[[Principal, str, Sequence[str]], Engagement]
 
 
 @routes.put("/api/v2/engagements/{engagement_id}/contacts")
 @requires(scopes.ENGAGEMENTS_WRITE)
 async def replace_engagement_contacts(request: web.Request) -> web.Response:
     """body → fields 422 → hidden 404 → private without private:write 403 → unknown ids 422 → 200 (api.md §3.1)."""
-    body = validate(ReplaceContactsIn, await read_json_object(request))
-    engagement = context.emulator(request).links.replace_engagement_contacts(
-        context.principal(request), request.match_info["engagement_id"], body.contact_ids
-    )
-    return json_response(views.engagement(engagement))
+    body = await read_body(request, ReplaceContactsIn)
+    return _replaced(request, context.emulator(request).links.replace_engagement_contacts, body.contact_ids)
 
 
 @routes.put("/api/v2/engagements/{engagement_id}/tags")
 @requires(scopes.ENGAGEMENTS_WRITE)
 async def replace_engagement_tags(request: web.Request) -> web.Response:
     """As replace_engagement_contacts, for tags."""
-    body = validate(ReplaceTagsIn, await read_json_object(request))
-    engagement = context.emulator(request).links.replace_engagement_tags(
-        context.principal(request), request.match_info["engagement_id"], body.tag_ids
-    )
+    body = await read_body(request, ReplaceTagsIn)
+    return _replaced(request, context.emulator(request).links.replace_engagement_tags, body.tag_ids)
+
+
+def _replaced(request: web.Request, replace: Replace, ids: list[str]) -> web.Response:
+    engagement = replace(context.principal(request), request.match_info["engagement_id"], ids)
     return json_response(views.engagement(engagement))
 
 
@@ -40,7 +43,7 @@ async def replace_engagement_tags(request: web.Request) -> web.Response:
 @requires(scopes.TRANSCRIPT_COMMENTS_WRITE, scopes.ENGAGEMENTS_READ)
 async def create_transcript_comment(request: web.Request) -> web.Response:
     """201; 404 when hidden or before the transcript exists (emulator choice), 422 for bad fields."""
-    body = validate(TranscriptCommentIn, await read_json_object(request))
+    body = await read_body(request, TranscriptCommentIn)
     comment = context.emulator(request).links.add_transcript_comment(
         context.principal(request), request.match_info["engagement_id"], body.text, body.start_seconds
     )

@@ -32,11 +32,11 @@ from .directory_schemas import (
     DomainIn,
     EmailIn,
     PhoneIn,
+    checked_domains,
+    checked_emails,
     domains_to_core,
     email_shape,
     emails_to_core,
-    no_repeats,
-    one_primary,
     phones_to_core,
 )
 from .schemas import WireModel
@@ -77,12 +77,7 @@ class CompanyFixtureIn(FixtureModel):
     logo_url: str | None = Field(None, min_length=1, max_length=2048)
     crm_association: CrmAssociationIn | None = None
 
-    @field_validator("domains")
-    @classmethod
-    def _domains(cls, value: list[DomainIn]) -> list[DomainIn]:
-        one_primary(value, "domain")
-        no_repeats([d.domain for d in value], "domain")
-        return value
+    _domains = field_validator("domains")(checked_domains)
 
     def to_core(self) -> CompanyFixture:
         draft = CompanyDraft(
@@ -109,12 +104,7 @@ class ContactFixtureIn(FixtureModel):
     company: str | None = Field(None, min_length=1, max_length=253)
     crm_association: CrmAssociationIn | None = None
 
-    @field_validator("emails")
-    @classmethod
-    def _emails(cls, value: list[EmailIn]) -> list[EmailIn]:
-        one_primary(value, "email")
-        no_repeats([email_key(e.email) for e in value], "email")
-        return value
+    _emails = field_validator("emails")(checked_emails)
 
     def to_core(self) -> ContactFixture:
         draft = ContactDraft(

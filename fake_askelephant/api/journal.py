@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from aiohttp import web
 
+from ..core.models import Principal
 from ..core.store import parse_api_key
 from ..core.timefmt import format_ms, wall_ms
 from . import context
@@ -59,7 +60,7 @@ journal_key = web.AppKey("journal_key", RequestJournal)
 
 def credential_id(request: web.Request) -> str | None:
     """The authenticated credential, else the id part of a presented API key; never its secret."""
-    principal = request.get(context.principal_key)
+    principal: Principal | None = request.get(context.principal_key)
     if principal is not None:
         return principal.credential_id
     header = request.headers.get("Authorization", "").strip()

@@ -19,9 +19,8 @@ from ..core.timefmt import format_ms
 from ..persistence.persister import Persister
 from ..persistence.statefile import SnapshotInfo
 from . import context
-from .responses import json_response, read_json_object
+from .responses import json_response, read_body
 from .schemas import WireModel
-from .validation import validate
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -46,14 +45,14 @@ def snapshot_body(info: SnapshotInfo) -> dict[str, object]:
 
 @routes.post("/__admin/snapshot")
 async def take_snapshot(request: web.Request) -> web.Response:
-    body = validate(SnapshotIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, SnapshotIn, check_content_type=False)
     info = await request.app[persister_key].snapshot(body.name)
     return json_response(snapshot_body(info), status=201)
 
 
 @routes.post("/__admin/restore")
 async def restore_snapshot(request: web.Request) -> web.Response:
-    body = validate(SnapshotIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, SnapshotIn, check_content_type=False)
     records = await request.app[persister_key].restore(body.name)
     now = context.emulator(request).clock.now_ms()
     return json_response({"restored": body.name, "records": records, "now": format_ms(now)})

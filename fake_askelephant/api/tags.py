@@ -9,9 +9,8 @@ from . import context
 from .directory_schemas import TagIn, TagPatchIn
 from .listing import parse_list_query
 from .queries import QueryErrors
-from .responses import json_response, list_response, read_json_object
+from .responses import json_response, list_response, read_body
 from .routing import requires
-from .validation import validate
 
 routes = web.RouteTableDef()
 
@@ -30,7 +29,7 @@ async def list_tags(request: web.Request) -> web.Response:
 @routes.post("/api/v2/tags")
 @requires(scopes.TAGS_WRITE)
 async def create_tag(request: web.Request) -> web.Response:
-    body = validate(TagIn, await read_json_object(request))
+    body = await read_body(request, TagIn)
     tag = context.emulator(request).tags.create_tag(context.principal(request).workspace_id, body.name)
     return json_response(views.tag(tag), status=201)
 
@@ -38,7 +37,7 @@ async def create_tag(request: web.Request) -> web.Response:
 @routes.patch("/api/v2/tags/{tag_id}")
 @requires(scopes.TAGS_WRITE)
 async def update_tag(request: web.Request) -> web.Response:
-    body = validate(TagPatchIn, await read_json_object(request))
+    body = await read_body(request, TagPatchIn)
     tags = context.emulator(request).tags
     tag = tags.get_tag(context.principal(request), request.match_info["tag_id"])
     if body.name is not None:

@@ -18,7 +18,7 @@ from ..webhooks.signing import InvalidSecret, validate_secret
 from ..webhooks.sink import sink_name
 from . import context
 from .queries import QueryErrors, parse_page_params
-from .responses import json_response, list_response, read_json_object, unpaged_list
+from .responses import json_response, list_response, read_body, read_json_object, unpaged_list
 from .schemas import WireModel, _reject_null
 from .validation import validate
 
@@ -112,7 +112,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 @routes.post("/__admin/webhook-endpoints")
 async def create_endpoint(request: web.Request) -> web.Response:
-    body = validate(EndpointIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, EndpointIn, check_content_type=False)
     endpoint = context.emulator(request).webhooks.create_endpoint(
         body.workspace_id,
         body.url,
@@ -141,7 +141,7 @@ async def get_endpoint(request: web.Request) -> web.Response:
 async def update_endpoint(request: web.Request) -> web.Response:
     dispatcher = context.emulator(request).webhooks
     endpoint = dispatcher.get_endpoint(request.match_info["endpoint_id"])
-    body = validate(EndpointPatchIn, await read_json_object(request, check_content_type=False))
+    body = await read_body(request, EndpointPatchIn, check_content_type=False)
     if body.url is not None:
         endpoint.url = body.url
     if "event_types" in body.model_fields_set:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .contacts import companies_of
 from .crm import association_matches
 from .directory import Directory, with_one_primary
-from .errors import Conflict, NotFound
-from .ids import IdFactory
+from .directory_service import DirectoryService
+from .errors import Conflict
 from .listing import ListQuery, list_page, search_hit
 from .models import Company, CompanyDomain, CrmAssociation, Principal
 from .paging import Page
-from .recorder import EngagementRecorder
-from .resource_recorder import ResourceRecorder
-from .store import Store
 
 
 @dataclass(frozen=True)
@@ -33,25 +30,7 @@ class CompanyDraft:
     crm_association: CrmAssociation | None = None
 
 
-class CompanyService:
-    def __init__(
-        self,
-        *,
-        store: Store,
-        ids: IdFactory,
-        now_ms: Callable[[], int],
-        recorder: ResourceRecorder,
-        engagement_recorder: EngagementRecorder,
-    ) -> None:
-        self._store = store
-        self._ids = ids
-        self._now_ms = now_ms
-        self._recorder = recorder
-        self._engagement_recorder = engagement_recorder
-
-    def _directory(self, workspace_id: str) -> Directory:
-        return self._store.workspace(workspace_id).directory
-
+class CompanyService(DirectoryService):
     def list_companies(self, principal: Principal, query: ListQuery, domain: str | None = None) -> Page[Company]:
         """search = name (api.md §8); `domain` normalised by the edge; CRM entries match the stored association."""
         refs = query.crm_associations
@@ -66,10 +45,7 @@ class CompanyService:
         return list_page(self._directory(principal.workspace_id).companies.values(), query, matches)
 
     def get_company(self, principal: Principal, company_id: str) -> Company:
-        company = self._directory(principal.workspace_id).companies.get(company_id)
-        if company is None:
-            raise NotFound("company", company_id)
-        return company
+        return self._find(self._directory(principal.workspace_id).companies, "company", company_id)
 
     def create_company(
         self, workspace_id: str, draft: CompanyDraft, *, emit: bool = True, company_id: str | None = None
@@ -103,12 +79,7 @@ class CompanyService:
         if "domains" in fields:
             self._check_domains_free(d, fields["domains"], company.id)
             fields["domains"] = with_one_primary(fields["domains"])
-        d.unindex_company(company)
-        try:
-            self._recorder.change(company, emit=emit, **fields)
-        finally:
-            d.index_company(company)
-        return company
+        return self._change_indexed(company, fields, emit=emit, unindex=d.unindex_company, index=d.index_company)
 
     def delete_company(self, company: Company) -> None:
         """Admin only: contacts lose it as their company, engagements as a related company; then deleted."""
@@ -117,10 +88,9 @@ class CompanyService:
         for contact in list(ws.directory.contacts.values()):
             if contact.company_id == company.id:
                 self._recorder.change(contact, company_id=None)
-        for e in list(ws.engagements.values()):
-            if company.id in e.company_ids:
-                contacts = [ws.directory.contacts[c] for c in e.contact_ids if c in ws.directory.contacts]
-                self._engagement_recorder.change(e, company_ids=companies_of(ws.directory, contacts))
+        for e in self._engagements_linking(ws, lambda e: company.id in e.company_ids):
+            contacts = [ws.directory.contacts[c] for c in e.contact_ids if c in ws.directory.contacts]
+            self._engagement_recorder.change(e, company_ids=companies_of(ws.directory, contacts))
         self._recorder.deleted(company)
 
     @staticmethod

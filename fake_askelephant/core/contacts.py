@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .crm import association_matches
 from .directory import Directory, with_one_primary
-from .errors import Conflict, NotFound, ValidationFailed
-from .ids import IdFactory
+from .directory_service import DirectoryService
+from .errors import Conflict, ValidationFailed
 from .listing import ListQuery, list_page, search_hit
 from .models import Contact, CrmAssociation, EmailAddress, Participant, PhoneNumber, Principal, User
 from .paging import Page
-from .recorder import EngagementRecorder
-from .resource_recorder import ResourceRecorder
-from .store import Store
 
 # What PATCH /v2/contacts/{id} may change (api.md §10).
 PATCHABLE = ("first_name", "last_name", "description", "time_zone", "company_id", "emails", "phone_numbers")
@@ -56,25 +53,7 @@ def companies_of(d: Directory, contacts: Sequence[Contact]) -> list[str]:
     return found
 
 
-class ContactService:
-    def __init__(
-        self,
-        *,
-        store: Store,
-        ids: IdFactory,
-        now_ms: Callable[[], int],
-        recorder: ResourceRecorder,
-        engagement_recorder: EngagementRecorder,
-    ) -> None:
-        self._store = store
-        self._ids = ids
-        self._now_ms = now_ms
-        self._recorder = recorder
-        self._engagement_recorder = engagement_recorder
-
-    def _directory(self, workspace_id: str) -> Directory:
-        return self._store.workspace(workspace_id).directory
-
+class ContactService(DirectoryService):
     # Reads --------------------------------------------------------------------------------------
 
     def list_contacts(self, principal: Principal, query: ListQuery) -> Page[Contact]:
@@ -89,10 +68,7 @@ class ContactService:
         return list_page(self._directory(principal.workspace_id).contacts.values(), query, matches)
 
     def get_contact(self, principal: Principal, contact_id: str) -> Contact:
-        contact = self._directory(principal.workspace_id).contacts.get(contact_id)
-        if contact is None:
-            raise NotFound("contact", contact_id)
-        return contact
+        return self._find(self._directory(principal.workspace_id).contacts, "contact", contact_id)
 
     # Writes -------------------------------------------------------------------------------------
 
@@ -117,12 +93,7 @@ class ContactService:
         for name in ("emails", "phone_numbers"):
             if name in fields:
                 fields[name] = with_one_primary(fields[name])
-        d.unindex_contact(contact)
-        try:
-            self._recorder.change(contact, emit=emit, **fields)
-        finally:
-            d.index_contact(contact)
-        return contact
+        return self._change_indexed(contact, fields, emit=emit, unindex=d.unindex_contact, index=d.index_contact)
 
     def set_crm_association(self, principal: Principal, contact_id: str, association: CrmAssociation) -> Contact:
         """Replaces the contact's single association (api.md §10)."""
@@ -192,13 +163,10 @@ class ContactService:
         """Admin only: unlinks it from engagements (each emits updated), then emits `v1.contact.deleted`."""
         ws = self._store.workspace(contact.workspace_id)
         ws.directory.remove_contact(contact)
-        for e in list(ws.engagements.values()):
-            if contact.id in e.contact_ids:
-                remaining = [cid for cid in e.contact_ids if cid != contact.id]
-                contacts = [ws.directory.contacts[cid] for cid in remaining if cid in ws.directory.contacts]
-                self._engagement_recorder.change(
-                    e, contact_ids=remaining, company_ids=companies_of(ws.directory, contacts)
-                )
+        for e in self._engagements_linking(ws, lambda e: contact.id in e.contact_ids):
+            remaining = [cid for cid in e.contact_ids if cid != contact.id]
+            contacts = [ws.directory.contacts[cid] for cid in remaining if cid in ws.directory.contacts]
+            self._engagement_recorder.change(e, contact_ids=remaining, company_ids=companies_of(ws.directory, contacts))
         self._recorder.deleted(contact)
 
     @staticmethod

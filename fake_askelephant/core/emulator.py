@@ -12,6 +12,7 @@ from . import scopes
 from .clock import ScheduledJob, Scheduler, VirtualClock
 from .companies import CompanyService
 from .contacts import ContactService
+from .directory_service import DirectoryDeps
 from .engagement_links import EngagementLinks
 from .engagements import EngagementService, MediaProbe
 from .errors import ValidationFailed
@@ -26,6 +27,7 @@ from .recorder import EngagementRecorder
 from .releaser import Dropped, Releaser, Step
 from .resource_recorder import ResourceRecorder
 from .rules import PipelineRules
+from .seeded import TokenStream
 from .store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, parse_api_key
 from .tags import TagService
 
@@ -60,7 +62,7 @@ class Emulator:
         self.scheduler = Scheduler(clock)
         self.ids = IdFactory(seed, clock.now_ms)
         self.request_ids = IdFactory(seed, clock.now_ms, "requests")
-        self._key_rng = random.Random(f"{seed}:keys")
+        self.key_tokens = TokenStream(seed, "keys")
         self.store = Store()
         self.releaser = Releaser()
         self.bus = EventBus(clock, self.ids, event_log_limit)
@@ -93,16 +95,16 @@ class Emulator:
         self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
         self.webhooks.attach(self.bus)
         # Contacts, companies, tags, comments, OAuth and seed data (api.md §10).
-        directory = {
-            "store": self.store,
-            "ids": self.ids,
-            "now_ms": clock.now_ms,
-            "recorder": self.resource_recorder,
-            "engagement_recorder": self.recorder,
-        }
-        self.contacts = ContactService(**directory)
-        self.companies = CompanyService(**directory)
-        self.tags = TagService(**directory)
+        directory = DirectoryDeps(
+            store=self.store,
+            ids=self.ids,
+            now_ms=clock.now_ms,
+            recorder=self.resource_recorder,
+            engagement_recorder=self.recorder,
+        )
+        self.contacts = ContactService(directory)
+        self.companies = CompanyService(directory)
+        self.tags = TagService(directory)
         self.links = EngagementLinks(
             store=self.store,
             ids=self.ids,
@@ -167,8 +169,8 @@ class Emulator:
             raise ValidationFailed.single("scopes", "invalid_enum", f"Unknown scope(s): {', '.join(unknown)}.")
         self.store.workspace(workspace_id)
         owner = self.ensure_user(workspace_id, user) if user else self._default_user(workspace_id)
-        key_id = "".join(self._key_rng.choices(_KEY_ALPHABET, k=16))
-        secret = "".join(self._key_rng.choices(_KEY_ALPHABET, k=32))
+        key_id = self.key_tokens.token(_KEY_ALPHABET, 16)
+        secret = self.key_tokens.token(_KEY_ALPHABET, 32)
         return self.store.add_api_key(ApiKey(key_id, secret, workspace_id, owner.id, frozenset(wanted)))
 
     def ensure_user(self, workspace_id: str, new: NewUser) -> User:

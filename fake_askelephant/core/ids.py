@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from .seeded import RngState, rng_restore, rng_snapshot
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -31,3 +33,10 @@ class IdFactory:
 
     def new(self, prefix: str) -> str:
         return f"{prefix}_{ulid(self._now_ms(), self._rng.getrandbits(80))}"
+
+    def snapshot(self) -> RngState:
+        """The stream's position (persistence); `restore` continues from it."""
+        return rng_snapshot(self._rng)
+
+    def restore(self, state: RngState) -> None:
+        rng_restore(self._rng, state)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import random
 import string
 from collections.abc import Callable, Iterable
 
 from . import scopes
 from .errors import DomainError, ValidationFailed
 from .models import OAuthClient, OAuthToken, Principal
+from .seeded import TokenStream
 from .store import Store
 
 TOKEN_LIFETIME_S = 3600
@@ -30,10 +30,10 @@ class OAuthService:
         self._store = store
         self._now_ms = now_ms
         # Seeded like API keys, so one --seed gives the same credentials.
-        self._rng = random.Random(f"{seed}:oauth")
+        self.tokens = TokenStream(seed, "oauth")
 
     def _random(self, n: int) -> str:
-        return "".join(self._rng.choices(_ALPHABET, k=n))
+        return self.tokens.token(_ALPHABET, n)
 
     def create_client(self, client_scopes: Iterable[str], workspace_id: str, user_id: str) -> OAuthClient:
         """`workspace:admin` is for API keys only, never OAuth apps (api.md §3.1) → 422."""

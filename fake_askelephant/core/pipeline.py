@@ -7,6 +7,7 @@ not run yet; stages never reorder (a stage due before its predecessor waits for 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -185,7 +186,7 @@ class Pipeline:
         for stage in STAGES:
             if stage not in run.done_at:
                 run.jobs[stage] = self._scheduler.call_at(
-                    plan[stage], lambda s=stage: self._run_stage(run, s), name=f"{stage}:{run.engagement_id}"
+                    plan[stage], functools.partial(self._run_stage, run, stage), name=f"{stage}:{run.engagement_id}"
                 )
 
     def _run_stage(self, run: PipelineRun, stage: str) -> None:

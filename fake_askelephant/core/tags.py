@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from .errors import NotFound
-from .ids import IdFactory
+from .directory_service import DirectoryService
 from .listing import ListQuery, list_page
 from .models import Principal, Tag
 from .paging import Page
-from .recorder import EngagementRecorder
-from .resource_recorder import ResourceRecorder
-from .store import Store
 
 
-class TagService:
-    def __init__(
-        self,
-        *,
-        store: Store,
-        ids: IdFactory,
-        now_ms: Callable[[], int],
-        recorder: ResourceRecorder,
-        engagement_recorder: EngagementRecorder,
-    ) -> None:
-        self._store = store
-        self._ids = ids
-        self._now_ms = now_ms
-        self._recorder = recorder
-        self._engagement_recorder = engagement_recorder
-
+class TagService(DirectoryService):
     def list_tags(self, principal: Principal, query: ListQuery) -> Page[Tag]:
         """No search on tags (api.md §8)."""
-        return list_page(self._store.workspace(principal.workspace_id).directory.tags.values(), query)
+        return list_page(self._directory(principal.workspace_id).tags.values(), query)
 
     def get_tag(self, principal: Principal, tag_id: str) -> Tag:
-        tag = self._store.workspace(principal.workspace_id).directory.tags.get(tag_id)
-        if tag is None:
-            raise NotFound("tag", tag_id)
-        return tag
+        return self._find(self._directory(principal.workspace_id).tags, "tag", tag_id)
 
     def create_tag(self, workspace_id: str, name: str, *, emit: bool = True, tag_id: str | None = None) -> Tag:
         """Names need not be unique: the docs give tags no 409 (api.md §4)."""
         now = self._now_ms()
         tag = Tag(tag_id or self._ids.new("tag"), workspace_id, name, now, now)
-        self._store.workspace(workspace_id).directory.tags[tag.id] = tag
+        self._directory(workspace_id).tags[tag.id] = tag
         self._recorder.created(tag, emit=emit)
         return tag
 
@@ -57,7 +33,6 @@ class TagService:
         tag = self.get_tag(principal, tag_id)
         ws = self._store.workspace(principal.workspace_id)
         del ws.directory.tags[tag.id]
-        for e in list(ws.engagements.values()):
-            if tag.id in e.tag_ids:
-                self._engagement_recorder.change(e, tag_ids=[t for t in e.tag_ids if t != tag.id])
+        for e in self._engagements_linking(ws, lambda e: tag.id in e.tag_ids):
+            self._engagement_recorder.change(e, tag_ids=[t for t in e.tag_ids if t != tag.id])
         self._recorder.deleted(tag)

@@ -15,7 +15,6 @@ import collections
 import collections.abc
 import dataclasses
 import functools
-import random
 import types
 import typing
 from typing import Any, TypeVar
@@ -151,7 +150,7 @@ def build(cls: type[T], value: Any, **given: Any) -> T:
 def _decode_dataclass(cls: type[T], value: Any, path: str, given: dict[str, Any] | None = None) -> T:
     if not isinstance(value, dict):
         raise CodecError(f"{path}: expected an object for {cls.__name__}")
-    hints = _hints(cls)
+    hints = _hints(typing.cast(type, cls))
     init: dict[str, Any] = {}
     later: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -169,15 +168,6 @@ def _decode_dataclass(cls: type[T], value: Any, path: str, given: dict[str, Any]
     for name, v in later.items():
         object.__setattr__(obj, name, v)
     return obj
-
-
-def rng_state(rng: random.Random) -> list[Any]:
-    version, internal, gauss = rng.getstate()
-    return [version, list(internal), gauss]
-
-
-def set_rng_state(rng: random.Random, state: list[Any]) -> None:
-    rng.setstate((state[0], tuple(state[1]), state[2]))
 
 
 def loads(tp: type[T], data: bytes) -> T:

@@ -30,7 +30,7 @@ import random
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ..core.emulator import Emulator
 from ..core.events import Event
@@ -38,6 +38,7 @@ from ..core.faults import FaultRule
 from ..core.models import ApiKey, OAuthClient, OAuthToken
 from ..core.pipeline import PipelineRun
 from ..core.rules import PipelineRule
+from ..core.seeded import RngState, rng_restore, rng_snapshot
 from ..core.store import Workspace
 from . import codec, webhook_state
 
@@ -49,20 +50,40 @@ STORE_TABLES: dict[str, type] = {"keys": ApiKey, "oauth_clients": OAuthClient, "
 STORE_STRUCTURE = frozenset({"workspaces"})
 
 
+class SavesPosition(Protocol):
+    """A seeded stream that hands out and takes back its position (core/seeded.py)."""
+
+    def snapshot(self) -> RngState: ...
+
+    def restore(self, state: RngState, /) -> None: ...
+
+
+@dataclass(frozen=True)
+class _PublicRandom:
+    """The fault rules' generator is a public field; this gives it the same snapshot/restore."""
+
+    rng: random.Random
+
+    def snapshot(self) -> RngState:
+        return rng_snapshot(self.rng)
+
+    def restore(self, state: RngState, /) -> None:
+        rng_restore(self.rng, state)
+
+
 @dataclass(frozen=True)
 class RngStream:
     name: str
-    get: Callable[[Emulator], random.Random]
+    get: Callable[[Emulator], SavesPosition]
 
 
-# Every seeded stream outside webhooks (webhook_state lists its own). Private attributes are read here on
-# purpose: persistence is the one place that must see the generators' positions.
+# Every seeded stream outside webhooks (webhook_state lists the dispatcher's).
 RNG_STREAMS = (
-    RngStream("ids", lambda em: em.ids._rng),
-    RngStream("request_ids", lambda em: em.request_ids._rng),
-    RngStream("keys", lambda em: em._key_rng),
-    RngStream("faults", lambda em: em.faults.rng),
-    RngStream("oauth", lambda em: em.oauth._rng),
+    RngStream("ids", lambda em: em.ids),
+    RngStream("request_ids", lambda em: em.request_ids),
+    RngStream("keys", lambda em: em.key_tokens),
+    RngStream("faults", lambda em: _PublicRandom(em.faults.rng)),
+    RngStream("oauth", lambda em: em.oauth.tokens),
 )
 # Rows whose body never changes once written (append-only logs): flushing skips re-encoding known keys.
 IMMUTABLE_KINDS = frozenset({"events", *webhook_state.IMMUTABLE_KINDS})
@@ -74,7 +95,7 @@ def _record_fields(cls: type) -> dict[str, type]:
     for name, tp in typing.get_type_hints(cls).items():
         args = typing.get_args(tp)
         if typing.get_origin(tp) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
-            out[name] = args[1]
+            out[name] = typing.cast(type, args[1])
     return out
 
 
@@ -93,7 +114,7 @@ def dump(em: Emulator) -> Iterator[Row]:
     """Every row of the current state; values are encoded by the caller (lazily for immutable kinds)."""
     yield "meta.clock", "now", {"now_ms": em.clock.now_ms(), "time_scale": em.clock.time_scale}
     for stream in RNG_STREAMS:
-        yield "meta.rng", stream.name, _Lazy(lambda s=stream: codec.rng_state(s.get(em)))
+        yield "meta.rng", stream.name, _Lazy(stream.get(em).snapshot)
     for w, ws in enumerate(em.store.workspaces.values()):
         plain = {f.name: getattr(ws, f.name) for f in dataclasses.fields(ws) if f.name not in WORKSPACE_TABLES}
         yield "workspace", positioned(w, ws.id), plain
@@ -156,7 +177,7 @@ def load(em: Emulator, rows: Mapping[Key, bytes]) -> None:
         em.clock.restore(clock[0])
     for stream in RNG_STREAMS:
         if stream.name in by_kind.get("meta.rng", {}):
-            codec.set_rng_state(stream.get(em), codec.loads(list[Any], by_kind["meta.rng"][stream.name]))
+            stream.get(em).restore(codec.loads(list[Any], by_kind["meta.rng"][stream.name]))
     for key, body in by_kind.get("workspace", {}).items():
         loaded = codec.loads(Workspace, body)
         ws = em.store.workspace(unpositioned(key))

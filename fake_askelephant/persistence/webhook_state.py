@@ -12,29 +12,29 @@
 
 Deliveries point at endpoints and messages by id here and are re-linked on load; a pending delivery is
 rescheduled at its saved due time (one that was in flight when the state was saved goes again at once:
-at-least-once, as webhooks.md §6 allows). The dispatcher's private fields are read on purpose: this is the
-one module that must see all of its state.
+at-least-once, as webhooks.md §6 allows). Seeded streams and counters come from the dispatcher's and the
+sinks' own snapshot()/restore().
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..core.events import Event
-from ..webhooks.delivery import AttemptRecord, Delivery, Dispatcher, Message
+from ..webhooks.delivery import AttemptRecord, Delivery, Dispatcher, DispatcherSnapshot, Message
 from ..webhooks.endpoints import WebhookEndpoint
-from ..webhooks.sink import SinkConfig, SinkRequest
+from ..webhooks.sink import SinkConfig, SinkRequest, SinksSnapshot
 from . import codec
 
 IMMUTABLE_KINDS = frozenset({"webhooks.attempts", "webhooks.sink_requests"})
 
 
 def dump(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
-    yield "meta.rng", "webhooks.secrets", codec.rng_state(d._secret_rng)
-    for endpoint_id, rng in d._hazard_rngs.items():
-        yield "meta.rng", f"webhooks.hazards.{endpoint_id}", codec.rng_state(rng)
+    saved = d.snapshot()
+    yield "meta.rng", "webhooks.secrets", saved.secrets
+    for endpoint_id, rng in saved.hazards.items():
+        yield "meta.rng", f"webhooks.hazards.{endpoint_id}", rng
     for i, endpoint in enumerate(d.endpoints.values()):
         yield "webhooks.endpoints", f"{i:09d}/{endpoint.id}", endpoint
     for i, (msg_id, deliveries) in enumerate(d.messages.items()):
@@ -46,13 +46,13 @@ def dump(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
         )
     for record in d.log:
         yield "webhooks.attempts", f"{record.seq:012d}", _attempt(record)
-    sinks = d.sinks
-    for name in sinks.configs.keys() | sinks._served.keys():
-        yield "webhooks.sinks", name, {"config": sinks.configs.get(name), "served": sinks._served.get(name, 0)}
+    sinks, counters = d.sinks, d.sinks.snapshot()
+    for name in sinks.configs.keys() | counters.served.keys():
+        yield "webhooks.sinks", name, {"config": sinks.configs.get(name), "served": counters.served.get(name, 0)}
     for name, requests in sinks.received.items():
         for request in requests:
             yield "webhooks.sink_requests", f"{name}/{request.seq:012d}", request
-    yield "webhooks.counters", "seq", {"attempts": d._seq, "sink_requests": sinks._seq}
+    yield "webhooks.counters", "seq", {"attempts": saved.attempt_seq, "sink_requests": counters.seq}
 
 
 def _delivery(x: Delivery) -> dict[str, Any]:
@@ -88,12 +88,12 @@ def _attempt(record: AttemptRecord) -> dict[str, Any]:
 
 def load(d: Dispatcher, by_kind: Mapping[str, Mapping[str, bytes]], events: Iterable[Event]) -> None:
     rngs = by_kind.get("meta.rng", {})
+    saved = DispatcherSnapshot()
     if "webhooks.secrets" in rngs:
-        codec.set_rng_state(d._secret_rng, codec.loads(list[Any], rngs["webhooks.secrets"]))
+        saved.secrets = codec.loads(list[Any], rngs["webhooks.secrets"])
     for name, body in rngs.items():
         if name.startswith("webhooks.hazards."):
-            rng = d._hazard_rng(_stub_endpoint(name.removeprefix("webhooks.hazards.")))
-            codec.set_rng_state(rng, codec.loads(list[Any], body))
+            saved.hazards[name.removeprefix("webhooks.hazards.")] = codec.loads(list[Any], body)
     for body in by_kind.get("webhooks.endpoints", {}).values():
         endpoint = codec.loads(WebhookEndpoint, body)
         d.endpoints[endpoint.id] = endpoint
@@ -109,25 +109,26 @@ def load(d: Dispatcher, by_kind: Mapping[str, Mapping[str, bytes]], events: Iter
             delivery = Delivery(message, endpoint, x["state"], x["attempts"], x["cycle"], None, x["held_hazard"])
             deliveries.append(delivery)
             if delivery.state == "pending":
-                d._schedule(delivery, x["due_ms"] if x["due_ms"] is not None else now)
+                d.resume(delivery, x["due_ms"] if x["due_ms"] is not None else now)
         d.messages[message.id] = deliveries
     known_events = {e.id: e for e in events}
     for body in by_kind.get("webhooks.attempts", {}).values():
         d.log.append(_load_attempt(d, codec.loads(dict[str, Any], body), known_events))
-    sinks = d.sinks
+    sinks, sink_counters = d.sinks, SinksSnapshot()
     sinks.configs.clear()  # a reset keeps sink scripts; a loaded state brings its own
     for name, body in by_kind.get("webhooks.sinks", {}).items():
         row = codec.loads(dict[str, Any], body)
         if row["config"] is not None:
             sinks.configs[name] = codec.decode(SinkConfig, row["config"])
-        sinks._served[name] = row["served"]
+        sink_counters.served[name] = row["served"]
     for key, body in by_kind.get("webhooks.sink_requests", {}).items():
-        name = key.rpartition("/")[0]
-        sinks.received.setdefault(name, deque(maxlen=sinks._limit)).append(codec.loads(SinkRequest, body))
+        sinks.restore_request(key.rpartition("/")[0], codec.loads(SinkRequest, body))
     counters = by_kind.get("webhooks.counters", {}).get("seq")
     if counters is not None:
         seq = codec.loads(dict[str, int], counters)
-        d._seq, sinks._seq = seq["attempts"], seq["sink_requests"]
+        saved.attempt_seq, sink_counters.seq = seq["attempts"], seq["sink_requests"]
+    d.restore(saved)
+    sinks.restore(sink_counters)
 
 
 def _stub_endpoint(endpoint_id: str, url: str = "", workspace_id: str = "") -> WebhookEndpoint:

@@ -7,6 +7,7 @@ a wall-clock svix-timestamp (receivers compare it with their own clock).
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections import OrderedDict, deque
@@ -19,6 +20,7 @@ from ..core.errors import NotFound
 from ..core.events import Event, EventBus
 from ..core.ids import IdFactory
 from ..core.releaser import Dropped
+from ..core.seeded import RngState, rng_restore, rng_snapshot
 from ..core.timefmt import format_ms
 from .endpoints import HAZARD_PROBABILITIES, Hazards, WebhookEndpoint
 from .signing import generate_secret, signature_header
@@ -101,6 +103,19 @@ class _Outcome:
 
 
 @dataclass
+class DispatcherSnapshot:
+    """The dispatcher's private state that persistence saves: its seeded streams and attempt counter.
+
+    The public tables (endpoints, messages, log, sinks) are saved as they are. A None field (absent from
+    the saved state) leaves that part unchanged on restore.
+    """
+
+    secrets: RngState | None = None
+    hazards: dict[str, RngState] = field(default_factory=dict)  # per endpoint id
+    attempt_seq: int | None = None
+
+
+@dataclass
 class Dispatcher:
     seed: int
     clock: VirtualClock
@@ -123,6 +138,24 @@ class Dispatcher:
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(self.dispatch)
+
+    # Saved state (persistence) ----------------------------------------------------------------
+
+    def snapshot(self) -> DispatcherSnapshot:
+        hazards = {endpoint_id: rng_snapshot(rng) for endpoint_id, rng in self._hazard_rngs.items()}
+        return DispatcherSnapshot(rng_snapshot(self._secret_rng), hazards, self._seq)
+
+    def restore(self, saved: DispatcherSnapshot) -> None:
+        if saved.secrets is not None:
+            rng_restore(self._secret_rng, saved.secrets)
+        for endpoint_id, state in saved.hazards.items():
+            rng_restore(self._hazard_rng(endpoint_id), state)
+        if saved.attempt_seq is not None:
+            self._seq = saved.attempt_seq
+
+    def resume(self, delivery: Delivery, due_ms: int) -> None:
+        """Schedule a pending delivery rebuilt from a saved state."""
+        self._schedule(delivery, due_ms)
 
     # Endpoints --------------------------------------------------------------------------------
 
@@ -215,7 +248,7 @@ class Dispatcher:
                 delivery.held_hazard = "out_of_order"
                 self._held[ep.id] = [delivery]
                 delivery.job = self.scheduler.call_at(
-                    now + OUT_OF_ORDER_HOLD_MS, lambda d=delivery: self._release(d), name=f"hold:{message.id}"
+                    now + OUT_OF_ORDER_HOLD_MS, functools.partial(self._release, delivery), name=f"hold:{message.id}"
                 )
                 continue
             self._schedule(delivery, due)
@@ -303,7 +336,7 @@ class Dispatcher:
         if hazard == "stale_timestamp":
             timestamp -= STALE_BY_S
         if hazard == "wrong_secret":
-            secrets = [generate_secret(self._hazard_rng(endpoint))]
+            secrets = [generate_secret(self._hazard_rng(endpoint.id))]
         signature = signature_header(secrets, message.id, timestamp, body)
         if hazard == "body_altered":
             body = body.replace(b'"api_version":"v1"', b'"api_version":"v1","tampered":true', 1)
@@ -354,16 +387,16 @@ class Dispatcher:
             )
         )
 
-    def _hazard_rng(self, endpoint: WebhookEndpoint) -> random.Random:
-        rng = self._hazard_rngs.get(endpoint.id)
+    def _hazard_rng(self, endpoint_id: str) -> random.Random:
+        rng = self._hazard_rngs.get(endpoint_id)
         if rng is None:
-            rng = self._hazard_rngs[endpoint.id] = random.Random(f"{self.seed}:hazards:{endpoint.id}")
+            rng = self._hazard_rngs[endpoint_id] = random.Random(f"{self.seed}:hazards:{endpoint_id}")
         return rng
 
     def _draw(self, endpoint: WebhookEndpoint, hazard: str) -> bool:
         assert hazard in HAZARD_PROBABILITIES
-        p = getattr(endpoint.hazards, hazard)
-        return p > 0 and self._hazard_rng(endpoint).random() < p
+        p: float = getattr(endpoint.hazards, hazard)
+        return p > 0 and self._hazard_rng(endpoint.id).random() < p
 
     # Manual resend, reset ---------------------------------------------------------------------
 

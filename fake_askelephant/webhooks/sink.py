@@ -69,6 +69,17 @@ class SinkOutcome:
     verification: Verification
 
 
+@dataclass
+class SinksSnapshot:
+    """The sinks' private counters that persistence saves (configs and received requests are public).
+
+    `served` counts answers per sink (the next scripted status); `seq` None leaves the counter unchanged.
+    """
+
+    served: dict[str, int] = field(default_factory=dict)
+    seq: int | None = None
+
+
 class Sinks:
     """Named sinks; each keeps a bounded list of what it received."""
 
@@ -118,6 +129,18 @@ class Sinks:
         if config.delay_seconds >= TIMEOUT_S:
             return SinkOutcome(None, int(TIMEOUT_S * 1000), verification)
         return SinkOutcome(status, int(config.delay_seconds * 1000), verification)
+
+    def snapshot(self) -> SinksSnapshot:
+        return SinksSnapshot(dict(self._served), self._seq)
+
+    def restore(self, saved: SinksSnapshot) -> None:
+        self._served.update(saved.served)
+        if saved.seq is not None:
+            self._seq = saved.seq
+
+    def restore_request(self, name: str, request: SinkRequest) -> None:
+        """Append a saved request to its sink's bounded list."""
+        self.received.setdefault(name, deque(maxlen=self._limit)).append(request)
 
     def requests(self, name: str) -> list[SinkRequest]:
         return list(self.received.get(name, ()))

@@ -56,12 +56,16 @@ def _rewrite_request(request: web.Request, mode: str, body: bytes) -> bytes:
     if mode == "accept_javascript" and _is_engagement_create(request):
         payload = _json_object(body)
         url = payload.get("external_url") if payload else None
-        if isinstance(url, str) and "javascript" in url.lower().replace("\t", "").replace("\n", "").replace("\r", ""):
+        if (
+            payload
+            and isinstance(url, str)
+            and "javascript" in url.lower().replace("\t", "").replace("\n", "").replace("\r", "")
+        ):
             return json.dumps({**payload, "external_url": "https://forged.example.com/deep-link"}).encode()
     if mode == "race_duplicates" and _is_engagement_create(request):
         payload = _json_object(body)
         if payload and isinstance(payload.get("external_id"), str):
-            unique = f"{payload['external_id']}#{next(request.app[counter_key])}"
+            unique = f"{payload['external_id']}#{_tick(request)}"
             return json.dumps({**payload, "external_id": unique}).encode()
     if mode == "reserialised_webhooks" and request.method == "POST" and request.path == "/__admin/webhook-endpoints":
         payload = _json_object(body)
@@ -87,9 +91,15 @@ def _rewrite_response(
         headers["Content-Type"] = "application/json"
     if mode == "status_regresses" and request.method == "GET" and request.path.startswith("/api/v2/engagements/ngmt_"):
         engagement = json.loads(body) if status == 200 else {}
-        if engagement.get("processing_status") == "COMPLETED" and next(request.app[counter_key]) % 2:
+        if engagement.get("processing_status") == "COMPLETED" and _tick(request) % 2:
             return status, json.dumps({**engagement, "processing_status": "PROCESSING"}).encode()
     return status, body
+
+
+def _tick(request: web.Request) -> int:
+    """The proxy's request counter (odd/even alternation, unique suffixes)."""
+    counter: itertools.count[int] = request.app[counter_key]
+    return next(counter)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+# dialer-flow.md §2: the dialer's create request (tests copy it before changing it).
+DIALER_REQUEST: dict[str, Any] = {
+    "type": "CALL",
+    "title": "Sales call with Jane Doe",
+    "source_system": "my-dialer",
+    "external_id": "call-20260513-001",
+    "media_url": "https://recordings.example.com/call-20260513-001.mp3",
+    "external_url": "https://my-dialer.example.com/calls/call-20260513-001",
+    "run_workflows": True,
+    "participants": [
+        {"name": "Alice Smith", "email": "alice@example.com", "is_owner": True},
+        {"name": "Jane Doe", "email": "jane@customer.com", "phone": "+14155550100"},
+    ],
+}
+
 # api.md §5.1: the 201 for dialer-flow.md §2's request.
 ENGAGEMENT_201 = {
     "object": "engagement",

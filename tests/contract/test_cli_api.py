@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,45 +13,18 @@ import pytest
 
 from contract_tests.cli import main
 from contract_tests.target import Target
+from tests.cli_process import ROOT, base_env, console_script, start
 from tests.contract.test_api_suites import KNOWN_EMULATOR_DISCREPANCIES
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _script(name: str, module: str) -> list[str]:
-    """The console script when installed; ``python -m`` otherwise."""
-    found = shutil.which(name, path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", module]
 
 
 @pytest.fixture
 def served_emulator(tmp_path: Path) -> Iterator[str]:
     """``fake-askelephant serve`` on a free port with its default (moving, wall-speed) clock."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    stderr = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*_script("fake-askelephant", "fake_askelephant"), "serve", "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    banner = ""
-    for line in proc.stdout:
-        banner += line
-        if "Time scale" in line:
-            break
-    match = re.search(r"Base URL\s+(http://127\.0\.0\.1:\d+/api)", banner)
+    server = start(["serve", "--host", "127.0.0.1", "--port", "0"], base_env(), tmp_path, "serve")
     try:
-        assert match, f"no base URL in banner {banner!r}: {(tmp_path / 'serve.log').read_text()}"
-        yield match.group(1)
+        yield server.api
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()
-        stderr.close()
+        server.stop(timeout=30)
 
 
 def test_cli_passes_a_served_emulator(served_emulator: str, tmp_path: Path) -> None:
@@ -61,7 +32,7 @@ def test_cli_passes_a_served_emulator(served_emulator: str, tmp_path: Path) -> N
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("ASKELEPHANT_API_KEY", None)
     cmd = [
-        *_script("askelephant-contract", "contract_tests.cli"),
+        *console_script("askelephant-contract", "contract_tests.cli"),
         "api",
         "--target-url",
         served_emulator,

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from contract_tests.schemas import (
     EMULATOR_CHOICE,
     SCHEMA_BASE_URI,
+    Profile,
     list_schemas,
     load_schema,
     openapi_document,
@@ -52,7 +53,7 @@ def _walk(node: Any):
             yield from _walk(v)
 
 
-def _errors(name: str, value: Any, profile: str = "emulator") -> list[str]:
+def _errors(name: str, value: Any, profile: Profile = "emulator") -> list[str]:
     return [e.message for e in validator(name, profile).iter_errors(value)]
 
 
@@ -62,7 +63,7 @@ def test_every_required_schema_ships() -> None:
 
 @pytest.mark.parametrize("profile", ["emulator", "docs"])
 @pytest.mark.parametrize("name", list_schemas())
-def test_schema_is_valid_draft_2020_12_and_refs_resolve(name: str, profile: str) -> None:
+def test_schema_is_valid_draft_2020_12_and_refs_resolve(name: str, profile: Profile) -> None:
     schema = load_schema(name, profile)
     Draft202012Validator.check_schema(schema)
     resolver = registry(profile).resolver(base_uri=SCHEMA_BASE_URI + f"{name}.json")
@@ -193,7 +194,5 @@ def test_served_schemas_resolve_refs_against_their_served_folder() -> None:
     schema = load_schema("engagement", base_uri=served)
     assert schema["$id"] == served + "engagement.json"
     resources = {served + f"{n}.json": load_schema(n, base_uri=served) for n in list_schemas()}
-    registry_ = Registry().with_resources(
-        (uri, Resource(doc, specification=DRAFT202012)) for uri, doc in resources.items()
-    )
+    registry_ = Registry().with_resources((uri, DRAFT202012.create_resource(doc)) for uri, doc in resources.items())
     assert list(Draft202012Validator(schema, registry=registry_).iter_errors(ex.ENGAGEMENT_201)) == []

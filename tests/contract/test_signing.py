@@ -50,12 +50,13 @@ def test_svix_package_verifies_worked_example_only_on_raw_bytes(monkeypatch: pyt
         "svix-timestamp": str(ex.WORKED_TIMESTAMP),
         "svix-signature": ex.WORKED_SIGNATURE,
     }
-    frozen = dt.datetime.fromtimestamp(ex.WORKED_TIMESTAMP + 300, dt.UTC)
 
     class FrozenDatetime(dt.datetime):
         @classmethod
-        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:
+        def now(cls, tz: dt.tzinfo | None = None) -> FrozenDatetime:
             return frozen
+
+    frozen = FrozenDatetime.fromtimestamp(ex.WORKED_TIMESTAMP + 300, dt.UTC)
 
     # standardwebhooks reads datetime.now() for the ±5 min tolerance; pin it to the example's time.
     monkeypatch.setattr("standardwebhooks.webhooks.datetime", FrozenDatetime)

@@ -24,7 +24,7 @@ async def test_raw_key_and_bearer_key_are_both_accepted_by_default(api: Api) -> 
     assert resp.status == 200
 
 
-async def test_strict_mode_rejects_bearer_api_keys_with_a_hint(make_api) -> None:  # type: ignore[no-untyped-def]
+async def test_strict_mode_rejects_bearer_api_keys_with_a_hint(make_api) -> None:
     api = await make_api(frozen_settings(strict=True))
     resp = await api.call("GET", "/api/v2/engagements", key=f"Bearer {DEFAULT_KEY}")
     body = await problem(resp, 401, "unauthorized")
@@ -117,7 +117,7 @@ async def test_admin_key_creation_validates_scopes_and_workspace(api: Api) -> No
     assert body["errors"][0]["field"] == "workspace_id"
 
 
-async def test_secret_comparison_uses_constant_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_secret_comparison_uses_constant_time(monkeypatch) -> None:
     import hmac
 
     from fake_askelephant.core.store import Store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -59,7 +60,7 @@ async def test_jobs_run_in_due_order_and_at_their_time() -> None:
     scheduler = Scheduler(clock)
     seen: list[tuple[str, int]] = []
     for name, due in (("c", 3000), ("a", 1000), ("b", 2000)):
-        scheduler.call_at(due, lambda n=name: seen.append((n, clock.now_ms())))
+        scheduler.call_at(due, functools.partial(lambda n: seen.append((n, clock.now_ms())), name))
     await scheduler.advance(10)
     assert seen == [("a", 1000), ("b", 2000), ("c", 3000)]
     assert clock.now_ms() == 10_000
@@ -70,7 +71,7 @@ async def test_same_time_ties_run_in_enqueue_order() -> None:
     scheduler = Scheduler(clock)
     seen: list[int] = []
     for i in range(20):
-        scheduler.call_at(500, lambda i=i: seen.append(i))
+        scheduler.call_at(500, functools.partial(seen.append, i))
     await scheduler.advance(1)
     assert seen == list(range(20))
 

@@ -130,7 +130,7 @@ async def test_insights_are_grounded_in_the_transcript(api: Api) -> None:
     for item in body["action_items"]:
         assert item["id"].startswith("actitm_") and item["engagement_id"] == eid
         assert any(item["title"].lower() in t.lower() for t in texts)
-    means = {}
+    means: dict[int, list[float]] = {}
     for e in timeline["entries"]:
         means.setdefault(e["speaker_index"], []).append(e["sentiment"])
     expected = round(sum(sum(v) / len(v) for v in means.values()) / len(means), 3)

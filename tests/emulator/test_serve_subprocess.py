@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
 import signal
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,50 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_process import ROOT, base_env, cli, start
 from tests.conftest import DEFAULT_KEY, seed_call
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def command() -> list[str]:
-    """The console script when installed (CI installs the package); `python -m` from a bare checkout."""
-    script = shutil.which("fake-askelephant", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "fake_askelephant"]
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAKE_ASKELEPHANT_SEED": "3", "FAKE_ASKELEPHANT_TIME_SCALE": "0"}
-    stderr = (tmp_path / "stderr.log").open("w")
-    proc = subprocess.Popen(
-        [*command(), "serve", "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    banner = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        banner.append(line)
-        if "Time scale" in line:
-            break
-    text = "".join(banner)
-    match = re.search(r"Base URL\s+(http://127\.0\.0\.1:\d+/api)", text)
+    env = base_env(FAKE_ASKELEPHANT_SEED="3", FAKE_ASKELEPHANT_TIME_SCALE="0")
+    served = start(["serve", "--host", "127.0.0.1", "--port", "0"], env, tmp_path)
     try:
-        assert match, f"no base URL in banner: {text!r}; stderr: {(tmp_path / 'stderr.log').read_text()}"
-        assert DEFAULT_KEY in text and "Seed        3" in text
-        yield proc, match.group(1)
+        assert DEFAULT_KEY in served.banner and "Seed        3" in served.banner
+        yield served.proc, served.api
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        stderr.close()
+        served.close()
 
 
-def request(method: str, url: str, body: dict | None = None) -> tuple[int, dict, dict]:  # type: ignore[type-arg]
+def request(method: str, url: str, body: dict | None = None) -> tuple[int, dict, dict]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(
         url, data=data, method=method, headers={"Authorization": DEFAULT_KEY, "Content-Type": "application/json"}
@@ -90,12 +58,11 @@ def test_readme_flow_over_real_http_then_sigterm(server: tuple[subprocess.Popen[
 
 
 def test_malformed_api_key_flag_exits_2() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [*command(), "serve", "--api-key", "not-a-key", "--port", "0"],
+        [*cli(), "serve", "--api-key", "not-a-key", "--port", "0"],
         capture_output=True,
         text=True,
-        env=env,
+        env=base_env(),
         cwd=ROOT,
         timeout=30,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from refclient_stubs import API_KEY, RecordingSleep, StubApi
 
 from reference_client import AskElephantClient, RetryPolicy
+from tests.reference_client.refclient_stubs import API_KEY, RecordingSleep, StubApi
 
 
 @pytest.fixture

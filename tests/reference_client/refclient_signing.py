@@ -7,22 +7,12 @@ import hashlib
 import hmac
 import time
 
-SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"  # bytes 00..17, webhooks.md §5.1
-OLD_SECRET = "whsec_GBkaGxwdHh8gISIjJCUmJygpKissLS4v"  # bytes 18..2f
+from tests.contract import spec_examples as ex
 
-# webhooks.md §5.1 worked example: 746 bytes, one line.
-SPEC_BODY = (
-    b'{"id":"evt_01KK97FTG0TR4NSCR1PTRDY7QZ","type":"v1.engagement.transcript_timeline.completed",'
-    b'"api_version":"v1","created_at":"2026-03-09T12:00:00.000Z","workspace_id":"wrks_local",'
-    b'"data":{"object":{"object":"engagement","id":"ngmt_01KK97DZX0B7WAVVC4XK2M9QHR",'
-    b'"title":"WAVV call with Jane Doe","engagement_type":"CALL","processing_status":"PROCESSING",'
-    b'"is_private":false,"created_at":"2026-03-09T11:59:00.000Z","updated_at":"2026-03-09T12:00:00.000Z",'
-    b'"data_source":"API","is_internal":false,"engagement_at":"2026-03-09T11:51:40.000Z",'
-    b'"start_at":"2026-03-09T11:51:40.000Z","end_at":"2026-03-09T11:58:20.000Z","duration_seconds":400,'
-    b'"external_url":"wavv://call/12345","owner_user_id":"usr_local","host_user_id":"usr_local"},'
-    b'"previous_attributes":{}}}'
-)
-SPEC_MSG_ID = "msg_01KK97FTG0TR4NSCR1PTRDY7QZ"
+SECRET = ex.WORKED_SECRET  # bytes 00..17, webhooks.md §5.1
+OLD_SECRET = ex.WORKED_OLD_SECRET  # bytes 18..2f
+SPEC_BODY = ex.WORKED_BODY  # the worked example: 746 bytes, one line
+SPEC_MSG_ID = ex.WORKED_MSG_ID
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

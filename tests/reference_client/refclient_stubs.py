@@ -13,44 +13,17 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.contract.spec_examples import DIALER_REQUEST, ENGAGEMENT_201
+
 API_KEY = "sk-apik_test.s3cr3t"
 EMULATOR_KEY = "sk-apik_local.fakeaskelephant"  # the emulator's default key (api.md §3)
-# dialer-flow.md §2, the docs' request.
-SEED_REQUEST: dict[str, Any] = {
-    "type": "CALL",
-    "title": "Sales call with Jane Doe",
-    "source_system": "my-dialer",
-    "external_id": "call-20260513-001",
-    "media_url": "https://recordings.example.com/call-20260513-001.mp3",
-    "external_url": "https://my-dialer.example.com/calls/call-20260513-001",
-    "run_workflows": True,
-    "participants": [
-        {"name": "Alice Smith", "email": "alice@example.com", "is_owner": True},
-        {"name": "Jane Doe", "email": "jane@customer.com", "phone": "+14155550100"},
-    ],
-}
+SEED_REQUEST = DIALER_REQUEST
 
 
 def engagement_json(engagement_id: str = "ngmt_01TEST", **overrides: Any) -> dict[str, Any]:
-    """A documented engagement body (api.md §5.1 example shape)."""
-    body: dict[str, Any] = {
-        "object": "engagement",
-        "id": engagement_id,
-        "title": "Sales call with Jane Doe",
-        "engagement_type": "CALL",
-        "processing_status": "PENDING",
-        "is_private": False,
-        "created_at": "2026-03-09T11:59:00.000Z",
-        "updated_at": "2026-03-09T11:59:00.000Z",
-        "data_source": "API",
-        "is_internal": False,
-        "engagement_at": "2026-03-09T11:59:00.000Z",
-        "start_at": "2026-03-09T11:59:00.000Z",
-        "end_at": None,
-        "duration_seconds": None,
-        "owner_user_id": "usr_local",
-        "host_user_id": "usr_local",
-    }
+    """A documented engagement body (api.md §5.1 example shape, without its optional external_url)."""
+    body: dict[str, Any] = {k: v for k, v in ENGAGEMENT_201.items() if k != "external_url"}
+    body["id"] = engagement_id
     body.update(overrides)
     return body
 

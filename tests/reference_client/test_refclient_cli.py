@@ -8,10 +8,10 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from refclient_mini_emulator import MiniEmulator
-from refclient_stubs import API_KEY, Reply, StubApi, engagement_json, problem_json
 
 from reference_client.cli import main
+from tests.reference_client.refclient_mini_emulator import MiniEmulator
+from tests.reference_client.refclient_stubs import API_KEY, Reply, StubApi, engagement_json, problem_json
 
 
 @pytest.fixture(autouse=True)
@@ -233,10 +233,10 @@ async def test_listen_prints_each_verified_event_once(tmp_path):
     import io
 
     import aiohttp
-    from refclient_signing import SECRET, SPEC_BODY, signed_headers
     from rich.console import Console
 
     from reference_client.cli import run_listener
+    from tests.reference_client.refclient_signing import SECRET, SPEC_BODY, signed_headers
 
     output = io.StringIO()
     stop = asyncio.Event()

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pydantic
 import pytest
-from refclient_stubs import API_KEY, SEED_REQUEST, Reply, StubApi, engagement_json, problem_json
 
 from reference_client import (
     AskElephantClient,
@@ -24,6 +23,7 @@ from reference_client import (
     Unauthorized,
     ValidationFailed,
 )
+from tests.reference_client.refclient_stubs import API_KEY, SEED_REQUEST, Reply, StubApi, engagement_json, problem_json
 
 REQUEST = SEED_REQUEST
 

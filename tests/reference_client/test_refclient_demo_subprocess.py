@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,55 +14,22 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def console_script(name: str, module: str) -> list[str]:
-    script = shutil.which(name, path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", module]
+from tests.cli_process import ROOT, base_env, console_script, start
 
 
 @pytest.fixture
 def served_emulator(tmp_path: Path) -> Iterator[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    stderr = (tmp_path / "emulator.log").open("w")
-    proc = subprocess.Popen(
-        [*console_script("fake-askelephant", "fake_askelephant"), "serve", "--port", "0", "--time-scale", "60",
-         "--seed", "5"],
-        stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=ROOT,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    banner = []
-    for line in proc.stdout:
-        banner.append(line)
-        if "Time scale" in line:
-            break
-    match = re.search(r"Base URL\s+(http://127\.0\.0\.1:\d+/api)", "".join(banner))
+    server = start(["serve", "--port", "0", "--time-scale", "60", "--seed", "5"], base_env(), tmp_path, "emulator")
     try:
-        assert match, f"no base URL in banner {banner!r}; log: {(tmp_path / 'emulator.log').read_text()}"
-        yield match.group(1)
+        yield server.api
     finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
+            server.stop()
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        stderr.close()
-
-
-def has_webhook_endpoints(base_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(base_url.removesuffix("/api") + "/__admin/webhook-endpoints", timeout=5):
-            return True
-    except urllib.error.HTTPError as err:
-        return err.code != 404
+            server.close()  # kills what SIGTERM did not stop
 
 
 def test_demo_against_a_served_emulator_prints_insights(served_emulator: str) -> None:
-    if not has_webhook_endpoints(served_emulator):
-        pytest.skip("the emulator does not serve /__admin/webhook-endpoints yet")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     env.pop("ASKELEPHANT_API_KEY", None)
 

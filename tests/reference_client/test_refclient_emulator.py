@@ -15,8 +15,6 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
-from refclient_strategies import utc_ms, wavv_calls
-from refclient_stubs import EMULATOR_KEY, SEED_REQUEST
 
 from reference_client import (
     TRANSCRIPT_COMPLETED,
@@ -32,6 +30,8 @@ from reference_client import (
     engagement_from_wavv,
 )
 from reference_client.emulator import EmulatorAdmin, EmulatorAdminError, EmulatorClock, admin_base_url
+from tests.reference_client.refclient_strategies import utc_ms, wavv_calls
+from tests.reference_client.refclient_stubs import EMULATOR_KEY, SEED_REQUEST
 
 # Every poll time the documented policy can produce, in seconds after the transcript event.
 POLL_SCHEDULE = [45, 60, 82.5, 116.25, 166.875, 226.875, 286.875, 300]

@@ -1,7 +1,6 @@
 """End to end with the emulator's webhook dispatcher and fault injection.
 
-These need ``/__admin/webhook-endpoints`` and ``/__admin/faults`` (pipeline.md §6–7); each test
-skips, naming the missing route, while the emulator does not serve it yet.
+These use ``/__admin/webhook-endpoints`` and ``/__admin/faults`` (pipeline.md §6–7).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from refclient_stubs import EMULATOR_KEY, SEED_REQUEST
 
 from reference_client import (
     TRANSCRIPT_COMPLETED,
@@ -28,18 +26,13 @@ from reference_client import (
 )
 from reference_client.cli import main
 from reference_client.emulator import EmulatorAdmin, EmulatorClock, admin_base_url
+from tests.reference_client.refclient_stubs import EMULATOR_KEY, SEED_REQUEST
 
 
 async def admin_request(admin_url: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     url = f"{admin_url}/__admin{path}"
     async with aiohttp.ClientSession() as session, session.request(method, url, json=body) as response:
         return response.status, await response.json(content_type=None) if response.content_length != 0 else None
-
-
-async def require_route(admin_url: str, path: str) -> None:
-    status, _ = await admin_request(admin_url, "GET", path)
-    if status == 404:
-        pytest.skip(f"the emulator does not serve GET /__admin{path} yet")
 
 
 @pytest.fixture
@@ -68,7 +61,6 @@ class Receiver:
 
 @pytest.fixture
 async def receiver(admin_url: str) -> AsyncIterator[Receiver]:
-    await require_route(admin_url, "/webhook-endpoints")
     instance = Receiver()
     await instance.server.start_server()
     yield instance
@@ -118,7 +110,6 @@ async def test_wrongly_signed_deliveries_are_never_processed(admin_url, receiver
 
 
 async def test_demo_command_against_the_in_process_emulator(admin_url, emulator_server, monkeypatch, capsys):
-    await require_route(admin_url, "/webhook-endpoints")
     monkeypatch.setenv("COLUMNS", "200")
 
     code = await asyncio.to_thread(main, ["demo", "--base-url", str(emulator_server.make_url("/api"))])
@@ -131,7 +122,6 @@ async def test_demo_command_against_the_in_process_emulator(admin_url, emulator_
 
 
 async def test_lost_response_is_retried_without_a_duplicate(admin_url, emulator_server):
-    await require_route(admin_url, "/faults")
     fault = {"method": "POST", "path": "/api/v2/engagements", "count": 1, "status": 500, "phase": "after"}
     status, body = await admin_request(admin_url, "POST", "/faults", fault)
     assert status == 201, body

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from refclient_stubs import FakeClock, Reply, StubApi, engagement_json
 
 from reference_client import (
     AskElephantClient,
@@ -15,6 +14,7 @@ from reference_client import (
     RetryPolicy,
 )
 from reference_client._insights import wait_for_insights
+from tests.reference_client.refclient_stubs import FakeClock, Reply, StubApi, engagement_json
 
 ITEM = {"object": "action_item", "id": "actitm_1", "title": "Send pricing proposal"}
 SIGNAL = {"object": "signal", "id": "sgnl_1", "type": "pricing", "quote": "What would annual billing cost?"}

@@ -9,7 +9,6 @@ from typing import Any
 import pydantic
 import pytest
 from hypothesis import given
-from refclient_strategies import utc_ms, wavv_calls
 
 from reference_client import (
     WAVV_LIFECYCLE,
@@ -24,9 +23,10 @@ from reference_client import (
     api_action_for,
     engagement_from_wavv,
 )
+from tests.reference_client.refclient_strategies import utc_ms, wavv_calls
 
 # dialer-flow.md §6, verbatim.
-SEED_PAYLOAD = {
+SEED_PAYLOAD: dict[str, Any] = {
     "type": "CALL",
     "title": "WAVV call with Jane Doe",
     "source_system": "wavv",

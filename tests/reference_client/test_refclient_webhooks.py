@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from refclient_signing import OLD_SECRET, SECRET, SPEC_BODY, SPEC_MSG_ID, sign, signed_headers
 
 from reference_client import (
     TRANSCRIPT_COMPLETED,
@@ -20,6 +19,7 @@ from reference_client import (
     create_webhook_app,
     webhook_receiver,
 )
+from tests.reference_client.refclient_signing import OLD_SECRET, SECRET, SPEC_BODY, SPEC_MSG_ID, sign, signed_headers
 
 
 def test_signer_matches_the_published_vectors():
@@ -65,7 +65,7 @@ async def post(client: TestClient, body: bytes, headers: dict[str, str]) -> tupl
 
 
 async def drained(client: TestClient) -> None:
-    await client.server.app[webhook_receiver].drain()
+    await client.app[webhook_receiver].drain()
 
 
 async def test_valid_delivery_is_acknowledged_and_processed(receiver_client, recorder):
@@ -203,7 +203,7 @@ async def test_slow_processing_does_not_delay_the_acknowledgement(receiver_clien
     status, _ = await post(receiver_client, SPEC_BODY, signed_headers(SPEC_BODY))
 
     assert status == 200
-    receiver = receiver_client.server.app[webhook_receiver]
+    receiver = receiver_client.app[webhook_receiver]
     assert receiver.pending == 1 and recorder.events == []
     recorder.gate.set()
     await receiver.drain()
@@ -230,7 +230,7 @@ async def test_shutdown_cancels_processing_that_outlives_the_grace_period(record
     app = create_webhook_app(SECRET, recorder, drain_timeout=0)
     async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
         status, _ = await post(client, SPEC_BODY, signed_headers(SPEC_BODY))
-        receiver = client.server.app[webhook_receiver]
+        receiver = client.app[webhook_receiver]
         assert status == 200 and receiver.pending == 1
     assert receiver.pending == 0
 

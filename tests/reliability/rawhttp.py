@@ -15,7 +15,7 @@ class RawResponse:
     body: bytes
 
 
-async def exchange(host: str, port: int, method: str, path: str, body: bytes = b"") -> RawResponse:
+async def exchange(host: str, port: int | None, method: str, path: str, body: bytes = b"") -> RawResponse:
     """Send one request with the default key, read until the server closes, parse what arrived."""
     reader, writer = await asyncio.open_connection(host, port)
     head = (

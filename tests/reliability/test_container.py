@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.cli_process import ROOT, base_env, cli, start
 from tests.conftest import seed_call
-from tests.reliability.serving import ROOT, base_env, cli, free_port, request, start, wait_until
+from tests.reliability.serving import free_port, request, wait_until
 
 DOCKERFILE = ROOT / "Dockerfile"
 

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from fake_askelephant.api import faults as faults_api
+from fake_askelephant.core.faults import MAX_LATENCY_MS
 from tests.conftest import Api, frozen_settings, problem, seed_call
 from tests.reliability.rawhttp import exchange
 
@@ -146,7 +147,7 @@ async def test_lognormal_latency_is_seeded(make_api: Any, monkeypatch: pytest.Mo
     assert first == second and len(set(first)) == 30
     median = sorted(first)[15] * 1000
     assert 100 < median < 400  # around the configured 200 ms
-    assert all(w * 1000 <= faults_api.MAX_LATENCY_MS for w in first)
+    assert all(w * 1000 <= MAX_LATENCY_MS for w in first)
 
 
 async def test_real_latency_delays_the_answer(api: Api) -> None:

@@ -27,7 +27,7 @@ EMULATOR_PARTS = {
     "scheduler": "rebuilt from pipeline.runs and webhooks.messages",
     "ids": "meta.rng",
     "request_ids": "meta.rng",
-    "_key_rng": "meta.rng",
+    "key_tokens": "meta.rng",
     "store": "workspace*, store.*",
     "bus": "events",
     "recorder": "stateless",
@@ -50,7 +50,10 @@ EMULATOR_PARTS = {
 }
 
 
-async def drive(api: Api, calls: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+Call = tuple[str, str, dict[str, Any] | None]  # method, path, JSON body
+
+
+async def drive(api: Api, calls: list[Call]) -> None:
     for method, path, body in calls:
         resp = await api.client.request(
             method, path, json=body, headers={"Authorization": "sk-apik_local.fakeaskelephant"}
@@ -79,7 +82,7 @@ async def observe(api: Api) -> dict[str, Any]:
     }
 
 
-BEFORE = [
+BEFORE: list[Call] = [
     ("PUT", "/__admin/sink/app", {"statuses": [500, 500, 200]}),
     ("POST", "/__admin/webhook-endpoints", {"url": "http://emulator/__admin/sink/app"}),
     ("POST", "/__admin/pipeline-rules", {"match": {"external_id": "late-*"}, "pipeline": {"delays": {"signals": 900}}}),
@@ -88,7 +91,7 @@ BEFORE = [
     ("POST", "/api/v2/engagements", seed_call(external_id="late-1", title="Late insights")),
     ("POST", "/__admin/clock/advance", {"seconds": 61}),  # mid-pipeline; the transcript webhook just failed
 ]
-AFTER = [
+AFTER: list[Call] = [
     ("POST", "/api/v2/engagements", seed_call(external_id="after-restart")),  # new ids continue the sequence
     ("POST", "/__admin/clock/advance", {"seconds": 1200}),
 ]
@@ -224,3 +227,29 @@ def test_a_file_that_is_not_a_state_file_is_refused(tmp_path: Path) -> None:
         db.execute("INSERT INTO meta VALUES ('format', 'something-else/9')")
     with pytest.raises(StateFileError, match="something-else/9"):
         StateFile(str(other))
+
+
+def test_seeded_streams_continue_from_their_snapshots() -> None:
+    """Persistence saves positions through snapshot()/restore(), never by reaching into the generators."""
+    em = Emulator(seed=1, clock=VirtualClock(T0, 0))
+    for ids in (em.ids, em.request_ids):
+        saved = ids.snapshot()
+        first = ids.new("x")
+        ids.restore(saved)
+        assert ids.new("x") == first
+    for tokens in (em.key_tokens, em.oauth.tokens):
+        saved = tokens.snapshot()
+        first = tokens.token("abc", 8)
+        tokens.restore(saved)
+        assert tokens.token("abc", 8) == first
+
+    saved_dispatcher = em.webhooks.snapshot()
+    secret = em.webhooks.create_endpoint("wrks_local", "http://a.test/hooks").secret
+    em.webhooks.restore(saved_dispatcher)
+    assert em.webhooks.create_endpoint("wrks_local", "http://b.test/hooks").secret == secret
+
+    sinks = em.webhooks.sinks
+    sinks.configure("s", [500, 200], 0)
+    sinks.restore(dataclasses.replace(sinks.snapshot(), served={"s": 1}, seq=41))
+    answer = sinks.receive("s", {}, b"{}", [], virtual_ms=0, wall_s=0.0)
+    assert answer.status == 200 and sinks.requests("s")[0].seq == 42

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +16,8 @@ from aiohttp import web
 from fake_askelephant.scenarios import load_file, load_text, run_scenario
 from fake_askelephant.scenarios.recorder import BIG_JSON_CHARS, Captured, Session, build
 from fake_askelephant.scenarios.report import scenario_text
+from tests.cli_process import base_env, start
 from tests.conftest import Api, seed_call
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def start_receiver(aiohttp_server: Callable[..., Any], statuses: list[int]) -> tuple[str, list[bytes]]:
@@ -144,29 +138,11 @@ async def test_the_scheduler_peek_names_the_next_due_instant(api: Api) -> None:
 
 def test_serve_record_writes_a_replayable_file_at_shutdown(tmp_path: Path) -> None:
     out = tmp_path / "session.yaml"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "fake_askelephant", "serve", "--port", "0", "--seed", "5", "--time-scale", "0"),
-            *("--start-time", "2026-03-09T11:59:00Z", "--record", str(out)),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    args = ["serve", "--port", "0", "--seed", "5", "--time-scale", "0", "--start-time", "2026-03-09T11:59:00Z"]
+    server = start([*args, "--record", str(out)], base_env(), tmp_path)
     try:
-        assert proc.stdout is not None
-        banner = ""
-        for line in proc.stdout:
-            banner += line
-            if "Time scale" in line:
-                break
-        assert f"Recording   {out} (written at shutdown)" in banner
-        match = re.search(r"Base URL\s+(http://127\.0\.0\.1:\d+)/api", banner)
-        assert match, banner
-        base = match.group(1)
+        assert f"Recording   {out} (written at shutdown)" in server.banner
+        base = server.base
         request = urllib.request.Request(
             f"{base}/api/v2/engagements",
             data=json.dumps(seed_call()).encode(),
@@ -179,10 +155,7 @@ def test_serve_record_writes_a_replayable_file_at_shutdown(tmp_path: Path) -> No
         with urllib.request.urlopen(advance, timeout=10) as resp:
             assert resp.status == 200
     finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-        if proc.stdout:
-            proc.stdout.close()
+        assert server.stop(timeout=20) == 0
     loaded = load_file(out)
     assert loaded.name == "session" and loaded.scenario.seed == 5
     kinds = [s.kind for s in loaded.scenario.steps]

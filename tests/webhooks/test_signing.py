@@ -18,21 +18,11 @@ from fake_askelephant.webhooks.signing import (
     validate_secret,
     verify,
 )
-
-SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
-OLD_SECRET = "whsec_GBkaGxwdHh8gISIjJCUmJygpKissLS4v"
-MSG_ID = "msg_01KK97FTG0TR4NSCR1PTRDY7QZ"
-TS = 1773057600
-BODY = (
-    b'{"id":"evt_01KK97FTG0TR4NSCR1PTRDY7QZ","type":"v1.engagement.transcript_timeline.completed","api_version":"v1",'
-    b'"created_at":"2026-03-09T12:00:00.000Z","workspace_id":"wrks_local","data":{"object":{"object":"engagement",'
-    b'"id":"ngmt_01KK97DZX0B7WAVVC4XK2M9QHR","title":"WAVV call with Jane Doe","engagement_type":"CALL",'
-    b'"processing_status":"PROCESSING","is_private":false,"created_at":"2026-03-09T11:59:00.000Z",'
-    b'"updated_at":"2026-03-09T12:00:00.000Z","data_source":"API","is_internal":false,'
-    b'"engagement_at":"2026-03-09T11:51:40.000Z","start_at":"2026-03-09T11:51:40.000Z",'
-    b'"end_at":"2026-03-09T11:58:20.000Z","duration_seconds":400,"external_url":"wavv://call/12345",'
-    b'"owner_user_id":"usr_local","host_user_id":"usr_local"},"previous_attributes":{}}}'
-)
+from tests.contract.spec_examples import WORKED_BODY as BODY
+from tests.contract.spec_examples import WORKED_MSG_ID as MSG_ID
+from tests.contract.spec_examples import WORKED_OLD_SECRET as OLD_SECRET
+from tests.contract.spec_examples import WORKED_SECRET as SECRET
+from tests.contract.spec_examples import WORKED_TIMESTAMP as TS
 
 
 def test_worked_example_body_is_the_specs() -> None:
