@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -68,7 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line, file=sys.stdout if healthy else sys.stderr)
         return 0 if healthy else 1
     if args.command == "scenario":
-        return scenario_cli.main(args)
+        try:
+            return scenario_cli.main(args)
+        except BrokenPipeError:
+            return _reader_went_away()
     parser.error(f"unknown command {args.command}")
 
 
@@ -92,6 +96,13 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     except FixtureError as exc:  # raised while building the app, before binding
         parser.error(str(exc))
     return 0
+
+
+def _reader_went_away() -> int:
+    """`… | head` closed stdout: stop quietly, like other Unix tools, instead of printing a traceback."""
+    # Point stdout at /dev/null so the interpreter's final flush does not raise a second time.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -115,3 +115,22 @@ def test_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
 def test_run_a_builtin_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "run", "duplicate-submit"]) == 0
     assert "PASS duplicate-submit" in capsys.readouterr().out
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly() -> None:
+    """`scenario run … | head -1` printed a BrokenPipeError traceback; now it stops with exit 1 and no noise."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: the first report line hits a closed pipe, deterministically
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "fake_askelephant", "scenario", "run", str(ROOT / "scenarios" / "happy_path.yaml")],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
