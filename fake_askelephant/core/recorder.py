@@ -17,9 +17,7 @@ RELATIONS = frozenset({"contact_ids", "company_ids", "tag_ids"})
 class EngagementRecorder:
     """The one place an engagement changes after creation: bumps updated_at, emits updated with a diff."""
 
-    def __init__(
-        self, clock: VirtualClock, bus: EventBus, on_reorder: Callable[[Engagement], None] | None = None
-    ) -> None:
+    def __init__(self, clock: VirtualClock, bus: EventBus, on_reorder: Callable[[Engagement], None]) -> None:
         self._clock = clock
         self._bus = bus
         self._on_reorder = on_reorder  # told when updated_at moves (the store's list order)
@@ -40,7 +38,7 @@ class EngagementRecorder:
         for name, value in fields.items():
             setattr(e, name, value)
         updated_at, e.updated_at = e.updated_at, max(e.updated_at, self._clock.now_ms())
-        if e.updated_at != updated_at and self._on_reorder is not None:
+        if e.updated_at != updated_at:
             self._on_reorder(e)
         e.version += 1
         after = views.engagement(e)
