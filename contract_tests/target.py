@@ -258,6 +258,13 @@ class Target:
         """Move the emulator's virtual clock; runs every timer that falls due."""
         self.admin_json("POST", "/clock/advance", {"seconds": seconds})
 
+    def settle(self) -> None:
+        """On a running clock, run an hour ahead so every pipeline stage is done before a list walk: a record the
+        pipeline updates mid-walk may legitimately jump the cursor (api.md §8). A frozen clock moves only when a
+        check says so, so it is left alone."""
+        if not self.clock_is_frozen():
+            self.advance(3600)
+
     def clock_is_frozen(self) -> bool:
         """True when virtual time moves only by :meth:`advance` (``time_scale`` 0); always False for real."""
         if not self.is_emulator:

@@ -50,6 +50,7 @@ def check_default_page_size_is_25(target: Target, budget: Budget) -> None:
     assert len(page["data"]) == 25 and page["has_more"], (
         f"{resp.describe()}: {len(page['data'])} items, has_more {page['has_more']}"
     )
+    target.settle()
     assert len(walk(target, workspace.client, {})) == 27, "walking the default pages did not return all 27"
 
 

@@ -109,9 +109,7 @@ def machine_for(target: Target) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: emulator)
         @rule(ws=st.integers(0, 1), limit=st.integers(1, 5))
         def walk_pages(self, ws: int, limit: int) -> None:
-            # Settle a moving clock first: an update mid-walk may legitimately move an item across the cursor.
-            if not target.clock_is_frozen():
-                target.advance(3600)
+            target.settle()
             client = self.workspaces[ws].client
             items, cursor = [], None
             for _ in range(len(self.ids) + 2):

@@ -1,7 +1,8 @@
 """A reverse proxy in front of the emulator that breaks one documented behaviour, to prove the suites notice.
 
 Each mode is a bug a real implementation could have; the suites must fail against it while staying
-emulator-agnostic (they only see HTTP).
+emulator-agnostic (they only see HTTP). Each condition is something a healthy live target does (a running
+clock); the suites must pass through it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ MODES = {
     "status_regresses": "every other GET of a COMPLETED engagement says PROCESSING",
     "garbage_is_500": "a create body that is not a JSON object answers 500",
     "reserialised_webhooks": "webhook bodies are re-serialised (spaced JSON) after signing",
+}
+
+# Not bugs: conditions of a live target that every check must survive (they must pass through these).
+CONDITIONS = {
+    "live_clock": "the clock runs (time_scale reads 1) and a 60 s virtual minute passes before each follow-up "
+    "list page (one with a cursor), as on a server whose pipeline moves records while a client pages",
 }
 
 upstream_key = web.AppKey("upstream", URL)
@@ -89,6 +96,8 @@ def _rewrite_response(
             return status, json.dumps(page).encode()
     if mode == "errors_as_plain_json" and headers.get("Content-Type", "").startswith("application/problem+json"):
         headers["Content-Type"] = "application/json"
+    if mode == "live_clock" and request.method == "GET" and request.path == "/__admin/clock" and status == 200:
+        return status, json.dumps({**json.loads(body), "time_scale": 1.0}).encode()
     if mode == "status_regresses" and request.method == "GET" and request.path.startswith("/api/v2/engagements/ngmt_"):
         engagement = json.loads(body) if status == 200 else {}
         if engagement.get("processing_status") == "COMPLETED" and _tick(request) % 2:
@@ -110,9 +119,19 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+async def _live_clock(request: web.Request) -> None:
+    """Before a follow-up list page, let a virtual minute pass upstream (mode live_clock)."""
+    if request.method == "GET" and request.path == "/api/v2/engagements" and "cursor" in request.query:
+        advance = request.app[upstream_key].with_path("/__admin/clock/advance")
+        async with request.app[session_key].post(advance, json={"seconds": 60}) as resp:
+            resp.raise_for_status()
+
+
 async def proxy(request: web.Request) -> web.Response:
     mode = request.app[mode_key]
     body = await request.read()
+    if mode == "live_clock":
+        await _live_clock(request)
     if mode == "garbage_is_500" and _is_engagement_create(request) and _json_object(body) is None:
         return web.Response(status=500, text="Internal Server Error")
     body = _rewrite_request(request, mode, body)
@@ -137,8 +156,9 @@ async def _session_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def build_broken_proxy(upstream_origin: str, mode: str) -> web.Application:
-    """An app forwarding everything to ``upstream_origin`` with bug ``mode`` (one of ``MODES``)."""
-    if mode not in MODES:
+    """An app forwarding everything to ``upstream_origin`` with bug ``mode`` (one of ``MODES``) or live condition
+    ``mode`` (one of ``CONDITIONS``)."""
+    if mode not in MODES and mode not in CONDITIONS:
         raise ValueError(f"unknown mode {mode!r}")
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[upstream_key] = URL(upstream_origin)

@@ -42,3 +42,12 @@ def test_proxy_in_passthrough_is_not_itself_a_bug(broken_target: Callable[[str],
     names = ["valid_create_then_replay", "list_walk_returns_each_once", "parallel_creates_have_one_winner"]
     report = run_checks(target, select_checks(names), BROKEN_BUDGET)
     assert report.ok, report.to_text()
+
+
+def test_every_api_check_passes_while_the_clock_moves_between_pages(broken_target: Callable[[str], Target]) -> None:
+    """Against a running `serve`, the pipeline bumps updated_at while a check pages; a record may then jump the
+    cursor (api.md §8). default_page_size_is_25 walked without letting the clock settle first and failed
+    ("trailing empty page") against `serve --time-scale 60`."""
+    target = broken_target("live_clock")
+    report = run_checks(target, select_checks(), BROKEN_BUDGET)
+    assert report.ok, report.to_text()
