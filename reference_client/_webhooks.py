@@ -4,7 +4,7 @@ Per request, in this order (webhooks.md §7):
 
 1. signature headers present (``svix-*`` or Standard Webhooks ``webhook-*``)  else 400
 2. signature valid and timestamp within ±5 min, on the raw body bytes          else 401
-   (malformed headers or a non-UTF-8 body are 400)
+   (malformed header values are 400, checked before the verifier)
 3. body is a webhook envelope                                                  else 400
 4. message id never seen before (``DedupStore.claim``)                         else 200, dropped
 5. 200 at once; ``on_event`` runs as a background task, its errors are logged and never
@@ -14,6 +14,8 @@ Per request, in this order (webhooks.md §7):
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -66,12 +68,14 @@ class WebhookReceiver:
         message_id = _first(headers, _ID_HEADERS)
         if not (message_id and _first(headers, _TIMESTAMP_HEADERS) and _first(headers, _SIGNATURE_HEADERS)):
             return self._reject(400, "missing signature headers (svix-id, svix-timestamp, svix-signature)")
+        if problem := _malformed(_first(headers, _SIGNATURE_HEADERS)):
+            return self._reject(400, f"malformed webhook headers: {problem}")
         try:
             self._verifier.verify(body, headers)
         except WebhookVerificationError as exc:
             return self._reject(401, f"signature verification failed: {exc}")
         except ValueError as exc:
-            # Malformed signature/timestamp values (binascii.Error) and non-UTF-8 bodies land here.
+            # Older svix releases raise ValueError (binascii.Error, UnicodeDecodeError) for what they cannot decode.
             return self._reject(400, f"malformed webhook: {type(exc).__name__}")
         try:
             event = WebhookEventOut.model_validate_json(body)
@@ -107,8 +111,13 @@ class WebhookReceiver:
 
     async def drain(self) -> None:
         """Wait until every acknowledged event has been processed (errors are already logged)."""
+        # Finished tasks are removed here, not left to their done-callbacks: on Python 3.12+ awaiting tasks that
+        # are all done can return without yielding, so a `while tasks: await gather(...)` loop never ends.
         while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            done = {task for task in self._tasks if task.done()}
+            if not done:
+                done, _ = await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+            self._tasks.difference_update(done)
 
     async def close(self, grace_seconds: float = 10.0) -> None:
         """Give in-flight processing ``grace_seconds``, then cancel what is left."""
@@ -145,6 +154,25 @@ def create_webhook_app(
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def _malformed(signature: str | None) -> str | None:
+    """Why the signature header cannot be a Svix signature at all (400), or None to let the verifier judge (401).
+
+    Checked here because svix releases disagree: 1.x raised ValueError on an undecodable value, 2.x reports it
+    as a plain "no matching signature". Svix sends space-separated ``v1,<base64>`` entries; entries of other
+    versions are skipped by the verifier, so only their shape is checked.
+    """
+    for entry in (signature or "").split():
+        version, sep, value = entry.partition(",")
+        if not sep or not version:
+            return "svix-signature entry without a version"
+        if version == "v1":
+            try:
+                base64.b64decode(value, validate=True)
+            except binascii.Error:
+                return "svix-signature v1 value is not base64"
+    return None
 
 
 def _first(headers: dict[str, str], names: tuple[str, ...]) -> str:

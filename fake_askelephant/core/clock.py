@@ -78,6 +78,24 @@ class VirtualClock:
         return max(0.0, (ms - self.now_ms()) / 1000 / self._scale)
 
 
+async def drain(tasks: set[asyncio.Task[Any]]) -> None:
+    """Wait until `tasks` is empty, also for tasks added to it meanwhile.
+
+    Finished tasks are taken out here rather than left to their done-callbacks: on Python 3.12+ awaiting
+    already-finished tasks can complete without yielding to the loop, so the callbacks that empty the set
+    never ran and a `while tasks: await gather(*tasks)` loop spun forever at 100 % CPU (issue 16).
+    Every turn of this loop either removes a finished task or blocks in `asyncio.wait` on a pending one.
+    """
+    while tasks:
+        done = {task for task in tasks if task.done()}
+        if not done:
+            done, _ = await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
+        tasks.difference_update(done)
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: the job's own guard already logged it
+
+
 def _spent() -> None:
     """What a cancelled or finished job calls instead of its callback (which it no longer holds)."""
 
@@ -222,9 +240,8 @@ class Scheduler:
         del self.failures[:-100]
 
     async def drain_background(self) -> None:
-        """Wait for async jobs the ticker started (shutdown, tests)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        """Wait for async jobs the ticker started, including jobs they start meanwhile (shutdown, tests)."""
+        await drain(self._background)
 
     def poke(self) -> None:
         """Wake the ticker because the clock's speed or position changed."""

@@ -43,19 +43,26 @@ class StateFile:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
         try:
-            self._db = sqlite3.connect(path, isolation_level=None)
-            if path != ":memory:":
+            self._open()
+        except BaseException:
+            self._db.close()  # a refused file is not left open (Python 3.13 warns about it, rightly)
+            raise
+
+    def _open(self) -> None:
+        try:
+            if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             found = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StateFileError(f"{path}: not a fake-askelephant state file ({exc})") from exc
+            raise StateFileError(f"{self.path}: not a fake-askelephant state file ({exc})") from exc
         if found is None:
             self._db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
         elif found[0] != FORMAT:
-            raise StateFileError(f"{path}: state format {found[0]!r}, this version reads {FORMAT!r}")
+            raise StateFileError(f"{self.path}: state format {found[0]!r}, this version reads {FORMAT!r}")
 
     def close(self) -> None:
         self._db.close()

@@ -34,7 +34,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Each scenario runs in a fresh in-process emulator (its own seed and clock) unless "
         "--target-url points at a running one, which is reset first.",
     )
-    run.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files or built-in scenario names")
+    run.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="scenario YAML files or built-in scenario names (`happy-path`, or `builtin:happy-path` to never read a "
+        "file of that name)",
+    )
+    run.add_argument("--builtin", action="store_true", help="run every built-in scenario (see `scenario list`)")
     run.add_argument("--target-url", metavar="URL", help="run against this emulator (e.g. http://127.0.0.1:8787)")
     run.add_argument(
         "--api-key", default=DEFAULT_API_KEY, metavar="KEY", help="the target's admin key (`key: default`)"
@@ -92,9 +99,17 @@ def _run(args: argparse.Namespace) -> int:
     from . import report
     from .loader import ScenarioError, load_source
 
+    sources = list(args.files)
+    if args.builtin:
+        from .loader import BUILTIN_PREFIX, library
+
+        sources += [BUILTIN_PREFIX + entry.name for entry in library()]
+    if not sources:
+        print("scenario run: name scenario files or built-in names, or pass --builtin", file=sys.stderr)
+        return EXIT_USAGE
     loaded: list[LoadedScenario] = []
     problems = []
-    for arg in args.files:
+    for arg in sources:
         try:
             loaded.append(load_source(arg))
         except ScenarioError as exc:

@@ -18,7 +18,10 @@ from . import refs
 from .matching import check_schema, compile_jsonpath
 from .model import BUILTIN_ROOTS, DEFAULT_KEY_NAME, ExpectSpec, ExpectWebhookSpec, Scenario, Spec
 
-LIBRARY_PACKAGE = "scenarios"
+# The repository's top-level scenarios/ folder, shipped inside the wheel as this package (setup.py maps it), so an
+# installed distribution adds no top-level `scenarios` package that could shadow a vendor's own.
+LIBRARY_PACKAGE = "fake_askelephant.scenarios.library"
+BUILTIN_PREFIX = "builtin:"
 # Flags a scenario sets through its own fields, never through `settings`.
 _RESERVED_SETTINGS = {"seed", "time-scale", "start-time", "host", "port", "log-level", "record"}
 _STEPS_WITH_RESPONSE = ("request", "concurrent", "wait_for", "pipeline")
@@ -335,13 +338,21 @@ class LibraryEntry:
     description: str
 
 
+def _library_root() -> Traversable:
+    try:
+        return resources.files(LIBRARY_PACKAGE)
+    except ModuleNotFoundError:
+        # Run from a source checkout that was not installed (tests, `python -m fake_askelephant` in the repo).
+        return Path(__file__).resolve().parents[2] / "scenarios"
+
+
 def _library_files() -> list[Traversable]:
-    root = resources.files(LIBRARY_PACKAGE)
+    root = _library_root()
     return sorted((f for f in root.iterdir() if f.name.endswith((".yaml", ".yml"))), key=lambda f: f.name)
 
 
 def library() -> list[LibraryEntry]:
-    """The built-in scenarios shipped in the `scenarios` package, by file name."""
+    """The built-in scenarios (the repository's scenarios/ folder, shipped in the package), by file name."""
     out = []
     for f in _library_files():
         loaded = load_builtin_file(f)
@@ -351,7 +362,7 @@ def library() -> list[LibraryEntry]:
 
 def load_builtin_file(f: Traversable) -> LoadedScenario:
     stem = f.name.rsplit(".", 1)[0]
-    return load_text(f.read_text(encoding="utf-8"), f"{LIBRARY_PACKAGE}/{f.name}", default_name=stem.replace("_", "-"))
+    return load_text(f.read_text(encoding="utf-8"), f"{BUILTIN_PREFIX}{f.name}", default_name=stem.replace("_", "-"))
 
 
 def find_builtin(name: str) -> Traversable | None:
@@ -368,10 +379,11 @@ def find_builtin(name: str) -> Traversable | None:
 
 
 def load_source(arg: str) -> LoadedScenario:
-    """A file path, or the name of a built-in scenario."""
-    if Path(arg).exists():
+    """A file path, or the name of a built-in scenario (``happy-path``; ``builtin:happy-path`` never reads a file)."""
+    explicit = arg.startswith(BUILTIN_PREFIX)
+    if not explicit and Path(arg).exists():
         return load_file(arg)
-    builtin = find_builtin(arg)
+    builtin = find_builtin(arg.removeprefix(BUILTIN_PREFIX))
     if builtin is None:
         names = ", ".join(e.name for e in library())
         raise ScenarioError(arg, [Issue(None, "", f"no such file or built-in scenario (built-ins: {names})")])

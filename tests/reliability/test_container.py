@@ -3,6 +3,7 @@ SIGTERM with a request in flight, and a kill -9 that must leave a readable state
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -150,7 +151,7 @@ def test_kill_9_mid_traffic_leaves_a_readable_state_file(tmp_path: Path) -> None
         for w in workers:
             w.join(timeout=30)
         server.close()
-    with sqlite3.connect(state_file) as db:
+    with contextlib.closing(sqlite3.connect(state_file)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT count(*) FROM records WHERE kind = 'workspace.engagements'").fetchone()[0] >= len(
             answered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
 from collections.abc import Callable
@@ -222,7 +223,7 @@ def test_a_file_that_is_not_a_state_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StateFileError, match="not a fake-askelephant state file"):
         Persister(str(junk))
     other = tmp_path / "other.sqlite"
-    with sqlite3.connect(other) as db:
+    with contextlib.closing(sqlite3.connect(other)) as db, db:
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("INSERT INTO meta VALUES ('format', 'something-else/9')")
     with pytest.raises(StateFileError, match="something-else/9"):

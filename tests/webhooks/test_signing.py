@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
@@ -58,7 +59,7 @@ def test_official_verifiers_accept_our_signatures(prefix: str) -> None:
     Webhook(OLD_SECRET).verify(BODY, _headers(prefix, header, now))
     if prefix == "webhook":
         StandardWebhook(SECRET).verify(BODY, _headers(prefix, header, now))
-    assert Webhook(SECRET).sign(MSG_ID, __import__("datetime").datetime.fromtimestamp(now), BODY.decode()) == sign(
+    assert Webhook(SECRET).sign(MSG_ID, datetime.fromtimestamp(now, tz=UTC), BODY.decode()) == sign(
         SECRET, MSG_ID, now, BODY
     )
 

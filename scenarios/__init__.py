@@ -1,1 +1,0 @@
-"""Built-in library of replayable YAML scenarios."""
