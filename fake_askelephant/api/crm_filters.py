@@ -4,8 +4,9 @@
     filter[crm_associations][eq]=[{"id":"12345","object_type":"company"}]
 
 Both may be sent together; their entries add up. Errors (emulator choice): an unparseable name, index or
-JSON text → 400; a repeated parameter → 400; a missing `id`/`object_type`, a wrong type, an object type
-the route does not take or more than 20 entries → 422, named like the indexed form.
+JSON text → 400; a repeated parameter → 400; a missing `id`/`object_type`, a key besides those two, a wrong
+type, an id over 255 characters, an object type the route does not take or more than 20 entries → 422,
+named like the indexed form.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ BASE = f"filter[{FIELD}]"
 EQ = f"{BASE}[eq]"
 _INDEXED = re.compile(r"^filter\[crm_associations\]\[eq\]\[(\d{1,6})\]\[([a-z_]+)\]$")
 _KEYS = ("id", "object_type")
+MAX_CRM_ID = 255  # like a stored association's crm_object_id (emulator choice)
 
 
 def parse_crm_associations(
@@ -75,12 +77,21 @@ def _json_entries(text: str, errors: QueryErrors) -> list[dict[str, Any]]:
 
 def _entry(n: int, entry: Mapping[str, Any], allowed_types: Sequence[str], errors: QueryErrors) -> CrmRef | None:
     ok = True
+    for key in entry:
+        if key not in _KEYS:  # as the indexed form: entries take id and object_type only
+            errors.add(f"{EQ}[{n}][{key}]", "invalid_enum", f"{EQ}[{n}]: entries take id and object_type only.")
+            ok = False
     crm_id = entry.get("id")
+    if isinstance(crm_id, float) and crm_id.is_integer():
+        crm_id = int(crm_id)  # JSON has one number type: 12345.0, or an integer past 64 bits, is an integer
     if crm_id is None:
         errors.add(f"{EQ}[{n}][id]", "required", f"{EQ}[{n}][id] is required.")
         ok = False
     elif isinstance(crm_id, bool) or not isinstance(crm_id, str | int) or str(crm_id) == "":
         errors.add(f"{EQ}[{n}][id]", "invalid_type", f"{EQ}[{n}][id] must be a non-empty string.")
+        ok = False
+    elif isinstance(crm_id, str) and len(crm_id) > MAX_CRM_ID:
+        errors.add(f"{EQ}[{n}][id]", "too_long", f"{EQ}[{n}][id] must have at most {MAX_CRM_ID} characters.")
         ok = False
     object_type = entry.get("object_type")
     if object_type is None:

@@ -49,10 +49,10 @@ def wait_until(condition: Any, timeout: float = 10.0, what: str = "condition") -
 class ThreadedEmulator:
     """The emulator on its own event loop in a thread: schemathesis calls it synchronously over loopback."""
 
-    def __init__(self) -> None:
+    def __init__(self, **settings: Any) -> None:
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
-        self.app = create_app(frozen_settings())
+        self.app = create_app(frozen_settings(**settings))
         self.port = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
 
