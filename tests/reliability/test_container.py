@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.cli_process import ROOT, base_env, cli, start
 from tests.conftest import seed_call
+from tests.packaging.dockerignore import DockerIgnore
 from tests.reliability.serving import free_port, request, wait_until
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -46,14 +47,37 @@ def dockerfile() -> dict[str, Any]:
 
 def test_dockerfile_shape() -> None:
     d = dockerfile()
-    assert re.match(r"FROM python:3\.\d+-slim$", d["from"])
+    text = DOCKERFILE.read_text()
+    # Every stage builds on one base, a build argument whose default is an official slim Python image.
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.\d+-slim$", text, re.M)
+    assert re.findall(r"^FROM (\S+)", text, re.M) == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    # The final stage takes the venv from the build stage and nothing else from the context.
+    final = text.split("\nFROM ")[-1]
+    copied = re.findall(r"^(?:COPY|ADD) .*", final, re.M)
+    assert copied == ["COPY --from=build /opt/fake-askelephant /opt/fake-askelephant"]
     assert d["user"] and d["user"].split(":")[0] not in ("root", "0")
     assert d["expose"] == ["8787"]
     assert d["entrypoint"] == ["fake-askelephant"] and d["cmd"] == ["serve"]
     assert d["healthcheck"] == ["fake-askelephant", "health"]
     assert d["env"]["FAKE_ASKELEPHANT_HOST"] == "0.0.0.0" and d["env"]["FAKE_ASKELEPHANT_PORT"] == "8787"
-    ignored = (ROOT / ".dockerignore").read_text().split()
-    assert {".git", ".venv", "tests"} <= set(ignored)
+
+
+def test_docker_context_keeps_the_package_sources_and_nothing_else() -> None:
+    """.dockerignore is an allowlist: what `pip wheel .` reads stays, venvs, caches and the rest stay out (the
+    sdist-based check in tests/packaging/test_wheel_install.py compares it with what the build really reads)."""
+    ignore = DockerIgnore(ROOT / ".dockerignore")
+    sources = [
+        path.relative_to(ROOT).as_posix()
+        for top in ("fake_askelephant", "reference_client", "contract_tests", "scenarios")
+        for path in (ROOT / top).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    assert "scenarios/happy_path.yaml" in sources
+    assert [p for p in [*sources, "pyproject.toml", "setup.py", "README.md"] if ignore.excluded(p)] == []
+    junk = [".git/HEAD", ".venv/bin/python", ".ci-venv-3.12/bin/python", "tests/conftest.py", "docs/scenarios.md",
+            "benchmarks/run.py", "dist/x.whl", "build/lib/x.py", "state.sqlite", "fake_askelephant.egg-info/PKG-INFO",
+            "fake_askelephant/__pycache__/app.cpython-312.pyc", "contract_tests/x.egg-info/RECORD"]  # fmt: skip
+    assert [p for p in junk if not ignore.excluded(p)] == []
 
 
 def container_env(tmp_path: Path, **extra: str) -> dict[str, str]:
