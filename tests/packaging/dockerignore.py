@@ -46,3 +46,24 @@ class DockerIgnore:
             if any(regex.fullmatch(p) for p in prefixes):
                 verdict = not negated
         return verdict
+
+    def could_reinclude_below(self, directory: str) -> bool:
+        """Whether a `!` pattern might re-include something under an excluded directory (else skip walking it)."""
+        prefix = directory.strip("/") + "/"
+        return any(negated and regex.pattern.startswith(re.escape(prefix)) for negated, regex in self.rules)
+
+    def context(self, root: Path) -> list[str]:
+        """The files under `root` that `docker build root` sends, as root-relative POSIX paths."""
+        kept: list[str] = []
+
+        def walk(directory: Path) -> None:
+            for entry in sorted(directory.iterdir()):
+                relative = entry.relative_to(root).as_posix()
+                if entry.is_dir() and not entry.is_symlink():
+                    if not self.excluded(relative) or self.could_reinclude_below(relative):
+                        walk(entry)
+                elif not self.excluded(relative):
+                    kept.append(relative)
+
+        walk(root)
+        return kept

@@ -2,13 +2,15 @@
 with the state file on a volume, the non-root user. Skips (and says why) where no daemon answers.
 
 The base image is the Dockerfile's default (python:3.12-slim) unless FAKE_ASKELEPHANT_DOCKER_BASE names another
-(a machine that cannot pull from Docker Hub builds a stand-in base and passes it here). Containers share the host's
+(a machine that cannot pull from Docker Hub builds a stand-in base and passes it here); a default base the daemon
+can neither find nor pull is a skip that says so, a chosen one is a failure. Containers share the host's
 network (`--network host`: it works where the daemon has no bridge) and bind loopback on a free port."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -36,6 +38,12 @@ def docker(*args: str, timeout: float = 120, check: bool = True) -> subprocess.C
     return done
 
 
+def default_base() -> str:
+    match = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert match, "the Dockerfile has no ARG PYTHON_IMAGE default"
+    return match.group(1)
+
+
 @pytest.fixture(scope="module")
 def image() -> Iterator[str]:
     if shutil.which("docker") is None:
@@ -44,15 +52,19 @@ def image() -> Iterator[str]:
     if info.returncode != 0:
         reason = (info.stderr.strip().splitlines() or ["no answer"])[-1]
         pytest.skip(f"no Docker daemon reachable ({reason})")
+    chosen = os.environ.get(BASE_VAR)
+    base = chosen or default_base()
+    if docker("image", "inspect", base, check=False).returncode != 0:
+        pulled = docker("pull", base, timeout=600, check=False)
+        if pulled.returncode != 0:
+            reason = f"the daemon has no {base} and cannot pull it ({pulled.stderr.strip()})"
+            if chosen:
+                pytest.fail(f"{BASE_VAR}={chosen}: {reason}")
+            pytest.skip(f"{reason}; {BASE_VAR} names another Python 3.11+ base image")
     tag = f"fake-askelephant:test-{uuid.uuid4().hex[:12]}"
-    base = os.environ.get(BASE_VAR)
-    build_args = ["--build-arg", f"PYTHON_IMAGE={base}"] if base else []
-    built = docker("build", "--network", "host", *build_args, "-t", tag, str(ROOT), timeout=900, check=False)
-    if built.returncode != 0:
-        pytest.fail(
-            f"docker build failed (base {base or 'the Dockerfile default'}; {BASE_VAR} picks another base "
-            f"image the daemon has):\n{built.stdout[-4000:]}\n{built.stderr[-4000:]}"
-        )
+    build = ["build", "--network", "host", "--build-arg", f"PYTHON_IMAGE={base}", "-t", tag, str(ROOT)]
+    built = docker(*build, timeout=900, check=False)
+    assert built.returncode == 0, f"docker build failed (base {base}):\n{built.stdout[-4000:]}\n{built.stderr[-4000:]}"
     try:
         yield tag
     finally:

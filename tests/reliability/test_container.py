@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import runpy
 import shlex
 import signal
 import sqlite3
@@ -15,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from tests.cli_process import ROOT, base_env, cli, start
 from tests.conftest import seed_call
@@ -62,18 +64,25 @@ def test_dockerfile_shape() -> None:
     assert d["env"]["FAKE_ASKELEPHANT_HOST"] == "0.0.0.0" and d["env"]["FAKE_ASKELEPHANT_PORT"] == "8787"
 
 
-def test_docker_context_keeps_the_package_sources_and_nothing_else() -> None:
-    """.dockerignore is an allowlist: what `pip wheel .` reads stays, venvs, caches and the rest stay out (the
-    sdist-based check in tests/packaging/test_wheel_install.py compares it with what the build really reads)."""
+def source_roots() -> set[str]:
+    """The top-level folders setup.py builds packages from (its package_dir maps some from elsewhere)."""
+    captured: dict[str, Any] = {}
+    with mock.patch("setuptools.setup", lambda **kwargs: captured.update(kwargs)), contextlib.chdir(ROOT):
+        runpy.run_path(str(ROOT / "setup.py"))
+    where = captured.get("package_dir", {})
+    return {where.get(package, package.replace(".", "/")).split("/")[0] for package in captured["packages"]}
+
+
+def test_docker_context_is_what_the_build_reads() -> None:
+    """.dockerignore is an allowlist: the context Docker sends holds the build's metadata and every folder a
+    package comes from, and nothing else (no venv, cache, database, tests). tests/packaging/test_wheel_install.py
+    also builds a wheel from exactly this context and compares it with the checkout's."""
     ignore = DockerIgnore(ROOT / ".dockerignore")
-    sources = [
-        path.relative_to(ROOT).as_posix()
-        for top in ("fake_askelephant", "reference_client", "contract_tests", "scenarios")
-        for path in (ROOT / top).rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
-    ]
-    assert "scenarios/happy_path.yaml" in sources
-    assert [p for p in [*sources, "pyproject.toml", "setup.py", "README.md"] if ignore.excluded(p)] == []
+    roots = source_roots()
+    assert {"fake_askelephant", "reference_client", "contract_tests", "scenarios"} <= roots
+    sent = ignore.context(ROOT)
+    assert {path.split("/")[0] for path in sent} == {"pyproject.toml", "setup.py", "README.md", *roots}
+    assert "scenarios/happy_path.yaml" in sent
     junk = [".git/HEAD", ".venv/bin/python", ".ci-venv-3.12/bin/python", "tests/conftest.py", "docs/scenarios.md",
             "benchmarks/run.py", "dist/x.whl", "build/lib/x.py", "state.sqlite", "fake_askelephant.egg-info/PKG-INFO",
             "fake_askelephant/__pycache__/app.cpython-312.pyc", "contract_tests/x.egg-info/RECORD"]  # fmt: skip
