@@ -7,7 +7,6 @@ import asyncio
 import gc
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -20,11 +19,14 @@ from .scenarios import cli as scenario_cli
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from .shutdown import ShutdownSignals
+
 # The server's modules load only for `serve`: `health` runs as a container HEALTHCHECK every few seconds and
 # must answer well inside its 3 s timeout.
 
 # In-flight requests get this long after SIGTERM; with the bounded scheduler drain and the final state write
-# the process exits within 5 s (container runtimes send SIGKILL after 10 s by default).
+# the process exits within 5 s (container runtimes send SIGKILL after 10 s by default). When it does not (a handler
+# blocking the event loop), the watchdog in shutdown.py ends it at 4.5 s.
 SHUTDOWN_GRACE_S = 3.0
 
 
@@ -85,15 +87,18 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     # aiohttp logs one line per request at INFO; keep that for debug.
     logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
     from .fixture_files import FixtureError
+    from .listen import CannotListen
     from .persistence.statefile import StateFileError
+    from .shutdown import ShutdownSignals
 
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            runner.run(serve(settings))
-    except StateFileError as exc:
+        # The signal watcher outlives the loop: a hang while the loop closes (its executor) is covered too.
+        with ShutdownSignals() as signals, asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(serve(settings, signals))
+    except (StateFileError, CannotListen) as exc:
         print(f"fake-askelephant: {exc}", file=sys.stderr)
         return 2
-    except FixtureError as exc:  # raised while building the app, before binding
+    except FixtureError as exc:  # raised while building the app
         parser.error(str(exc))
     return 0
 
@@ -114,32 +119,35 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-async def serve(settings: Settings) -> None:
-    """Bind, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
+async def serve(settings: Settings, signals: ShutdownSignals) -> None:
+    """Bind, start, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
     from aiohttp import web
 
     from .app import create_app
+    from .listen import bind, start_site
 
-    app = create_app(settings)
-    runner = web.AppRunner(
-        app, handle_signals=False, access_log_format='%a "%r" %s %Tfs', shutdown_timeout=SHUTDOWN_GRACE_S
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them.
-    gc.freeze()
-    gc.enable()
-    port = runner.addresses[0][1] if runner.addresses else settings.port
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(banner(app, settings, port), flush=True)
+    # Bound first: a port in use starts nothing (no state file opened, no session to close).
+    listener, handlers = await bind(settings.host, settings.port)
     try:
+        app = create_app(settings)
+        runner = web.AppRunner(
+            app, handle_signals=False, access_log_format='%a "%r" %s %Tfs', shutdown_timeout=SHUTDOWN_GRACE_S
+        )
+        await runner.setup()
+    except BaseException:
+        listener.close()
+        raise
+    try:
+        site = await start_site(runner, listener, handlers, settings.host)
+        # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them.
+        gc.freeze()
+        gc.enable()
+        stop = asyncio.Event()
+        signals.attach(asyncio.get_running_loop(), stop.set)
+        print(banner(app, settings, site.port), flush=True)
         await stop.wait()
     finally:
-        print("fake-askelephant: shutting down", file=sys.stderr, flush=True)
+        listener.close()  # stop accepting (the site does the same when it started)
         await runner.cleanup()
 
 
