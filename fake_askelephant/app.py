@@ -38,9 +38,9 @@ from .api.rate_limit import RateLimiter, rate_limiter_key
 from .config import Settings
 from .core import content
 from .core.clock import VirtualClock
-from .core.emulator import Emulator
 from .core.errors import DomainError
 from .core.store import DEFAULT_WORKSPACE
+from .emulator import Emulator
 from .fixture_files import FixtureError, describe, startup_fixtures
 from .persistence.persister import Persister
 from .webhooks.sender import HttpSender

@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from fake_askelephant.api.context import emulator_key
 from fake_askelephant.app import create_app
 from fake_askelephant.config import Settings
-from fake_askelephant.core.emulator import Emulator
 from fake_askelephant.core.timefmt import parse_iso
+from fake_askelephant.emulator import Emulator
 from tests.contract.spec_examples import DIALER_REQUEST
 
 DEFAULT_KEY = "sk-apik_local.fakeaskelephant"

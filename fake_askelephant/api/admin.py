@@ -8,11 +8,11 @@ from aiohttp import web
 
 from .. import __version__
 from ..core import views
-from ..core.emulator import NewUser
 from ..core.errors import NotFound, ValidationFailed
 from ..core.rules import PipelineRule
 from ..core.store import WORKSPACE_ID
 from ..core.timefmt import format_ms
+from ..emulator import NewUser
 from . import context
 from .admin_schemas import AdvanceIn, ApiKeyIn, PipelineOverridesIn, PipelineRuleIn, SetClockIn
 from .directory_admin import directory_state

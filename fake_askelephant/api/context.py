@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..config import Settings
-from ..core.emulator import Emulator
 from ..core.models import Principal
+from ..emulator import Emulator
 
 emulator_key = web.AppKey("emulator_key", Emulator)
 settings_key = web.AppKey("settings_key", Settings)

@@ -11,10 +11,10 @@ from pydantic import Field
 
 from ..core import views
 from ..core.directory import Directory
-from ..core.emulator import Emulator
 from ..core.errors import NotFound
 from ..core.models import Company, Contact
 from ..core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
+from ..emulator import Emulator
 from . import context
 from .fixture_schemas import parse_fixtures
 from .problems import Problem

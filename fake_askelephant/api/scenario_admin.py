@@ -19,9 +19,9 @@ from aiohttp import web
 from pydantic import Field
 
 from ..config import Settings
-from ..core.emulator import Emulator
 from ..core.errors import Conflict
 from ..core.timefmt import format_ms
+from ..emulator import Emulator
 from . import context
 from .responses import json_response, read_json_object
 from .schemas import WireModel

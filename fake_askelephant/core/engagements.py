@@ -86,9 +86,9 @@ class EngagementService:
         recorder: EngagementRecorder,
         pipeline: Pipeline,
         rules: PipelineRules,
+        link_participants: ParticipantLinker,
         allow_media_hosts: Collection[str] = (),
         media_probe: MediaProbe | None = None,
-        link_participants: ParticipantLinker | None = None,
     ) -> None:
         self._seed = seed
         self._store = store
@@ -165,9 +165,7 @@ class EngagementService:
         matched = [self._store.find_user(ws, p.email, p.phone) for p in draft.participants]
         # The id comes first so linking contacts (which draws ids) leaves engagement ids as they were.
         engagement_id = self._ids.new("ngmt")
-        contact_ids, company_ids = (
-            self._link_participants(ws, draft.participants, matched) if self._link_participants else ([], [])
-        )
+        contact_ids, company_ids = self._link_participants(ws, draft.participants, matched)
         e = Engagement(
             id=engagement_id,
             workspace_id=ws,

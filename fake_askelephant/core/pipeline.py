@@ -8,7 +8,6 @@ not run yet; stages never reorder (a stage due before its predecessor waits for 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,6 +18,7 @@ from .ids import IdFactory
 from .models import ActionItem, Engagement, Signal, TranscriptTimeline
 from .recorder import EngagementRecorder
 from .releaser import Dropped
+from .store import Store
 
 STAGES = ("processing", "transcript", "action_items", "signals")
 INSIGHT_STAGES = ("action_items", "signals")
@@ -96,9 +96,6 @@ class PipelineRun:
         }
 
 
-EngagementLookup = Callable[[str, str], Engagement | None]
-
-
 def _retire(run: PipelineRun) -> None:
     for job in run.jobs.values():
         job.cancel()
@@ -114,14 +111,14 @@ class Pipeline:
         scheduler: Scheduler,
         ids: IdFactory,
         recorder: EngagementRecorder,
-        lookup: EngagementLookup,
+        store: Store,
     ) -> None:
         self._seed = seed
         self._clock = clock
         self._scheduler = scheduler
         self._ids = ids
         self._recorder = recorder
-        self._lookup = lookup
+        self._store = store
         self.runs: dict[str, PipelineRun] = {}
 
     def start(
@@ -192,7 +189,7 @@ class Pipeline:
     def _run_stage(self, run: PipelineRun, stage: str) -> None:
         if self.runs.get(run.engagement_id) is not run or run.finished:
             return
-        e = self._lookup(run.workspace_id, run.engagement_id)
+        e = self._store.find_engagement(run.workspace_id, run.engagement_id)
         if e is None:
             self.forget(run.engagement_id)
             return

@@ -119,9 +119,12 @@ class Store:
         if ws is not None and ws.engagements.get(engagement.id) is engagement:
             ws.engagement_order.put(engagement)
 
-    def get_engagement(self, workspace_id: str, engagement_id: str) -> Engagement:
+    def find_engagement(self, workspace_id: str, engagement_id: str) -> Engagement | None:
         ws = self.workspaces.get(workspace_id)
-        engagement = ws.engagements.get(engagement_id) if ws else None
+        return ws.engagements.get(engagement_id) if ws else None
+
+    def get_engagement(self, workspace_id: str, engagement_id: str) -> Engagement:
+        engagement = self.find_engagement(workspace_id, engagement_id)
         if engagement is None:
             raise NotFound("engagement", engagement_id)
         return engagement

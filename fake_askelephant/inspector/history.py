@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core import views
-from ..core.emulator import Emulator
 from ..core.errors import NotFound
 from ..core.events import ENGAGEMENT_DELETED, Event
 from ..core.pipeline import STAGES
 from ..core.timefmt import format_ms
+from ..emulator import Emulator
 
 CREATE_ROUTE = "POST /api/v2/engagements"
 # Same-instant order: the request causes the stage plan, a stage causes its events.

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from ..core.emulator import Emulator
 from ..core.errors import NotFound
 from ..core.timefmt import format_ms, wall_ms
+from ..emulator import Emulator
 from . import state
 from .statefile import Key, SnapshotInfo, StateFile
 

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..core.emulator import Emulator
 from ..core.events import Event
 from ..core.faults import FaultRule
 from ..core.models import ApiKey, OAuthClient, OAuthToken
@@ -40,6 +39,7 @@ from ..core.pipeline import PipelineRun
 from ..core.rules import PipelineRule
 from ..core.seeded import RngState, rng_restore, rng_snapshot
 from ..core.store import Workspace
+from ..emulator import Emulator
 from . import codec, webhook_state
 
 Key = tuple[str, str]

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from fake_askelephant.api.context import emulator_key
 from fake_askelephant.app import create_app
-from fake_askelephant.core.emulator import Emulator
+from fake_askelephant.emulator import Emulator
 from tests.browser.chromium import CHROMIUM_FLAGS, VIEWPORT, chromium_path
 from tests.conftest import AUTH, frozen_settings, seed_call
 

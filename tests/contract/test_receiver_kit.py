@@ -47,6 +47,32 @@ async def test_without_probe_the_once_only_parts_are_not_claimed(aiohttp_server)
     report = await _run(aiohttp_server, Flaws(dedupe=False), probe=False)
     # Without a probe a missing dedupe is invisible: the kit must not pretend to have checked it.
     assert report.ok, report.to_text()
+    duplicate = report.result("duplicate_accepted_and_processed_once")
+    assert duplicate.outcome == "skipped", report.to_text()
+    assert "--probe-url" in duplicate.message and "processed exactly once" in duplicate.message
+    # Checks whose point is the status still pass, and say which part they could not see.
+    signed = report.result("signed_event_accepted")
+    assert signed.outcome == "passed" and "not checked without a probe" in signed.message
+
+
+async def test_double_processing_receiver_fails_with_a_probe_and_is_never_passed_without(aiohttp_server) -> None:
+    with_probe = await _run(aiohttp_server, Flaws(dedupe=False), only=["duplicate_accepted_and_processed_once"])
+    without = await _run(
+        aiohttp_server, Flaws(dedupe=False), probe=False, only=["duplicate_accepted_and_processed_once"]
+    )
+
+    assert with_probe.result("duplicate_accepted_and_processed_once").outcome == "failed", with_probe.to_text()
+    assert without.result("duplicate_accepted_and_processed_once").outcome == "skipped", without.to_text()
+    assert without.counts()["passed"] == 0
+
+
+async def test_without_probe_a_crashing_receiver_still_fails_the_probe_check(aiohttp_server) -> None:
+    # The observable part runs even when the processing count cannot be seen: a receiver that never answers
+    # 2xx fails rather than being skipped.
+    report = await _run(
+        aiohttp_server, Flaws(hang=True), probe=False, deadline=0.5, only=["duplicate_accepted_and_processed_once"]
+    )
+    assert report.result("duplicate_accepted_and_processed_once").outcome == "failed", report.to_text()
 
 
 async def test_naive_receiver_fails_rejections_and_dedupe(aiohttp_server) -> None:

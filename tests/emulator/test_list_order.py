@@ -6,10 +6,10 @@ import random
 from typing import Any
 
 from fake_askelephant.core import scopes
-from fake_askelephant.core.emulator import Emulator
 from fake_askelephant.core.engagements import EngagementQuery
 from fake_askelephant.core.models import Engagement, EngagementDraft, Principal
 from fake_askelephant.core.paging import Page, paginate
+from fake_askelephant.emulator import Emulator
 from tests.conftest import Api
 
 WS = "wrks_local"

@@ -10,9 +10,9 @@ from typing import Any
 
 from fake_askelephant.core import scopes
 from fake_askelephant.core.clock import Scheduler, VirtualClock
-from fake_askelephant.core.emulator import Emulator
 from fake_askelephant.core.models import EngagementDraft, Principal
 from fake_askelephant.core.releaser import Dropped, Releaser
+from fake_askelephant.emulator import Emulator
 from fake_askelephant.webhooks.transport import SendResult
 from tests.conftest import Api
 

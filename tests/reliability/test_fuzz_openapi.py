@@ -4,7 +4,7 @@ answer conforms to the document (status codes, content types, headers, response 
 Bounded and repeatable: SCHEMATHESIS_EXAMPLES examples per operation and generation mode (default 5;
 generating one create body costs ~0.3 s), derandomized, no example database. Documented operations the
 emulator does not serve yet are skipped with their names. Skipped as a whole only when the contract's
-document (`contract_tests/schemas/openapi.json`) is absent.
+document (`wire_schemas/openapi.json`) is absent.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from schemathesis import checks
 from tests.conftest import AUTH
 from tests.reliability.serving import ThreadedEmulator
 
-DOCUMENT = Path(__file__).resolve().parents[2] / "contract_tests" / "schemas" / "openapi.json"
+DOCUMENT = Path(__file__).resolve().parents[2] / "wire_schemas" / "openapi.json"
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
 CHECKS = [
     checks.not_a_server_error,

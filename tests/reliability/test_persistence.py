@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from fake_askelephant.core.clock import VirtualClock
-from fake_askelephant.core.emulator import Emulator
 from fake_askelephant.core.store import Store, Workspace
+from fake_askelephant.emulator import Emulator
 from fake_askelephant.persistence import state
 from fake_askelephant.persistence.persister import Persister
 from fake_askelephant.persistence.statefile import StateFile, StateFileError

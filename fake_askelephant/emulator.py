@@ -1,4 +1,8 @@
-"""The emulator's domain, assembled: one object per running emulator, shared by HTTP, CLI and tests."""
+"""The composition root: the domain services and webhook delivery built in dependency order, one per emulator.
+
+Shared by the HTTP app (app.py), the CLI and tests. It sits outside `core/` because it wires core to the
+webhook dispatcher; core itself imports nothing of the edges (tests/test_architecture.py).
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,29 @@ import string
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..webhooks.delivery import Dispatcher
-from . import scopes
-from .clock import ScheduledJob, Scheduler, VirtualClock
-from .companies import CompanyService
-from .contacts import ContactService
-from .directory_service import DirectoryDeps
-from .engagement_links import EngagementLinks
-from .engagements import EngagementService, MediaProbe
-from .errors import ValidationFailed
-from .events import EventBus
-from .faults import FaultRules
-from .fixtures import FixtureLoader, Loaded, WorkspaceFixture
-from .ids import IdFactory
-from .models import ApiKey, OAuthClient, Principal, User
-from .oauth import OAuthService
-from .pipeline import Pipeline
-from .recorder import EngagementRecorder
-from .releaser import Dropped, Releaser, Step
-from .resource_recorder import ResourceRecorder
-from .rules import PipelineRules
-from .seeded import TokenStream
-from .store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, parse_api_key
-from .tags import TagService
+from .core import scopes
+from .core.clock import ScheduledJob, Scheduler, VirtualClock
+from .core.companies import CompanyService
+from .core.contacts import ContactService
+from .core.directory_service import DirectoryDeps
+from .core.engagement_links import EngagementLinks
+from .core.engagements import EngagementService, MediaProbe
+from .core.errors import ValidationFailed
+from .core.events import EventBus
+from .core.faults import FaultRules
+from .core.fixtures import FixtureLoader, Loaded, WorkspaceFixture
+from .core.ids import IdFactory
+from .core.models import ApiKey, OAuthClient, Principal, User
+from .core.oauth import OAuthService
+from .core.pipeline import Pipeline
+from .core.recorder import EngagementRecorder
+from .core.releaser import Dropped, Releaser, Step
+from .core.resource_recorder import ResourceRecorder
+from .core.rules import PipelineRules
+from .core.seeded import TokenStream
+from .core.store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, parse_api_key
+from .core.tags import TagService
+from .webhooks.delivery import Dispatcher
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
 
@@ -71,30 +75,10 @@ class Emulator:
         self.rules = PipelineRules()
         self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
-            seed=seed,
-            clock=clock,
-            scheduler=self.scheduler,
-            ids=self.ids,
-            recorder=self.recorder,
-            lookup=lambda ws, eid: (
-                self.store.workspaces[ws].engagements.get(eid) if ws in self.store.workspaces else None
-            ),
+            seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids, recorder=self.recorder, store=self.store
         )
-        self.engagements = EngagementService(
-            seed=seed,
-            store=self.store,
-            ids=self.ids,
-            now_ms=clock.now_ms,
-            recorder=self.recorder,
-            pipeline=self.pipeline,
-            rules=self.rules,
-            allow_media_hosts=allow_media_hosts,
-            media_probe=media_probe,
-            link_participants=lambda ws, participants, users: self.contacts.link_participants(ws, participants, users),
-        )
-        self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
-        self.webhooks.attach(self.bus)
-        # Contacts, companies, tags, comments, OAuth and seed data (api.md §10).
+        # Contacts, companies, tags, comments, OAuth and seed data (api.md §10); contacts before engagements,
+        # which link their participants to contacts.
         directory = DirectoryDeps(
             store=self.store,
             ids=self.ids,
@@ -105,6 +89,18 @@ class Emulator:
         self.contacts = ContactService(directory)
         self.companies = CompanyService(directory)
         self.tags = TagService(directory)
+        self.engagements = EngagementService(
+            seed=seed,
+            store=self.store,
+            ids=self.ids,
+            now_ms=clock.now_ms,
+            recorder=self.recorder,
+            pipeline=self.pipeline,
+            rules=self.rules,
+            allow_media_hosts=allow_media_hosts,
+            media_probe=media_probe,
+            link_participants=self.contacts.link_participants,
+        )
         self.links = EngagementLinks(
             store=self.store,
             ids=self.ids,
@@ -121,6 +117,8 @@ class Emulator:
             companies=self.companies,
             tags=self.tags,
         )
+        self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
+        self.webhooks.attach(self.bus)
         self._startup_fixtures = list(fixtures)
         self._configured_keys = list(api_keys)
         self._bootstrap()
