@@ -9,10 +9,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import __version__, healthcheck
-from .config import ConfigError, Settings, add_arguments, load_settings
+from .config import OPTIONS_BY_DEST, ConfigError, Settings, add_arguments, load_settings
 from .core.store import DEFAULT_WORKSPACE
 from .scenarios import cli as scenario_cli
 
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
 # the process exits within 5 s (container runtimes send SIGKILL after 10 s by default). When it does not (a handler
 # blocking the event loop), the watchdog in shutdown.py ends it at 4.5 s.
 SHUTDOWN_GRACE_S = 3.0
+# `health` needs only where `serve` listens: other flags (and their env vars) are not its business.
+HEALTH_OPTIONS = (
+    replace(OPTIONS_BY_DEST["host"], help="the host `serve` binds; 0.0.0.0 or :: is probed on 127.0.0.1"),
+    replace(OPTIONS_BY_DEST["port"], help="the port `serve` listens on"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,14 +50,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 if a running emulator answers /__admin/health (container HEALTHCHECK)",
         description="Probe /__admin/health of the emulator that `serve` with the same env/flags runs.",
     )
-    health.add_argument("--url", help="health URL (default: from --port / FAKE_ASKELEPHANT_PORT)")
+    health.add_argument("--url", help="health URL (default: from --host/--port or their FAKE_ASKELEPHANT_* vars)")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer [default 3]")
-    add_arguments(health)
+    add_arguments(health, HEALTH_OPTIONS)
     scenario_cli.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:  # --help's SystemExit too: a reader gone before the last buffered line is the same case
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -64,17 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             gc.enable()
     if args.command == "health":
         try:
-            settings = load_settings(args)
+            settings = load_settings(args, options=HEALTH_OPTIONS)
         except ConfigError as exc:
             parser.error(str(exc))
         healthy, line = healthcheck.check(args.url or healthcheck.default_url(settings), args.timeout)
         print(line, file=sys.stdout if healthy else sys.stderr)
         return 0 if healthy else 1
     if args.command == "scenario":
-        try:
-            return scenario_cli.main(args)
-        except BrokenPipeError:
-            return _reader_went_away()
+        return scenario_cli.main(args)
     parser.error(f"unknown command {args.command}")
 
 
@@ -104,7 +117,10 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 
 
 def _reader_went_away() -> int:
-    """`… | head` closed stdout: stop quietly, like other Unix tools, instead of printing a traceback."""
+    """`… | head` closed stdout: stop quietly with exit 1, like other Unix tools, instead of printing a traceback.
+
+    The one approach of all three console scripts (contract_tests.cli and reference_client.cli do the same), as
+    Python's documentation recommends (signal module, "Note on SIGPIPE")."""
     # Point stdout at /dev/null so the interpreter's final flush does not raise a second time.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 1
