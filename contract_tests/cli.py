@@ -34,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     api = sub.add_parser("api", help="run the API suites against --target-url")
-    api.add_argument("--target-url", required=True, help="base URL ending in /api, e.g. http://127.0.0.1:8787/api")
+    api.add_argument(
+        "--target-url",
+        required=True,
+        help="the API's base URL, e.g. http://127.0.0.1:8787/api; for the emulator its root (http://127.0.0.1:8787) "
+        "works too",
+    )
     api.add_argument(
         "--mode",
         choices=["auto", "emulator", "real"],
