@@ -26,7 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 METHODS = "GET|POST|PUT|PATCH|DELETE"
 # Knobs of the test suite itself (tests/browser), not of the emulator.
-TEST_ENV = {"FAKE_ASKELEPHANT_CHROMIUM", "FAKE_ASKELEPHANT_REQUIRE_BROWSER"}
+TEST_ENV = {
+    "FAKE_ASKELEPHANT_CHROMIUM",
+    "FAKE_ASKELEPHANT_REQUIRE_BROWSER",
+    "FAKE_ASKELEPHANT_PACKAGING_TESTS",
+    "FAKE_ASKELEPHANT_DOCKER_BASE",
+}
 
 
 def code_lines() -> list[str]:
