@@ -81,9 +81,10 @@ def test_document_is_valid_openapi_3_1_and_self_contained() -> None:
 def test_timestamps_are_date_time_and_closed_sets_are_enums() -> None:
     schemas = openapi_document()["components"]["schemas"]
     engagement = schemas["Engagement"]["properties"]
-    for name in ("created_at", "updated_at", "start_at", "engagement_at"):
+    for name in ("created_at", "updated_at", "start_at", "engagement_at", "end_at"):
         assert engagement[name] == {"type": "string", "format": "date-time"}
-    assert {"type": "string", "format": "date-time"} in engagement["end_at"]["anyOf"]
+    due_at = schemas["ActionItem"]["properties"]["due_at"]["anyOf"]  # a nullable timestamp
+    assert due_at == [{"type": "string", "format": "date-time"}, {"type": "null"}]
     assert engagement["processing_status"]["enum"] == ["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
     params = openapi_document()["paths"]["/v2/engagements/{engagement_id}"]["get"]["parameters"]
     expand = next(p for p in params if p["name"] == "expand")

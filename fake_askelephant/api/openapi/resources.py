@@ -83,7 +83,8 @@ class CompanyRef(Resource):
 
 
 class User(Resource):
-    """api.md §10. `job_title`, `time_zone`, `last_activity_at` are null until known (emulator choice)."""
+    """api.md §10. Unknown `job_title`, `time_zone`, `last_activity_at` read "", "UTC" and created_at (emulator
+    choice: the documented types, never null)."""
 
     object: Literal["user"]
     id: UserId
@@ -93,9 +94,9 @@ class User(Resource):
     first_name: str | None
     last_name: str | None
     emails: list[EmailAddress]
-    job_title: str | None
-    time_zone: str | None
-    last_activity_at: Timestamp | None
+    job_title: str
+    time_zone: str
+    last_activity_at: Timestamp
 
 
 class Contact(Resource):
@@ -173,9 +174,7 @@ class Signal(Resource):
 
 
 class Engagement(Resource):
-    """api.md §6.2. The expansions are present exactly when asked for with `expand`.
-
-    `end_at` and `duration_seconds` are null until the call reaches PROCESSING (emulator choice)."""
+    """api.md §6.2. The expansions are present exactly when asked for with `expand`."""
 
     object: Literal["engagement"]
     id: EngagementId
@@ -189,8 +188,8 @@ class Engagement(Resource):
     is_internal: bool
     engagement_at: Timestamp
     start_at: Timestamp
-    end_at: Timestamp | None
-    duration_seconds: int | None = Field(ge=0)
+    end_at: Timestamp
+    duration_seconds: int = Field(ge=0)
     external_url: str = Field(OMITTED, min_length=1)
     crm_association: CrmAssociation = OMITTED
     owner_user_id: UserId
