@@ -13,7 +13,7 @@ from aiohttp import web
 from . import api
 from .api import admin, problems
 from .api.admin import faults, inspector, journal, scenarios, snapshots
-from .api.admin.seed_data import FixtureError, describe, startup_fixtures
+from .api.admin.seed_data import SeedDataError, describe, startup_seed_data
 from .api.context import emulator_key, settings_key
 from .config import Settings
 from .core import content
@@ -92,10 +92,10 @@ def _build_emulator(
             api_keys=settings.api_keys,
             allow_media_hosts=settings.allow_media_hosts,
             media_probe=fetcher.probe if fetcher else None,
-            fixtures=startup_fixtures(settings.fixtures, seed),
+            seed_data=startup_seed_data(settings.fixtures, seed),
         )
     except DomainError as exc:  # a seed file that contradicts itself (conflicts, unknown references)
-        raise FixtureError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
+        raise SeedDataError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
     return emulator, fetcher
 
 

@@ -84,7 +84,7 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiohttp logs one line per request at INFO; keep that for debug.
     logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
-    from .api.admin.seed_data import FixtureError
+    from .api.admin.seed_data import SeedDataError
     from .persistence.statefile import StateFileError
 
     try:
@@ -93,7 +93,7 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     except StateFileError as exc:
         print(f"fake-askelephant: {exc}", file=sys.stderr)
         return 2
-    except FixtureError as exc:  # raised while building the app, before binding
+    except SeedDataError as exc:  # raised while building the app, before binding
         parser.error(str(exc))
     return 0
 

@@ -15,24 +15,22 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .models import Participant, Speaker, TranscriptEntry, TranscriptTimeline
+from .models import Participant, SignalType, Speaker, TranscriptEntry, TranscriptTimeline
 
 # Signal detection: first matching entry per type, in this order (emulator choice).
-SIGNAL_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
-    (kind, label, re.compile(pattern, re.IGNORECASE))
-    for kind, label, pattern in (
-        ("pricing", "Pricing question", r"\b(pric\w*|cost\w*|billing|budget|discount|quote|per seat)\b"),
-        ("competitor", "Competitor mentioned", r"\b(also looking at|competitor\w*|alternative\w*|switch(ing)? from)\b"),
-        ("objection", "Objection raised", r"\b(not sure|concern\w*|worried|too expensive|hesitant)\b"),
-        (
-            "buying_intent",
-            "Buying intent",
-            r"\b(exactly what we need|move forward|ready to (start|buy|sign)|interested in)\b",
-        ),
-        ("risk", "Deal risk", r"\b(legal|security review|procurement|approval|freeze|delay\w*)\b"),
-        ("next_step", "Next step agreed", r"\b(follow[- ]up|next step\w*|schedule|demo|call back)\b"),
-    )
+_SIGNAL_PATTERNS: tuple[tuple[SignalType, str, str], ...] = (
+    ("pricing", "Pricing question", r"\b(pric\w*|cost\w*|billing|budget|discount|quote|per seat)\b"),
+    ("competitor", "Competitor mentioned", r"\b(also looking at|competitor\w*|alternative\w*|switch(ing)? from)\b"),
+    ("objection", "Objection raised", r"\b(not sure|concern\w*|worried|too expensive|hesitant)\b"),
+    (
+        "buying_intent",
+        "Buying intent",
+        r"\b(exactly what we need|move forward|ready to (start|buy|sign)|interested in)\b",
+    ),
+    ("risk", "Deal risk", r"\b(legal|security review|procurement|approval|freeze|delay\w*)\b"),
+    ("next_step", "Next step agreed", r"\b(follow[- ]up|next step\w*|schedule|demo|call back)\b"),
 )
+SIGNAL_RULES = tuple((kind, label, re.compile(pattern, re.IGNORECASE)) for kind, label, pattern in _SIGNAL_PATTERNS)
 COMMITMENT = re.compile(r"\b(?:I'll|I will|We'll|We will|Let me)\s+([^.?!]{4,160})", re.IGNORECASE)
 SENTENCE = re.compile(r"[^.?!]+[.?!]?")
 
@@ -174,7 +172,7 @@ def timeline_from_text(
 
 @dataclass(frozen=True)
 class SignalDraft:
-    type: str
+    type: SignalType
     label: str
     quote: str
     speaker_index: int

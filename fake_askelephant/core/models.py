@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 ENGAGEMENT_TYPES = ("MEETING", "CALL", "EMAIL", "TASK", "NOTE", "CALENDAR_EVENT", "DOCUMENT")
 PROCESSING_STATUSES = ("PENDING", "PROCESSING", "COMPLETED", "FAILED")
-USER_ROLES = ("OWNER", "MANAGER", "MEMBER", "INACTIVE", "NOT_INVITED")
+UserRole = Literal["OWNER", "MANAGER", "MEMBER", "INACTIVE", "NOT_INVITED"]
 # Roles that cannot own an engagement (api.md §5 owner rule).
-NON_OWNER_ROLES = frozenset({"INACTIVE", "NOT_INVITED"})
-SIGNAL_TYPES = ("next_step", "objection", "pricing", "competitor", "buying_intent", "risk")
+NON_OWNER_ROLES: frozenset[UserRole] = frozenset({"INACTIVE", "NOT_INVITED"})
+SignalType = Literal["next_step", "objection", "pricing", "competitor", "buying_intent", "risk"]
 
 
 @dataclass
@@ -18,7 +18,7 @@ class User:
     id: str
     workspace_id: str
     email: str
-    role: str
+    role: UserRole
     created_at: int
     updated_at: int
     first_name: str | None = None
@@ -109,7 +109,7 @@ class ActionItem:
 class Signal:
     id: str
     engagement_id: str
-    type: str
+    type: SignalType
     label: str
     quote: str
     speaker_index: int

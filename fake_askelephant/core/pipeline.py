@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 from . import content
+from .changes import ChangeRecorder
 from .clock import ScheduledJob, Scheduler, VirtualClock
 from .errors import Conflict
 from .ids import IdFactory
 from .models import ActionItem, Engagement, Signal, TranscriptTimeline
-from .recorder import EngagementRecorder
 from .releaser import Dropped
 from .store import Store
+from .timefmt import format_ms
 
-STAGES = ("processing", "transcript", "action_items", "signals")
-INSIGHT_STAGES = ("action_items", "signals")
+Stage = Literal["processing", "transcript", "action_items", "signals"]
+STAGES: tuple[Stage, ...] = get_args(Stage)
+INSIGHT_STAGES: tuple[Stage, ...] = ("action_items", "signals")
+# Scripted outcomes (pipeline.md §5); canned insights are lists of plain items instead of an outcome.
+TranscriptionOutcome = Literal["ok", "failed"]
+InsightOutcome = Literal["auto", "failed"]
+WebhookChoice = Literal["send", "suppress"]
 # Which override keys belong to which stage, for the "stage already ran" check.
 _OVERRIDE_STAGE = {
     "transcription": "transcript",
@@ -38,11 +44,11 @@ JITTER_S = {"processing": (2.0, 5.0), "action_items": (30.0, 90.0), "signals": (
 class PipelineOverrides:
     """Scripted outcomes (pipeline.md §5); None means "as usual"."""
 
-    transcription: str | None = None  # "ok" | "failed"
-    action_items: str | list[dict[str, Any]] | None = None  # "auto" | "failed" | canned items
-    signals: str | list[dict[str, Any]] | None = None
-    webhook: str | None = None  # "send" | "suppress"
-    delays: dict[str, float] = field(default_factory=dict)
+    transcription: TranscriptionOutcome | None = None
+    action_items: InsightOutcome | list[dict[str, Any]] | None = None
+    signals: InsightOutcome | list[dict[str, Any]] | None = None
+    webhook: WebhookChoice | None = None
+    delays: dict[Stage, float] = field(default_factory=dict)
 
     def merged(self, other: PipelineOverrides) -> PipelineOverrides:
         return PipelineOverrides(
@@ -82,7 +88,7 @@ class PipelineRun:
         """Due time of every stage (actual time for stages that ran)."""
         delays = self.overrides.delays
 
-        def delay_ms(stage: str, default: float) -> int:
+        def delay_ms(stage: Stage, default: float) -> int:
             return round(delays.get(stage, default) * 1000)
 
         default_t = min(TRANSCRIPT_MAX_S, max(TRANSCRIPT_MIN_S, TRANSCRIPT_FRACTION * self.duration))
@@ -110,14 +116,14 @@ class Pipeline:
         clock: VirtualClock,
         scheduler: Scheduler,
         ids: IdFactory,
-        recorder: EngagementRecorder,
+        changes: ChangeRecorder,
         store: Store,
     ) -> None:
         self._seed = seed
         self._clock = clock
         self._scheduler = scheduler
         self._ids = ids
-        self._recorder = recorder
+        self._changes = changes
         self._store = store
         self.runs: dict[str, PipelineRun] = {}
 
@@ -137,6 +143,20 @@ class Pipeline:
         self.runs[e.id] = run
         self._schedule(run)
         return run
+
+    def state(self, engagement_id: str) -> dict[str, Any]:
+        """Each stage's due (or actual) virtual time and state: pending, done, or skipped after a failure."""
+        run = self.runs.get(engagement_id)
+        if run is None:
+            return {"engagement_id": engagement_id, "finished": True, "stages": {}}
+        return {
+            "engagement_id": engagement_id,
+            "finished": run.finished,
+            "duration_seconds": run.duration,
+            "stages": {
+                stage: {"at": format_ms(at), "state": run.stage_state(stage)} for stage, at in run.plan().items()
+            },
+        }
 
     def override(self, engagement_id: str, overrides: PipelineOverrides) -> PipelineRun:
         run = self.runs.get(engagement_id)
@@ -204,7 +224,7 @@ class Pipeline:
             run.jobs.clear()
 
     def _stage_processing(self, run: PipelineRun, e: Engagement) -> None:
-        self._recorder.change(
+        self._changes.change(
             e,
             processing_status="PROCESSING",
             end_at=e.start_at + run.duration * 1000,
@@ -214,12 +234,12 @@ class Pipeline:
     def _stage_transcript(self, run: PipelineRun, e: Engagement) -> None:
         if run.overrides.transcription == "failed":
             run.failed = True
-            self._recorder.change(e, processing_status="FAILED")
+            self._changes.change(e, processing_status="FAILED")
             return
         timeline = self._timeline_for(run, e)
-        self._recorder.change(e, timeline=timeline)
+        self._changes.change(e, timeline=timeline)
         if run.overrides.webhook != "suppress":
-            self._recorder.transcript_completed(e)
+            self._changes.transcript_completed(e)
 
     def _stage_action_items(self, run: PipelineRun, e: Engagement) -> None:
         outcome = run.overrides.action_items
@@ -236,7 +256,7 @@ class Pipeline:
             # The later insight stage carries the final status in the same change (pipeline.md §2).
             failed = any(getattr(run.overrides, s) == "failed" for s in INSIGHT_STAGES)
             fields["processing_status"] = "FAILED" if failed else "COMPLETED"
-        self._recorder.change(e, **fields)
+        self._changes.change(e, **fields)
 
     # Content ----------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ EMULATOR_PARTS = {
     "key_tokens": "meta.rng",
     "store": "workspace*, store.*",
     "bus": "events",
-    "recorder": "stateless",
+    "changes": "stateless",
     "rules": "rules",
     "faults": "faults, meta.rng",
     "pipeline": "pipeline.runs",
@@ -39,14 +39,13 @@ EMULATOR_PARTS = {
     "webhooks": "webhooks.*",
     "_configured_keys": "configuration (re-applied on start)",
     # api.md §10: records live in Workspace.directory and Store.oauth_*; the services hold no state.
-    "resource_recorder": "stateless",
+    "users": "stateless service (workspace.users)",
     "contacts": "stateless service (workspace.directory)",
     "companies": "stateless service (workspace.directory)",
     "tags": "stateless service (workspace.directory)",
-    "links": "stateless service (workspace.directory, engagements)",
     "oauth": "store.oauth_clients, store.oauth_tokens, meta.rng",
-    "fixtures": "stateless loader (ids from the persisted `ids` stream)",
-    "_startup_fixtures": "configuration (re-applied on start)",
+    "seed_data": "stateless loader (ids from the persisted `ids` stream)",
+    "_startup_seed_data": "configuration (re-applied on start)",
     "releaser": "stateless machinery (frees what a reset dropped, core/releaser.py)",
 }
 

@@ -9,7 +9,7 @@ The control plane (`/__admin/…`) is never faulted, so a fault can always be de
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError
 
 from ...config import Settings
 from ...core.errors import FieldError, NotFound
-from ...core.faults import MAX_LATENCY_MS, FaultHit, FaultRule
+from ...core.faults import MAX_LATENCY_MS, FaultAction, FaultHit, FaultPhase, FaultRule
 from ...core.store import WORKSPACE_ID
 from .. import context
 from ..auth import authenticate
@@ -55,8 +55,8 @@ class FaultIn(WireModel):
     status: int | None = Field(None, ge=400, le=599)
     retry_after: int | None = Field(None, ge=1, le=86_400)
     latency_ms: Any = None  # a number or {"lognormal": …}; checked by latency_errors for flat error paths
-    action: Literal["reset", "truncate"] | None = None
-    phase: Literal["before", "after"] = "before"
+    action: FaultAction | None = None
+    phase: FaultPhase = "before"
 
 
 def parse_latency(value: Any) -> tuple[float | None, LognormalIn | None, list[FieldError]]:
