@@ -39,6 +39,7 @@ class UserSeed:
     phone: str | None = None
     job_title: str | None = None
     time_zone: str | None = None
+    last_activity_at: int | None = None
     id: str | None = None
 
 
