@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import api
+from . import api, redaction
 from .api import admin, problems
 from .api.admin import faults, inspector, journal, scenarios, snapshots
-from .api.admin.seed_data import FixtureError, describe, startup_fixtures
+from .api.admin.seed_data import SeedDataError, describe, startup_seed_data
 from .api.context import emulator_key, settings_key
 from .config import Settings
 from .core import content
@@ -43,6 +43,7 @@ def create_app(
     not the built-in sink (default: one pooled aiohttp session, opened and closed with the app).
     """
     settings = settings or Settings()
+    redaction.install()  # no secret in aiohttp's or the emulator's log lines
     persister = Persister(settings.state_file)
     emulator, fetcher = _build_emulator(settings, persister, clock)
     persister.attach(emulator)
@@ -92,10 +93,10 @@ def _build_emulator(
             api_keys=settings.api_keys,
             allow_media_hosts=settings.allow_media_hosts,
             media_probe=fetcher.probe if fetcher else None,
-            fixtures=startup_fixtures(settings.fixtures, seed),
+            seed_data=startup_seed_data(settings.fixtures, seed),
         )
     except DomainError as exc:  # a seed file that contradicts itself (conflicts, unknown references)
-        raise FixtureError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
+        raise SeedDataError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
     return emulator, fetcher
 
 

@@ -37,13 +37,21 @@ class HttpSender:
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as resp:
                 await resp.read()
-                return SendResult(resp.status, None, _ms(started))
+                return SendResult(resp.status, _status_error(resp.status), _ms(started))
         except TimeoutError:
             return SendResult(None, f"timeout: no response within {timeout_s:g} s", _ms(started))
         except aiohttp.ClientConnectorError as exc:
             return SendResult(None, f"connection failed: {exc.os_error or exc}", _ms(started))
         except (aiohttp.ClientError, asyncio.IncompleteReadError, OSError) as exc:
             return SendResult(None, f"{type(exc).__name__}: {exc}", _ms(started))
+
+
+def _status_error(status: int) -> str | None:
+    if 200 <= status < 300:
+        return None
+    if 300 <= status < 400:
+        return f"HTTP {status}: redirects are not followed"
+    return f"HTTP {status}"
 
 
 def _ms(started: float) -> float:

@@ -1,10 +1,13 @@
-"""The built-in receiver at /__admin/sink/{name}: records, verifies, answers with a scripted status sequence."""
+"""The built-in receiver at /__admin/sink/{name}: records, verifies, answers with a scripted status sequence.
+
+Deliveries from this emulator reach it in-process through SinkSender; other processes POST to the route.
+"""
 
 from __future__ import annotations
 
 import base64
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +15,7 @@ from urllib.parse import urlsplit
 from ..core.releaser import Dropped
 from ..core.timefmt import format_ms
 from .signing import Verification, verify
+from .transport import Sender, SendResult
 
 SINK_PATH = "/__admin/sink/"
 TIMEOUT_S = 15.0
@@ -150,3 +154,39 @@ class Sinks:
         old, self.received = self.received, {}
         self._served = dict.fromkeys(self._served, 0)
         return [Dropped(requests) for requests in old.values()]
+
+
+class SinkSender:
+    """The Sender deliveries go through: a URL of the built-in sink is answered in-process (its virtual delay moves
+    the attempt's end, never the wall clock); every other URL goes to `network`."""
+
+    def __init__(
+        self,
+        sinks: Sinks,
+        secrets_for: Callable[[str], list[str]],
+        now_ms: Callable[[], int],
+        wall: Callable[[], float],
+        network: Sender | None = None,
+    ) -> None:
+        self._sinks = sinks
+        self._secrets_for = secrets_for
+        self._now_ms = now_ms
+        self._wall = wall
+        self.network = network
+
+    async def send(self, url: str, headers: dict[str, str], body: bytes, timeout_s: float) -> SendResult:
+        name = sink_name(url)
+        if name is None:
+            if self.network is None:
+                return SendResult(None, "no HTTP sender is running (emulator not serving)", 0.0)
+            return await self.network.send(url, headers, body, timeout_s)
+        outcome = self._sinks.receive(
+            name,
+            {**headers, "content-type": "application/json"},
+            body,
+            self._secrets_for(name),
+            virtual_ms=self._now_ms(),
+            wall_s=self._wall(),
+        )
+        error = None if outcome.status is not None else f"timeout: no response within {TIMEOUT_S:g} s (virtual)"
+        return SendResult(outcome.status, error, float(outcome.latency_ms), outcome.latency_ms)

@@ -296,10 +296,10 @@ async def test_external_url_is_omitted_when_not_given(api: Api) -> None:
 
 async def test_owner_resolves_by_email_then_phone_and_skips_inactive_users(api: Api) -> None:
     emulator = api.emulator
-    from fake_askelephant.emulator import NewUser
+    from fake_askelephant.core.users import NewUser
 
-    agent = emulator.ensure_user("wrks_local", NewUser("agent@example.com", "Agent", "A", "MEMBER", "+15550001"))
-    gone = emulator.ensure_user("wrks_local", NewUser("gone@example.com", "Gone", "G", "INACTIVE", "+15550002"))
+    agent = emulator.users.ensure_user("wrks_local", NewUser("agent@example.com", "Agent", "A", "MEMBER", "+15550001"))
+    gone = emulator.users.ensure_user("wrks_local", NewUser("gone@example.com", "Gone", "G", "INACTIVE", "+15550002"))
     by_email = await (
         await api.create(
             external_id="1", participants=[{"name": "Agent", "email": "AGENT@example.com", "is_owner": True}]

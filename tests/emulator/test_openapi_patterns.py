@@ -39,7 +39,11 @@ def _accepts(check: Callable[[str], object]) -> Callable[[str], bool]:
 
 
 def _media_ok(value: str) -> bool:
-    return policies.media_url_shape_error(value) is None and policies.media_url_policy_error(value) is None
+    """The field rule, the media policy, then the offline media model: what POST /v2/engagements applies."""
+    return all(
+        check(value) is None
+        for check in (policies.media_url_shape_error, policies.media_url_policy_error, policies.offline_media_error)
+    )
 
 
 RULES: dict[str, tuple[str, Callable[[str], bool], list[str]]] = {
@@ -78,6 +82,11 @@ RULES: dict[str, tuple[str, Callable[[str], bool], list[str]]] = {
             "https://10.0.0.5/a.mp3",
             "https:///a.mp3",
             "https://a b.com/x",
+            "https://g0.0/a.mp3",  # ends in a number: WHATWG reads an IPv4 address, and 0.0 is no valid one
+            "https://recordings.invalid/a.mp3",  # the offline media model: .invalid never resolves
+            "https://recordings.example.com/a.HTML",  # not media
+            "https://recordings.example.com/a.pdf?download=1",
+            "https://xn--a.example/a.mp3",  # invalid Punycode
         ],
     ),
     "domain": (

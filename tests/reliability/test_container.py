@@ -81,7 +81,7 @@ def test_docker_context_is_what_the_build_reads() -> None:
     roots = source_roots()
     assert {"fake_askelephant", "reference_client", "contract_tests", "scenarios"} <= roots
     sent = ignore.context(ROOT)
-    assert {path.split("/")[0] for path in sent} == {"pyproject.toml", "setup.py", "README.md", *roots}
+    assert {path.split("/")[0] for path in sent} == {"pyproject.toml", "setup.py", "README.md", "LICENSE", *roots}
     assert "scenarios/happy_path.yaml" in sent
     junk = [".git/HEAD", ".venv/bin/python", ".ci-venv-3.12/bin/python", "tests/conftest.py", "docs/scenarios.md",
             "benchmarks/run.py", "dist/x.whl", "build/lib/x.py", "state.sqlite", "fake_askelephant.egg-info/PKG-INFO",

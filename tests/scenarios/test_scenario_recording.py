@@ -14,8 +14,8 @@ import yaml
 from aiohttp import web
 
 from fake_askelephant.scenarios import load_file, load_text, run_scenario
-from fake_askelephant.scenarios.recorder import BIG_JSON_CHARS, Captured, Session, build
 from fake_askelephant.scenarios.report import scenario_text
+from fake_askelephant.scenarios.session_recorder import BIG_JSON_CHARS, Captured, Session, build
 from tests.cli_process import base_env, start
 from tests.conftest import Api, seed_call
 

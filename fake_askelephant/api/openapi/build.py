@@ -36,7 +36,7 @@ STATUS_TEXT = {
     201: "Created.",
     204: "Deleted; no body.",
     304: "Not modified: If-None-Match holds the current ETag.",
-    400: "Malformed request: body not JSON, bad cursor, unparseable filter.",
+    400: "Malformed request: body not JSON, bad cursor, unparseable filter, a query parameter given twice.",
     401: "Missing, malformed, unknown or expired credential (WWW-Authenticate set).",
     403: "The credential lacks a scope (missing_scopes lists them).",
     404: "No such resource in this workspace (or hidden from this credential).",

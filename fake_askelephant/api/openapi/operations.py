@@ -17,8 +17,7 @@ from ...core.crm import CRM_OBJECT_TYPES, MAX_CRM_ENTRIES
 from ...core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
 from ...core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS
 from .. import schemas as body
-from ..crm_filters import MAX_CRM_ID
-from ..queries import ENGAGEMENT_FILTERS, EXPANDS, MAX_IN
+from ..queries import ENGAGEMENT_FILTERS, EXPANDS, MAX_CRM_ID, MAX_IN
 from . import resources as out
 from .patterns import DOMAIN_PATTERN, REQUEST_DATETIME_PATTERN, id_pattern
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ...core.policies import NON_MEDIA_EXTENSIONS
+
 
 def id_pattern(prefix: str) -> str:
     return rf"^{prefix}_[A-Za-z0-9]+$"
@@ -41,14 +43,23 @@ EMAIL_PATTERN = r"^[^@]+@[^@]+$"
 _UNSAFE = "|".join(_ci(s) + ":" for s in ("javascript", "data", "vbscript", "blob", "file"))
 EXTERNAL_URL_PATTERN = rf"^(?!{_UNSAFE})[A-Za-z][A-Za-z0-9+.\-]*:[\s\S]*[^\x00-\x20][\s\S]*$"
 
-# core/policies.py media_url_shape_error + media_url_policy_error (default settings): https, a host that is a
-# name (a character no numeric IPv4 spelling has, and not localhost), no blanks or control characters. The
-# server also takes a port, userinfo and, with --allow-media-host, plain http; the declared form leaves them out.
-_HOST = (
-    rf"(?!(?:[A-Za-z0-9-]+\.)*{_ci('localhost')}\.?(?:[/?#]|$))"
-    r"(?=[A-Za-z0-9.-]*[G-WYZg-wyz-])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?"
-)
-MEDIA_URL_PATTERN = rf"^{_ci('https')}://{_HOST}(?:[/?#][^\s\x00-\x1f]*)?$"
+# core/policies.py media_url_shape_error, media_url_policy_error (default settings) and offline_media_error: https,
+# a host that is a name (its last label starts with a letter, so WHATWG never reads it as IPv4), not localhost,
+# not under .invalid (unreachable), no `xn--` label to decode, and a last path segment whose extension is not a
+# known non-media type; no blanks, control characters or backslashes. The server also takes a port, userinfo,
+# non-ASCII names and, with --allow-media-host, plain http; the declared form leaves them out.
+_DNS_LABEL = r"(?![Xx][Nn]--)[A-Za-z0-9-]+"
+_TLD = r"(?![Xx][Nn]--)[A-Za-z][A-Za-z0-9-]*"
+
+
+def _not_host(name: str) -> str:
+    return rf"(?!(?:{_DNS_LABEL}\.)*{_ci(name)}\.?(?:[/?#]|$))"
+
+
+_NON_MEDIA = "|".join(_ci(e) for e in sorted(NON_MEDIA_EXTENSIONS))
+_HOST = rf"{_not_host('localhost')}{_not_host('invalid')}(?:{_DNS_LABEL}\.)*{_TLD}\.?"
+_MEDIA_PATH = rf"(?![^?#\s\\]*\.(?:{_NON_MEDIA})(?:[?#]|$))[/?#][^\s\x00-\x1f\\]*"
+MEDIA_URL_PATTERN = rf"^{_ci('https')}://{_HOST}(?:{_MEDIA_PATH})?$"
 
 # core/directory.py normalize_domain: a domain name of two or more labels, or a URL around one (scheme, userinfo,
 # port and path are dropped, then one leading `www.`, which must not leave a single label). ASCII only here; the

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...core.events import EVENT_TYPES
-from ...core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES, SIGNAL_TYPES, USER_ROLES
+from ...core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES, SignalType, UserRole
 from ..problems import SLUGS, TYPE_BASE
 from ..validation import OUR_CODES
 
@@ -42,8 +42,6 @@ RequestId = Annotated[str, _id("rid")]
 Timestamp = datetime
 EngagementType = Literal[ENGAGEMENT_TYPES]  # type: ignore[valid-type]
 ProcessingStatus = Literal[PROCESSING_STATUSES]  # type: ignore[valid-type]
-UserRole = Literal[USER_ROLES]  # type: ignore[valid-type]
-SignalType = Literal[SIGNAL_TYPES]  # type: ignore[valid-type]
 
 # Marks a field the views leave out when it has no value: not required, never null (the generator drops the
 # `default: null` pydantic would write).
