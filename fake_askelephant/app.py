@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import api
+from . import api, redaction
 from .api import admin, problems
 from .api.admin import faults, inspector, journal, scenarios, snapshots
 from .api.admin.seed_data import SeedDataError, describe, startup_seed_data
@@ -43,6 +43,7 @@ def create_app(
     not the built-in sink (default: one pooled aiohttp session, opened and closed with the app).
     """
     settings = settings or Settings()
+    redaction.install()  # no secret in aiohttp's or the emulator's log lines
     persister = Persister(settings.state_file)
     emulator, fetcher = _build_emulator(settings, persister, clock)
     persister.attach(emulator)

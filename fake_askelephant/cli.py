@@ -97,6 +97,9 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     except ConfigError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from . import redaction
+
+    redaction.install_on_handlers()  # every logger's records, not only the emulator's and aiohttp's
     # aiohttp logs one line per request at INFO; keep that for debug.
     logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
     from .api.admin.seed_data import SeedDataError
@@ -137,17 +140,21 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 async def serve(settings: Settings, signals: ShutdownSignals) -> None:
     """Bind, start, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
-    from aiohttp import web
 
     from .app import create_app
     from .listen import bind, start_site
+    from .serving import ConnectionLimits, EmulatorRunner
 
     # Bound first: a port in use starts nothing (no state file opened, no session to close).
     listener, handlers = await bind(settings.host, settings.port)
     try:
         app = create_app(settings)
-        runner = web.AppRunner(
-            app, handle_signals=False, access_log_format='%a "%r" %s %Tfs', shutdown_timeout=SHUTDOWN_GRACE_S
+        runner = EmulatorRunner(
+            app,
+            limits=ConnectionLimits(settings.header_timeout, settings.max_connections),
+            handle_signals=False,
+            access_log_format='%a "%r" %s %Tfs',
+            shutdown_timeout=SHUTDOWN_GRACE_S,
         )
         await runner.setup()
     except BaseException:

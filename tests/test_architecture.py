@@ -1,6 +1,6 @@
 """Import rules that keep the layout honest, read from the source (every import, lazy or TYPE_CHECKING ones too).
 
-- core/ depends on nothing outside itself: the standard library, plus orjson and faker (fake_askelephant/core
+- core/ depends on nothing outside itself: the standard library, plus orjson, faker and idna (fake_askelephant/core
   docstring says why), never the edges (api, webhooks, persistence, scenarios, inspector) nor aiohttp or pydantic.
 - The emulator never imports its judge or the client it is tested with (contract_tests, reference_client), and
   those two never import the emulator, except the contract plugin starting it in-process when asked to.
@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = "fake_askelephant/core"
-CORE_THIRD_PARTY = frozenset({"orjson", "faker"})
+CORE_THIRD_PARTY = frozenset({"orjson", "faker", "idna"})
 EDGES = ("api", "webhooks", "persistence", "scenarios", "inspector")
 # (file, imported package): the contract plugin's `fake_askelephant_server` fixture starts the emulator in-process.
 ALLOWED_CROSSINGS = frozenset({(Path("contract_tests/plugin.py"), "fake_askelephant")})
@@ -71,7 +71,7 @@ def crossing(name: str, forbidden: tuple[str, ...]) -> str | None:
     return top if top in forbidden else None
 
 
-def test_core_imports_only_itself_the_standard_library_and_its_two_allowances() -> None:
+def test_core_imports_only_itself_the_standard_library_and_its_allowances() -> None:
     found = [
         (p, line, name, why) for p, line, name in imports_of("fake_askelephant/core") if (why := core_violation(name))
     ]

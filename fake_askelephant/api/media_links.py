@@ -36,10 +36,10 @@ def media_link(request: web.Request, e: Engagement) -> str | None:
 async def download_media(request: web.Request) -> web.Response:
     emulator = context.emulator(request)
     engagement_id = request.match_info["engagement_id"]
-    try:
-        expires = int(request.query.get("expires", ""))
-    except ValueError:
-        raise Problem(403, "This media link is malformed.") from None
+    raw_expires = request.query.get("expires", "")
+    if not (raw_expires.isascii() and raw_expires.isdigit()):
+        raise Problem(403, "This media link is malformed.")
+    expires = int(raw_expires)
     good = hmac.compare_digest(_signature(_secret(request), engagement_id, expires), request.query.get("signature", ""))
     if not good:
         raise Problem(403, "This media link's signature is invalid.")

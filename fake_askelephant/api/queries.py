@@ -20,6 +20,7 @@ from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS, ListQ
 from ..core.timefmt import TimestampOutOfRange, parse_iso
 from .problems import Problem, validation_failed
 
+REPEATABLE = frozenset({"expand"})
 EXPANDS = ("companies", "contacts", "owner", "action_items", "signals", "transcript", "media_url", "tags")
 MAX_IN = 25
 _FILTER = re.compile(r"^filter\[([a-z_]+)\]\[([a-z_]+)\]$")
@@ -27,7 +28,7 @@ _RANGE_OPS = ("gt", "gte", "lt", "lte")
 CRM_FIELD = "crm_associations"
 CRM_BASE = f"filter[{CRM_FIELD}]"
 CRM_EQ = f"{CRM_BASE}[eq]"
-_CRM_INDEXED = re.compile(r"^filter\[crm_associations\]\[eq\]\[(\d{1,6})\]\[([a-z_]+)\]$")
+_CRM_INDEXED = re.compile(r"^filter\[crm_associations\]\[eq\]\[([0-9]{1,6})\]\[([a-z_]+)\]$")
 _CRM_KEYS = ("id", "object_type")
 
 
@@ -60,16 +61,44 @@ def parse_expand(query: Mapping[str, str], errors: QueryErrors, allowed: Iterabl
     return tuple(wanted)
 
 
+def once(query: Mapping[str, str], repeatable: Iterable[str] = REPEATABLE) -> Mapping[str, str]:
+    """The one rule for repeated query parameters, on every list route (emulator choice, api.md §8).
+
+    A parameter given twice (`limit=1&limit=50`) is a 400 naming it: no first-wins or last-wins guess.
+    `expand` is the exception, a list whose repetitions add up like its commas (api.md §6.1).
+    """
+    if hasattr(query, "getall"):
+        allowed = frozenset(repeatable)
+        repeated = [name for name in dict.fromkeys(query) if name not in allowed and len(query.getall(name)) > 1]
+        if repeated:
+            names = ", ".join(repr(n) for n in repeated)
+            raise Problem(400, f"Query parameter {names} is given more than once; send each parameter once.")
+    return query
+
+
+def parse_int(
+    query: Mapping[str, str], name: str, errors: QueryErrors, *, low: int | None = None, high: int | None = None
+) -> int | None:
+    """An integer query value written in ASCII digits only: no `+`, spaces, `_` or other scripts' digits."""
+    if name not in query:
+        return None
+    raw = query[name]
+    digits = raw.removeprefix("-")  # a negative number is an integer, out of every range here
+    if not digits or not digits.isascii() or not digits.isdigit():
+        errors.add(name, "invalid_type", f"{name} must be an integer written with the digits 0-9.")
+        return None
+    value = int(raw)
+    if (low is not None and value < low) or (high is not None and value > high):
+        errors.add(name, "invalid_range", f"{name} must be between {low} and {high}.")
+        return None
+    return value
+
+
 def parse_page_params(query: Mapping[str, str], errors: QueryErrors) -> tuple[int, str, str | None]:
-    limit = DEFAULT_LIMIT
-    if "limit" in query:
-        try:
-            limit = int(query["limit"].strip())
-        except ValueError:
-            errors.add("limit", "invalid_type", "limit must be an integer.")
-        else:
-            if not 1 <= limit <= MAX_LIMIT:
-                errors.add("limit", "invalid_range", f"limit must be between 1 and {MAX_LIMIT}.")
+    once(query)
+    limit = parse_int(query, "limit", errors, low=1, high=MAX_LIMIT)
+    if limit is None:
+        limit = DEFAULT_LIMIT
     order = query.get("order_by", DEFAULT_ORDER)
     if order not in ORDERS:
         errors.add("order_by", "invalid_enum", f"order_by must be one of {', '.join(ORDERS)}.")

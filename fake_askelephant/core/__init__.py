@@ -11,13 +11,15 @@
   paging.py crm.py scopes.py policies.py errors.py   lists, CRM filters, scopes, URL policies, errors
   faults.py seed_data.py releaser.py  fault rules, seed data, freeing what a reset dropped
 
-It knows nothing of HTTP and depends on nothing outside itself: the standard library, plus two packages a
+It knows nothing of HTTP and depends on nothing outside itself: the standard library, plus three packages a
 domain needs by design (tests/test_architecture.py enforces the rule):
 
 - orjson, behind jsonutil.py, the one JSON codec: an event's body bytes are what gets signed and delivered
   (webhooks.md §2), and list cursors are JSON, so the domain owns those bytes;
 - faker, in content.py (imported on first use): the seeded call content (names, companies, phrases) the
-  pipeline generates is the emulator's domain.
+  pipeline generates is the emulator's domain;
+- idna, in urlhost.py: the media_url policy (api.md §5.4) judges the host a client connects to, which is the
+  host after UTS #46 mapping (full-width digits, ideographic full stops), as WHATWG URL parsers read it.
 
 The composition root that builds these and wires them to webhook delivery is fake_askelephant/emulator.py.
 """

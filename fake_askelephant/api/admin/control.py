@@ -21,6 +21,7 @@ from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
 from ...core.timefmt import format_ms
 from ...core.users import NewUser
 from .. import context
+from ..queries import once
 from ..responses import json_response, read_body, unpaged_list
 from ..schemas import Timestamp, WireModel, reject_null
 
@@ -217,6 +218,7 @@ async def dump_state(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/events")
 async def list_events(request: web.Request) -> web.Response:
+    once(request.query)
     emulator = context.emulator(request)
     found = emulator.bus.find(
         type_=request.query.get("type") or None,
@@ -291,6 +293,7 @@ async def create_pipeline_rule(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/pipeline-rules")
 async def list_pipeline_rules(request: web.Request) -> web.Response:
+    once(request.query)
     return unpaged_list(rule_body(r) for r in context.emulator(request).rules.rules)
 
 

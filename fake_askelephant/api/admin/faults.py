@@ -22,6 +22,7 @@ from ...core.store import WORKSPACE_ID
 from .. import context
 from ..auth import authenticate
 from ..problems import Problem, error_response, stamp_headers
+from ..queries import once
 from ..responses import json_response, read_json_object
 from ..schemas import WireModel
 from ..validation import to_field_error, validate
@@ -137,6 +138,7 @@ async def create_fault(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/faults")
 async def list_faults(request: web.Request) -> web.Response:
+    once(request.query)
     rules = context.emulator(request).faults.rules
     return json_response({"object": "list", "data": [fault_body(r) for r in rules]})
 

@@ -18,7 +18,7 @@ from ...webhooks.endpoints import HeaderStyle
 from ...webhooks.hazards import Hazards
 from ...webhooks.signing import InvalidSecret, validate_secret
 from .. import context
-from ..queries import QueryErrors, parse_page_params
+from ..queries import QueryErrors, once, parse_page_params
 from ..responses import json_response, list_response, read_body, read_json_object, unpaged_list
 from ..schemas import WireModel, reject_null
 from ..validation import validate
@@ -127,6 +127,7 @@ async def create_endpoint(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/webhook-endpoints")
 async def list_endpoints(request: web.Request) -> web.Response:
+    once(request.query)
     workspace_id = request.query.get("workspace_id")
     endpoints = context.emulator(request).webhooks.endpoints.values()
     data = [e.view() for e in endpoints if workspace_id in (None, e.workspace_id)]
@@ -182,6 +183,7 @@ async def recover_endpoint(request: web.Request) -> web.Response:
 @routes.get("/__admin/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     errors = QueryErrors()
+    once(request.query)
     limit, _, cursor_token = parse_page_params({k: v for k, v in request.query.items() if k != "order_by"}, errors)
     status = request.query.get("status")
     if status not in (None, "succeeded", "failed"):
@@ -242,6 +244,7 @@ async def receive_at_sink(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/sink/{name}/requests")
 async def sink_requests(request: web.Request) -> web.Response:
+    once(request.query)
     received = context.emulator(request).webhooks.sinks.requests(_sink(request))
     return unpaged_list(r.view() for r in received)
 
