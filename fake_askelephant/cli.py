@@ -167,14 +167,14 @@ async def serve(settings: Settings, signals: ShutdownSignals) -> None:
         gc.enable()
         stop = asyncio.Event()
         signals.attach(asyncio.get_running_loop(), stop.set)
-        print(banner(app, settings, site.port), flush=True)
+        print(banner(app, settings, site.port, site.addresses), flush=True)
         await stop.wait()
     finally:
         listener.close()  # stop accepting (the site does the same when it started)
         await runner.cleanup()
 
 
-def banner(app: web.Application, settings: Settings, port: int) -> str:
+def banner(app: web.Application, settings: Settings, port: int, bound: Sequence[tuple[str, int]] = ()) -> str:
     from .api.admin.snapshots import persister_key
     from .api.context import emulator_key
 
@@ -189,7 +189,30 @@ def banner(app: web.Application, settings: Settings, port: int) -> str:
         *(f"  Webhook     {e.url}   secret {e.secret}" for e in emulator.webhooks.endpoints.values()),
         *([f"  State file  {settings.state_file}"] if app[persister_key].durable else []),
         *([f"  Recording   {settings.record} (written at shutdown)"] if settings.record else []),
+        *([f"  Listening   {', '.join(_address(a) for a in bound)}"] if bound else []),
+        *(["  Admin token required on /__admin (X-Admin-Token)"] if settings.admin_token else []),
+        *([_OPEN_CONTROL_PLANE] if bound and not settings.admin_token and not all(map(_loopback, bound)) else []),
         f"  Seed        {emulator.seed}",
         f"  Time scale  {emulator.clock.time_scale}",
     ]
     return "\n".join(lines)
+
+
+_OPEN_CONTROL_PLANE = (
+    "  Warning     the control plane (/__admin) is open to the network, without a token: anyone who reaches this port "
+    "can reset, fault or read webhook secrets; set --admin-token (FAKE_ASKELEPHANT_ADMIN_TOKEN)"
+)
+
+
+def _address(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _loopback(address: tuple[str, int]) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address[0].split("%")[0]).is_loopback
+    except ValueError:
+        return False

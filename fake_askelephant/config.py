@@ -44,6 +44,7 @@ class Settings:
     # Connection defences (issue #19, serving.py): request-head deadline and concurrent connection bound.
     header_timeout: float = 10.0
     max_connections: int = 1000
+    admin_token: str | None = None  # required on /__admin (but health, the inspector page, the sink) when set
 
 
 def _time_scale(text: str) -> float:
@@ -138,6 +139,12 @@ def _max_connections(text: str) -> int:
     return int(text)
 
 
+def _admin_token(text: str) -> str:
+    if not text or not text.isascii() or not text.isprintable() or " " in text:
+        raise ValueError("the admin token must be printable ASCII without spaces")
+    return text
+
+
 def _fixtures(text: str) -> str:
     if text in ("sample", "none") or os.path.isfile(text):
         return text
@@ -218,6 +225,13 @@ OPTIONS: tuple[Option, ...] = (
         _max_connections,
         "connections open at once; one more closes the slowest still sending its head",
         "N",
+    ),
+    Option(
+        "--admin-token",
+        "admin_token",
+        _admin_token,
+        "require this token (X-Admin-Token) on /__admin; set it whenever the port is reachable from a network",
+        "TOKEN",
     ),
     Option(
         "--fixtures",

@@ -16,6 +16,7 @@ from .core.changes import ChangeRecorder
 from .core.clock import ScheduledJob, Scheduler, VirtualClock
 from .core.companies import CompanyService
 from .core.contacts import ContactService
+from .core.derived import DerivedContent
 from .core.directory import DirectoryDeps
 from .core.engagements import EngagementService, MediaProbe
 from .core.errors import ValidationFailed
@@ -65,8 +66,10 @@ class Emulator:
         self.rules = PipelineRules(self.ids)
         self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
-            seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids, changes=self.changes, store=self.store
+            seed=seed, clock=clock, scheduler=self.scheduler, changes=self.changes, store=self.store
         )
+        # Transcripts and insights are derived from the runs when read, never stored (issue 22).
+        self.content = DerivedContent(seed=seed, pipeline=self.pipeline)
         self.users = UserService(store=self.store, ids=self.ids, now_ms=clock.now_ms)
         directory = DirectoryDeps(store=self.store, ids=self.ids, now_ms=clock.now_ms, changes=self.changes)
         self.contacts = ContactService(directory)
@@ -79,6 +82,7 @@ class Emulator:
             now_ms=clock.now_ms,
             changes=self.changes,
             pipeline=self.pipeline,
+            derived=self.content,
             rules=self.rules,
             link_participants=self.contacts.link_participants,
             allow_media_hosts=allow_media_hosts,
@@ -209,6 +213,7 @@ class Emulator:
         ]
         self.rules.clear(workspace_id)
         self.faults.clear(workspace_id)
+        self.content.clear()
         if workspace_id is None:
             # Every job is a pipeline stage or a delivery attempt of the state just cleared.
             dropped.append(Dropped(self.scheduler.drop_all(), each=_cancel_entry))

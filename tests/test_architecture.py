@@ -1,6 +1,6 @@
 """Import rules that keep the layout honest, read from the source (every import, lazy or TYPE_CHECKING ones too).
 
-- core/ depends on nothing outside itself: the standard library, plus orjson, faker and idna (fake_askelephant/core
+- core/ depends on nothing outside itself: the standard library, plus orjson and idna (fake_askelephant/core
   docstring says why), never the edges (api, webhooks, persistence, scenarios, inspector) nor aiohttp or pydantic.
 - The emulator never imports its judge or the client it is tested with (contract_tests, reference_client), and
   those two never import the emulator, except the contract plugin starting it in-process when asked to.
@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = "fake_askelephant/core"
-CORE_THIRD_PARTY = frozenset({"orjson", "faker", "idna"})
+CORE_THIRD_PARTY = frozenset({"orjson", "idna"})
 EDGES = ("api", "webhooks", "persistence", "scenarios", "inspector")
 # (file, imported package): the contract plugin's `fake_askelephant_server` fixture starts the emulator in-process.
 ALLOWED_CROSSINGS = frozenset({(Path("contract_tests/plugin.py"), "fake_askelephant")})

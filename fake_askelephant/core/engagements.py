@@ -11,6 +11,7 @@ from typing import Any
 from . import content, policies, scopes, views
 from .changes import ChangeRecorder
 from .crm import CrmRef, bucket, bucket_admits
+from .derived import DerivedContent
 from .directory import Directory, link_contacts
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
@@ -74,6 +75,7 @@ class EngagementService:
         now_ms: Callable[[], int],
         changes: ChangeRecorder,
         pipeline: Pipeline,
+        derived: DerivedContent,
         rules: PipelineRules,
         link_participants: ParticipantLinker,
         allow_media_hosts: Collection[str] = (),
@@ -85,11 +87,13 @@ class EngagementService:
         self._now_ms = now_ms
         self._changes = changes
         self._pipeline = pipeline
+        self._derived = derived
         self._rules = rules
         self._allow_media_hosts = allow_media_hosts
         self._media_probe = media_probe
         self._link_participants = link_participants
         self._inflight: dict[tuple[str, str], asyncio.Future[None]] = {}
+        self._owner_seeds: dict[str, content.SpeakerSeed] = {}
 
     async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> tuple[Engagement, bool]:
         """Create, or return the engagement that already holds `external_id` (api.md §5.1–5.2).
@@ -194,6 +198,12 @@ class EngagementService:
             for p, u in zip(draft.participants, matched, strict=True)
         ]
         owner_seed = content.SpeakerSeed(owner.display_name, owner.email, owner.phone, True, owner.id)
+        # Most calls share their owner: keep one copy per user (memory per engagement, issue 22).
+        known = self._owner_seeds.get(owner.id)
+        if known == owner_seed:
+            owner_seed = known
+        else:
+            self._owner_seeds[owner.id] = owner_seed
         self._pipeline.start(e, duration, speakers, owner_seed, rule.pipeline if rule else None)
         return e
 
@@ -223,11 +233,12 @@ class EngagementService:
         out = views.engagement(e)
         for name in expand:
             if name == "transcript":
-                out["transcript"] = views.transcript_text(e.timeline) if e.timeline else None
+                timeline = self._derived.timeline(e)  # derived content (core/derived.py)
+                out["transcript"] = views.transcript_text(timeline) if timeline else None
             elif name == "action_items":
-                out["action_items"] = [views.action_item(a) for a in e.action_items]
+                out["action_items"] = [views.action_item(a) for a in self._derived.action_items(e)]
             elif name == "signals":
-                out["signals"] = [views.signal(s) for s in e.signals]
+                out["signals"] = [views.signal(s) for s in self._derived.signals(e)]
             elif name == "owner":
                 ws = self._store.workspaces.get(e.workspace_id)
                 owner = ws.users.get(e.owner_user_id) if ws else None
@@ -276,13 +287,14 @@ class EngagementService:
         self, principal: Principal, engagement_id: str
     ) -> tuple[Engagement, TranscriptTimeline]:
         e = self.get_engagement(principal, engagement_id)
-        if e.timeline is None:
+        timeline = self._derived.timeline(e)
+        if timeline is None:
             raise NotFound(
                 "transcript_timeline",
                 detail=f"Engagement {engagement_id} has no transcript yet"
                 + (" and never will (processing failed)." if e.processing_status == "FAILED" else "."),
             )
-        return e, e.timeline
+        return e, timeline
 
     # Links and comments (api.md §10) --------------------------------------------------------------
 
@@ -319,7 +331,7 @@ class EngagementService:
     ) -> TranscriptComment:
         """404 for hidden engagements and, until the transcript stage ran, for visible ones (emulator choice)."""
         e = self.get_engagement(principal, engagement_id)
-        if e.timeline is None:
+        if not self._derived.has_transcript(e):
             raise NotFound(
                 "transcript_timeline", detail=f"Engagement {engagement_id} has no transcript to comment on yet."
             )

@@ -1,4 +1,8 @@
-"""Domain records. Plain dataclasses: validation happens at the HTTP edge, rules in the services."""
+"""Domain records. Plain dataclasses: validation happens at the HTTP edge, rules in the services.
+
+Records held per engagement use `slots=True` (issue 22): no per-instance dict, so an engagement with its
+participants costs a few hundred bytes instead of about a kilobyte, and the collector has fewer objects to walk.
+"""
 
 from __future__ import annotations
 
@@ -61,7 +65,7 @@ class Principal:
     credential_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Participant:
     name: str | None = None
     email: str | None = None
@@ -69,7 +73,7 @@ class Participant:
     is_owner: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Speaker:
     speaker_index: int
     name: str
@@ -79,7 +83,7 @@ class Speaker:
     user_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class TranscriptEntry:
     speaker_index: int
     start_seconds: float
@@ -88,13 +92,13 @@ class TranscriptEntry:
     sentiment: float | None = None
 
 
-@dataclass
+@dataclass(slots=True, weakref_slot=True)
 class TranscriptTimeline:
     speakers: list[Speaker]
     entries: list[TranscriptEntry]
 
 
-@dataclass
+@dataclass(slots=True)
 class ActionItem:
     id: str
     engagement_id: str
@@ -105,7 +109,7 @@ class ActionItem:
     created_at: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Signal:
     id: str
     engagement_id: str
@@ -136,7 +140,7 @@ class EngagementDraft:
     transcript_timeline: TranscriptTimeline | None = None
 
 
-@dataclass
+@dataclass(slots=True, weakref_slot=True)
 class Engagement:
     id: str
     workspace_id: str
@@ -160,10 +164,7 @@ class Engagement:
     participants: tuple[Participant, ...] = ()
     submitted_transcript: str | None = None
     submitted_timeline: TranscriptTimeline | None = None
-    # Filled by the pipeline.
-    timeline: TranscriptTimeline | None = None
-    action_items: list[ActionItem] = field(default_factory=list)
-    signals: list[Signal] = field(default_factory=list)
+    # No transcript, action items or signals here: they are derived when read (core/derived.py).
     # Related resources (api.md §10); ids in the engagement's workspace.
     contact_ids: list[str] = field(default_factory=list)
     company_ids: list[str] = field(default_factory=list)

@@ -5,10 +5,9 @@ Loading is an upsert (emulator choice): a record with an `id` updates that recor
 by email, companies by any domain, contacts by any email, tags by name; the rest is created. So loading
 one file twice changes nothing. Every check runs before the first write, so a rejected load stores nothing.
 
-The sample world is small on purpose and fixed per seed. Names come from the short lists below rather than faker:
-importing faker scans all its locale packages (~0.04 s, most of what seed data used to add to start-up), and
-content.py loads it anyway on the first transcript. Company domains use the reserved `.example` TLD and contact
-emails read `first.last@domain`, so they never collide with addresses a client sends.
+The sample world is small on purpose and fixed per seed. Names come from the emulator's own word lists
+(vocabulary.py), which generated call content draws from too. Company domains use the reserved `.example` TLD
+and contact emails read `first.last@domain`, so they never collide with addresses a client sends.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from .ids import IdFactory
 from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, User, UserRole
 from .store import Store, Workspace
 from .tags import TagService
+from .vocabulary import CATCH_PHRASE_WORDS, COMPANY_SUFFIXES, FIRST_NAMES, LAST_NAMES
 
 
 @dataclass(frozen=True)
@@ -260,27 +260,11 @@ TAG_NAMES = ("Discovery", "Demo", "Negotiation", "Closed won", "Churn risk", "Re
 TAGS = 4
 INDUSTRIES = ("Software", "Healthcare", "Logistics", "Financial services", "Manufacturing", "Retail")
 TIME_ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
-FIRST_NAMES = (
-    "Aaliyah", "Amir", "Ana", "Ben", "Carmen", "Chloe", "Daniel", "Deepa", "Elena", "Ethan", "Fatima", "Grace",
-    "Hiro", "Isaac", "Jamal", "Julia", "Kenji", "Laura", "Leon", "Maya", "Mei", "Nadia", "Noah", "Olivia",
-    "Omar", "Priya", "Rafael", "Rosa", "Samuel", "Sofia", "Tomas", "Wei", "Yusuf", "Zoe",
-)  # fmt: skip
-LAST_NAMES = (
-    "Adams", "Alvarez", "Brooks", "Chen", "Cohen", "Diaz", "Edwards", "Fischer", "Garcia", "Hughes", "Ibrahim",
-    "Jensen", "Kim", "Kowalski", "Lopez", "Martin", "Mensah", "Murphy", "Nakamura", "Novak", "Okafor", "Patel",
-    "Quinn", "Rossi", "Schmidt", "Singh", "Tanaka", "Turner", "Walsh", "Weber", "Young", "Zhang",
-)  # fmt: skip
 JOB_TITLES = (
     "Account Executive", "Sales Development Representative", "Customer Success Manager", "Sales Manager",
     "Solutions Engineer", "Revenue Operations Analyst", "Head of Sales", "Account Manager",
     "Sales Enablement Lead", "VP of Customer Experience",
 )  # fmt: skip
-COMPANY_SUFFIXES = ("Inc", "LLC", "Group", "Ltd", "PLC", "and Sons")
-CATCH_PHRASE_WORDS = (
-    ("Adaptive", "Automated", "Centralized", "Customer-focused", "Integrated", "Scalable", "Streamlined"),
-    ("real-time", "cloud-based", "data-driven", "end-to-end", "mobile", "next-generation", "omnichannel"),
-    ("platform", "workflow", "solution", "analytics", "pipeline", "framework", "service-desk"),
-)
 
 
 def _company_name(rng: random.Random) -> str:

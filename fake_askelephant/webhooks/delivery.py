@@ -259,7 +259,10 @@ class Dispatcher:
                 delivery.held_hazard = "out_of_order"
                 self._held[ep.id] = [delivery]
                 delivery.job = self.scheduler.call_at(
-                    now + OUT_OF_ORDER_HOLD_MS, functools.partial(self._release, delivery), name=f"hold:{message.id}"
+                    now + OUT_OF_ORDER_HOLD_MS,
+                    functools.partial(self._release, delivery),
+                    name="hold",
+                    subject=message.id,
                 )
                 continue
             self._schedule(delivery, due)
@@ -285,7 +288,10 @@ class Dispatcher:
 
     def _schedule(self, delivery: Delivery, due_ms: int) -> None:
         delivery.job = self.scheduler.call_at(
-            due_ms, lambda: self._attempt(delivery), name=f"webhook:{delivery.message.id}:{delivery.endpoint.id}"
+            due_ms,
+            lambda: self._attempt(delivery),
+            name="webhook",
+            subject=f"{delivery.message.id}:{delivery.endpoint.id}",
         )
 
     def _drop(self, delivery: Delivery) -> None:

@@ -35,6 +35,7 @@ EMULATOR_PARTS = {
     "rules": "rules",
     "faults": "faults, meta.rng",
     "pipeline": "pipeline.runs",
+    "content": "derived from pipeline.runs when read (a bounded cache, not state)",
     "engagements": "stateless service (in-flight reservations are not state)",
     "webhooks": "webhooks.*",
     "_configured_keys": "configuration (re-applied on start)",

@@ -152,7 +152,12 @@ def test_serve_record_writes_a_replayable_file_at_shutdown(tmp_path: Path) -> No
         )
         with urllib.request.urlopen(request, timeout=10) as resp:
             assert resp.status == 201
-        advance = urllib.request.Request(f"{base}/__admin/clock/advance", data=b'{"seconds": 300}', method="POST")
+        advance = urllib.request.Request(
+            f"{base}/__admin/clock/advance",
+            data=b'{"seconds": 300}',
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(advance, timeout=10) as resp:
             assert resp.status == 200
     finally:

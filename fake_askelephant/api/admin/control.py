@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from ... import __version__
 from ...config import Settings
 from ...core import views
+from ...core.content import CONTENT_VERSION
 from ...core.errors import NotFound, ValidationFailed
 from ...core.models import SignalType, UserRole
 from ...core.pipeline import STAGES, InsightOutcome, PipelineOverrides, Stage, TranscriptionOutcome, WebhookChoice
@@ -132,7 +133,15 @@ def clock_body(request: web.Request) -> dict[str, Any]:
 @routes.get("/__admin/health")
 async def health(request: web.Request) -> web.Response:
     emulator = context.emulator(request)
-    return json_response({"status": "ok", "version": __version__, **clock_body(request), "seed": emulator.seed})
+    return json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            **clock_body(request),
+            "seed": emulator.seed,
+            "content_version": CONTENT_VERSION,
+        }
+    )
 
 
 @routes.get("/__admin/clock")
