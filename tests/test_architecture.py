@@ -117,3 +117,14 @@ def test_the_checker_resolves_relative_imports_in_a_package_init() -> None:
     names = [name for _, name in imported("from .clock import VirtualClock", "fake_askelephant.core", True)]
     assert names == ["fake_askelephant.core.clock"]
     assert core_violation(names[0]) is None
+
+
+# Test hygiene -----------------------------------------------------------------------------------------------
+
+
+def test_an_unmarked_test_may_not_start_a_process() -> None:
+    """tests/conftest.py keeps `pytest -m "not slow"` free of processes: this test is not marked slow."""
+    import subprocess
+
+    with pytest.raises(AssertionError, match=r"mark it @pytest.mark.slow"):
+        subprocess.run([sys.executable, "-c", "pass"], check=False)

@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.serving import ThreadedEmulator
+from tests.conftest import OnAThread, served_on_a_thread
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[ThreadedEmulator]:
-    with ThreadedEmulator() as running:
+def emulator() -> Iterator[OnAThread]:
+    with served_on_a_thread() as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def served_document(emulator: ThreadedEmulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def served_document(emulator: OnAThread, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What a vendor's generator reads: the document as the running emulator serves it."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{emulator.port}/__admin/openapi.json", timeout=10) as resp:
+    with urllib.request.urlopen(f"{emulator.origin}/__admin/openapi.json", timeout=10) as resp:
         doc: dict[str, Any] = json.load(resp)
     path = tmp_path_factory.mktemp("openapi") / "openapi.json"
     path.write_text(json.dumps(doc), encoding="utf-8")

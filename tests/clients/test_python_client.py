@@ -20,10 +20,11 @@ import httpx
 import pytest
 
 from tests.clients.conftest import operation_count
-from tests.conftest import DEFAULT_KEY
-from tests.reliability.serving import ThreadedEmulator
+from tests.conftest import DEFAULT_KEY, OnAThread
 
 PACKAGE = "askelephant_generated_client"
+# Generating the client runs openapi-python-client (and its ruff hook) as a process.
+pytestmark = pytest.mark.slow
 
 
 def generator() -> list[str]:
@@ -88,9 +89,9 @@ def same(parsed: Any, raw: Any, where: str = "$") -> None:
 class Flow:
     """Calls through the generated client, counting responses and requiring each to be parsed."""
 
-    def __init__(self, emulator: ThreadedEmulator) -> None:
+    def __init__(self, emulator: OnAThread) -> None:
         client_mod = module("client")
-        self.base = f"http://127.0.0.1:{emulator.port}"
+        self.base = emulator.origin
         # The API key goes raw (no Bearer), as the apiKey scheme says: an empty prefix.
         self.client = client_mod.AuthenticatedClient(
             base_url=f"{self.base}/api", token=DEFAULT_KEY, prefix="", raise_on_unexpected_status=True
@@ -111,7 +112,7 @@ class Flow:
         httpx.post(f"{self.base}/__admin/clock/advance", json={"seconds": seconds}).raise_for_status()
 
 
-def test_the_dialer_flow_through_the_generated_client(client_package: ModuleType, emulator: ThreadedEmulator) -> None:
+def test_the_dialer_flow_through_the_generated_client(client_package: ModuleType, emulator: OnAThread) -> None:
     flow = Flow(emulator)
     with flow.client:
         run_flow(flow)

@@ -16,6 +16,8 @@ import pytest
 from tests.cli_process import ROOT, base_env, cli, start
 from tests.conftest import DEFAULT_KEY, seed_call
 
+pytestmark = pytest.mark.slow  # runs `fake-askelephant serve` as a process
+
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:

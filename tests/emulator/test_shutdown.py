@@ -23,6 +23,8 @@ from tests.cli_process import ROOT, Served, base_env, start
 from tests.emulator.blocking_serve import BLOCKING, LOOP_ENV
 from tests.reliability.serving import wait_until
 
+pytestmark = pytest.mark.slow  # signals real processes
+
 DOCUMENTED_S = 5.0  # README, "Run it as a CI service container"
 
 

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OFF_THE_START_PATH = ("faker", "fake_askelephant.scenarios.session_recorder", "yaml", "mutagen")
 
 
+@pytest.mark.slow
 def test_building_the_default_app_loads_none_of_the_heavy_optional_modules() -> None:
     probe = (
         "import sys; from fake_askelephant.app import create_app; from fake_askelephant.config import Settings; "

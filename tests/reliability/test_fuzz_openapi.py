@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_KEY
-from tests.reliability.serving import ThreadedEmulator
+from tests.conftest import DEFAULT_KEY, OnAThread, frozen_settings, served_on_a_thread
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
@@ -29,8 +28,8 @@ PHASES = ("Examples", "Coverage", "Fuzzing", "Stateful")
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[ThreadedEmulator]:
-    with ThreadedEmulator(fixtures="sample") as running:
+def emulator() -> Iterator[OnAThread]:
+    with served_on_a_thread(frozen_settings(fixtures="sample")) as running:
         yield running
 
 
@@ -39,14 +38,15 @@ def schemathesis_cli() -> list[str]:
     return [script] if script else [sys.executable, "-m", "schemathesis.cli"]
 
 
-def test_schemathesis_all_phases_all_checks_zero_failures(emulator: ThreadedEmulator) -> None:
+@pytest.mark.slow
+def test_schemathesis_all_phases_all_checks_zero_failures(emulator: OnAThread) -> None:
     result = subprocess.run(
         [
             *schemathesis_cli(),
             "--config-file",
             str(HERE / "schemathesis.toml"),
             "run",
-            f"http://127.0.0.1:{emulator.port}/__admin/openapi.json",
+            f"{emulator.origin}/__admin/openapi.json",
             "--header",
             f"Authorization: {DEFAULT_KEY}",
             "--max-examples",
@@ -62,8 +62,11 @@ def test_schemathesis_all_phases_all_checks_zero_failures(emulator: ThreadedEmul
         env={**os.environ, "PYTHONPATH": str(HERE.parents[1])},
     )
     report = result.stdout + result.stderr
+    (Path(os.environ.get("SCHEMATHESIS_REPORT", os.devnull))).write_text(report, encoding="utf-8")
     summary = report[report.rfind("SUMMARY") :]
     for phase in PHASES:
         assert re.search(rf"✅ {phase}\b", summary), f"phase {phase} did not pass:\n{report[-6000:]}"
     assert re.search(r"Selected: (\d+)/\1\b", summary), summary  # every operation tested
+    generated = re.search(r"(\d+) generated", summary)
+    assert generated and int(generated.group(1)) > 40 * EXAMPLES, summary  # the phases really ran
     assert result.returncode == 0, report[-6000:]

@@ -218,6 +218,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         server.close()
 
 
+@pytest.mark.slow
 def test_no_secret_reaches_the_log_of_a_hostile_run(served: Served) -> None:
     port = int(served.base.rsplit(":", 1)[1])
     assert KEY in served.banner and WEBHOOK_SECRET in served.banner  # printed to the operator, on stdout

@@ -136,6 +136,7 @@ async def test_the_scheduler_peek_names_the_next_due_instant(api: Api) -> None:
     assert busy["next_due_at"] == plan["stages"]["processing"]["at"] and busy["pending"] == 4
 
 
+@pytest.mark.slow
 def test_serve_record_writes_a_replayable_file_at_shutdown(tmp_path: Path) -> None:
     out = tmp_path / "session.yaml"
     args = ["serve", "--port", "0", "--seed", "5", "--time-scale", "0", "--start-time", "2026-03-09T11:59:00Z"]
