@@ -17,7 +17,7 @@ from .core.clock import ScheduledJob, Scheduler, VirtualClock
 from .core.companies import CompanyService
 from .core.contacts import ContactService
 from .core.derived import DerivedContent
-from .core.directory import DirectoryDeps
+from .core.directory_service import DirectoryDeps
 from .core.engagements import EngagementService, MediaProbe
 from .core.errors import ValidationFailed
 from .core.events import EventBus

@@ -12,7 +12,8 @@ from . import content, policies, scopes, views
 from .changes import ChangeRecorder
 from .crm import CrmRef, bucket, bucket_admits
 from .derived import DerivedContent
-from .directory import Directory, link_contacts
+from .directory import Directory
+from .directory_service import link_contacts
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
 from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptComment, TranscriptTimeline, User
