@@ -66,6 +66,7 @@ class AttemptRecord:
     hazard: str | None
     next_attempt_at: int | None
     kind: str = "scheduled"  # scheduled | resend | duplicate
+    response_truncated: bool = False  # the receiver's answer was longer than the sender reads
 
     def view(self) -> dict[str, Any]:
         event = self.delivery.message.event
@@ -86,6 +87,7 @@ class AttemptRecord:
             "hazard": self.hazard,
             "next_attempt_at": format_ms(self.next_attempt_at) if self.next_attempt_at is not None else None,
             "kind": self.kind,
+            "response_truncated": self.response_truncated,
         }
 
 
@@ -95,10 +97,12 @@ class _Outcome:
     error: str | None
     duration_ms: float
     virtual_latency_ms: int = 0
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        """A 2xx the sender had nothing against (a 2xx whose body never ended is a timeout)."""
+        return self.error is None and self.status is not None and 200 <= self.status < 300
 
 
 @dataclass
@@ -360,7 +364,8 @@ class Dispatcher:
             f"{prefix}-signature": signed.signature,
         }
         sent = await self._transport.send(endpoint.url, headers, signed.body, self.timeout_s)
-        return _Outcome(sent.status, sent.error, sent.duration_ms, sent.virtual_latency_ms), signed.hazard
+        outcome = _Outcome(sent.status, sent.error, sent.duration_ms, sent.virtual_latency_ms, sent.truncated)
+        return outcome, signed.hazard
 
     def _record(
         self,
@@ -387,6 +392,7 @@ class Dispatcher:
                 hazard,
                 next_at,
                 kind,
+                outcome.truncated,
             )
         )
 
