@@ -7,6 +7,7 @@ a wall-clock svix-timestamp (receivers compare it with their own clock).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import random
 import time
@@ -319,7 +320,14 @@ class Dispatcher:
         if kind == "scheduled":
             delivery.cycle += 1
         started = self.clock.now_ms()
-        outcome, signing_hazard = await self._send(delivery)
+        try:
+            outcome, signing_hazard = await self._send(delivery)
+        except asyncio.CancelledError:
+            # Shutdown cancelled the attempt on the wire: record it and schedule the retry, so the state file
+            # shows what happened and a restart tries again (issue #19).
+            if self._live(delivery):
+                self._cancelled(delivery, kind, started)
+            raise
         if not self._live(delivery):
             return  # reset while on the wire: no log entry, no retry
         hazard = signing_hazard or (delivery.held_hazard if delivery.attempts == 1 else None)
@@ -366,6 +374,14 @@ class Dispatcher:
         sent = await self._transport.send(endpoint.url, headers, signed.body, self.timeout_s)
         outcome = _Outcome(sent.status, sent.error, sent.duration_ms, sent.virtual_latency_ms, sent.truncated)
         return outcome, signed.hazard
+
+    def _cancelled(self, delivery: Delivery, kind: str, started: int) -> None:
+        outcome = _Outcome(None, "cancelled in flight: the emulator shut down before the receiver answered", 0.0)
+        next_at = None
+        if kind == "scheduled" and delivery.cycle < len(RETRY_LADDER_S):
+            next_at = started + RETRY_LADDER_S[delivery.cycle] * 1000
+            self._schedule(delivery, next_at)
+        self._record(delivery, kind, started, outcome, None, next_at, "failed")
 
     def _record(
         self,
