@@ -108,6 +108,7 @@ def _background_work(fetcher: MediaFetcher | None, sender: Sender | None) -> Set
         app.cleanup_ctx.append(_webhook_sender(sender))
         if fetcher is not None:
             app.cleanup_ctx.append(_media_fetcher(fetcher))
+            app.on_shutdown.append(lambda app: _stop_fetching(fetcher))
         app.cleanup_ctx.append(_scheduler_ticker)
 
     return setup
@@ -140,6 +141,10 @@ def _media_fetcher(fetcher: MediaFetcher) -> Callable[[web.Application], AsyncIt
     return ctx
 
 
+async def _stop_fetching(fetcher: MediaFetcher) -> None:
+    fetcher.stop()  # on_shutdown runs before the server waits for requests in flight
+
+
 async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:
     """Runs due work as the clock moves by itself, and work due now (e.g. webhooks) even when frozen."""
     scheduler = app[emulator_key].scheduler
@@ -150,3 +155,6 @@ async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:
         await task
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(scheduler.drain_background(), DRAIN_GRACE_S)
+    # Attempts still on the wire are cancelled, and record themselves as such (webhooks/delivery.py) before the
+    # final state write, so a restart retries them.
+    await scheduler.cancel_background()

@@ -44,6 +44,7 @@ class Settings:
     # Connection defences (issue #19, serving.py): request-head deadline and concurrent connection bound.
     header_timeout: float = 10.0
     max_connections: int = 1000
+    public_url: str | None = None  # base of /__media links; default: the address a request arrived on
     admin_token: str | None = None  # required on /__admin (but health, the inspector page, the sink) when set
 
 
@@ -225,6 +226,13 @@ OPTIONS: tuple[Option, ...] = (
         _max_connections,
         "connections open at once; one more closes the slowest still sending its head",
         "N",
+    ),
+    Option(
+        "--public-url",
+        "public_url",
+        _http_url,
+        "the URL clients reach the emulator at (e.g. http://askelephant:8787): the base of media_url links",
+        "URL",
     ),
     Option(
         "--admin-token",

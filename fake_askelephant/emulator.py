@@ -7,6 +7,7 @@ webhook dispatcher; core itself imports nothing of the edges (tests/test_archite
 from __future__ import annotations
 
 import random
+import secrets
 import string
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
@@ -17,7 +18,7 @@ from .core.clock import ScheduledJob, Scheduler, VirtualClock
 from .core.companies import CompanyService
 from .core.contacts import ContactService
 from .core.derived import DerivedContent
-from .core.directory import DirectoryDeps
+from .core.directory_service import DirectoryDeps
 from .core.engagements import EngagementService, MediaProbe
 from .core.errors import ValidationFailed
 from .core.events import EventBus
@@ -54,6 +55,9 @@ class Emulator:
     ) -> None:
         self.seed = seed
         self.clock = clock
+        # Signs /__media links (api/media_links.py). Random, not derived from the seed that /__admin/health shows;
+        # persisted with the state, so links handed out before a restart keep working.
+        self.media_key = secrets.token_bytes(32)
         # State and machinery first; then each service after those it uses.
         self.scheduler = Scheduler(clock)
         self.ids = IdFactory(seed, clock.now_ms)

@@ -28,13 +28,14 @@ from aiohttp.resolver import DefaultResolver
 
 from . import __version__
 from .core import policies, urlhost
-from .core.errors import FieldError, ValidationFailed
+from .core.errors import FieldError, Unavailable, ValidationFailed
 
 MAX_REDIRECTS = 3
 TIMEOUT_S = 15.0  # whole fetch, each hop included (emulator choice)
 MAX_BYTES = 64 * 1024 * 1024  # larger media is refused as unreachable (emulator choice)
 SPOOL_BYTES = 1024 * 1024  # kept in memory up to this, then spooled to a temporary file
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+SHUTTING_DOWN = "The emulator is shutting down; the media_url was not checked and nothing was stored. Retry."
 PRIVATE_MESSAGE = "media_url must point to a public host; private, loopback and link-local addresses are rejected."
 
 
@@ -114,6 +115,8 @@ class MediaFetcher:
         self._timeout = timeout_s
         self._max_bytes = max_bytes
         self._session: aiohttp.ClientSession | None = None
+        self._running: set[asyncio.Task[int]] = set()
+        self._stopping = asyncio.Event()  # set by stop(): shutdown has begun
 
     async def start(self) -> None:
         resolver = GuardedResolver(self._resolver or DefaultResolver(), self._allow)
@@ -130,12 +133,35 @@ class MediaFetcher:
             await self._session.close()
             self._session = None
 
+    def stop(self) -> None:
+        """Shutdown has begun: fetches in flight end now (their creates get a 503), new ones are refused.
+
+        Called before the server waits for requests in flight, so a hanging media host cannot hold SIGTERM
+        past its bound (issue #19).
+        """
+        self._stopping.set()
+        for task in self._running:
+            task.cancel()
+
     async def probe(self, url: str) -> int:
-        if self._session is None:
-            raise _unreachable("the media fetcher is not running")
+        if self._session is None or self._stopping.is_set():
+            raise Unavailable(SHUTTING_DOWN)
+        task = asyncio.ensure_future(self._timed_fetch(self._session, url))
+        self._running.add(task)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._stopping.is_set() and not (current is not None and current.cancelling()):
+                raise Unavailable(SHUTTING_DOWN) from None  # our stop(), not the request's own cancellation
+            raise
+        finally:
+            self._running.discard(task)
+
+    async def _timed_fetch(self, session: aiohttp.ClientSession, url: str) -> int:
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._fetch(self._session, url)
+                return await self._fetch(session, url)
         except TimeoutError:
             raise _unreachable(f"no complete answer within {self._timeout:g} s") from None
 

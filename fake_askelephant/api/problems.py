@@ -13,7 +13,16 @@ from aiohttp.typedefs import Handler
 
 from ..config import Settings
 from ..core import jsonutil
-from ..core.errors import Conflict, DomainError, FieldError, Forbidden, InvalidRequest, NotFound, ValidationFailed
+from ..core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+)
 from . import context
 
 log = logging.getLogger("fake_askelephant.api")
@@ -99,6 +108,8 @@ def from_domain(exc: DomainError) -> Problem:
         return Problem(409, str(exc))
     if isinstance(exc, InvalidRequest):
         return Problem(400, str(exc))
+    if isinstance(exc, Unavailable):
+        return Problem(503, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
     return Problem(500, "Internal error.")
 
 

@@ -4,7 +4,7 @@
   ids.py seeded.py   seeded ids (ULIDs), token streams and the Draws stream; jsonutil.py the one JSON codec
   models.py          the records (dataclasses) and their vocabularies (Literal aliases)
   store.py           workspaces, users, keys, engagements; engagement_order.py the kept list order
-  directory.py       a workspace's contacts, companies and tags, and the base of their services
+  directory.py       a workspace's contacts, companies and tags; directory_service.py their services' base
   engagements.py contacts.py companies.py tags.py users.py oauth.py   the services (use cases)
   pipeline.py rules.py                the staged AI pipeline, rules armed before a create
   content.py derived.py vocabulary.py generated call content: how it is made, derived when read, its words

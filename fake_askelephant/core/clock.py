@@ -248,6 +248,12 @@ class Scheduler:
         """Wait for async jobs the ticker started, including jobs they start meanwhile (shutdown, tests)."""
         await drain(self._background)
 
+    async def cancel_background(self) -> None:
+        """Cancel the async jobs still running (shutdown, after the drain's grace) and wait for them to end."""
+        for task in list(self._background):
+            task.cancel()
+        await drain(self._background)
+
     def poke(self) -> None:
         """Wake the ticker because the clock's speed or position changed."""
         if self._wakeup is not None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .crm import association_matches
-from .directory import DirectoryService, link_contacts, with_one_primary
+from .directory import with_one_primary
+from .directory_service import DirectoryService, link_contacts
 from .models import Company, CompanyDomain, CrmAssociation, Principal
 from .paging import ListQuery, Page, list_page, search_hit
 

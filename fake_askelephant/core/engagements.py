@@ -12,7 +12,8 @@ from . import content, policies, scopes, views
 from .changes import ChangeRecorder
 from .crm import CrmRef, bucket, bucket_admits
 from .derived import DerivedContent
-from .directory import Directory, link_contacts
+from .directory import Directory
+from .directory_service import link_contacts
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
 from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptComment, TranscriptTimeline, User
@@ -92,16 +93,17 @@ class EngagementService:
         self._allow_media_hosts = allow_media_hosts
         self._media_probe = media_probe
         self._link_participants = link_participants
-        self._inflight: dict[tuple[str, str], asyncio.Future[None]] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Future[ValidationFailed | None]] = {}
         self._owner_seeds: dict[str, content.SpeakerSeed] = {}
 
     async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> tuple[Engagement, bool]:
         """Create, or return the engagement that already holds `external_id` (api.md §5.1–5.2).
 
         Order after the field rules (emulator choice): idempotency lookup → 200; media policy → 422;
-        create → 201. A create that waits on network I/O (media fetch) reserves its external_id, so
-        concurrent duplicates wait for it and then see the stored engagement; a rejected create releases
-        the reservation and stores nothing.
+        create → 201. A create that waits on network I/O (media fetch) reserves its external_id, and
+        concurrent duplicates wait for its outcome instead of fetching again: the stored engagement (200), or
+        the same 422 when it was rejected (a rejected create stores nothing). Only when the first request
+        ended otherwise (cancelled, say) does the next one try for itself.
         """
         key = (principal.workspace_id, draft.external_id)
         while True:
@@ -111,16 +113,22 @@ class EngagementService:
             waiting = self._inflight.get(key)
             if waiting is None:
                 break
-            await asyncio.shield(waiting)
-        reservation: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            rejected = await asyncio.shield(waiting)
+            if rejected is not None:
+                raise ValidationFailed(rejected.errors)
+        reservation: asyncio.Future[ValidationFailed | None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = reservation
+        outcome: ValidationFailed | None = None
         try:
             rule = self._rules.take(principal.workspace_id, draft)
             duration = await self._check_media(draft, rule)
             return self._insert(principal, draft, duration, rule), True
+        except ValidationFailed as exc:
+            outcome = exc
+            raise
         finally:
             del self._inflight[key]
-            reservation.set_result(None)
+            reservation.set_result(outcome)
 
     async def _check_media(self, draft: EngagementDraft, rule: PipelineRule | None) -> int:
         if rule and rule.media in ("unreachable", "unsupported_media_type"):

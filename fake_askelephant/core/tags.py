@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .directory import DirectoryService
+from .directory_service import DirectoryService
 from .models import Principal, Tag
 from .paging import ListQuery, Page, list_page
 

@@ -7,6 +7,7 @@ a wall-clock svix-timestamp (receivers compare it with their own clock).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import random
 import time
@@ -66,6 +67,7 @@ class AttemptRecord:
     hazard: str | None
     next_attempt_at: int | None
     kind: str = "scheduled"  # scheduled | resend | duplicate
+    response_truncated: bool = False  # the receiver's answer was longer than the sender reads
 
     def view(self) -> dict[str, Any]:
         event = self.delivery.message.event
@@ -86,6 +88,7 @@ class AttemptRecord:
             "hazard": self.hazard,
             "next_attempt_at": format_ms(self.next_attempt_at) if self.next_attempt_at is not None else None,
             "kind": self.kind,
+            "response_truncated": self.response_truncated,
         }
 
 
@@ -95,10 +98,12 @@ class _Outcome:
     error: str | None
     duration_ms: float
     virtual_latency_ms: int = 0
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        """A 2xx the sender had nothing against (a 2xx whose body never ended is a timeout)."""
+        return self.error is None and self.status is not None and 200 <= self.status < 300
 
 
 @dataclass
@@ -315,7 +320,14 @@ class Dispatcher:
         if kind == "scheduled":
             delivery.cycle += 1
         started = self.clock.now_ms()
-        outcome, signing_hazard = await self._send(delivery)
+        try:
+            outcome, signing_hazard = await self._send(delivery)
+        except asyncio.CancelledError:
+            # Shutdown cancelled the attempt on the wire: record it and schedule the retry, so the state file
+            # shows what happened and a restart tries again (issue #19).
+            if self._live(delivery):
+                self._cancelled(delivery, kind, started)
+            raise
         if not self._live(delivery):
             return  # reset while on the wire: no log entry, no retry
         hazard = signing_hazard or (delivery.held_hazard if delivery.attempts == 1 else None)
@@ -360,7 +372,16 @@ class Dispatcher:
             f"{prefix}-signature": signed.signature,
         }
         sent = await self._transport.send(endpoint.url, headers, signed.body, self.timeout_s)
-        return _Outcome(sent.status, sent.error, sent.duration_ms, sent.virtual_latency_ms), signed.hazard
+        outcome = _Outcome(sent.status, sent.error, sent.duration_ms, sent.virtual_latency_ms, sent.truncated)
+        return outcome, signed.hazard
+
+    def _cancelled(self, delivery: Delivery, kind: str, started: int) -> None:
+        outcome = _Outcome(None, "cancelled in flight: the emulator shut down before the receiver answered", 0.0)
+        next_at = None
+        if kind == "scheduled" and delivery.cycle < len(RETRY_LADDER_S):
+            next_at = started + RETRY_LADDER_S[delivery.cycle] * 1000
+            self._schedule(delivery, next_at)
+        self._record(delivery, kind, started, outcome, None, next_at, "failed")
 
     def _record(
         self,
@@ -387,6 +408,7 @@ class Dispatcher:
                 hazard,
                 next_at,
                 kind,
+                outcome.truncated,
             )
         )
 

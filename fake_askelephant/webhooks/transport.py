@@ -16,6 +16,7 @@ class SendResult:
     error: str | None  # what the delivery log shows; None for an answer the sender has nothing to add to
     duration_ms: float
     virtual_latency_ms: int = 0  # how far the attempt's end moves on the virtual clock (the built-in sink's delay)
+    truncated: bool = False  # the response body was longer than the sender reads (sender.MAX_RESPONSE_BYTES)
 
 
 class Sender(Protocol):

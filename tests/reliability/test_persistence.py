@@ -25,6 +25,7 @@ from tests.conftest import T0, Api, frozen_settings, problem, seed_call
 EMULATOR_PARTS = {
     "seed": "meta (seed)",
     "clock": "meta.clock",
+    "media_key": "meta.media_key",
     "scheduler": "rebuilt from pipeline.runs and webhooks.messages",
     "ids": "meta.rng",
     "request_ids": "meta.rng",

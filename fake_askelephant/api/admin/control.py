@@ -289,21 +289,31 @@ def _found(request: web.Request, kind: str, find: Callable[[str], T | None]) -> 
 @routes.post("/__admin/pipeline-rules")
 async def create_pipeline_rule(request: web.Request) -> web.Response:
     body = await read_body(request, PipelineRuleIn, check_content_type=False)
+    overrides = body.pipeline.to_core()
+    if overrides == PipelineOverrides() and body.media is None and body.duration_seconds is None:
+        # `{}` matched every create and changed nothing but the media check: it silently switched --media-fetch off.
+        raise ValidationFailed.single(
+            "pipeline",
+            "required",
+            "A pipeline rule must change something: give pipeline, media or duration_seconds "
+            '(media "ok" skips the media check and nothing else).',
+        )
     emulator = context.emulator(request)
     rule = emulator.rules.arm(
         body.match.model_dump(exclude_none=True),
-        body.pipeline.to_core(),
+        overrides,
         count=body.count,
         media=body.media,
         duration_seconds=body.duration_seconds,
     )
-    return json_response(rule_body(rule), status=201)
+    return json_response(rule_body(rule, request.app[context.settings_key].media_fetch), status=201)
 
 
 @routes.get("/__admin/pipeline-rules")
 async def list_pipeline_rules(request: web.Request) -> web.Response:
     once(request.query)
-    return unpaged_list(rule_body(r) for r in context.emulator(request).rules.rules)
+    fetching = request.app[context.settings_key].media_fetch
+    return unpaged_list(rule_body(r, fetching) for r in context.emulator(request).rules.rules)
 
 
 @routes.delete("/__admin/pipeline-rules")
@@ -312,7 +322,8 @@ async def clear_pipeline_rules(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def rule_body(rule: PipelineRule) -> dict[str, Any]:
+def rule_body(rule: PipelineRule, media_fetch: bool = False) -> dict[str, Any]:
+    """`skips_media_fetch`: with --media-fetch, the creates this rule matches are not fetched (it scripts them)."""
     return {
         "id": rule.id,
         "match": rule.match,
@@ -320,6 +331,7 @@ def rule_body(rule: PipelineRule) -> dict[str, Any]:
         "media": rule.media,
         "duration_seconds": rule.duration_seconds,
         "hits": rule.hits,
+        "skips_media_fetch": media_fetch,
     }
 
 

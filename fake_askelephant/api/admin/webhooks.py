@@ -245,8 +245,11 @@ async def receive_at_sink(request: web.Request) -> web.Response:
 @routes.get("/__admin/sink/{name}/requests")
 async def sink_requests(request: web.Request) -> web.Response:
     once(request.query)
-    received = context.emulator(request).webhooks.sinks.requests(_sink(request))
-    return unpaged_list(r.view() for r in received)
+    sinks = context.emulator(request).webhooks.sinks
+    name = _sink(request)
+    listing = {"object": "list", "data": [r.view() for r in sinks.requests(name)], "has_more": False}
+    # `dropped`: requests this sink let go, oldest first, to stay within its count and the sinks' byte bound.
+    return json_response({**listing, "next_cursor": None, "dropped": sinks.dropped.get(name, 0)})
 
 
 def setup(app: web.Application, settings: Settings) -> None:
