@@ -8,12 +8,14 @@ handlers' models, responses with resources.py, `extra="forbid"`): a view that dr
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from ...app import create_app
+from ..context import emulator_key
 from ...config import Settings
 from ...core.timefmt import parse_iso
 from .operations import OPERATIONS
@@ -189,8 +191,11 @@ async def _flow(r: _Recorder) -> None:
 
 
 async def _capture() -> Examples:
-    settings = Settings(seed=SEED, time_scale=0.0, start_time=START, fixtures="sample")
-    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+    settings = Settings(seed=SEED, time_scale=0.0, start_time=START, fixtures="sample", public_url=f"http://{HOST}")
+    app = create_app(settings)
+    # Media links are signed with a random per-process key; the example's is fixed so the document is reproducible.
+    app[emulator_key].media_key = hashlib.sha256(b"fake-askelephant openapi example").digest()
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         recorder = _Recorder(client)
         await _flow(recorder)
     examples = recorder.examples
