@@ -15,9 +15,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from ...app import create_app
-from ..context import emulator_key
 from ...config import Settings
 from ...core.timefmt import parse_iso
+from ..context import emulator_key
 from .operations import OPERATIONS
 from .resources import EVENTS, Problem
 
