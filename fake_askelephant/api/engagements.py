@@ -11,9 +11,10 @@ from ..core.directory import Directory
 from ..core.models import Engagement
 from . import context
 from .context import requires
+from .cursors import ListWalk
 from .media_links import media_link
 from .queries import QueryErrors, parse_engagement_query, parse_expand
-from .responses import conditional_json, json_response, list_response, read_json_object
+from .responses import conditional_json, json_response, read_json_object
 from .schemas import EngagementCreateIn, create_cross_field_errors
 from .validation import validate
 
@@ -49,11 +50,12 @@ async def get_engagement(request: web.Request) -> web.Response:
 @routes.get("/api/v2/engagements")
 @requires(scopes.ENGAGEMENTS_READ)
 async def list_engagements(request: web.Request) -> web.Response:
-    query, expand = parse_engagement_query(request.query)
     principal = context.principal(request)
+    walk = ListWalk.start(request, workspace_id=principal.workspace_id)
+    query, expand = parse_engagement_query(walk.query, walk.after)
     scopes.require(principal, (scopes.EXPAND_SCOPES[x] for x in expand if x in scopes.EXPAND_SCOPES))
     page = context.emulator(request).engagements.list_engagements(principal, query)
-    return list_response(page, lambda e: expanded(request, e, expand))
+    return walk.respond(page, lambda e: expanded(request, e, expand))
 
 
 @routes.get("/api/v2/engagements/{engagement_id}/transcript_timeline")

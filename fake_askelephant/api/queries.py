@@ -11,7 +11,7 @@ from ..core.crm import CRM_OBJECT_TYPES
 from ..core.engagements import EngagementQuery, TimeRange
 from ..core.errors import FieldError
 from ..core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
-from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS
+from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS, Position
 from ..core.timefmt import TimestampOutOfRange, parse_iso
 from .crm_filters import FIELD as CRM_FIELD
 from .crm_filters import parse_crm_associations
@@ -160,16 +160,19 @@ ENGAGEMENT_FILTERS = {
 }
 
 
-def parse_engagement_query(query: Mapping[str, str]) -> tuple[EngagementQuery, tuple[str, ...]]:
+def parse_engagement_query(
+    query: Mapping[str, str], after: Position | None = None
+) -> tuple[EngagementQuery, tuple[str, ...]]:
+    """`after` comes from the cursor (api/cursors.py ListWalk)."""
     errors = QueryErrors()
-    limit, order, cursor = parse_page_params(query, errors)
+    limit, order, _ = parse_page_params(query, errors)
     filters = filter_params(query, ENGAGEMENT_FILTERS, nested=(CRM_FIELD,))
     crm = parse_crm_associations(query, CRM_OBJECT_TYPES, errors)
     expand = parse_expand(query, errors)
     result = EngagementQuery(
         order=order,
         limit=limit,
-        cursor=cursor,
+        after=after,
         search=query.get("search") or None,
         engagement_types=_enum_set("engagement_type", filters.get("engagement_type", {}), ENGAGEMENT_TYPES, errors),
         processing_statuses=_enum_set(

@@ -9,9 +9,10 @@ from ..core.listing import list_page, search_hit
 from ..core.models import User
 from . import context
 from .context import requires
+from .cursors import ListWalk
 from .listing import parse_list_query
 from .queries import QueryErrors
-from .responses import conditional_json, list_response
+from .responses import conditional_json
 
 routes = web.RouteTableDef()
 
@@ -20,16 +21,17 @@ routes = web.RouteTableDef()
 @requires(scopes.USERS_READ)
 async def list_users(request: web.Request) -> web.Response:
     """search = name + email (api.md §8); filter[updated_at]."""
-    errors = QueryErrors()
-    query, _ = parse_list_query(request.query, errors)
-    errors.raise_if_any()
     principal = context.principal(request)
+    walk = ListWalk.start(request, workspace_id=principal.workspace_id)
+    errors = QueryErrors()
+    query, _ = parse_list_query(walk.query, errors, after=walk.after)
+    errors.raise_if_any()
     users = context.emulator(request).store.workspace(principal.workspace_id).users.values()
 
     def matches(u: User) -> bool:
         return search_hit(query.search, u.email, u.display_name)
 
-    return list_response(list_page(users, query, matches), views.user)
+    return walk.respond(list_page(users, query, matches), views.user)
 
 
 @routes.get("/api/v2/users/{user_id}")

@@ -11,7 +11,7 @@ from .crm import CrmRef, bucket, bucket_admits
 from .errors import NotFound, ValidationFailed
 from .ids import IdFactory
 from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptTimeline, User
-from .paging import Cursor, Page, paginate, paginate_ordered
+from .paging import Page, Position, paginate, paginate_ordered
 from .pipeline import Pipeline
 from .recorder import EngagementRecorder
 from .rules import PipelineRule, PipelineRules
@@ -47,7 +47,7 @@ class TimeRange:
 class EngagementQuery:
     order: str = "updated_at:desc"
     limit: int = 25
-    cursor: str | None = None
+    after: Position | None = None  # from the cursor (api/cursors.py)
     search: str | None = None
     engagement_types: frozenset[str] | None = None
     processing_statuses: frozenset[str] | None = None
@@ -230,7 +230,6 @@ class EngagementService:
         return e
 
     def list_engagements(self, principal: Principal, query: EngagementQuery) -> Page[Engagement]:
-        cursor = Cursor.decode(query.cursor, query.order) if query.cursor else None
         private_ok = scopes.can_read_private(principal)
         ws = self._store.workspace(principal.workspace_id)
 
@@ -242,8 +241,7 @@ class EngagementService:
 
         # Walk the (updated_at, id) order from the cursor: a page costs O(limit) when most records match.
         ws.engagement_order.sync(ws.engagements)
-        mark = (cursor.updated_at, cursor.id) if cursor else None
-        ids = ws.engagement_order.after(mark, descending=query.order == "updated_at:desc")
+        ids = ws.engagement_order.after(query.after, descending=query.order == "updated_at:desc")
         budget = WALK_PER_ITEM * (query.limit + 1) + WALK_EXTRA
         matched: list[Engagement] = []
         complete = True  # every record after the cursor seen, or a page and one more found
@@ -257,11 +255,11 @@ class EngagementService:
                 complete = False
                 break
         if complete:
-            return paginate_ordered(matched, key, order=query.order, limit=query.limit)
+            return paginate_ordered(matched, key, limit=query.limit)
         # A sparse filter: one pass in storage order and sorting the few matches beats walking the order further
         # (records visited out of storage order cost ~3× in cache misses).
         everything = filter(admits, ws.engagements.values())
-        return paginate(everything, key, order=query.order, limit=query.limit, cursor=cursor)
+        return paginate(everything, key, order=query.order, limit=query.limit, after=query.after)
 
     def get_transcript_timeline(
         self, principal: Principal, engagement_id: str

@@ -8,7 +8,7 @@ from typing import Protocol, TypeVar
 
 from .crm import CrmRef
 from .engagements import TimeRange
-from .paging import DEFAULT_LIMIT, DEFAULT_ORDER, Cursor, Page, paginate
+from .paging import DEFAULT_LIMIT, DEFAULT_ORDER, Page, Position, paginate
 
 
 class Listable(Protocol):
@@ -23,7 +23,7 @@ R = TypeVar("R", bound=Listable)
 class ListQuery:
     order: str = DEFAULT_ORDER
     limit: int = DEFAULT_LIMIT
-    cursor: str | None = None
+    after: Position | None = None  # from the cursor (api/cursors.py)
     search: str | None = None
     updated_at: TimeRange = field(default_factory=TimeRange)
     crm_associations: tuple[CrmRef, ...] | None = None  # None: not filtered
@@ -31,9 +31,8 @@ class ListQuery:
 
 def list_page(records: Iterable[R], query: ListQuery, matches: Callable[[R], bool] = lambda _: True) -> Page[R]:
     """Keyset page of the records inside the updated_at window that `matches` admits."""
-    cursor = Cursor.decode(query.cursor, query.order) if query.cursor else None
     items = (r for r in records if r.updated_at in query.updated_at and matches(r))
-    return paginate(items, lambda r: (r.updated_at, r.id), order=query.order, limit=query.limit, cursor=cursor)
+    return paginate(items, lambda r: (r.updated_at, r.id), order=query.order, limit=query.limit, after=query.after)
 
 
 def search_hit(needle: str | None, *haystacks: str | None) -> bool:
