@@ -9,8 +9,7 @@ from ..core.directory import normalize_domain
 from . import context
 from .context import requires
 from .cursors import ListWalk
-from .listing import parse_list_query
-from .queries import QueryErrors
+from .queries import QueryErrors, parse_list_query
 from .responses import conditional_json, json_response, read_body
 from .schemas import CompanyCreateIn
 

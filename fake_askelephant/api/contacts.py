@@ -12,8 +12,7 @@ from ..core.models import Contact, Principal
 from . import context
 from .context import requires
 from .cursors import ListWalk
-from .listing import parse_list_query
-from .queries import QueryErrors
+from .queries import QueryErrors, parse_list_query
 from .responses import conditional_json, json_response, read_body
 from .schemas import ContactPatchIn, CrmAssociationIn
 

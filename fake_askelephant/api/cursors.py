@@ -32,6 +32,7 @@ from ..core import jsonutil
 from ..core.paging import DEFAULT_ORDER, Page, Position
 from . import context
 from .problems import Problem
+from .queries import once
 from .responses import json_response
 
 T = TypeVar("T")
@@ -104,6 +105,7 @@ class ListWalk:
     @classmethod
     def start(cls, request: web.Request, *, workspace_id: str = "") -> ListWalk:
         """Check the cursor (if any) against the request; `workspace_id` "" for lists outside a workspace."""
+        once(request.query)  # a parameter given twice is 400 before any cursor is read (api/queries.py)
         codec = codec_for(context.emulator(request).seed)
         scope = f"{workspace_id}|{request.path}"
         sent = [(k, v) for k, v in request.query.items() if k not in UNBOUND]

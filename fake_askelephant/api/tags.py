@@ -8,8 +8,7 @@ from ..core import scopes, views
 from . import context
 from .context import requires
 from .cursors import ListWalk
-from .listing import parse_list_query
-from .queries import QueryErrors
+from .queries import QueryErrors, parse_list_query
 from .responses import json_response, read_body
 from .schemas import TagIn, TagPatchIn
 

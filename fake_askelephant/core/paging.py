@@ -1,18 +1,22 @@
-"""Keyset pagination on (updated_at, id) (api.md §8). Positions only: the opaque cursor that carries a position
-and its query is the HTTP edge's (api/cursors.py)."""
+"""Lists (api.md §8): keyset pagination on (updated_at, id), and the query every list takes (order, limit, the
+position to start after, search, an updated_at window, CRM entries). Positions only: the opaque cursor that carries
+a position and its query is the HTTP edge's (api/cursors.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
+
+from .crm import CrmRef
 
 T = TypeVar("T")
 ORDERS = ("updated_at:asc", "updated_at:desc")
 DEFAULT_ORDER = "updated_at:desc"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+
 
 Position = tuple[int, str]
 """(updated_at, id) of the last record a page returned; the next page starts strictly after it."""
@@ -51,3 +55,54 @@ def paginate_ordered(items: Iterable[T], key: Callable[[T], Position], *, limit:
     taken = list(islice(items, limit + 1))
     page = taken[:limit]
     return Page(page, key(page[-1]) if len(taken) > limit else None)
+
+
+# The query of the directory lists and users ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
+
+    def __contains__(self, ms: int) -> bool:
+        return (
+            (self.gt is None or ms > self.gt)
+            and (self.gte is None or ms >= self.gte)
+            and (self.lt is None or ms < self.lt)
+            and (self.lte is None or ms <= self.lte)
+        )
+
+
+class Listable(Protocol):
+    id: str
+    updated_at: int
+
+
+R = TypeVar("R", bound=Listable)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    order: str = DEFAULT_ORDER
+    limit: int = DEFAULT_LIMIT
+    after: Position | None = None  # from the cursor (api/cursors.py)
+    search: str | None = None
+    updated_at: TimeRange = field(default_factory=TimeRange)
+    crm_associations: tuple[CrmRef, ...] | None = None  # None: not filtered
+
+
+def list_page(records: Iterable[R], query: ListQuery, matches: Callable[[R], bool] = lambda _: True) -> Page[R]:
+    """Keyset page of the records inside the updated_at window that `matches` admits."""
+    items = (r for r in records if r.updated_at in query.updated_at and matches(r))
+    return paginate(items, lambda r: (r.updated_at, r.id), order=query.order, limit=query.limit, after=query.after)
+
+
+def search_hit(needle: str | None, *haystacks: str | None) -> bool:
+    """Case-insensitive substring over any of the fields; no needle admits everything."""
+    if not needle:
+        return True
+    wanted = needle.casefold()
+    return any(h is not None and wanted in h.casefold() for h in haystacks)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
 from .directory import Directory
 from .engagement_order import EngagementOrder
 from .errors import NotFound
-from .models import ApiKey, Engagement, OAuthClient, OAuthToken, Principal, User
+from .models import ApiKey, Company, Contact, Engagement, OAuthClient, OAuthToken, Principal, User
 from .releaser import Dropped
 
 DEFAULT_WORKSPACE = "wrks_local"
@@ -114,7 +115,7 @@ class Store:
         ws.engagement_order.put(engagement)
 
     def reorder_engagement(self, engagement: Engagement) -> None:
-        """Its updated_at moved (EngagementRecorder)."""
+        """Its updated_at moved (ChangeRecorder)."""
         ws = self.workspaces.get(engagement.workspace_id)
         if ws is not None and ws.engagements.get(engagement.id) is engagement:
             ws.engagement_order.put(engagement)
@@ -135,6 +136,17 @@ class Store:
             if engagement_id in ws.engagements:
                 return ws.engagements[engagement_id]
         return None
+
+    def find_contact_by_id(self, contact_id: str) -> Contact | None:
+        """Admin lookups, which are not workspace-scoped."""
+        return next((ws.directory.contacts[contact_id] for ws in self._holding(contact_id, "contacts")), None)
+
+    def find_company_by_id(self, company_id: str) -> Company | None:
+        """Admin lookups, which are not workspace-scoped."""
+        return next((ws.directory.companies[company_id] for ws in self._holding(company_id, "companies")), None)
+
+    def _holding(self, record_id: str, table: str) -> Iterator[Workspace]:
+        return (ws for ws in self.workspaces.values() if record_id in getattr(ws.directory, table))
 
     def find_by_external_id(self, workspace_id: str, external_id: str) -> Engagement | None:
         ws = self.workspaces.get(workspace_id)

@@ -6,6 +6,7 @@ Persisted (one row per record, so a write touches only what changed):
 |---|---|---|
 | `meta.clock` | `now` | virtual now and time scale |
 | `meta.rng` | stream name | every seeded RNG, so ids and draws continue instead of repeating |
+| `meta.media_key` | `hmac` | the random key signing /__media links (base64), so links survive a restart |
 | `workspace` | pos/workspace id | the Workspace's plain fields (indexes such as `by_external_id`) |
 | `workspace.<field>` | workspace id/pos/id | each record of every `dict[str, <dataclass>]` field of Workspace |
 | `store.<attr>` | pos/id | each record of the Store-level tables in STORE_TABLES (API keys) |
@@ -25,6 +26,7 @@ every Store attribute is listed).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import random
 import typing
@@ -115,6 +117,7 @@ def dump(em: Emulator) -> Iterator[Row]:
     yield "meta.clock", "now", {"now_ms": em.clock.now_ms(), "time_scale": em.clock.time_scale}
     for stream in RNG_STREAMS:
         yield "meta.rng", stream.name, _Lazy(stream.get(em).snapshot)
+    yield "meta.media_key", "hmac", base64.b64encode(em.media_key).decode()
     for w, ws in enumerate(em.store.workspaces.values()):
         plain = {f.name: getattr(ws, f.name) for f in dataclasses.fields(ws) if f.name not in WORKSPACE_TABLES}
         yield "workspace", positioned(w, ws.id), plain
@@ -175,6 +178,8 @@ def load(em: Emulator, rows: Mapping[Key, bytes]) -> None:
     clock = saved_clock(rows)
     if clock is not None:
         em.clock.restore(clock[0])
+    if "hmac" in by_kind.get("meta.media_key", {}):
+        em.media_key = base64.b64decode(codec.loads(str, by_kind["meta.media_key"]["hmac"]))
     for stream in RNG_STREAMS:
         if stream.name in by_kind.get("meta.rng", {}):
             stream.get(em).restore(codec.loads(list[Any], by_kind["meta.rng"][stream.name]))

@@ -47,8 +47,9 @@ def dump(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
     for record in d.log:
         yield "webhooks.attempts", f"{record.seq:012d}", _attempt(record)
     sinks, counters = d.sinks, d.sinks.snapshot()
-    for name in sinks.configs.keys() | counters.served.keys():
-        yield "webhooks.sinks", name, {"config": sinks.configs.get(name), "served": counters.served.get(name, 0)}
+    for name in sinks.configs.keys() | counters.served.keys() | counters.dropped.keys():
+        row = {"config": sinks.configs.get(name), "served": counters.served.get(name, 0)}
+        yield "webhooks.sinks", name, {**row, "dropped": counters.dropped.get(name, 0)}
     for name, requests in sinks.received.items():
         for request in requests:
             yield "webhooks.sink_requests", f"{name}/{request.seq:012d}", request
@@ -121,6 +122,7 @@ def load(d: Dispatcher, by_kind: Mapping[str, Mapping[str, bytes]], events: Iter
         if row["config"] is not None:
             sinks.configs[name] = codec.decode(SinkConfig, row["config"])
         sink_counters.served[name] = row["served"]
+        sink_counters.dropped[name] = row.get("dropped", 0)  # absent from files written before issue #19
     for key, body in by_kind.get("webhooks.sink_requests", {}).items():
         sinks.restore_request(key.rpartition("/")[0], codec.loads(SinkRequest, body))
     counters = by_kind.get("webhooks.counters", {}).get("seq")

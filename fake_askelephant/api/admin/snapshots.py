@@ -21,6 +21,7 @@ from ...core.timefmt import format_ms
 from ...persistence.persister import Persister
 from ...persistence.statefile import SnapshotInfo
 from .. import context
+from ..queries import once
 from ..responses import json_response, read_body
 from ..schemas import WireModel
 
@@ -62,6 +63,7 @@ async def restore_snapshot(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/snapshots")
 async def list_snapshots(request: web.Request) -> web.Response:
+    once(request.query)
     found = await request.app[persister_key].snapshots()
     return json_response({"object": "list", "data": [snapshot_body(s) for s in found]})
 
