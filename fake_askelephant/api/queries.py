@@ -16,7 +16,7 @@ from ..core.crm import CRM_OBJECT_TYPES, MAX_CRM_ENTRIES, CrmRef
 from ..core.engagements import EngagementQuery
 from ..core.errors import FieldError
 from ..core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
-from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS, ListQuery, TimeRange
+from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS, ListQuery, Position, TimeRange
 from ..core.timefmt import TimestampOutOfRange, parse_iso
 from .problems import Problem, validation_failed
 
@@ -200,16 +200,19 @@ ENGAGEMENT_FILTERS = {
 }
 
 
-def parse_engagement_query(query: Mapping[str, str]) -> tuple[EngagementQuery, tuple[str, ...]]:
+def parse_engagement_query(
+    query: Mapping[str, str], after: Position | None = None
+) -> tuple[EngagementQuery, tuple[str, ...]]:
+    """`after` comes from the cursor (api/cursors.py ListWalk)."""
     errors = QueryErrors()
-    limit, order, cursor = parse_page_params(query, errors)
+    limit, order, _ = parse_page_params(query, errors)
     filters = filter_params(query, ENGAGEMENT_FILTERS, nested=(CRM_FIELD,))
     crm = parse_crm_associations(query, CRM_OBJECT_TYPES, errors)
     expand = parse_expand(query, errors)
     result = EngagementQuery(
         order=order,
         limit=limit,
-        cursor=cursor,
+        after=after,
         search=query.get("search") or None,
         engagement_types=_enum_set("engagement_type", filters.get("engagement_type", {}), ENGAGEMENT_TYPES, errors),
         processing_statuses=_enum_set(
@@ -232,18 +235,20 @@ def parse_list_query(
     filters: Mapping[str, tuple[str, ...]] | None = None,
     crm_types: Sequence[str] | None = None,
     searchable: bool = True,
+    after: Position | None = None,
 ) -> tuple[ListQuery, dict[str, dict[str, str]]]:
-    """limit, cursor, order_by, search, filter[updated_at], the route's own `filters` and, when the route
-    takes them, CRM entries of `crm_types`. Bad values land in `errors`; the caller raises after adding its own.
+    """limit, order_by, search, filter[updated_at], the route's own `filters` and, when the route takes them, CRM
+    entries of `crm_types`; `after` comes from the cursor (api/cursors.py ListWalk). Bad values land in `errors`;
+    the caller raises after adding its own.
     """
-    limit, order, cursor = parse_page_params(query, errors)
+    limit, order, _ = parse_page_params(query, errors)
     known = {"updated_at": _RANGE_OPS, **(filters or {})}
     parsed = filter_params(query, known, nested=(CRM_FIELD,) if crm_types else ())
     crm = parse_crm_associations(query, crm_types, errors) if crm_types else None
     list_query = ListQuery(
         order=order,
         limit=limit,
-        cursor=cursor,
+        after=after,
         search=(query.get("search") or None) if searchable else None,
         updated_at=time_range("updated_at", parsed.get("updated_at", {}), errors),
         crm_associations=crm,
