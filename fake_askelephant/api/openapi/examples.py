@@ -113,6 +113,7 @@ async def _flow(r: _Recorder) -> None:
     bad = {**DIALER_CALL, "external_id": "call-2", "external_url": "java\tscript:alert(1)", "participants": [{}]}
     await r.call("create_engagement", "POST", "/api/v2/engagements", json=bad, status=422)
     engagement = f"/api/v2/engagements/{created['id']}"
+    second = {**DIALER_CALL, "external_id": "call-20260513-002", "title": "Follow-up with Jane Doe"}
     await r.call("get_engagement", "GET", "/api/v2/engagements/ngmt_missing", status=404)
     await r.call("get_transcript_timeline", "GET", f"{engagement}/transcript_timeline", status=404)
     await r.admin("POST", "/clock/advance", {"seconds": 600})
@@ -126,7 +127,10 @@ async def _flow(r: _Recorder) -> None:
         json={"text": "Pricing objection handled well here.", "start_seconds": 42.5},
         status=201,
     )
-    await r.call("list_engagements", "GET", "/api/v2/engagements?limit=1", status=200)
+    await r.call("create_engagement", "POST", "/api/v2/engagements", json=second, status=201)
+    page = await r.call("list_engagements", "GET", "/api/v2/engagements?limit=1", status=200)
+    other_query = f"/api/v2/engagements?limit=1&search=Jane&cursor={page['next_cursor']}"
+    await r.call("list_engagements", "GET", other_query, status=400)
 
     contacts = await r.call("list_contacts", "GET", "/api/v2/contacts?limit=2", status=200)
     contact = contacts["data"][0]

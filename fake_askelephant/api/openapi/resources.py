@@ -287,7 +287,8 @@ class FieldError(Resource):
 
 class Problem(Resource):
     """api.md §4: every error body, as application/problem+json. `errors` only on 422; `missing_scopes`
-    on 403; `error`/`error_description` (RFC 6749 §5.2) on the OAuth token endpoint's errors."""
+    on 403; `invalid_params` on a cursor's 400; `error`/`error_description` (RFC 6749 §5.2) on the OAuth
+    token endpoint's errors."""
 
     type: ProblemType
     title: str = Field(min_length=1)
@@ -296,6 +297,9 @@ class Problem(Resource):
     request_id: RequestId
     errors: list[FieldError] = Field(OMITTED, min_length=1)
     missing_scopes: list[str] = Field(OMITTED, min_length=1)
+    invalid_params: list[str] = Field(
+        OMITTED, min_length=1, description="400 for a cursor sent with parameters its first page did not have."
+    )
     error: Literal["invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope"] = (
         OMITTED
     )
