@@ -7,9 +7,9 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.directory import normalize_domain
 from . import context
-from .context import requires
+from .context import query_params, requires
 from .cursors import ListWalk
-from .queries import QueryErrors, parse_list_query
+from .queries import DIRECTORY_LIST_PARAMS, QueryErrors, parse_list_query
 from .responses import conditional_json, json_response, read_body
 from .schemas import CompanyCreateIn
 
@@ -18,6 +18,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v2/companies")
 @requires(scopes.COMPANIES_READ)
+@query_params(*DIRECTORY_LIST_PARAMS)
 async def list_companies(request: web.Request) -> web.Response:
     """search = name; filter[domain][eq] normalised like created domains; CRM entries of type company only."""
     principal = context.principal(request)

@@ -10,9 +10,9 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.models import Contact, Principal
 from . import context
-from .context import requires
+from .context import query_params, requires
 from .cursors import ListWalk
-from .queries import QueryErrors, parse_list_query
+from .queries import DIRECTORY_LIST_PARAMS, QueryErrors, parse_list_query
 from .responses import conditional_json, json_response, read_body
 from .schemas import ContactPatchIn, CrmAssociationIn
 
@@ -22,6 +22,7 @@ T = TypeVar("T")
 
 @routes.get("/api/v2/contacts")
 @requires(scopes.CONTACTS_READ)
+@query_params(*DIRECTORY_LIST_PARAMS)
 async def list_contacts(request: web.Request) -> web.Response:
     """search = name + email; filter[updated_at]; filter[crm_associations] of object_type contact only."""
     principal = context.principal(request)

@@ -11,10 +11,10 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.models import Engagement, Principal
 from . import context
-from .context import requires
+from .context import query_params, requires
 from .cursors import ListWalk
 from .media_links import media_link
-from .queries import QueryErrors, parse_engagement_query, parse_expand
+from .queries import ENGAGEMENT_LIST_PARAMS, QueryErrors, parse_engagement_query, parse_expand
 from .responses import conditional_json, json_response, read_body, read_json_object
 from .schemas import (
     EngagementCreateIn,
@@ -45,6 +45,7 @@ async def create_engagement(request: web.Request) -> web.Response:
 
 @routes.get("/api/v2/engagements/{engagement_id}")
 @requires(scopes.ENGAGEMENTS_READ)
+@query_params("expand")
 async def get_engagement(request: web.Request) -> web.Response:
     errors = QueryErrors()
     expand = parse_expand(request.query, errors)
@@ -58,6 +59,7 @@ async def get_engagement(request: web.Request) -> web.Response:
 
 @routes.get("/api/v2/engagements")
 @requires(scopes.ENGAGEMENTS_READ)
+@query_params(*ENGAGEMENT_LIST_PARAMS)
 async def list_engagements(request: web.Request) -> web.Response:
     principal = context.principal(request)
     walk = ListWalk.start(request, workspace_id=principal.workspace_id)

@@ -188,6 +188,43 @@ def _id_set(fld: str, ops: Mapping[str, str], prefix: str, errors: QueryErrors) 
     return frozenset(chosen)
 
 
+# What each route reads (api/context.py query_params), and what it cannot use ------------------------------
+
+PAGING = ("limit", "cursor", "order_by")
+FILTERS = "filter["  # a prefix: every filter[…] name is read (and judged) by the route's filter parser
+ENGAGEMENT_LIST_PARAMS = (*PAGING, "search", FILTERS, "expand")
+DIRECTORY_LIST_PARAMS = (*PAGING, "search", FILTERS)
+TAG_LIST_PARAMS = (*PAGING, FILTERS)  # the list-tags page documents no search
+
+
+def query_param_complaints(query: Mapping[str, str], accepted: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, why) for each parameter the route does not read or cannot read (issue 20 §10), in request order.
+
+    Unknown names (`limti`, `expand[]` as axios encodes arrays, `search` on tags) are ignored by the route;
+    an `expand` with an empty entry (`expand=`, `expand=,`, `expand=action_items,`) is malformed.
+    """
+    names = [n for n in accepted if not n.endswith("[")]
+    prefixes = tuple(n for n in accepted if n.endswith("["))
+    out: list[tuple[str, str]] = []
+    for name in dict.fromkeys(query):
+        if name not in names and not (prefixes and name.startswith(prefixes)):
+            hint = " (send expand=a,b: one comma-separated parameter)" if name.startswith("expand[") else ""
+            out.append((name, f"query parameter {_ascii(name)} is not one this route reads and was ignored{hint}"))
+        elif name == "expand":
+            values = query.getall(name) if hasattr(query, "getall") else [query[name]]
+            if any(not part.strip() for value in values for part in value.split(",")):
+                shown = ", ".join(_ascii(v) for v in values)
+                out.append((name, f"query parameter 'expand' has an empty entry ({shown}), which was ignored"))
+    return out
+
+
+def _ascii(text: str) -> str:
+    """A query name or value fit for a header: printable ASCII, the rest escaped, quotes and backslashes too."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    escaped = shown.encode("ascii", "backslashreplace").decode("ascii")
+    return repr(escaped.replace('"', "'"))
+
+
 # Routes ----------------------------------------------------------------------------------------------
 
 ENGAGEMENT_FILTERS = {

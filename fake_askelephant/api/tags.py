@@ -6,9 +6,9 @@ from aiohttp import web
 
 from ..core import scopes, views
 from . import context
-from .context import requires
+from .context import query_params, requires
 from .cursors import ListWalk
-from .queries import QueryErrors, parse_list_query
+from .queries import TAG_LIST_PARAMS, QueryErrors, parse_list_query
 from .responses import json_response, read_body
 from .schemas import TagIn, TagPatchIn
 
@@ -17,6 +17,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v2/tags")
 @requires(scopes.TAGS_READ)
+@query_params(*TAG_LIST_PARAMS)
 async def list_tags(request: web.Request) -> web.Response:
     """No search on tags (api.md §8); filter[updated_at] as everywhere."""
     principal = context.principal(request)

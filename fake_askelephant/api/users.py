@@ -6,9 +6,9 @@ from aiohttp import web
 
 from ..core import scopes, views
 from . import context
-from .context import requires
+from .context import query_params, requires
 from .cursors import ListWalk
-from .queries import QueryErrors, parse_list_query
+from .queries import DIRECTORY_LIST_PARAMS, QueryErrors, parse_list_query
 from .responses import conditional_json
 
 routes = web.RouteTableDef()
@@ -16,6 +16,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v2/users")
 @requires(scopes.USERS_READ)
+@query_params(*DIRECTORY_LIST_PARAMS)
 async def list_users(request: web.Request) -> web.Response:
     """search = name + email (api.md §8); filter[updated_at]."""
     principal = context.principal(request)
