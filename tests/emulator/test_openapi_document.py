@@ -15,6 +15,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from contract_tests.schemas import validator as contract_validator
+from fake_askelephant.api import context
 from fake_askelephant.api.openapi import generate
 from fake_askelephant.api.openapi.__main__ import TARGET, render
 from fake_askelephant.api.openapi.build import public_routes
@@ -62,6 +63,20 @@ def test_every_public_route_is_documented_and_every_declaration_is_served() -> N
     documented = {(m, p): op["operationId"] for p, m, op in operations(openapi_document())}
     assert documented == served
     assert set(OPERATIONS) == set(served.values()), "operations.py declares a route the app does not serve"
+
+
+def test_documented_query_parameters_are_the_ones_each_route_reads() -> None:
+    """operations.py against the routes' own @query_params declarations (what --strict enforces)."""
+    app = create_app(frozen_settings())
+    documented = {(m, p): op for p, m, op in operations(openapi_document())}
+    for path, method, handler in public_routes(app):
+        accepted = context.accepted_query_params(handler)
+        op = documented[(method.lower(), path)]
+        names = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
+        reads = [n for n in names if n in accepted or any(a.endswith("[") and n.startswith(a) for a in accepted)]
+        assert reads == names, f"{method} {path} documents parameters it does not read"
+        plain = {a for a in accepted if not a.endswith("[")}
+        assert plain <= set(names), f"{method} {path} reads undocumented parameters {plain - set(names)}"
 
 
 def test_document_is_valid_openapi_3_1_and_self_contained() -> None:

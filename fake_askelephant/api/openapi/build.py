@@ -74,6 +74,14 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "integer", "minimum": 1},
     },
     "WWW-Authenticate": {"description": "The challenge.", "required": True, "schema": {"type": "string"}},
+    "Warning": {
+        "description": (
+            "RFC 9111 299 warnings, one per tolerated problem: a Bearer-prefixed API key, a query parameter "
+            "the route does not read (serve --strict refuses them instead: 401, 400)."
+        ),
+        "required": False,
+        "schema": {"type": "string", "pattern": '^299 - ".*"$'},
+    },
     "Cache-Control": {"description": "no-store (RFC 6749 §5.1).", "required": True, "schema": {"type": "string"}},
 }
 SVIX_HEADERS = (
@@ -278,7 +286,7 @@ def _statuses(spec: Operation) -> list[int]:
 
 
 def _headers(*names: str) -> dict[str, Any]:
-    return {n: {"$ref": f"#/components/headers/{n}"} for n in ("X-Request-Id", "X-Api-Version", *names)}
+    return {n: {"$ref": f"#/components/headers/{n}"} for n in ("X-Request-Id", "X-Api-Version", "Warning", *names)}
 
 
 def _responses(name: str, spec: Operation, examples: Examples) -> dict[str, Any]:
