@@ -1,6 +1,6 @@
 """`--cors-origin` (issue 21): preflights on /api answered with what the route serves, actual responses exposing
 the headers a browser client reads; off by default; never on /__admin. The browser's own verdict is
-tests/browser/test_cors.py."""
+tests/browser/test_cors_browser.py."""
 
 from __future__ import annotations
 
