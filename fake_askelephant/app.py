@@ -43,6 +43,7 @@ from .core.store import DEFAULT_WORKSPACE
 from .emulator import Emulator
 from .fixture_files import FixtureError, describe, startup_fixtures
 from .persistence.persister import Persister
+from .persistence.statefile import StateFileError
 from .webhooks.sender import HttpSender
 
 if TYPE_CHECKING:
@@ -81,7 +82,11 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
         )
     except DomainError as exc:  # a seed file that contradicts itself (conflicts, unknown references)
         raise FixtureError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
-    persister.attach(emulator)
+    try:
+        persister.attach(emulator)
+    except StateFileError:
+        persister.close_file()
+        raise
     # Outermost first: journal → request id + errors → injected faults → state write → auth, rate limit, scopes.
     middlewares = [journal_middleware, edge_middleware, fault_middleware, auth_middleware]
     if persister.durable:

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .core import scopes
-from .core.clock import ScheduledJob, Scheduler, VirtualClock
+from .core.clock import CLOCK_MAX_MS, ScheduledJob, Scheduler, VirtualClock
 from .core.companies import CompanyService
 from .core.contacts import ContactService
 from .core.directory_service import DirectoryDeps
@@ -33,6 +33,7 @@ from .core.rules import PipelineRules
 from .core.seeded import TokenStream
 from .core.store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, parse_api_key
 from .core.tags import TagService
+from .core.timefmt import format_ms
 from .webhooks.delivery import Dispatcher
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -199,11 +200,25 @@ class Emulator:
         suffix = workspace_id.removeprefix("wrks_").lower()
         return self.ensure_user(workspace_id, NewUser(f"owner+{suffix}@example.com", "Workspace", "Owner", "OWNER"))
 
-    async def advance(self, seconds: float) -> None:
+    async def advance(self, seconds: float, *, field: str = "seconds") -> None:
+        """Run everything due within `seconds`; 422 (ValidationFailed) when that passes the clock's range."""
+        now = self.clock.now_ms()
+        if now + round(seconds * 1000) > CLOCK_MAX_MS:
+            left = (CLOCK_MAX_MS - now) / 1000
+            raise ValidationFailed.single(
+                field,
+                "invalid_range",
+                f"The virtual clock ends at {format_ms(CLOCK_MAX_MS)}; from {format_ms(now)} at most {left:g} "
+                "seconds are left.",
+            )
         await self.scheduler.advance(seconds)
 
     async def set_now(self, ms: int) -> None:
         """Forward only; runs everything due on the way."""
+        if ms > CLOCK_MAX_MS:
+            raise ValidationFailed.single(
+                "now", "invalid_range", f"The virtual clock ends at {format_ms(CLOCK_MAX_MS)}; now is past it."
+            )
         await self.scheduler.advance(max(0, ms - self.clock.now_ms()) / 1000)
 
     def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from ..core.models import USER_ROLES
-from ..core.pipeline import STAGES, PipelineOverrides
+from ..core.pipeline import MAX_DELAY_S, STAGES, PipelineOverrides
 from ..core.store import WORKSPACE_ID
 from .schemas import Timestamp, WireModel, _reject_null
 
@@ -27,7 +27,7 @@ class ApiKeyIn(WireModel):
 
 
 class AdvanceIn(WireModel):
-    seconds: float = Field(ge=0, le=366 * 86_400)
+    seconds: float = Field(ge=0, le=MAX_DELAY_S)
 
 
 class SetClockIn(WireModel):
@@ -51,10 +51,10 @@ class CannedSignalIn(WireModel):
 
 
 class DelaysIn(WireModel):
-    processing: float | None = Field(None, ge=0)
-    transcript: float | None = Field(None, ge=0)
-    action_items: float | None = Field(None, ge=0)
-    signals: float | None = Field(None, ge=0)
+    processing: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    transcript: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    action_items: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    signals: float | None = Field(None, ge=0, le=MAX_DELAY_S)
 
 
 class PipelineOverridesIn(WireModel):

@@ -31,6 +31,9 @@ _OVERRIDE_STAGE = {
 }
 
 TRANSCRIPT_MIN_S, TRANSCRIPT_MAX_S, TRANSCRIPT_FRACTION = 20, 120, 0.15
+# Longest scripted stage delay (pipeline rules, overrides): a year, like one clock/advance. Keeps every due time
+# a formattable timestamp; longer values in an old state file are clamped on load (issue 18).
+MAX_DELAY_S = 366 * 86_400
 JITTER_S = {"processing": (2.0, 5.0), "action_items": (30.0, 90.0), "signals": (60.0, 180.0)}
 
 

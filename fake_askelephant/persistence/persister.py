@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.errors import NotFound
 from ..core.timefmt import format_ms, wall_ms
 from ..emulator import Emulator
 from . import state
-from .statefile import Key, SnapshotInfo, StateFile
+from .statefile import START_FRESH, Key, SnapshotInfo, StateFile, StateFileError
 
 log = logging.getLogger("fake_askelephant.persistence")
 FLUSH_INTERVAL_S = 0.5
@@ -36,8 +38,12 @@ class Persister:
         self._meta: dict[str, str] = {}
         if path is not None:  # in-memory mode opens its database on the first snapshot
             file = self._open()
-            self._saved = self._pool().submit(file.rows).result()
-            self._meta = self._pool().submit(file.meta).result()
+            try:
+                self._saved = self._pool().submit(file.rows).result()
+                self._meta = self._pool().submit(file.meta).result()
+            except sqlite3.DatabaseError as exc:  # a damaged page shows only when it is read
+                self._pool().submit(file.close).result()
+                raise StateFileError(f"{path}: damaged state file ({exc}); {START_FRESH}") from exc
         self._written: dict[Key, bytes] = {}
         self._lock = asyncio.Lock()
         self._emulator: Emulator | None = None
@@ -50,18 +56,39 @@ class Persister:
 
     def saved_seed(self) -> int | None:
         seed = self._meta.get("seed")
-        return int(seed) if seed is not None and self._saved else None
+        if seed is None or not self._saved:
+            return None
+        if not seed.isdigit():
+            raise StateFileError(f"{self.path}: damaged state file (seed {seed!r} is not a number); {START_FRESH}")
+        return int(seed)
 
     def saved_now_ms(self) -> int | None:
-        clock = state.saved_clock(self._saved)
-        return clock[0] if clock else None
+        """The saved virtual now, clamped into the clock's range (load reports a clamp)."""
+        try:
+            clock = state.saved_clock(self._saved)
+        except Exception as exc:
+            raise StateFileError(
+                f"{self.path}: damaged state file (clock row: {_one_line(exc)}); {START_FRESH}"
+            ) from exc
+        return min(max(clock[0], CLOCK_MIN_MS), CLOCK_MAX_MS) if clock else None
 
     def attach(self, emulator: Emulator) -> int:
-        """Load the saved rows (if any) into a freshly built emulator; returns how many rows were loaded."""
+        """Load the saved rows (if any) into a freshly built emulator; returns how many rows were loaded.
+
+        A row that cannot be read is a StateFileError naming the file (never a traceback, never an empty start);
+        values that had to be clamped into range are logged as warnings.
+        """
         self._emulator = emulator
         loaded = len(self._saved)
         if self._saved:
-            state.load(emulator, self._saved)
+            try:
+                notes = state.load(emulator, self._saved)
+            except Exception as exc:  # anything in the rows that does not fit: the file, not the server, is bad
+                raise StateFileError(
+                    f"{self.path}: damaged state file (cannot load its records: {_one_line(exc)}); {START_FRESH}"
+                ) from exc
+            for note in notes:
+                log.warning("state file %s: %s", self.path, note)
             self._written = self._saved
         self._saved = {}
         return loaded
@@ -164,6 +191,15 @@ class Persister:
         if not await self._run(self._open().delete_snapshot, name):
             raise NotFound("snapshot", name)
 
+    def close_file(self) -> None:
+        """Close a file that will not be served (start-up failed after it was opened)."""
+        if self._file is not None:
+            self._pool().submit(self._file.close).result()
+            self._file = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="fake-askelephant-state")
@@ -177,3 +213,8 @@ class Persister:
 
     async def _run(self, fn: Callable[..., R], *args: Any) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._pool(), fn, *args)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"

@@ -32,13 +32,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.events import Event
 from ..core.faults import FaultRule
 from ..core.models import ApiKey, OAuthClient, OAuthToken
-from ..core.pipeline import PipelineRun
+from ..core.pipeline import MAX_DELAY_S, PipelineOverrides, PipelineRun
 from ..core.rules import PipelineRule
 from ..core.seeded import RngState, rng_restore, rng_snapshot
 from ..core.store import Workspace
+from ..core.timefmt import format_ms
 from ..emulator import Emulator
 from . import codec, webhook_state
 
@@ -162,18 +164,25 @@ def saved_clock(rows: Mapping[Key, bytes]) -> tuple[int, float] | None:
     return int(data["now_ms"]), float(data["time_scale"])
 
 
-def load(em: Emulator, rows: Mapping[Key, bytes]) -> None:
+def load(em: Emulator, rows: Mapping[Key, bytes]) -> list[str]:
     """Replace the emulator's state with `rows`. Call on a fresh or fully reset emulator.
 
     Keys and users configured at start-up stay (configuration beats saved state); everything else, and the
     clock, becomes what was saved. Unfinished pipeline runs and pending deliveries are rescheduled at their
-    saved virtual times.
+    saved virtual times. Returns what had to be clamped into range (a file written by an older version that let
+    the clock or a pipeline delay run past the limits), one sentence each.
     """
     by_kind: dict[str, dict[str, bytes]] = {}
     for (kind, key), body in sorted(rows.items()):
         by_kind.setdefault(kind, {})[key] = body
+    notes: list[str] = []
     clock = saved_clock(rows)
     if clock is not None:
+        if not CLOCK_MIN_MS <= clock[0] <= CLOCK_MAX_MS:
+            notes.append(
+                f"the virtual clock ({clock[0]} ms) was outside its range and was set to "
+                f"{format_ms(min(max(clock[0], CLOCK_MIN_MS), CLOCK_MAX_MS))}"
+            )
         em.clock.restore(clock[0])
     for stream in RNG_STREAMS:
         if stream.name in by_kind.get("meta.rng", {}):
@@ -194,7 +203,25 @@ def load(em: Emulator, rows: Mapping[Key, bytes]) -> None:
             table.setdefault(unpositioned(key), codec.loads(record_type, body))
     em.bus.log.extend(codec.loads(Event, body) for body in by_kind.get("events", {}).values())
     em.rules.rules = [codec.loads(PipelineRule, body) for body in by_kind.get("rules", {}).values()]
+    for rule in em.rules.rules:
+        rule.pipeline = _clamped(rule.pipeline, f"pipeline rule {rule.id}", notes)
     em.faults.rules = [codec.loads(FaultRule, body) for body in by_kind.get("faults", {}).values()]
     for body in by_kind.get("pipeline.runs", {}).values():
-        em.pipeline.resume(codec.loads(PipelineRun, body))
+        run = codec.loads(PipelineRun, body)
+        run.overrides = _clamped(run.overrides, f"the pipeline of {run.engagement_id}", notes)
+        em.pipeline.resume(run)
     webhook_state.load(em.webhooks, by_kind, em.bus.log)
+    return notes
+
+
+def _clamped(overrides: PipelineOverrides, owner: str, notes: list[str]) -> PipelineOverrides:
+    """Delays beyond MAX_DELAY_S (accepted by versions before issue 18) made due times unformattable."""
+    too_long = {stage: s for stage, s in overrides.delays.items() if not 0 <= s <= MAX_DELAY_S}
+    if not too_long:
+        return overrides
+    notes.append(
+        f"{owner}: delays {', '.join(f'{k}={v:g} s' for k, v in too_long.items())} were beyond "
+        f"{MAX_DELAY_S} s and were clamped"
+    )
+    delays = {k: min(max(v, 0.0), float(MAX_DELAY_S)) for k, v in overrides.delays.items()}
+    return dataclasses.replace(overrides, delays=delays)

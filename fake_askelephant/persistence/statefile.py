@@ -12,7 +12,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 Key = tuple[str, str]
-FORMAT = "fake-askelephant-state/1"
+FORMAT_NAME = "fake-askelephant-state"
+VERSION = 1
+FORMAT = f"{FORMAT_NAME}/{VERSION}"
+START_FRESH = "to start fresh, move the file away or pass another --state-file"
+# Tables and their columns, as _SCHEMA creates them: a file that lacks one is refused, not silently recreated.
+COLUMNS = {
+    "meta": ("key", "value"),
+    "records": ("kind", "key", "body"),
+    "snapshots": ("name", "virtual_time", "wall_time", "seed"),
+    "snapshot_records": ("name", "kind", "key", "body"),
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,7 +36,10 @@ CREATE TABLE IF NOT EXISTS snapshot_records (name TEXT NOT NULL, kind TEXT NOT N
 
 
 class StateFileError(RuntimeError):
-    """The file is not a state file of this format (or not SQLite at all)."""
+    """The file cannot be used: not SQLite, not a state file, damaged, or of a format this version does not read.
+
+    Its message is one line naming the file and the problem (`serve` prints it and exits 2).
+    """
 
 
 @dataclass(frozen=True)
@@ -52,17 +65,52 @@ class StateFile:
 
     def _open(self) -> None:
         try:
-            if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            found = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:  # a new (or empty) file
+                self._setup()
+                self._db.executescript(_SCHEMA)
+                self._db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+                return
+            self._check(tables)
+            self._setup()
         except sqlite3.DatabaseError as exc:
-            raise StateFileError(f"{self.path}: not a fake-askelephant state file ({exc})") from exc
-        if found is None:
-            self._db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
-        elif found[0] != FORMAT:
-            raise StateFileError(f"{self.path}: state format {found[0]!r}, this version reads {FORMAT!r}")
+            raise StateFileError(f"{self.path}: not a fake-askelephant state file ({exc}); {START_FRESH}") from exc
+
+    def _setup(self) -> None:
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def _check(self, tables: set[str]) -> None:
+        """Refuse, with the reason, any file this version would misread or damage."""
+        if "meta" not in tables:
+            found = ", ".join(sorted(tables))
+            raise StateFileError(
+                f"{self.path}: not a fake-askelephant state file (an SQLite database with tables {found}); "
+                f"{START_FRESH}"
+            )
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        name, _, version = (row[0] if row else "").partition("/")
+        if name != FORMAT_NAME or not version.isdigit():
+            seen = repr(row[0]) if row else "none"
+            raise StateFileError(f"{self.path}: not a fake-askelephant state file (format {seen}); {START_FRESH}")
+        if int(version) > VERSION:
+            raise StateFileError(
+                f"{self.path}: written by a newer fake-askelephant (state format {version}; this version reads up "
+                f"to {VERSION}); upgrade fake-askelephant, or {START_FRESH}"
+            )
+        missing = sorted(set(COLUMNS) - tables)
+        if missing:
+            raise StateFileError(
+                f"{self.path}: damaged state file: table(s) {', '.join(missing)} missing; {START_FRESH}"
+            )
+        for table, wanted in COLUMNS.items():
+            have = tuple(r[1] for r in self._db.execute(f"PRAGMA table_info({table})"))
+            if have != wanted:
+                raise StateFileError(
+                    f"{self.path}: damaged state file: table {table} has columns ({', '.join(have)}), expected "
+                    f"({', '.join(wanted)}); {START_FRESH}"
+                )
 
     def close(self) -> None:
         self._db.close()
@@ -125,4 +173,17 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        # After some errors (disk full, I/O) SQLite has rolled back already; a second ROLLBACK would raise
+        # "no transaction is active" and hide the real error (issue 18).
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
