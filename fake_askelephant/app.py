@@ -1,4 +1,4 @@
-"""create_app: the one place that wires the core, the HTTP edge and background work together."""
+"""create_app: the one place that builds the emulator and wires the HTTP features and background work around it."""
 
 from __future__ import annotations
 
@@ -10,41 +10,19 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .api import (
-    admin,
-    companies,
-    contacts,
-    directory_admin,
-    engagement_links,
-    engagements,
-    faults,
-    inspector,
-    journal,
-    media_links,
-    oauth,
-    persistence,
-    scenario_admin,
-    schema_routes,
-    tags,
-    users,
-    webhook_admin,
-)
+from . import api
+from .api import admin, problems
+from .api.admin import faults, inspector, journal, scenarios, snapshots
+from .api.admin.seed_data import FixtureError, describe, startup_fixtures
 from .api.context import emulator_key, settings_key
-from .api.faults import fault_middleware
-from .api.journal import RequestJournal, journal_key, journal_middleware
-from .api.middlewares import auth_middleware, edge_middleware
-from .api.persistence import persist_middleware, persistence_ctx, persister_key
-from .api.rate_limit import RateLimiter, rate_limiter_key
 from .config import Settings
 from .core import content
 from .core.clock import VirtualClock
 from .core.errors import DomainError
-from .core.store import DEFAULT_WORKSPACE
 from .emulator import Emulator
-from .fixture_files import FixtureError, describe, startup_fixtures
 from .persistence.persister import Persister
-from .persistence.statefile import StateFileError
 from .webhooks.sender import HttpSender
+from .webhooks.transport import Sender
 
 if TYPE_CHECKING:
     from .media_fetch import MediaFetcher
@@ -52,12 +30,52 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = 8 * 1024 * 1024  # api.md §1
 DRAIN_GRACE_S = 1.0  # webhook attempts still running at shutdown get this long, then are cancelled
 
+Setup = Callable[[web.Application, Settings], None]
+"""A feature's routes, AppKeys, middleware and lifecycle (cleanup_ctx), registered on the app."""
 
-def create_app(settings: Settings | None = None, *, clock: VirtualClock | None = None) -> web.Application:
-    """Build the emulator app. Pass `clock` to share or pre-position the virtual clock (tests)."""
+
+def create_app(
+    settings: Settings | None = None, *, clock: VirtualClock | None = None, sender: Sender | None = None
+) -> web.Application:
+    """Build the emulator app.
+
+    Seams: `clock` shares or pre-positions the virtual clock; `sender` delivers webhooks to every URL that is
+    not the built-in sink (default: one pooled aiohttp session, opened and closed with the app).
+    """
     settings = settings or Settings()
-    # A state file is a continuation: its seed and virtual now win over the flags (time scale does not).
     persister = Persister(settings.state_file)
+    try:
+        emulator, fetcher = _build_emulator(settings, persister, clock)
+        persister.attach(emulator)
+    except BaseException:  # a refused file or bad seed data: nothing will be served, so let go of the file
+        persister.close_file()
+        raise
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[emulator_key] = emulator
+    app[settings_key] = settings
+    app[snapshots.persister_key] = persister
+    # One setup per feature. Their middlewares nest in this order, outermost first, because each needs to see what
+    # the ones inside it did (or did not) do:
+    features: tuple[Setup, ...] = (
+        scenarios.setup,  # recording: what the client got, the final response or a connection a fault dropped
+        journal.setup,  # latency of everything inside; the status actually sent
+        problems.setup,  # a request id on every response, problem+json for every error raised inside
+        faults.setup,  # first in the check order (api.md §4); phase "after" wraps the real work, state write included
+        snapshots.setup,  # --state-file: on disk before the answer leaves (an "after" fault loses a saved response)
+        api.setup,  # the public API: credential → rate limit → scopes, then the v2 routes
+        admin.setup,  # the control plane's routes (no middleware)
+        inspector.setup,  # the /__admin/ui page; notes which request created each engagement
+        _background_work(fetcher, sender),  # last: its cleanup runs first, so the clock stops before the final write
+    )
+    for setup in features:
+        setup(app, settings)
+    return app
+
+
+def _build_emulator(
+    settings: Settings, persister: Persister, clock: VirtualClock | None
+) -> tuple[Emulator, MediaFetcher | None]:
+    # A state file is a continuation: its seed and virtual now win over the flags (time scale does not).
     seed = persister.saved_seed()
     if seed is None:
         seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(1, 2**31)
@@ -82,48 +100,37 @@ def create_app(settings: Settings | None = None, *, clock: VirtualClock | None =
         )
     except DomainError as exc:  # a seed file that contradicts itself (conflicts, unknown references)
         raise FixtureError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
-    try:
-        persister.attach(emulator)
-    except StateFileError:
-        persister.close_file()
-        raise
-    # Outermost first: journal → request id + errors → injected faults → state write → auth, rate limit, scopes.
-    middlewares = [journal_middleware, edge_middleware, fault_middleware, auth_middleware]
-    if persister.durable:
-        middlewares.insert(3, persist_middleware)
-    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
-    app[emulator_key] = emulator
-    app[settings_key] = settings
-    app[persister_key] = persister
-    app[journal_key] = RequestJournal()
-    if settings.rate_limit is not None:
-        app[rate_limiter_key] = RateLimiter(settings.rate_limit)
-    routed = (engagements, users, admin, webhook_admin, schema_routes, media_links, inspector, faults, journal)
-    for module in (*routed, persistence, scenario_admin):
-        app.add_routes(module.routes)
-    # api.md §10: contacts, companies, tags, engagement links, OAuth and their control plane.
-    for module in (contacts, companies, tags, engagement_links, oauth, directory_admin):
-        app.add_routes(module.routes)
-    inspector.setup(app)
-    registered = {(e.workspace_id, e.url) for e in emulator.webhooks.endpoints.values()}
-    if settings.webhook_url and (DEFAULT_WORKSPACE, settings.webhook_url) not in registered:  # not again on restart
-        emulator.webhooks.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)
-    scenario_admin.install(app, settings)  # recording; after the endpoints above so it sees them
-    app.cleanup_ctx.append(_webhook_sender)
-    if fetcher is not None:
-        app.cleanup_ctx.append(_media_fetcher(fetcher))
-    app.cleanup_ctx.append(persistence_ctx)  # cleaned up after the ticker stopped: the final write is final
-    app.cleanup_ctx.append(_scheduler_ticker)
-    return app
+    return emulator, fetcher
 
 
-async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
-    """One pooled HTTP session for every delivery, closed after the scheduler has stopped."""
-    session = HttpSender.create_session()
-    app[emulator_key].webhooks.sender = HttpSender(session)
-    yield
-    app[emulator_key].webhooks.sender = None
-    await session.close()
+def _background_work(fetcher: MediaFetcher | None, sender: Sender | None) -> Setup:
+    """The webhook sender, the media fetcher and the scheduler ticker, started in that order, stopped in reverse."""
+
+    def setup(app: web.Application, settings: Settings) -> None:
+        app.cleanup_ctx.append(_webhook_sender(sender))
+        if fetcher is not None:
+            app.cleanup_ctx.append(_media_fetcher(fetcher))
+        app.cleanup_ctx.append(_scheduler_ticker)
+
+    return setup
+
+
+def _webhook_sender(given: Sender | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        """One pooled HTTP session for every delivery (unless a sender was given); closed after the scheduler."""
+        dispatcher = app[emulator_key].webhooks
+        if given is not None:
+            dispatcher.sender = given
+            yield
+            dispatcher.sender = None
+            return
+        session = HttpSender.create_session()
+        dispatcher.sender = HttpSender(session)
+        yield
+        dispatcher.sender = None
+        await session.close()
+
+    return ctx
 
 
 def _media_fetcher(fetcher: MediaFetcher) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -84,7 +84,7 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiohttp logs one line per request at INFO; keep that for debug.
     logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
-    from .fixture_files import FixtureError
+    from .api.admin.seed_data import FixtureError
     from .persistence.statefile import StateFileError
 
     try:
@@ -144,8 +144,8 @@ async def serve(settings: Settings) -> None:
 
 
 def banner(app: web.Application, settings: Settings, port: int) -> str:
+    from .api.admin.snapshots import persister_key
     from .api.context import emulator_key
-    from .api.persistence import persister_key
 
     emulator = app[emulator_key]
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104

@@ -1,1 +1,30 @@
-"""HTTP edge: aiohttp handlers, wire models, problem+json."""
+"""The HTTP edge. This package is the public API (/api/v2, api.md); the control plane is api/admin/.
+
+context.py      AppKeys, request keys, and route declarations (`requires`, `public`)
+auth.py         credential → rate limit → scopes for /api routes
+problems.py     the one error → problem+json mapping, and the edge middleware (request ids)
+schemas.py      the public wire models (pydantic, request bodies)
+validation.py   pydantic errors → errors[]; responses.py JSON bodies, lists, ETags, reading bodies
+queries.py      query parameters: paging, filter[…], CRM filters, expand
+engagements.py engagement_links.py contacts.py companies.py tags.py users.py oauth.py media_links.py
+                thin route handlers: parse, call the core service, render a core view
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..config import Settings
+from . import companies, contacts, engagement_links, engagements, media_links, oauth, tags, users
+from .auth import RateLimiter, auth_middleware, rate_limiter_key
+
+ROUTE_GROUPS = (engagements, engagement_links, users, contacts, companies, tags, oauth, media_links)
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    """The public API: the auth middleware (innermost, create_app places it), `--rate-limit`, the v2 routes."""
+    app.middlewares.append(auth_middleware)
+    if settings.rate_limit is not None:
+        app[rate_limiter_key] = RateLimiter(settings.rate_limit)
+    for group in ROUTE_GROUPS:
+        app.add_routes(group.routes)

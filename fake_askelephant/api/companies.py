@@ -7,11 +7,11 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.directory import normalize_domain
 from . import context
-from .directory_schemas import CompanyCreateIn
+from .context import requires
 from .listing import parse_list_query
 from .queries import QueryErrors
 from .responses import conditional_json, json_response, list_response, read_body
-from .routing import requires
+from .schemas import CompanyCreateIn
 
 routes = web.RouteTableDef()
 

@@ -10,11 +10,11 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.models import Contact, Principal
 from . import context
-from .directory_schemas import ContactPatchIn, CrmAssociationIn
+from .context import requires
 from .listing import parse_list_query
 from .queries import QueryErrors
 from .responses import conditional_json, json_response, list_response, read_body
-from .routing import requires
+from .schemas import ContactPatchIn, CrmAssociationIn
 
 routes = web.RouteTableDef()
 T = TypeVar("T")

@@ -1,10 +1,11 @@
-"""Typed keys for what the app and each request carry."""
+"""What the app and each request carry (typed keys and accessors), and route declarations the auth middleware reads."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..config import Settings
 from ..core.models import Principal
@@ -13,10 +14,11 @@ from ..emulator import Emulator
 emulator_key = web.AppKey("emulator_key", Emulator)
 settings_key = web.AppKey("settings_key", Settings)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 request_id_key = web.RequestKey("request_id_key", str)
 principal_key = web.RequestKey("principal_key", Principal)
+
+SCOPES_ATTR = "required_scopes"
+PUBLIC_ATTR = "public_route"
 
 
 def principal(request: web.Request) -> Principal:
@@ -29,3 +31,30 @@ def emulator(request: web.Request) -> Emulator:
 
 def request_id(request: web.Request) -> str:
     return request[request_id_key]
+
+
+# Route declarations ---------------------------------------------------------------------------------
+
+
+def requires(*scopes: str) -> Callable[[Handler], Handler]:
+    """Declare the scopes a route needs (api.md §3.1); checked after auth, before the body is read."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, SCOPES_ATTR, scopes)
+        return handler
+
+    return mark
+
+
+def public(handler: Handler) -> Handler:
+    """A /api route that takes no credential (the OAuth token endpoint)."""
+    setattr(handler, PUBLIC_ATTR, True)
+    return handler
+
+
+def required_scopes(handler: object) -> tuple[str, ...]:
+    return getattr(handler, SCOPES_ATTR, ())
+
+
+def is_public(handler: object) -> bool:
+    return bool(getattr(handler, PUBLIC_ATTR, False))

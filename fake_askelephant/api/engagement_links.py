@@ -9,9 +9,9 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.models import Engagement, Principal
 from . import context
-from .directory_schemas import ReplaceContactsIn, ReplaceTagsIn, TranscriptCommentIn
+from .context import requires
 from .responses import json_response, read_body
-from .routing import requires
+from .schemas import ReplaceContactsIn, ReplaceTagsIn, TranscriptCommentIn
 
 routes = web.RouteTableDef()
 # EngagementLinks.replace_engagement_contacts / replace_engagement_tags: (principal, engagement id, ids).

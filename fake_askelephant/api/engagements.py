@@ -10,10 +10,10 @@ from ..core import scopes, views
 from ..core.directory import Directory
 from ..core.models import Engagement
 from . import context
+from .context import requires
 from .media_links import media_link
 from .queries import QueryErrors, parse_engagement_query, parse_expand
 from .responses import conditional_json, json_response, list_response, read_json_object
-from .routing import requires
 from .schemas import EngagementCreateIn, create_cross_field_errors
 from .validation import validate
 

@@ -17,9 +17,9 @@ from aiohttp import web
 
 from ..core.oauth import TOKEN_LIFETIME_S, OAuthError
 from . import context
+from .context import public
 from .problems import Problem
 from .responses import json_response
-from .routing import public
 
 FORM = "application/x-www-form-urlencoded"
 GRANT = "client_credentials"

@@ -1,14 +1,21 @@
-"""The one mapping from errors to `application/problem+json` responses (api.md §4)."""
+"""The one mapping from errors to `application/problem+json` responses (api.md §4), and the edge middleware
+that applies it: every response gets a request id, every error raised inside it becomes problem+json."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from ..config import Settings
 from ..core import jsonutil
 from ..core.errors import Conflict, DomainError, FieldError, Forbidden, InvalidRequest, NotFound, ValidationFailed
+from . import context
+
+log = logging.getLogger("fake_askelephant.api")
 
 TYPE_BASE = "https://app.askelephant.ai/errors/"
 SLUGS = {
@@ -26,6 +33,8 @@ SLUGS = {
 }
 WWW_AUTHENTICATE = 'Bearer realm="askelephant"'
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+API_PREFIX = "/api/"
+API_VERSION = "2"
 
 
 def slug_for(status: int) -> str:
@@ -108,3 +117,44 @@ def from_http_exception(exc: web.HTTPException) -> Problem:
 
 def validation_failed(errors: Sequence[FieldError]) -> Problem:
     return Problem(422, "The request contains invalid fields.", errors=errors)
+
+
+# The edge middleware ----------------------------------------------------------------------------------
+
+
+@web.middleware
+async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every response gets X-Request-Id (and X-Api-Version under /api); every error becomes problem+json."""
+    request_id = context.emulator(request).request_ids.new("rid")
+    request[context.request_id_key] = request_id
+    try:
+        response = await handler(request)
+    except Exception as exc:
+        response = error_response(request, exc)
+    stamp_headers(request, response)
+    return response
+
+
+def error_response(request: web.Request, exc: Exception) -> web.Response:
+    """The problem+json response for any exception a handler raised (unexpected ones are logged as bugs)."""
+    request_id = context.request_id(request)
+    if isinstance(exc, Problem):
+        return exc.response(request_id)
+    if isinstance(exc, DomainError):
+        return from_domain(exc).response(request_id)
+    if isinstance(exc, web.HTTPException):
+        return from_http_exception(exc).response(request_id)
+    log.error("unhandled error in %s %s (request %s)", request.method, request.path, request_id, exc_info=exc)
+    return Problem(500, "Internal error; this is a bug in fake-askelephant.").response(request_id)
+
+
+def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Set before a response is prepared; the fault middleware calls it for bodies it sends itself."""
+    response.headers["X-Request-Id"] = context.request_id(request)
+    if request.path.startswith(API_PREFIX):
+        response.headers["X-Api-Version"] = API_VERSION
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    """The edge middleware (create_app places it: inside the journal, outside the faults)."""
+    app.middlewares.append(edge_middleware)

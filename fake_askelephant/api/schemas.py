@@ -1,4 +1,8 @@
-"""Pydantic v2 wire models for request bodies (api.md §5, §5.5). Strict: no coercion, explicit null rejected."""
+"""The public API's wire models (request bodies): engagements (api.md §5, §5.5) and the §10 resources.
+
+Pydantic v2 at the edge only, from one base: strict, no coercion, an explicit null rejected where a field may
+only be omitted. Each model hands the core a plain value (`to_draft`, `to_core`, `changes`).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,28 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from pydantic_core import PydanticCustomError
 
 from ..core import policies
+from ..core.companies import CompanyDraft
+from ..core.directory import email_key, normalize_domain
 from ..core.errors import FieldError
-from ..core.models import EngagementDraft, Participant, Speaker, TranscriptEntry, TranscriptTimeline
+from ..core.models import (
+    CompanyDomain,
+    CrmAssociation,
+    EmailAddress,
+    EngagementDraft,
+    Participant,
+    PhoneNumber,
+    Speaker,
+    TranscriptEntry,
+    TranscriptTimeline,
+)
 from ..core.timefmt import TimestampOutOfRange, parse_iso
 
 TRANSCRIPT_MAX_CHARS = 900_000
 TRANSCRIPT_MAX_BYTES = 950_000
 MAX_CALL_SECONDS = 86_400
+# Limits the docs leave open (emulator choice).
+MAX_EMAILS = MAX_PHONES = MAX_DOMAINS = 20
+MAX_LINKED_IDS = 100  # contact_ids / tag_ids per PUT
 
 
 def _timestamp(value: Any) -> int:
@@ -31,7 +50,7 @@ def _timestamp(value: Any) -> int:
 Timestamp = Annotated[int, BeforeValidator(_timestamp)]
 
 
-def _reject_null(value: Any) -> Any:
+def reject_null(value: Any) -> Any:
     # Optional fields may be omitted but not sent as null (api.md §5 limits).
     if value is None:
         raise PydanticCustomError("invalid_type", "must not be null; omit the field instead")
@@ -43,22 +62,25 @@ class WireModel(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
 
 
+def email_shape(value: str) -> str:
+    local, at, domain = value.partition("@")
+    if not at or not local or not domain or "@" in domain:
+        raise PydanticCustomError("invalid_type", "must be an email address with one inner @")
+    return value
+
+
 class ParticipantIn(WireModel):
     name: str | None = Field(None, min_length=1, max_length=255)
     email: str | None = Field(None, max_length=320)
     phone: str | None = Field(None, min_length=1, max_length=50)
     is_owner: bool = False
 
-    _no_null = field_validator("name", "email", "phone", "is_owner", mode="before")(_reject_null)
+    _no_null = field_validator("name", "email", "phone", "is_owner", mode="before")(reject_null)
 
     @field_validator("email")
     @classmethod
     def _email_shape(cls, value: str | None) -> str | None:
-        if value is not None:
-            local, at, domain = value.partition("@")
-            if not at or not local or not domain or "@" in domain:
-                raise PydanticCustomError("invalid_type", "must be an email address with one inner @")
-        return value
+        return email_shape(value) if value is not None else None
 
     @model_validator(mode="after")
     def _one_contact_field(self) -> ParticipantIn:
@@ -76,7 +98,7 @@ class SpeakerIn(WireModel):
     phone: str | None = Field(None, min_length=1, max_length=50)
     is_owner: bool = False
 
-    _no_null = field_validator("email", "phone", "is_owner", mode="before")(_reject_null)
+    _no_null = field_validator("email", "phone", "is_owner", mode="before")(reject_null)
 
 
 class EntryIn(WireModel):
@@ -87,7 +109,7 @@ class EntryIn(WireModel):
     text: str = Field(min_length=1, max_length=10_000)
     sentiment: float | None = Field(None, ge=-1, le=1)
 
-    _no_null = field_validator("sentiment", mode="before")(_reject_null)
+    _no_null = field_validator("sentiment", mode="before")(reject_null)
 
 
 class TranscriptTimelineIn(WireModel):
@@ -132,7 +154,7 @@ class EngagementCreateIn(WireModel):
         "participants",
         "start_at",
         mode="before",
-    )(_reject_null)
+    )(reject_null)
 
     @field_validator("external_url")
     @classmethod
@@ -215,3 +237,169 @@ def _is_int(value: Any) -> TypeGuard[int]:
 
 def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# Contacts, companies, tags, engagement links and transcript comments (api.md §10) ----------------------
+
+
+def one_primary(items: list[Any], noun: str) -> None:
+    if sum(1 for i in items if i.is_primary) > 1:
+        raise PydanticCustomError("invalid_range", f"must mark at most one {noun} as is_primary")
+
+
+def no_repeats(keys: list[str], noun: str) -> None:
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        if key in seen:
+            raise PydanticCustomError("invalid_type", f"must not repeat a {noun} (item {i} repeats an earlier one)")
+        seen.add(key)
+
+
+class EmailIn(WireModel):
+    email: str = Field(min_length=3, max_length=320)
+    is_primary: bool = False
+
+    _no_null = field_validator("is_primary", mode="before")(reject_null)
+    _shape = field_validator("email")(email_shape)
+
+
+class PhoneIn(WireModel):
+    phone_number: str = Field(min_length=1, max_length=50)
+    is_primary: bool = False
+
+    _no_null = field_validator("is_primary", mode="before")(reject_null)
+
+
+class DomainIn(WireModel):
+    domain: str = Field(min_length=1, max_length=253)
+    is_primary: bool = False
+
+    _no_null = field_validator("is_primary", mode="before")(reject_null)
+
+    @field_validator("domain")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        """`https://www.Acme.com/` → `acme.com` (emulator choice)."""
+        try:
+            return normalize_domain(value)
+        except ValueError as exc:
+            raise PydanticCustomError("invalid_type", "must be a domain name such as acme.com") from exc
+
+
+class CrmAssociationIn(WireModel):
+    """PUT /v2/contacts/{id}/crm_association; also in fixtures. Stored and returned as sent."""
+
+    object_type: str = Field(min_length=1, max_length=100)
+    crm_object_id: str = Field(min_length=1, max_length=255)
+    source: str | None = Field(None, min_length=1, max_length=100)
+
+    _no_null = field_validator("source", mode="before")(reject_null)
+
+    def to_core(self) -> CrmAssociation:
+        return CrmAssociation(self.object_type, self.crm_object_id, self.source)
+
+
+# List rules shared by the PATCH/POST bodies here and the seed-data models (api/admin/seed_data.py).
+
+
+def checked_emails(value: list[EmailIn]) -> list[EmailIn]:
+    one_primary(value, "email")
+    no_repeats([email_key(e.email) for e in value], "email")
+    return value
+
+
+def checked_phones(value: list[PhoneIn]) -> list[PhoneIn]:
+    one_primary(value, "phone number")
+    no_repeats([p.phone_number for p in value], "phone number")
+    return value
+
+
+def checked_domains(value: list[DomainIn]) -> list[DomainIn]:
+    one_primary(value, "domain")
+    no_repeats([d.domain for d in value], "domain")
+    return value
+
+
+def emails_to_core(items: list[EmailIn]) -> tuple[EmailAddress, ...]:
+    return tuple(EmailAddress(e.email, e.is_primary) for e in items)
+
+
+def phones_to_core(items: list[PhoneIn]) -> tuple[PhoneNumber, ...]:
+    return tuple(PhoneNumber(p.phone_number, p.is_primary) for p in items)
+
+
+def domains_to_core(items: list[DomainIn]) -> tuple[CompanyDomain, ...]:
+    return tuple(CompanyDomain(d.domain, d.is_primary) for d in items)
+
+
+class ContactPatchIn(WireModel):
+    """PATCH /v2/contacts/{id}: every field optional; `null` clears a text field (api.md §10)."""
+
+    first_name: str | None = Field(None, min_length=1, max_length=255)
+    last_name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+    time_zone: str | None = Field(None, min_length=1, max_length=255)
+    company_id: str | None = Field(None, min_length=1, max_length=100)
+    emails: list[EmailIn] = Field(default_factory=list, max_length=MAX_EMAILS)
+    phone_numbers: list[PhoneIn] = Field(default_factory=list, max_length=MAX_PHONES)
+
+    _no_null = field_validator("emails", "phone_numbers", mode="before")(reject_null)
+
+    _emails = field_validator("emails")(checked_emails)
+    _phones = field_validator("phone_numbers")(checked_phones)
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the client sent, in core types."""
+        out: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            if name == "emails":
+                out[name] = list(emails_to_core(self.emails))
+            elif name == "phone_numbers":
+                out[name] = list(phones_to_core(self.phone_numbers))
+            else:
+                out[name] = getattr(self, name)
+        return out
+
+
+class CompanyCreateIn(WireModel):
+    """POST /v2/companies (api.md §10): domains required; other fields ignored like any unknown field."""
+
+    domains: list[DomainIn] = Field(min_length=1, max_length=MAX_DOMAINS)
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+
+    _no_null = field_validator("name", "description", mode="before")(reject_null)
+
+    _domains = field_validator("domains")(checked_domains)
+
+    def to_draft(self) -> CompanyDraft:
+        return CompanyDraft(domains=domains_to_core(self.domains), name=self.name, description=self.description)
+
+
+class TagIn(WireModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TagPatchIn(WireModel):
+    name: str | None = Field(None, min_length=1, max_length=100)
+
+    _no_null = field_validator("name", mode="before")(reject_null)
+
+
+class ReplaceContactsIn(WireModel):
+    contact_ids: list[str] = Field(max_length=MAX_LINKED_IDS)
+
+
+class ReplaceTagsIn(WireModel):
+    tag_ids: list[str] = Field(max_length=MAX_LINKED_IDS)
+
+
+class TranscriptCommentIn(WireModel):
+    """`transcript_timeline_id` (docs: default the primary timeline) is accepted and ignored: an engagement
+    has exactly one timeline in the emulator (emulator choice)."""
+
+    text: str = Field(min_length=1, max_length=5000)
+    start_seconds: float | None = Field(None, ge=0, allow_inf_nan=False)
+    transcript_timeline_id: str | None = Field(None, min_length=1, max_length=255)
+
+    _no_null = field_validator("start_seconds", "transcript_timeline_id", mode="before")(reject_null)

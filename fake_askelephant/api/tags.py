@@ -6,11 +6,11 @@ from aiohttp import web
 
 from ..core import scopes, views
 from . import context
-from .directory_schemas import TagIn, TagPatchIn
+from .context import requires
 from .listing import parse_list_query
 from .queries import QueryErrors
 from .responses import json_response, list_response, read_body
-from .routing import requires
+from .schemas import TagIn, TagPatchIn
 
 routes = web.RouteTableDef()
 

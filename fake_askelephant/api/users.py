@@ -8,10 +8,10 @@ from ..core import scopes, views
 from ..core.listing import list_page, search_hit
 from ..core.models import User
 from . import context
+from .context import requires
 from .listing import parse_list_query
 from .queries import QueryErrors
 from .responses import conditional_json, list_response
-from .routing import requires
 
 routes = web.RouteTableDef()
 

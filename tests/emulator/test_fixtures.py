@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from fake_askelephant.api.admin.seed_data import FixtureError
 from fake_askelephant.app import create_app
 from fake_askelephant.cli import main
 from fake_askelephant.config import ConfigError, load_settings
-from fake_askelephant.fixture_files import FixtureError
 from tests.conftest import Api, frozen_settings, problem
 
 FIXTURE_YAML = """\

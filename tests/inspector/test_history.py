@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from fake_askelephant.api.inspector import create_requests_key, note_create_request
+from fake_askelephant.api.admin.inspector import create_requests_key, note_create_request
 from fake_askelephant.core.timefmt import format_ms, parse_iso
 from fake_askelephant.inspector.history import engagement_history
 from tests.conftest import T0, Api, problem

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from fake_askelephant.api.inspector import ASSETS, CONTENT_SECURITY_POLICY
+from fake_askelephant.api.admin.inspector import ASSETS, CONTENT_SECURITY_POLICY
 from tests.conftest import Api, problem
 
 ASSET_DIR = resources.files("fake_askelephant.inspector")

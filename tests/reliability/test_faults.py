@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from fake_askelephant.api import faults as faults_api
+from fake_askelephant.api.admin import faults as faults_api
 from fake_askelephant.core.faults import MAX_LATENCY_MS
 from tests.conftest import Api, frozen_settings, problem, seed_call
 from tests.reliability.rawhttp import exchange

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from fake_askelephant.api.auth import RateLimiter, rate_limiter_key
 from fake_askelephant.api.problems import Problem
-from fake_askelephant.api.rate_limit import RateLimiter, rate_limiter_key
 from tests.conftest import DEFAULT_KEY, Api, frozen_settings, problem
 
 

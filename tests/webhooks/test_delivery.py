@@ -12,8 +12,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from svix.webhooks import Webhook
 
+from fake_askelephant.app import create_app
 from fake_askelephant.core.timefmt import parse_iso
-from tests.conftest import T0, Api, problem
+from fake_askelephant.webhooks.transport import SendResult
+from tests.conftest import T0, Api, frozen_settings, problem
 
 TRANSCRIPT = "v1.engagement.transcript_timeline.completed"
 DAY = 86_400
@@ -344,3 +346,28 @@ async def test_reset_clears_deliveries_but_keeps_endpoints(api: Api) -> None:
     assert [a["type"] for a in await deliveries(api)] == ["v1.contact.created"] * 2 + ["v1.engagement.created"]
     await api.client.post("/__admin/reset?all=true")
     assert (await (await api.client.get("/__admin/webhook-endpoints")).json())["data"] == []
+
+
+async def test_create_app_takes_a_sender_for_every_url_but_the_sink(aiohttp_client: Any) -> None:
+    """The `sender=` seam (STYLE.md): an embedder's transport gets the signed POSTs; the built-in sink still
+    receives in-process."""
+    sent: list[tuple[str, dict[str, str], bytes]] = []
+
+    class RecordingSender:
+        async def send(self, url: str, headers: dict[str, str], body: bytes, timeout_s: float) -> SendResult:
+            sent.append((url, headers, body))
+            return SendResult(204, None, 1.0)
+
+    app = create_app(frozen_settings(), sender=RecordingSender())
+    api = Api(await aiohttp_client(app), app)
+    outside = await add_endpoint(api, "https://receiver.example/hooks", event_types=["v1.engagement.created"])
+    await add_endpoint(api, "http://emulator/__admin/sink/local", event_types=["v1.engagement.created"])
+    eid = (await (await api.create()).json())["id"]
+    await api.advance(1)
+    assert [url for url, _, _ in sent] == ["https://receiver.example/hooks"]
+    _, headers, body = sent[0]
+    Webhook(outside["secret"]).verify(body, headers)
+    assert json.loads(body)["data"]["object"]["id"] == eid
+    assert [r["verified"] for r in await sink_requests(api, "local")] == [True]
+    by_url = {a["url"]: a for a in await deliveries(api)}
+    assert by_url["https://receiver.example/hooks"]["response_status_code"] == 204

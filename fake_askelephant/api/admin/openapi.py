@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ..core.errors import NotFound
-from .responses import json_response
+from ...config import Settings
+from ...core.errors import NotFound
+from ..responses import json_response
 
 
 def _wire_schemas() -> ModuleType:
@@ -53,3 +54,7 @@ async def openapi(request: web.Request) -> web.Response:
     doc = wire.openapi_document()
     doc["servers"] = [{"url": f"{request.scheme}://{request.host}/api", "description": "this emulator"}]
     return json_response(doc)
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    app.add_routes(routes)

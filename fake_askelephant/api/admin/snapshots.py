@@ -13,14 +13,16 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import Field
 
-from ..core.timefmt import format_ms
-from ..persistence.persister import Persister
-from ..persistence.statefile import SnapshotInfo
-from . import context
-from .responses import json_response, read_body
-from .schemas import WireModel
+from ...config import Settings
+from ...core.timefmt import format_ms
+from ...persistence.persister import Persister
+from ...persistence.statefile import SnapshotInfo
+from .. import context
+from ..responses import json_response, read_body
+from ..schemas import WireModel
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -71,7 +73,7 @@ async def delete_snapshot(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def persist_middleware(request: web.Request, handler: context.Handler) -> web.StreamResponse:
+async def persist_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """After a request that may have changed state, write before the answer leaves (installed only with
     --state-file). Inside the fault middleware: a phase "after" fault loses a response that is on disk."""
     try:
@@ -91,3 +93,11 @@ async def persistence_ctx(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await persister.close()
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    """The persister itself is built with the emulator (a state file decides its seed and clock): create_app."""
+    if app[persister_key].durable:
+        app.middlewares.append(persist_middleware)
+    app.add_routes(routes)
+    app.cleanup_ctx.append(persistence_ctx)

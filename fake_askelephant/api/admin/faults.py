@@ -12,17 +12,19 @@ import asyncio
 from typing import Any, Literal
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import Field, ValidationError
 
-from ..core.errors import FieldError, NotFound
-from ..core.faults import MAX_LATENCY_MS, FaultHit, FaultRule
-from ..core.store import WORKSPACE_ID
-from . import context
-from .middlewares import authenticate, error_response, stamp_headers
-from .problems import Problem
-from .responses import json_response, read_json_object
-from .schemas import WireModel
-from .validation import to_field_error, validate
+from ...config import Settings
+from ...core.errors import FieldError, NotFound
+from ...core.faults import MAX_LATENCY_MS, FaultHit, FaultRule
+from ...core.store import WORKSPACE_ID
+from .. import context
+from ..auth import authenticate
+from ..problems import Problem, error_response, stamp_headers
+from ..responses import json_response, read_json_object
+from ..schemas import WireModel
+from ..validation import to_field_error, validate
 
 ADMIN_PREFIX = "/__admin/"
 DEFAULT_429_RETRY_AFTER = 1
@@ -157,7 +159,7 @@ async def delete_fault(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def fault_middleware(request: web.Request, handler: context.Handler) -> web.StreamResponse:
+async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Runs first in the check order (api.md §4), inside the edge middleware so faults carry request ids."""
     faults = context.emulator(request).faults
     if not faults.rules or request.path.startswith(ADMIN_PREFIX):
@@ -209,7 +211,7 @@ def _workspace_of(request: web.Request, rules: list[FaultRule]) -> str | None:
         return None
 
 
-async def _respond(request: web.Request, handler: context.Handler) -> web.StreamResponse:
+async def _respond(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except Exception as exc:
@@ -253,3 +255,8 @@ async def _send_truncated(request: web.Request, response: web.StreamResponse) ->
     if transport is not None:
         transport.close()  # close, not abort: the half body already written must still go out
     return cut
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    app.middlewares.append(fault_middleware)
+    app.add_routes(routes)

@@ -6,21 +6,23 @@ from importlib import resources
 
 from aiohttp import web
 
-from ..core import jsonutil
-from ..core.errors import NotFound
-from ..inspector.history import CREATE_ROUTE, CreateRequest, CreateRequests, engagement_history
-from . import context
-from .responses import json_response
+from ...config import Settings
+from ...core import jsonutil
+from ...core.errors import NotFound
+from ...inspector.history import CREATE_ROUTE, CreateRequest, CreateRequests, engagement_history
+from .. import context
+from ..responses import json_response
 
 routes = web.RouteTableDef()
 create_requests_key = web.AppKey("create_requests_key", CreateRequests)
 _CREATE_METHOD, _CREATE_PATH = CREATE_ROUTE.split()
 
 
-def setup(app: web.Application) -> None:
-    """Remember which request created (201) or replayed (200) each engagement, for its history."""
+def setup(app: web.Application, settings: Settings) -> None:
+    """The page's routes; remember which request created (201) or replayed (200) each engagement, for its history."""
     app[create_requests_key] = CreateRequests()
     app.on_response_prepare.append(note_create_request)
+    app.add_routes(routes)
 
 
 async def note_create_request(request: web.Request, response: web.StreamResponse) -> None:

@@ -16,19 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import Field
 
-from ..config import Settings
-from ..core.errors import Conflict
-from ..core.timefmt import format_ms
-from ..emulator import Emulator
-from . import context
-from .responses import json_response, read_json_object
-from .schemas import WireModel
-from .validation import validate
+from ...config import Settings
+from ...core.errors import Conflict
+from ...core.timefmt import format_ms
+from ...emulator import Emulator
+from .. import context
+from ..responses import json_response, read_json_object
+from ..schemas import WireModel
+from ..validation import validate
 
 if TYPE_CHECKING:
-    from ..scenarios.recorder import Session
+    from ...scenarios.recorder import Session
 
 # scenarios.recorder (pydantic scenario models, YAML) loads when a recording starts: ~0.07 s off start-up.
 log = logging.getLogger("fake_askelephant.recording")
@@ -49,20 +50,6 @@ recording_key = web.AppKey("recording_key", RecordingState)
 
 class RecordingStartIn(WireModel):
     name: str = Field("recorded-session", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-@routes.get("/__admin/scheduler")
-async def peek_scheduler(request: web.Request) -> web.Response:
-    """When the next pending job is due, so a client can advance exactly to it (and see what it did)."""
-    scheduler = context.emulator(request).scheduler
-    due = scheduler.next_due_ms()
-    return json_response(
-        {
-            "now": format_ms(scheduler.clock.now_ms()),
-            "next_due_at": format_ms(due) if due is not None else None,
-            "pending": len(scheduler),
-        }
-    )
 
 
 @routes.post("/__admin/recording/start")
@@ -114,7 +101,7 @@ def _start(state: RecordingState, emulator: Emulator, name: str) -> None:
             "workspace_id": key.workspace_id,
             "user": {"email": user.email, "role": user.role} if user else None,
         }
-    from ..scenarios.recorder import Session
+    from ...scenarios.recorder import Session
 
     state.session = Session(
         seed=emulator.seed,
@@ -138,7 +125,7 @@ def _stop(state: RecordingState, emulator: Emulator) -> str:
         if r.seq > state.start_seq
     ]
     state.session = None
-    from ..scenarios.recorder import to_yaml
+    from ...scenarios.recorder import to_yaml
 
     state.last_yaml = to_yaml(session)
     return state.last_yaml
@@ -149,7 +136,7 @@ def _last_attempt(emulator: Emulator) -> int:
 
 
 @web.middleware
-async def recording_middleware(request: web.Request, handler: context.Handler) -> web.StreamResponse:
+async def recording_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost, so it sees what the client got: the final response, or a dropped connection (faults)."""
     response = await handler(request)
     state = request.app[recording_key]
@@ -166,7 +153,7 @@ async def _capture(session: Session, request: web.Request, response: web.StreamR
     transport = request.transport
     dropped = transport is None or transport.is_closing()  # reset, or a body cut short
     emulator = context.emulator(request)
-    from ..scenarios.recorder import Captured
+    from ...scenarios.recorder import Captured
 
     body = await _body(request)
     payload = response.body if isinstance(response, web.Response) else None
@@ -195,10 +182,11 @@ async def _body(request: web.Request) -> bytes:
         return b""  # over the size limit (the 413 is what gets recorded), or the connection is gone
 
 
-def install(app: web.Application, settings: Settings) -> None:
+def setup(app: web.Application, settings: Settings) -> None:
     """Recording state and capture hook; with `--record PATH`, record from start-up and write at shutdown."""
     app[recording_key] = RecordingState(path=settings.record)
-    app.middlewares.insert(0, recording_middleware)
+    app.middlewares.append(recording_middleware)
+    app.add_routes(routes)
     if settings.record:
         app.cleanup_ctx.append(_record_whole_session)
 

@@ -1,4 +1,7 @@
-"""Wire models for seed data (`--fixtures FILE`, `POST /__admin/fixtures`): strict, unknown keys rejected.
+"""Seed data: the document (`--fixtures FILE`, `POST /__admin/fixtures`) and where it comes from at start-up.
+
+`--fixtures sample` (default) makes a small world per --seed (core/seed_data.py), `none` starts empty, anything else
+is a YAML/JSON file. The document's wire models are strict: unknown keys are rejected.
 
 workspace_id: wrks_local          # optional; default wrks_local
 users:     [{email, first_name, last_name, role, phone, job_title, time_zone, id?}]
@@ -12,19 +15,27 @@ workspaces: [ {workspace_id, users, companies, contacts, tags}, … ]   # more w
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Literal
 
+from aiohttp import web
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..core.companies import CompanyDraft
-from ..core.contacts import ContactDraft
-from ..core.directory import email_key
-from ..core.errors import ValidationFailed
-from ..core.fixtures import CompanyFixture, ContactFixture, TagFixture, UserFixture, WorkspaceFixture
-from ..core.models import USER_ROLES
-from ..core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
-from .directory_schemas import (
+from ...config import Settings
+from ...core.companies import CompanyDraft
+from ...core.contacts import ContactDraft
+from ...core.directory import email_key
+from ...core.errors import DomainError, ValidationFailed
+from ...core.fixtures import CompanyFixture, ContactFixture, TagFixture, UserFixture, WorkspaceFixture
+from ...core.models import USER_ROLES
+from ...core.sample_data import sample_workspace
+from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
+from .. import context
+from ..problems import Problem
+from ..responses import json_response, read_json_object
+from ..schemas import (
     MAX_DOMAINS,
     MAX_EMAILS,
     MAX_PHONES,
@@ -32,6 +43,7 @@ from .directory_schemas import (
     DomainIn,
     EmailIn,
     PhoneIn,
+    WireModel,
     checked_domains,
     checked_emails,
     domains_to_core,
@@ -39,8 +51,34 @@ from .directory_schemas import (
     emails_to_core,
     phones_to_core,
 )
-from .schemas import WireModel
-from .validation import in_request_order, to_field_error
+from ..validation import in_request_order, to_field_error
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+routes = web.RouteTableDef()
+
+
+@routes.post("/__admin/fixtures")
+async def load_fixtures(request: web.Request) -> web.Response:
+    """JSON, or YAML with a YAML Content-Type. Upsert; emits created/updated events; all or nothing."""
+    if request.content_type in YAML_TYPES:
+        import yaml  # only YAML bodies need it: ~0.015 s off start-up
+
+        try:
+            data = yaml.safe_load(await request.text())
+        except yaml.YAMLError as exc:
+            raise Problem(400, f"Request body is not valid YAML: {exc}") from exc
+    else:
+        data = await read_json_object(request, check_content_type=False)
+    emulator = context.emulator(request)
+    loaded = emulator.load_fixtures(parse_fixtures(data))
+    return json_response({"object": "list", "data": [asdict(item) for item in loaded]})
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    app.add_routes(routes)
+
+
+# The document -----------------------------------------------------------------------------------
 
 MAX_RECORDS = 10_000  # per list; seed data, not a database
 
@@ -204,3 +242,43 @@ def parse_fixtures(data: Any) -> list[WorkspaceFixture]:
             )
         seen.add(w.workspace_id)
     return [w.to_core() for w in (*top, *doc.workspaces)]
+
+
+# At start-up ------------------------------------------------------------------------------------
+
+SAMPLE = "sample"
+NONE = "none"
+
+
+class FixtureError(ValueError):
+    """A fixture file that cannot be read, parsed or loaded; the CLI exits 2 with this message."""
+
+
+def startup_fixtures(setting: str, seed: int) -> list[WorkspaceFixture]:
+    if setting == SAMPLE:
+        return [sample_workspace(seed, DEFAULT_WORKSPACE)]
+    if setting == NONE:
+        return []
+    return load_fixture_file(Path(setting))
+
+
+def load_fixture_file(path: Path) -> list[WorkspaceFixture]:
+    import yaml  # only fixture files need it: ~0.015 s off start-up
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixtureError(f"--fixtures {path}: cannot read it: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise FixtureError(f"--fixtures {path}: not valid YAML: {exc}") from exc
+    try:
+        return parse_fixtures(data)
+    except ValidationFailed as exc:
+        raise FixtureError(f"--fixtures {path}: {describe(exc)}") from exc
+
+
+def describe(exc: DomainError) -> str:
+    """One line for a terminal: every field error of a ValidationFailed, else the message."""
+    if isinstance(exc, ValidationFailed):
+        return "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+    return str(exc)

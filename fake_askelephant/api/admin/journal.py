@@ -11,15 +11,17 @@ from collections import deque
 from dataclasses import asdict, dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from ..core.models import Principal
-from ..core.store import parse_api_key
-from ..core.timefmt import format_ms, wall_ms
-from . import context
+from ...config import Settings
+from ...core.models import Principal
+from ...core.store import parse_api_key
+from ...core.timefmt import format_ms, wall_ms
+from .. import context
+from ..auth import BEARER
+from ..queries import QueryErrors
+from ..responses import json_response
 from .faults import dropped_key, fault_id_key
-from .middlewares import BEARER
-from .queries import QueryErrors
-from .responses import json_response
 
 JOURNAL_LIMIT = 1000  # entries kept (emulator choice)
 DEFAULT_PAGE = 100
@@ -71,7 +73,7 @@ def credential_id(request: web.Request) -> str | None:
 
 
 @web.middleware
-async def journal_middleware(request: web.Request, handler: context.Handler) -> web.StreamResponse:
+async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost, so latency covers faults and errors and the status is the one actually sent."""
     if request.path in UNJOURNALED:
         return await handler(request)
@@ -141,3 +143,9 @@ async def list_requests(request: web.Request) -> web.Response:
 async def clear_requests(request: web.Request) -> web.Response:
     request.app[journal_key].clear()
     return web.Response(status=204)
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    app[journal_key] = RequestJournal()
+    app.middlewares.append(journal_middleware)
+    app.add_routes(routes)

@@ -9,18 +9,19 @@ from aiohttp import web
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..core.errors import ValidationFailed
-from ..core.events import EVENT_TYPES
-from ..core.paging import Cursor, paginate
-from ..core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
-from ..webhooks.endpoints import Hazards
-from ..webhooks.signing import InvalidSecret, validate_secret
-from ..webhooks.sink import sink_name
-from . import context
-from .queries import QueryErrors, parse_page_params
-from .responses import json_response, list_response, read_body, read_json_object, unpaged_list
-from .schemas import WireModel, _reject_null
-from .validation import validate
+from ...config import Settings
+from ...core.errors import ValidationFailed
+from ...core.events import EVENT_TYPES
+from ...core.paging import Cursor, paginate
+from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
+from ...webhooks.endpoints import Hazards
+from ...webhooks.signing import InvalidSecret, validate_secret
+from ...webhooks.sink import sink_name
+from .. import context
+from ..queries import QueryErrors, parse_page_params
+from ..responses import json_response, list_response, read_body, read_json_object, unpaged_list
+from ..schemas import WireModel, reject_null
+from ..validation import validate
 
 routes = web.RouteTableDef()
 Probability = Field(0.0, ge=0, le=1)
@@ -70,7 +71,7 @@ class EndpointIn(WireModel):
     header_style: Literal["svix", "webhook"] = "svix"
     hazards: HazardsIn = Field(default_factory=HazardsIn)
 
-    _no_null = field_validator("secret", "event_types", "hazards", mode="before")(_reject_null)
+    _no_null = field_validator("secret", "event_types", "hazards", mode="before")(reject_null)
     _url = field_validator("url")(_check_url)
     _secret = field_validator("secret")(_check_secret)
     _types = field_validator("event_types")(_check_types)
@@ -240,3 +241,12 @@ async def receive_at_sink(request: web.Request) -> web.Response:
 async def sink_requests(request: web.Request) -> web.Response:
     received = context.emulator(request).webhooks.sinks.requests(_sink(request))
     return unpaged_list(r.view() for r in received)
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    """Routes, and the `--webhook-url` endpoint of wrks_local (not again when a state file restored it)."""
+    app.add_routes(routes)
+    dispatcher = app[context.emulator_key].webhooks
+    registered = {(e.workspace_id, e.url) for e in dispatcher.endpoints.values()}
+    if settings.webhook_url and (DEFAULT_WORKSPACE, settings.webhook_url) not in registered:
+        dispatcher.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)

@@ -1,0 +1,107 @@
+"""Who may call /api: the credential (API key or OAuth bearer token), the rate limit, the route's scopes.
+
+Check order (api.md §4): injected fault (api/admin/faults.py) → route (404/405) → auth 401 → rate limit 429 →
+scope 403 → handler (syntax 400/413/415 → field rules 422 → expand scopes 403 → lookup 404 → logic).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from ..core import scopes
+from ..core.models import Principal
+from . import context
+from .problems import Problem
+
+API_PREFIX = "/api/"
+BEARER = "bearer "
+STRICT_BEARER_DETAIL = "Send the raw API key without the Bearer prefix."
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(API_PREFIX):
+        return await handler(request)
+    match = request.match_info
+    if match.http_exception is not None:
+        raise match.http_exception  # unknown route / wrong method beat auth
+    route_handler = match.handler
+    if context.is_public(route_handler):
+        return await handler(request)
+    principal = authenticate(request)
+    limiter = request.app.get(rate_limiter_key)
+    if limiter is not None:
+        limiter.check(principal.credential_id)  # 429 after auth, before scopes (api.md §4, §9)
+    scopes.require(principal, context.required_scopes(route_handler))
+    request[context.principal_key] = principal
+    return await handler(request)
+
+
+def authenticate(request: web.Request) -> Principal:
+    """Raw `sk-apik_…` key or `Bearer <token>` (api.md §3); 401 with WWW-Authenticate otherwise."""
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        raise Problem(401, "Missing Authorization header; send your API key as `Authorization: sk-apik_<id>.<secret>`.")
+    emulator = context.emulator(request)
+    if header[: len(BEARER)].lower() == BEARER:
+        token = header[len(BEARER) :].strip()
+        if token.startswith("sk-apik_"):
+            if request.app[context.settings_key].strict:
+                raise Problem(401, STRICT_BEARER_DETAIL)
+            principal = emulator.store.authenticate_key(token)
+        else:
+            principal = emulator.authenticate_token(token)
+    else:
+        principal = emulator.store.authenticate_key(header)
+    if principal is None:
+        raise Problem(401, "The credential is malformed, unknown or expired.")
+    return principal
+
+
+# `--rate-limit N/s` -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class RateLimiter:
+    """A token bucket per credential (api.md §9): capacity N, refilled at N per wall second; an empty bucket
+    answers 429 with `Retry-After`.
+
+    Wall time, not the virtual clock: a frozen clock must not freeze the bucket (pipeline.md §1).
+    """
+
+    def __init__(self, per_second: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_second
+        self.capacity = max(1.0, per_second)  # below 1/s a bucket still holds one request
+        self.monotonic = monotonic
+        self._buckets: dict[str, _Bucket] = {}
+
+    def check(self, credential_id: str) -> None:
+        now = self.monotonic()
+        bucket = self._buckets.get(credential_id)
+        if bucket is None:
+            bucket = self._buckets[credential_id] = _Bucket(self.capacity, now)
+        bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.at) * self.rate)
+        bucket.at = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return
+        wait = (1 - bucket.tokens) / self.rate
+        raise Problem(
+            429,
+            f"Rate limit of {self.rate:g} requests per second exceeded for this credential; retry later.",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+
+
+rate_limiter_key = web.AppKey("rate_limiter_key", RateLimiter)
