@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .core import scopes
+from .core.changes import Changes
 from .core.clock import CLOCK_MAX_MS, ScheduledJob, Scheduler, VirtualClock
 from .core.companies import CompanyService
 from .core.contacts import ContactService
@@ -68,11 +69,15 @@ class Emulator:
         self.ids = IdFactory(seed, clock.now_ms)
         self.request_ids = IdFactory(seed, clock.now_ms, "requests")
         self.key_tokens = TokenStream(seed, "keys")
-        self.store = Store()
+        # What changed since the state file was last written (core/changes.py); persistence switches it on.
+        self.changes = Changes()
+        self.store = Store(self.changes)
         self.releaser = Releaser()
-        self.bus = EventBus(clock, self.ids, event_log_limit)
-        self.recorder = EngagementRecorder(clock, self.bus, self.store.reorder_engagement)
-        self.resource_recorder = ResourceRecorder(clock, self.bus)
+        self.bus = EventBus(clock, self.ids, event_log_limit, self.changes)
+        self.recorder = EngagementRecorder(
+            clock, self.bus, self.store.reorder_engagement, on_change=self.store.engagement_changed
+        )
+        self.resource_recorder = ResourceRecorder(clock, self.bus, self.changes)
         self.rules = PipelineRules()
         self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
@@ -118,7 +123,7 @@ class Emulator:
             companies=self.companies,
             tags=self.tags,
         )
-        self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
+        self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids, changes=self.changes)
         self.webhooks.attach(self.bus)
         self._startup_fixtures = list(fixtures)
         self._configured_keys = list(api_keys)
@@ -142,7 +147,7 @@ class Emulator:
         # its own stream and time part 0, so it never shifts API-made ids and a state-file restart or a
         # snapshot restore (which boot first, then load) overwrites it instead of adding a second copy.
         seed_data_ids = IdFactory(self.seed, lambda: 0, "seed-data")
-        self.fixtures.load(self._startup_fixtures, emit=False, ids=seed_data_ids)
+        self.seed_data = self.fixtures.load(self._startup_fixtures, emit=False, ids=seed_data_ids)
 
     def authenticate_token(self, token: str) -> Principal | None:
         """OAuth bearer tokens from `POST /v1/oauth/token`; unknown or expired (virtual clock) → None."""

@@ -149,6 +149,8 @@ class Scheduler:
         self._wakeup: asyncio.Event | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.failures: list[tuple[str, BaseException]] = []
+        # Awaited by the ticker before it runs due work: persistence holds it while changes cannot be stored.
+        self.gate: Callable[[], Awaitable[None]] | None = None
 
     def __len__(self) -> int:
         return sum(1 for _, _, job in self._heap if not job.cancelled)
@@ -265,6 +267,8 @@ class Scheduler:
         self._wakeup = asyncio.Event()
         try:
             while True:
+                if self.gate is not None:
+                    await self.gate()
                 await self.run_until(self.clock.now_ms(), step_clock=False, wait=False)
                 due = self.next_due_ms()
                 timeout = None if due is None else self.clock.wall_seconds_until(due)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from . import changes as tables
 from . import scopes
+from .changes import scoped
 from .contacts import companies_of
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
@@ -74,6 +76,7 @@ class EngagementLinks:
             self._ids.new("tcmt"), e.workspace_id, e.id, text, start_seconds, principal.user_id, now, now
         )
         self._store.workspace(e.workspace_id).directory.transcript_comments[comment.id] = comment
+        self._store.changes.put(tables.TRANSCRIPT_COMMENTS, scoped(e.workspace_id, comment.id), comment)
         return comment
 
 

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import changes as tables
 from . import jsonutil
+from .changes import Changes
 from .clock import VirtualClock
 from .ids import IdFactory
 from .releaser import Dropped
@@ -72,9 +74,12 @@ Subscriber = Callable[[Event], None]
 class EventBus:
     """Emits envelopes at the virtual now, keeps a bounded log, and notifies subscribers in order."""
 
-    def __init__(self, clock: VirtualClock, ids: IdFactory, log_limit: int = 10_000) -> None:
+    def __init__(
+        self, clock: VirtualClock, ids: IdFactory, log_limit: int = 10_000, changes: Changes | None = None
+    ) -> None:
         self._clock = clock
         self._ids = ids
+        self._changes = changes if changes is not None else Changes()
         self.log: deque[Event] = deque(maxlen=log_limit)
         self._subscribers: list[Subscriber] = []
 
@@ -89,7 +94,10 @@ class EventBus:
         previous: Mapping[str, Any] | None = None,
     ) -> Event:
         event = Event(self._ids.new("evt"), type_, self._clock.now_ms(), workspace_id, obj, previous or {})
+        if len(self.log) == self.log.maxlen:  # the bounded log forgets its oldest event
+            self._changes.gone(tables.EVENTS, self.log[0].id)
         self.log.append(event)
+        self._changes.put(tables.EVENTS, event.id, event)
         for fn in self._subscribers:
             fn(event)
         return event

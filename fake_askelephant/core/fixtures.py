@@ -166,6 +166,7 @@ class FixtureLoader:
             for k, v in values.items():
                 setattr(existing, k, v)
             existing.updated_at = max(existing.updated_at, now)
+            self._store.user_changed(existing)
         return existing
 
     def _upsert_company(self, workspace_id: str, d: Directory, c: CompanyFixture, emit: bool) -> str:

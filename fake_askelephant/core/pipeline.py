@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import changes as tables
 from . import content
 from .clock import ScheduledJob, Scheduler, VirtualClock
 from .errors import Conflict
@@ -139,7 +140,11 @@ class Pipeline:
         )
         self.runs[e.id] = run
         self._schedule(run)
+        self._changed(run)
         return run
+
+    def _changed(self, run: PipelineRun) -> None:
+        self._store.changes.put(tables.PIPELINE_RUNS, run.engagement_id, run)
 
     def override(self, engagement_id: str, overrides: PipelineOverrides) -> PipelineRun:
         run = self.runs.get(engagement_id)
@@ -150,6 +155,7 @@ class Pipeline:
             raise Conflict(f"Stage(s) already ran and cannot change: {', '.join(ran)}.")
         run.overrides = run.overrides.merged(overrides)
         self._schedule(run)
+        self._changed(run)
         return run
 
     def resume(self, run: PipelineRun) -> None:
@@ -162,6 +168,7 @@ class Pipeline:
     def forget(self, engagement_id: str) -> None:
         run = self.runs.pop(engagement_id, None)
         if run:
+            self._store.changes.gone(tables.PIPELINE_RUNS, engagement_id)
             # Cancelled jobs let go of their callbacks, which refer back to the run: the run is freed now, not
             # by a full garbage-collector pass (after a reset of 10,000 engagements, a pause of most of a second).
             _retire(run)
@@ -198,6 +205,7 @@ class Pipeline:
             return
         run.done_at[stage] = self._clock.now_ms()
         run.jobs.pop(stage, None)
+        self._changed(run)
         getattr(self, f"_stage_{stage}")(run, e)
         if run.failed or all(s in run.done_at for s in STAGES):
             # Keep the finished run: its stage times are the engagement's history (admin, inspector).

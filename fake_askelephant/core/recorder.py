@@ -17,10 +17,17 @@ RELATIONS = frozenset({"contact_ids", "company_ids", "tag_ids"})
 class EngagementRecorder:
     """The one place an engagement changes after creation: bumps updated_at, emits updated with a diff."""
 
-    def __init__(self, clock: VirtualClock, bus: EventBus, on_reorder: Callable[[Engagement], None]) -> None:
+    def __init__(
+        self,
+        clock: VirtualClock,
+        bus: EventBus,
+        on_reorder: Callable[[Engagement], None],
+        on_change: Callable[[Engagement], None] = lambda e: None,
+    ) -> None:
         self._clock = clock
         self._bus = bus
         self._on_reorder = on_reorder  # told when updated_at moves (the store's list order)
+        self._on_change = on_change  # told of every stored change (the write set)
 
     def created(self, e: Engagement) -> Event:
         return self._bus.emit(events.ENGAGEMENT_CREATED, e.workspace_id, views.engagement(e))
@@ -41,6 +48,7 @@ class EngagementRecorder:
         if e.updated_at != updated_at:
             self._on_reorder(e)
         e.version += 1
+        self._on_change(e)
         after = views.engagement(e)
         previous = events.previous_attributes(before, after)
         # A relation replaced within the same virtual millisecond changes no visible field, yet it is a

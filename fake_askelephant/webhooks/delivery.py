@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import changes as tables
+from ..core.changes import Changes
 from ..core.clock import ScheduledJob, Scheduler, VirtualClock
 from ..core.errors import NotFound
 from ..core.events import Event, EventBus
@@ -127,8 +129,11 @@ class Dispatcher:
     wall: Callable[[], float] = time.time
     endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     sinks: Sinks = field(default_factory=Sinks)
+    # The write set (core/changes.py): messages and attempts; endpoints and sinks are few and compared instead.
+    changes: Changes = field(default_factory=Changes)
 
     def __post_init__(self) -> None:
+        self.sinks.changes = self.changes
         self._secret_rng = random.Random(f"{self.seed}:webhook-secrets")
         self._hazard_rngs: dict[str, random.Random] = {}
         self.log: deque[AttemptRecord] = deque(maxlen=self.log_limit)
@@ -263,25 +268,34 @@ class Dispatcher:
             held.remove(delivery)
             self._schedule(delivery, self.clock.now_ms())
 
+    def _message_changed(self, msg_id: str) -> None:
+        deliveries = self.messages.get(msg_id)
+        if deliveries is not None:
+            self.changes.put(tables.WEBHOOK_MESSAGES, msg_id, deliveries)
+
     def _remember(self, msg_id: str, deliveries: list[Delivery]) -> None:
         self.messages[msg_id] = deliveries
+        self._message_changed(msg_id)
         # Bounded: forget the oldest finished messages (they can no longer be resent or recovered).
         while len(self.messages) > self.log_limit:
             oldest_id, oldest = next(iter(self.messages.items()))
             if any(d.state == "pending" for d in oldest):
                 break
             del self.messages[oldest_id]
+            self.changes.gone(tables.WEBHOOK_MESSAGES, oldest_id)
 
     def _schedule(self, delivery: Delivery, due_ms: int) -> None:
         delivery.job = self.scheduler.call_at(
             due_ms, lambda: self._attempt(delivery), name=f"webhook:{delivery.message.id}:{delivery.endpoint.id}"
         )
+        self._message_changed(delivery.message.id)
 
     def _drop(self, delivery: Delivery) -> None:
         if delivery.job:
             delivery.job.cancel()
         if delivery.state == "pending":
             delivery.state = "failed"
+        self._message_changed(delivery.message.id)
 
     # Attempts ---------------------------------------------------------------------------------
 
@@ -370,6 +384,8 @@ class Dispatcher:
         status: str,
     ) -> None:
         self._seq += 1
+        if len(self.log) == self.log.maxlen:
+            self.changes.gone(tables.WEBHOOK_ATTEMPTS, str(self.log[0].seq))
         self.log.append(
             AttemptRecord(
                 self._seq,
@@ -386,6 +402,8 @@ class Dispatcher:
                 kind,
             )
         )
+        self.changes.put(tables.WEBHOOK_ATTEMPTS, str(self._seq), self.log[-1])
+        self._message_changed(delivery.message.id)
 
     def _hazard_rng(self, endpoint_id: str) -> random.Random:
         rng = self._hazard_rngs.get(endpoint_id)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..core import changes as tables
+from ..core.changes import Changes
 from ..core.releaser import Dropped
 from ..core.timefmt import format_ms
 from .signing import Verification, verify
@@ -83,8 +85,11 @@ class SinksSnapshot:
 class Sinks:
     """Named sinks; each keeps a bounded list of what it received."""
 
-    def __init__(self, limit: int = 10_000) -> None:
+    def __init__(self, limit: int = 10_000, changes: Changes | None = None) -> None:
         self._limit = limit
+        self.changes = (
+            changes if changes is not None else Changes()
+        )  # received requests (configs and counters are compared instead)
         self.configs: dict[str, SinkConfig] = {}
         self.received: dict[str, deque[SinkRequest]] = {}
         self._served: dict[str, int] = {}
@@ -113,6 +118,8 @@ class Sinks:
         verification = verify(secrets, headers, body, wall_s)
         self._seq += 1
         requests = self.received.setdefault(name, deque(maxlen=self._limit))
+        if len(requests) == requests.maxlen:
+            self.changes.gone(tables.SINK_REQUESTS, f"{name}/{requests[0].seq}")
         requests.append(
             # Plain str keys: aiohttp's header names are a str subclass the JSON encoder refuses.
             SinkRequest(
@@ -126,6 +133,7 @@ class Sinks:
                 config.delay_seconds,
             )
         )
+        self.changes.put(tables.SINK_REQUESTS, f"{name}/{self._seq}", requests[-1])
         if config.delay_seconds >= TIMEOUT_S:
             return SinkOutcome(None, int(TIMEOUT_S * 1000), verification)
         return SinkOutcome(status, int(config.delay_seconds * 1000), verification)

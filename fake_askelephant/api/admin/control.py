@@ -24,6 +24,7 @@ from ...emulator import Emulator, NewUser
 from .. import context
 from ..responses import json_response, read_body, unpaged_list
 from ..schemas import Timestamp, WireModel, reject_null
+from .snapshots import persister_key
 
 R = TypeVar("R", Contact, Company)
 
@@ -130,8 +131,13 @@ def clock_body(request: web.Request) -> dict[str, Any]:
 
 @routes.get("/__admin/health")
 async def health(request: web.Request) -> web.Response:
+    """`degraded` with the `reason` while the state file cannot be written (state-changing requests get 503)."""
     emulator = context.emulator(request)
-    return json_response({"status": "ok", "version": __version__, **clock_body(request), "seed": emulator.seed})
+    body: dict[str, Any] = {"status": "ok", "version": __version__, **clock_body(request), "seed": emulator.seed}
+    unavailable = request.app[persister_key].unavailable if persister_key in request.app else None
+    if unavailable is not None:
+        body.update(status="degraded", reason=unavailable)
+    return json_response(body)
 
 
 @routes.get("/__admin/clock")
