@@ -34,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     api = sub.add_parser("api", help="run the API suites against --target-url")
-    api.add_argument("--target-url", required=True, help="base URL ending in /api, e.g. http://127.0.0.1:8787/api")
+    api.add_argument(
+        "--target-url",
+        required=True,
+        help="the API's base URL, e.g. http://127.0.0.1:8787/api; for the emulator its root (http://127.0.0.1:8787) "
+        "works too",
+    )
     api.add_argument(
         "--mode",
         choices=["auto", "emulator", "real"],
@@ -111,6 +116,23 @@ def list_checks() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:  # --help's SystemExit too: a reader gone before the last buffered line is the same case
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """`… | head` closed stdout: stop quietly with exit 1 instead of printing a traceback (the approach of every
+    console script here, fake_askelephant.cli's too, from Python's "Note on SIGPIPE")."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the final flush at exit must not raise again
+    return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "api":

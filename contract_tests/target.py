@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from contract_tests.http import HttpClient, HttpResponse, LoopThread, Params, RequestSpec
 
@@ -50,6 +51,15 @@ class AdminUnavailable(TargetError):
 
 class RealApiRefused(TargetError):
     """A request that could change real data was refused in real-API mode."""
+
+
+def api_base_url(url: str) -> str:
+    """``--target-url`` either way: ``http://h:p`` or ``http://h:p/api`` -> ``http://h:p/api``.
+
+    ``fake-askelephant scenario run --target-url`` takes the same two forms (the emulator's root, or its API base).
+    """
+    url = url.rstrip("/")
+    return url if url.endswith("/api") else url + "/api"
 
 
 def admin_url_for(base_url: str) -> str:
@@ -187,13 +197,20 @@ class Target:
             TargetError: real mode without ``ASKELEPHANT_API_KEY``, an ``api_key`` argument in real mode,
                 or ``emulator`` forced while ``/__admin/health`` does not answer.
         """
+        base_url = api_base_url(base_url)
         http = HttpClient(loop)
         try:
             detected: Mode = (
                 "emulator" if mode == "emulator" or (mode == "auto" and _has_admin(http, base_url)) else "real"
             )
             if mode == "emulator" and not _has_admin(http, base_url):
-                raise TargetError(f"{admin_url_for(base_url)}/health does not answer: is this the emulator?")
+                raise TargetError(
+                    f"{admin_url_for(base_url)}/health does not answer: is this the emulator?"
+                    + (_emulator_elsewhere(http, base_url) or "")
+                )
+            if detected == "real" and (elsewhere := _emulator_elsewhere(http, base_url)):
+                # Not the real API either: an emulator serves this host, at another path.
+                raise TargetError(f"{admin_url_for(base_url)}/health does not answer{elsewhere}")
             if detected == "real":
                 if api_key is not None:
                     raise TargetError(f"against the real API the key comes from {API_KEY_ENV} only")
@@ -300,6 +317,17 @@ def _retry_after_seconds(value: str | None) -> float:
         return min(30.0, max(1.0, float(value or 1)))
     except ValueError:
         return 1.0
+
+
+def _emulator_elsewhere(http: HttpClient, base_url: str) -> str | None:
+    """The hint when ``base_url`` has a path of its own (``…/api/v2``) and the emulator answers at the host's root.
+
+    Only then: a target at ``https://host/api`` or ``https://host`` gets no request beyond the mode probe."""
+    parts = urlsplit(base_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if base_url in (origin + "/api", origin) or not _has_admin(http, origin + "/api"):
+        return None
+    return f"; this host's emulator answers at {origin}: give its root {origin} or its API base {origin}/api"
 
 
 def _has_admin(http: HttpClient, base_url: str) -> bool:

@@ -7,25 +7,33 @@ import asyncio
 import gc
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import __version__, healthcheck
-from .config import ConfigError, Settings, add_arguments, load_settings
+from .config import OPTIONS_BY_DEST, ConfigError, Settings, add_arguments, load_settings
 from .core.store import DEFAULT_WORKSPACE
 from .scenarios import cli as scenario_cli
 
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from .shutdown import ShutdownSignals
+
 # The server's modules load only for `serve`: `health` runs as a container HEALTHCHECK every few seconds and
 # must answer well inside its 3 s timeout.
 
 # In-flight requests get this long after SIGTERM; with the bounded scheduler drain and the final state write
-# the process exits within 5 s (container runtimes send SIGKILL after 10 s by default).
+# the process exits within 5 s (container runtimes send SIGKILL after 10 s by default). When it does not (a handler
+# blocking the event loop), the watchdog in shutdown.py ends it at 4.5 s.
 SHUTDOWN_GRACE_S = 3.0
+# `health` needs only where `serve` listens: other flags (and their env vars) are not its business.
+HEALTH_OPTIONS = (
+    replace(OPTIONS_BY_DEST["host"], help="the host `serve` binds; 0.0.0.0 or :: is probed on 127.0.0.1"),
+    replace(OPTIONS_BY_DEST["port"], help="the port `serve` listens on"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,14 +50,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 if a running emulator answers /__admin/health (container HEALTHCHECK)",
         description="Probe /__admin/health of the emulator that `serve` with the same env/flags runs.",
     )
-    health.add_argument("--url", help="health URL (default: from --port / FAKE_ASKELEPHANT_PORT)")
+    health.add_argument("--url", help="health URL (default: from --host/--port or their FAKE_ASKELEPHANT_* vars)")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer [default 3]")
-    add_arguments(health)
+    add_arguments(health, HEALTH_OPTIONS)
     scenario_cli.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:  # --help's SystemExit too: a reader gone before the last buffered line is the same case
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -62,17 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             gc.enable()
     if args.command == "health":
         try:
-            settings = load_settings(args)
+            settings = load_settings(args, options=HEALTH_OPTIONS)
         except ConfigError as exc:
             parser.error(str(exc))
         healthy, line = healthcheck.check(args.url or healthcheck.default_url(settings), args.timeout)
         print(line, file=sys.stdout if healthy else sys.stderr)
         return 0 if healthy else 1
     if args.command == "scenario":
-        try:
-            return scenario_cli.main(args)
-        except BrokenPipeError:
-            return _reader_went_away()
+        return scenario_cli.main(args)
     parser.error(f"unknown command {args.command}")
 
 
@@ -85,21 +100,27 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     # aiohttp logs one line per request at INFO; keep that for debug.
     logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
     from .api.admin.seed_data import FixtureError
+    from .listen import CannotListen
     from .persistence.statefile import StateFileError
+    from .shutdown import ShutdownSignals
 
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            runner.run(serve(settings))
-    except StateFileError as exc:
+        # The signal watcher outlives the loop: a hang while the loop closes (its executor) is covered too.
+        with ShutdownSignals() as signals, asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(serve(settings, signals))
+    except (StateFileError, CannotListen) as exc:
         print(f"fake-askelephant: {exc}", file=sys.stderr)
         return 2
-    except FixtureError as exc:  # raised while building the app, before binding
+    except FixtureError as exc:  # raised while building the app
         parser.error(str(exc))
     return 0
 
 
 def _reader_went_away() -> int:
-    """`… | head` closed stdout: stop quietly, like other Unix tools, instead of printing a traceback."""
+    """`… | head` closed stdout: stop quietly with exit 1, like other Unix tools, instead of printing a traceback.
+
+    The one approach of all three console scripts (contract_tests.cli and reference_client.cli do the same), as
+    Python's documentation recommends (signal module, "Note on SIGPIPE")."""
     # Point stdout at /dev/null so the interpreter's final flush does not raise a second time.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 1
@@ -114,32 +135,35 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-async def serve(settings: Settings) -> None:
-    """Bind, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
+async def serve(settings: Settings, signals: ShutdownSignals) -> None:
+    """Bind, start, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
     from aiohttp import web
 
     from .app import create_app
+    from .listen import bind, start_site
 
-    app = create_app(settings)
-    runner = web.AppRunner(
-        app, handle_signals=False, access_log_format='%a "%r" %s %Tfs', shutdown_timeout=SHUTDOWN_GRACE_S
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them.
-    gc.freeze()
-    gc.enable()
-    port = runner.addresses[0][1] if runner.addresses else settings.port
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(banner(app, settings, port), flush=True)
+    # Bound first: a port in use starts nothing (no state file opened, no session to close).
+    listener, handlers = await bind(settings.host, settings.port)
     try:
+        app = create_app(settings)
+        runner = web.AppRunner(
+            app, handle_signals=False, access_log_format='%a "%r" %s %Tfs', shutdown_timeout=SHUTDOWN_GRACE_S
+        )
+        await runner.setup()
+    except BaseException:
+        listener.close()
+        raise
+    try:
+        site = await start_site(runner, listener, handlers, settings.host)
+        # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them.
+        gc.freeze()
+        gc.enable()
+        stop = asyncio.Event()
+        signals.attach(asyncio.get_running_loop(), stop.set)
+        print(banner(app, settings, site.port), flush=True)
         await stop.wait()
     finally:
-        print("fake-askelephant: shutting down", file=sys.stderr, flush=True)
+        listener.close()  # stop accepting (the site does the same when it started)
         await runner.cleanup()
 
 

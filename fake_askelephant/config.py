@@ -190,14 +190,16 @@ OPTIONS: tuple[Option, ...] = (
     ),
 )
 
+OPTIONS_BY_DEST = {o.dest: o for o in OPTIONS}
+
 
 class ConfigError(ValueError):
     pass
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, options: Sequence[Option] = OPTIONS) -> None:
     defaults = Settings()
-    for opt in OPTIONS:
+    for opt in options:
         default = getattr(defaults, opt.dest)
         help_text = f"{opt.help} [env {opt.env}; default {_show(default)}]"
         if opt.switch:
@@ -218,11 +220,16 @@ def _show(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
-def load_settings(args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Env first, then flags over it; every value parsed by one function per option."""
+def load_settings(
+    args: argparse.Namespace | None = None,
+    environ: Mapping[str, str] | None = None,
+    options: Sequence[Option] = OPTIONS,
+) -> Settings:
+    """Env first, then flags over it; every value parsed by one function per option. Options left out of `options`
+    keep their defaults, whatever the environment says."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    for opt in OPTIONS:
+    for opt in options:
         raw: Sequence[str] | str | None = getattr(args, opt.dest, None) if args is not None else None
         source = opt.flag
         if raw is None and opt.env in environ:
@@ -239,4 +246,4 @@ def load_settings(args: argparse.Namespace | None = None, environ: Mapping[str, 
     return Settings(**{k: v for k, v in values.items() if k in known})
 
 
-__all__ = ["OPTIONS", "ConfigError", "Settings", "add_arguments", "load_settings"]
+__all__ = ["OPTIONS", "OPTIONS_BY_DEST", "ConfigError", "Settings", "add_arguments", "load_settings"]

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import socket
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -322,11 +323,30 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:  # --help's SystemExit too: a reader gone before the last buffered line is the same case
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """`… | head` closed stdout: stop quietly with exit 1 instead of printing a traceback (the approach of every
+    console script here, fake_askelephant.cli's too, from Python's "Note on SIGPIPE")."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the final flush at exit must not raise again
+    return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
     try:
         return asyncio.run(_COMMANDS[args.command](args, console))
+    except BrokenPipeError:  # stdout's reader went away (network errors arrive as AskElephantError)
+        raise
     except (UsageError, ValueError, OSError) as exc:
         # ValueError covers pydantic.ValidationError, WavvCallNotReady and unusable secrets or ids.
         errors.print(f"[red]error:[/] {escape(str(exc))}")

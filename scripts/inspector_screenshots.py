@@ -1,14 +1,14 @@
 """Regenerate docs/inspector/*.png: a small scripted session in the emulator, one screenshot per view.
 
-    python -m scripts.inspector_screenshots [OUT_DIR]     (from the repository root)
+    python -m scripts.inspector_screenshots [OUT_DIR]     (from the repository root; --help for more)
 
 Needs the dev extra (playwright) and Debian's Chromium, like tests/browser.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,19 @@ async def main(out: Path) -> None:
         await server.close()
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.inspector_screenshots",
+        description="Regenerate the inspector screenshots: a scripted emulator session, one PNG per view. Needs the "
+        "dev extra (playwright) and Debian's Chromium; run it from the repository root.",
+    )
+    parser.add_argument(
+        "out_dir", nargs="?", default="docs/inspector", type=Path, help="where to write the PNGs [docs/inspector]"
+    )
+    return parser
+
+
 if __name__ == "__main__":
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/inspector")
-    target.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(target))
+    args = build_parser().parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(args.out_dir))

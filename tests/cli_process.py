@@ -67,11 +67,21 @@ class Served:
             self._stderr.close()
 
 
-def start(args: list[str], env: dict[str, str], tmp_path: Path, name: str = "server") -> Served:
-    """`fake-askelephant ARGS`, returned once its banner is printed; stderr goes to `tmp_path/NAME.stderr.log`."""
+def start(
+    args: list[str],
+    env: dict[str, str],
+    tmp_path: Path,
+    name: str = "server",
+    *,
+    program: list[str] | None = None,
+    cwd: Path = ROOT,
+) -> Served:
+    """`fake-askelephant ARGS` (or `PROGRAM ARGS`, e.g. an installed copy's script), returned once its banner is
+    printed; stderr goes to `tmp_path/NAME.stderr.log`."""
     stderr_path = tmp_path / f"{name}.stderr.log"
     stderr = stderr_path.open("w")
-    proc = subprocess.Popen([*cli(), *args], stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=ROOT)
+    command = [*(program or cli()), *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=cwd)
     lines = []
     assert proc.stdout is not None
     for line in proc.stdout:

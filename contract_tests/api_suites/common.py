@@ -10,7 +10,7 @@ from contract_tests.http import HttpResponse
 from contract_tests.target import ApiClient, Target
 
 # Fields the pipeline moves on its own (pipeline.md §2); everything else is fixed at create.
-PIPELINE_FIELDS = frozenset({"processing_status", "updated_at", "end_at", "duration_seconds"})
+PIPELINE_FIELDS = frozenset({"processing_status", "updated_at"})
 STATUS_RANK = {"PENDING": 0, "PROCESSING": 1, "COMPLETED": 2, "FAILED": 2}
 
 

@@ -187,6 +187,33 @@ def check_unsafe_media_url_rejected(target: Target, budget: Budget) -> None:
     prop()
 
 
+@api_check("create")
+def check_media_that_is_not_media_rejected(target: Target, budget: Budget) -> None:
+    """A web page or document as media_url -> 422 (not audio/video); an unreachable host -> 422 (docs, api.md §5.4).
+
+    The emulator's offline media model decides by the path's extension and the reserved ``.invalid`` TLD; the real
+    server fetches the URL, and these URLs fail there for the same documented reasons.
+    """
+    client = writer(target)
+    cases = [(url, "unsupported_media_type") for url in urls.NON_MEDIA_URLS]
+    cases += [(url, "media_unreachable") for url in urls.UNREACHABLE_MEDIA_URLS]
+
+    @given(case=st.sampled_from(cases))
+    @hypothesis_settings(budget, examples=min(budget.max_examples, len(cases)))
+    def prop(case: tuple[str, str]) -> None:
+        url, code = case
+        external_id = target.fresh_external_id()
+        payload = minimal_payload(target, external_id, media_url=url)
+        payload.pop("transcript_timeline", None)
+        resp = client.create_engagement(payload)
+        expect.problem(target, resp, 422, field="media_url", codes={code})
+        assert_nothing_stored(target, client, external_id, f"media_url {url!r}")
+
+    for case in cases:
+        prop = example(case=case)(prop)
+    prop()
+
+
 # One broken value per top-level field: breaking several at once must name them all (api.md §4).
 _BREAKS: dict[str, Any] = {
     "type": "VIDEO",

@@ -42,7 +42,7 @@ def engagement_objects(draw: st.DrawFn, *, status: str | None = None) -> dict[st
         st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(dt.UTC))
     )
     status = status or draw(st.sampled_from(["PENDING", "PROCESSING", "COMPLETED", "FAILED"]))
-    duration = None if status == "PENDING" else draw(st.integers(60, 1200))
+    duration = draw(st.integers(60, 1200))
     obj: dict[str, Any] = {
         "object": "engagement",
         "id": "ngmt_" + draw(ulids()),
@@ -56,7 +56,7 @@ def engagement_objects(draw: st.DrawFn, *, status: str | None = None) -> dict[st
         "is_internal": draw(st.booleans()),
         "engagement_at": iso_ms(created),
         "start_at": iso_ms(created),
-        "end_at": None if duration is None else iso_ms(created + dt.timedelta(seconds=duration)),
+        "end_at": iso_ms(created + dt.timedelta(seconds=duration)),
         "duration_seconds": duration,
         "owner_user_id": "usr_local",
         "host_user_id": "usr_local",
@@ -79,7 +79,7 @@ def webhook_events(draw: st.DrawFn, event_type: str | None = None) -> dict[str, 
     if event_type == "v1.engagement.updated":
         previous = {"updated_at": obj["created_at"]}
         if obj["processing_status"] == "PROCESSING":
-            previous.update(processing_status="PENDING", end_at=None, duration_seconds=None)
+            previous.update(processing_status="PENDING")
     return {
         "id": "evt_" + draw(ulids()),
         "type": event_type,

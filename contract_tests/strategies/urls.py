@@ -122,6 +122,15 @@ def public_media_urls(draw: st.DrawFn) -> str:
     return f"{scheme}://{draw(public_hosts())}{draw(url_paths())}/rec{draw(st.integers(0, 10**6))}{ext}"
 
 
+# Documented media failures (api.md §5.4) that need no network to decide: web pages and documents are not
+# audio/video, and `.invalid` names never resolve (RFC 6761).
+NON_MEDIA_URLS = (
+    "https://example.com/page.html",
+    "https://example.com/docs/brochure.pdf",
+    "https://example.com/api/call.json",
+)
+UNREACHABLE_MEDIA_URLS = ("https://unreachable.invalid/call.mp3", "https://recordings.contract-test.invalid/a.wav")
+
 PRIVATE_MEDIA_HOSTS = (
     "localhost",
     "LOCALHOST",

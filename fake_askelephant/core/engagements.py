@@ -148,10 +148,13 @@ class EngagementService:
             error = policies.media_url_policy_error(draft.media_url, self._allow_media_hosts)
             if error:
                 raise ValidationFailed([error])
-            if self._media_probe is not None and rule is None:
+            # A matching pipeline rule scripts the media instead of the check (pipeline.md §5).
+            if rule is None and self._media_probe is not None:
                 fetched = await self._media_probe(draft.media_url)
                 if draft.transcript_timeline is None:
                     duration = fetched
+            elif rule is None and (error := policies.offline_media_error(draft.media_url)):
+                raise ValidationFailed([error])
         if rule and rule.duration_seconds:
             duration = rule.duration_seconds
         return duration
@@ -166,6 +169,7 @@ class EngagementService:
         # The id comes first so linking contacts (which draws ids) leaves engagement ids as they were.
         engagement_id = self._ids.new("ngmt")
         contact_ids, company_ids = self._link_participants(ws, draft.participants, matched)
+        start_at = draft.start_at if draft.start_at is not None else now
         e = Engagement(
             id=engagement_id,
             workspace_id=ws,
@@ -176,11 +180,15 @@ class EngagementService:
             is_internal=bool(matched) and all(u is not None for u in matched),
             created_at=now,
             updated_at=now,
-            start_at=draft.start_at if draft.start_at is not None else now,
+            start_at=start_at,
             owner_user_id=owner.id,
             host_user_id=owner.id,
             source_system=draft.source_system,
             external_id=draft.external_id,
+            # The media was probed during the request (offline: the seeded model), so the end is known now and
+            # both fields carry their documented non-null types from the first response (api.md §6.2).
+            end_at=start_at + duration * 1000,
+            duration_seconds=duration,
             external_url=draft.external_url,
             media_url=draft.media_url,
             run_workflows=draft.run_workflows,

@@ -30,6 +30,7 @@ class UserFixture:
     phone: str | None = None
     job_title: str | None = None
     time_zone: str | None = None
+    last_activity_at: int | None = None
     id: str | None = None
 
 

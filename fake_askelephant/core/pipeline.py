@@ -215,12 +215,8 @@ class Pipeline:
             run.jobs.clear()
 
     def _stage_processing(self, run: PipelineRun, e: Engagement) -> None:
-        self._recorder.change(
-            e,
-            processing_status="PROCESSING",
-            end_at=e.start_at + run.duration * 1000,
-            duration_seconds=run.duration,
-        )
+        # end_at and duration_seconds were set at create, from the media probed during the request.
+        self._recorder.change(e, processing_status="PROCESSING")
 
     def _stage_transcript(self, run: PipelineRun, e: Engagement) -> None:
         if run.overrides.transcription == "failed":

@@ -87,6 +87,47 @@ def media_url_policy_error(value: str, allow_hosts: Collection[str] = ()) -> Fie
     return None
 
 
+# The offline media host (api.md §5.4): without --media-fetch nothing is fetched, so a deterministic model stands in
+# for the network. The last path segment's extension decides the content type: these are never audio/video.
+# Recording URLs often carry no extension (signed links, `/recordings/123`); those, and any other extension,
+# count as media, as the media a dialer sends normally is.
+NON_MEDIA_EXTENSIONS = frozenset(
+    (
+        *("html", "htm", "xhtml", "shtml", "php", "asp", "aspx", "jsp", "cgi"),  # web pages
+        *("pdf", "json", "xml", "txt", "csv", "tsv", "md", "rtf", "yaml", "yml"),  # documents and data
+        *("doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods"),  # office files
+        *("zip", "gz", "tgz", "tar", "rar", "7z", "bz2", "xz", "exe", "bin", "dmg", "iso", "apk", "msi"),
+        *("png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "tif", "tiff", "heic"),  # images
+        *("css", "js", "mjs", "map"),
+    )
+)
+# RFC 6761 §6.4: names under .invalid never resolve, so a media host there is unreachable by definition.
+UNREACHABLE_SUFFIX = ".invalid"
+
+
+def offline_media_error(value: str) -> FieldError | None:
+    """The offline media model: a `.invalid` host is unreachable; a non-media extension is the wrong type."""
+    parts = urlsplit(value)
+    host = (parts.hostname or "").rstrip(".")
+    if host == UNREACHABLE_SUFFIX[1:] or host.endswith(UNREACHABLE_SUFFIX):
+        return FieldError(
+            "media_url",
+            "media_unreachable",
+            f"media_url could not be fetched: host {host!r} does not resolve "
+            "(offline media model: hosts under .invalid are unreachable).",
+        )
+    segment = parts.path.rsplit("/", 1)[-1]
+    extension = segment.rpartition(".")[2].lower() if "." in segment else ""
+    if extension in NON_MEDIA_EXTENSIONS:
+        return FieldError(
+            "media_url",
+            "unsupported_media_type",
+            f"media_url does not serve audio/* or video/* content (offline media model: a .{extension} path "
+            "is not media).",
+        )
+    return None
+
+
 def _host_allowed(host: str, port: int | None, allow_hosts: Collection[str]) -> bool:
     return bool(allow_hosts) and (host in allow_hosts or (port is not None and f"{host}:{port}" in allow_hosts))
 

@@ -18,6 +18,8 @@ from .models import (
 )
 from .timefmt import format_ms
 
+DEFAULT_TIME_ZONE = "UTC"  # a user's time zone when none is known (emulator choice)
+
 
 def _ts(ms: int | None) -> str | None:
     return None if ms is None else format_ms(ms)
@@ -136,9 +138,11 @@ def user(u: User) -> dict[str, Any]:
         "first_name": u.first_name,
         "last_name": u.last_name,
         "emails": [{"email": u.email, "is_primary": True}],
-        "job_title": u.job_title,
-        "time_zone": u.time_zone,
-        "last_activity_at": _ts(u.last_activity_at),
+        # Documented as non-null string, string and datetime (api.md §10): unknown values get the documented type
+        # (emulator choice, emulator-choices.md).
+        "job_title": u.job_title or "",
+        "time_zone": u.time_zone or DEFAULT_TIME_ZONE,
+        "last_activity_at": format_ms(u.last_activity_at if u.last_activity_at is not None else u.created_at),
     }
 
 

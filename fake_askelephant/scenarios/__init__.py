@@ -1,10 +1,10 @@
 """Scenarios: the YAML format, the runner, reports and record-to-scenario (docs/scenarios.md).
 
-From pytest::
+From pytest (docs/scenarios.md, "From pytest")::
 
-    @pytest.mark.parametrize("path", sorted(Path("scenarios").glob("*.yaml")), ids=lambda p: p.stem)
-    async def test_scenario(path):
-        await assert_scenario_passes(path)
+    @pytest.mark.parametrize("path", sorted((Path(__file__).parent / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+    def test_scenario(path):
+        asyncio.run(assert_scenario_passes(path))
 
 The names below load on first use: the emulator app imports the recorder from this package, and must
 stay importable without the runner's assertion libraries (tests/contract/test_plugin_import_light.py).

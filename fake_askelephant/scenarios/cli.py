@@ -42,7 +42,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "file of that name)",
     )
     run.add_argument("--builtin", action="store_true", help="run every built-in scenario (see `scenario list`)")
-    run.add_argument("--target-url", metavar="URL", help="run against this emulator (e.g. http://127.0.0.1:8787)")
+    run.add_argument(
+        "--target-url",
+        metavar="URL",
+        help="run against this emulator: its root (http://127.0.0.1:8787) or its API base (…/api)",
+    )
     run.add_argument(
         "--api-key", default=DEFAULT_API_KEY, metavar="KEY", help="the target's admin key (`key: default`)"
     )
@@ -117,6 +121,13 @@ def _run(args: argparse.Namespace) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return EXIT_USAGE
+    if args.target_url:
+        from .target import unusable
+
+        problem = asyncio.run(unusable(args.target_url))
+        if problem:
+            print(f"scenario run: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     results = asyncio.run(_run_all(loaded, args))
     print(report.summary_text(results))
     if args.junit:

@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -212,8 +213,41 @@ async def in_process(settings: Settings) -> AsyncIterator[Target]:
         await runner.cleanup()
 
 
+def emulator_root(url: str) -> str:
+    """`--target-url` either way: `http://h:p` or `http://h:p/api` -> `http://h:p` (`askelephant-contract api
+    --target-url` takes the same two forms)."""
+    return url.rstrip("/").removesuffix("/api")
+
+
 @contextlib.asynccontextmanager
 async def remote(base_url: str) -> AsyncIterator[Target]:
-    """An emulator someone else started (`fake-askelephant serve`, a container)."""
+    """An emulator someone else started (`fake-askelephant serve`, a container), by its root or its API base."""
     async with _client_session() as session:
-        yield Target(session, base_url)
+        yield Target(session, emulator_root(base_url))
+
+
+async def unusable(base_url: str) -> str | None:
+    """Why `base_url` is no emulator to run scenarios against, with the URL that would work when there is one."""
+    root = emulator_root(base_url)
+    health = await _health(root)
+    if _healthy(health):
+        return None
+    outcome = f"answered {health.status}" if health.status is not None else f"did not answer ({health.error})"
+    problem = f"{root}{ADMIN}/health {outcome}"
+    parts = urlsplit(root)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if health.status == 404 and root != origin and _healthy(await _health(origin)):
+        return (
+            f"{problem}; this host's emulator answers at {origin}: give its root {origin} or its API base {origin}/api"
+        )
+    return f"{problem}: is this the emulator? --target-url takes its root (http://HOST:PORT) or its API base (http://HOST:PORT/api)."
+
+
+async def _health(root: str) -> Exchange:
+    async with remote(root) as target:
+        return await target.send("GET", f"{ADMIN}/health", {}, None, limit_s=10)
+
+
+def _healthy(health: Exchange) -> bool:
+    body = health.parsed() if health.status == 200 else None
+    return isinstance(body, dict) and body.get("status") == "ok"

@@ -105,9 +105,9 @@ def test_worked_webhook_body_is_a_valid_transcript_event() -> None:
 
 
 def test_emulator_choices_are_enforced_only_in_the_emulator_profile() -> None:
-    processing_without_duration = {**ex.ENGAGEMENT_201, "processing_status": "PROCESSING"}
-    assert _errors("engagement", processing_without_duration) != []
-    assert _errors("engagement", processing_without_duration, "docs") == []
+    not_from_the_api = {**ex.ENGAGEMENT_201, "data_source": "CRM"}
+    assert _errors("engagement", not_from_the_api) != []
+    assert _errors("engagement", not_from_the_api, "docs") == []
     seconds_only = {**ex.ENGAGEMENT_201, "created_at": "2026-03-09T11:59:00Z"}
     assert _errors("engagement", seconds_only) != []
     assert _errors("engagement", seconds_only, "docs") == []
@@ -123,6 +123,8 @@ def test_emulator_choices_are_enforced_only_in_the_emulator_profile() -> None:
         {"created_at": "2026-03-09 11:59"},
         {"created_at": "2026-03-09T11:59:00.000+02:00"},
         {"is_private": "false"},
+        {"end_at": None},  # documented non-null (issue 20 §3)
+        {"duration_seconds": None},
     ],
 )
 def test_documented_engagement_facts_are_strict_in_both_profiles(broken: dict[str, Any]) -> None:

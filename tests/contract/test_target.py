@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, Literal
 
 import pytest
 from aiohttp import web
@@ -17,6 +18,7 @@ from contract_tests.target import (
     RealApiRefused,
     Target,
     TargetError,
+    api_base_url,
     is_safe_real_request,
 )
 
@@ -143,3 +145,62 @@ def test_real_mode_waits_out_429_with_retry_after(not_the_emulator: str, loop: L
     finally:
         http.close()
     assert slept == [7.0, 7.0]
+
+
+@pytest.mark.parametrize(
+    ("given", "api"),
+    [
+        ("http://127.0.0.1:8787", "http://127.0.0.1:8787/api"),
+        ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/api"),
+        ("http://127.0.0.1:8787/api", "http://127.0.0.1:8787/api"),
+        ("http://127.0.0.1:8787/api/", "http://127.0.0.1:8787/api"),
+        ("https://app.askelephant.ai/api", "https://app.askelephant.ai/api"),
+        ("https://app.askelephant.ai", "https://app.askelephant.ai/api"),
+    ],
+)
+def test_target_url_takes_the_root_or_the_api_base(given: str, api: str) -> None:
+    assert api_base_url(given) == api
+
+
+def test_the_emulator_by_its_root(fake_askelephant_server: str, loop: LoopThread) -> None:
+    """`askelephant-contract api --target-url http://HOST:PORT` (what `scenario run` takes) ran in real mode."""
+    target = Target.open(fake_askelephant_server.removesuffix("/api"), loop=loop)
+    try:
+        assert target.mode == "emulator" and target.base_url == fake_askelephant_server
+        assert target.api.get("/v2/engagements").status == 200
+    finally:
+        target.close()
+
+
+@pytest.mark.parametrize("mode", ["auto", "emulator"])
+def test_a_target_url_with_another_path_gets_a_hint(
+    fake_askelephant_server: str, loop: LoopThread, mode: Literal["auto", "emulator"], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(API_KEY_ENV, "sk-apik_real.key")  # auto mode would otherwise stop at the missing key
+    origin = fake_askelephant_server.removesuffix("/api")
+    with pytest.raises(TargetError) as raised:
+        Target.open(origin + "/api/v2", mode=mode, loop=loop)
+    assert f"{origin}/api/v2/__admin/health does not answer" in str(raised.value)
+    assert f"this host's emulator answers at {origin}: give its root {origin} or its API base {origin}/api" in str(
+        raised.value
+    )
+
+
+def test_the_real_api_gets_one_mode_probe_and_no_more(loop: LoopThread, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wrong-path hint probes the host's root only when the URL has a path of its own."""
+    probes: list[str] = []
+
+    @web.middleware
+    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path.startswith("/__admin"):
+            probes.append(request.path)
+        return await handler(request)
+
+    server = ThreadedServer(web.Application(middlewares=[count])).start()
+    monkeypatch.setenv(API_KEY_ENV, "sk-apik_real.key")
+    try:
+        for url in (server.origin, server.origin + "/api"):
+            Target.open(url, loop=loop).close()
+    finally:
+        server.stop()
+    assert probes == ["/__admin/health", "/__admin/health"]

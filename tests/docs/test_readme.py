@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 METHODS = "GET|POST|PUT|PATCH|DELETE"
 # Knobs of the test suite itself (tests/browser), not of the emulator.
-TEST_ENV = {"FAKE_ASKELEPHANT_CHROMIUM", "FAKE_ASKELEPHANT_REQUIRE_BROWSER"}
+TEST_ENV = {
+    "FAKE_ASKELEPHANT_CHROMIUM",
+    "FAKE_ASKELEPHANT_REQUIRE_BROWSER",
+    "FAKE_ASKELEPHANT_PACKAGING_TESTS",
+    "FAKE_ASKELEPHANT_DOCKER_BASE",
+}
 
 
 def code_lines() -> list[str]:
@@ -218,3 +226,21 @@ def test_linked_files_exist() -> None:
     links = re.findall(r"\]\((?!https?:|#)([^)#\s]+)", README)
     assert links
     assert [link for link in links if not (ROOT / link).exists()] == []
+
+
+def test_the_screenshot_script_prints_help_and_writes_nothing(tmp_path: Path) -> None:
+    """`python -m scripts.inspector_screenshots --help` wrote PNGs into a new folder named `--help`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.inspector_screenshots", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.startswith("usage: python -m scripts.inspector_screenshots")
+        and "OUT_DIR" in result.stdout.upper()
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from fake_askelephant.cli import build_parser
+from fake_askelephant.cli import build_parser, main
 from fake_askelephant.config import ConfigError, Settings, load_settings
 
 
@@ -69,3 +69,23 @@ def test_every_flag_has_an_env_var_in_help() -> None:
     for flag in ("host", "port", "api-key", "seed", "strict", "time-scale", "log-level"):
         assert f"--{flag}" in text
         assert "FAKE_ASKELEPHANT_" + flag.upper().replace("-", "_") in text.replace("\n", "").replace(" ", "")
+
+
+def test_health_takes_only_the_flags_it_uses() -> None:
+    """`health --help` listed all sixteen serve flags (seed, fixtures, webhooks…), none of which it reads."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    health = sub.choices["health"]
+    flags = {s for a in health._actions for s in a.option_strings}
+    assert flags == {"-h", "--help", "--url", "--timeout", "--host", "--port"}
+    assert "--seed" not in health.format_help()
+
+
+def test_health_ignores_the_environment_of_flags_it_does_not_take(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A container's env for serve (say a fixtures file that is not there yet) must not break its HEALTHCHECK."""
+    monkeypatch.setenv("FAKE_ASKELEPHANT_FIXTURES", "/nowhere/fixtures.yaml")
+    monkeypatch.setenv("FAKE_ASKELEPHANT_PORT", "9")
+    assert main(["health", "--timeout", "2"]) == 1  # nothing listens on port 9: unhealthy, not a usage error (2)
+    assert "http://127.0.0.1:9/__admin/health" in capsys.readouterr().err

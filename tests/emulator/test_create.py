@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_askelephant.core.events import ENGAGEMENT_CREATED
+from fake_askelephant.core.timefmt import parse_iso
 from tests.conftest import Api, problem, seed_call
 
 
@@ -25,7 +26,9 @@ async def test_seed_example_201_then_200_unchanged(api: Api) -> None:
     assert created["processing_status"] == "PENDING"
     assert created["external_url"] == "https://my-dialer.example.com/calls/call-20260513-001"
     assert created["owner_user_id"] == "usr_local"  # alice@example.com is not a user (api.md §5.1)
-    assert created["end_at"] is None and created["duration_seconds"] is None
+    # Documented non-null (issue 20 §3): the media's duration is known at create, so the 201 carries both.
+    assert 60 <= created["duration_seconds"] <= 1200
+    assert parse_iso(created["end_at"]) - parse_iso(created["start_at"]) == created["duration_seconds"] * 1000
     for hidden in ("source_system", "external_id", "participants", "run_workflows", "media_url", "transcript"):
         assert hidden not in created
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -68,3 +69,26 @@ def test_malformed_api_key_flag_exits_2() -> None:
     )
     assert result.returncode == 2
     assert "--api-key" in result.stderr and "sk-apik_<id>.<secret>" in result.stderr
+
+
+def test_a_port_in_use_is_one_line_and_starts_nothing(tmp_path: Path) -> None:
+    """It printed a traceback and "Unclosed client session"; the state file was opened (and written) regardless."""
+    state_file = tmp_path / "state.sqlite"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*cli(), "serve", "--port", str(port), "--state-file", str(state_file)],
+            capture_output=True,
+            text=True,
+            env=base_env(),
+            cwd=ROOT,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"fake-askelephant: cannot listen on 127.0.0.1:{port}: Address already in use (is another fake-askelephant "
+        "running? Stop it, or pick another --port; --port 0 picks a free one)"
+    ]
+    assert result.stdout == "" and not state_file.exists()

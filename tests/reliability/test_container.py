@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import runpy
 import shlex
 import signal
 import sqlite3
@@ -15,9 +16,11 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from tests.cli_process import ROOT, base_env, cli, start
 from tests.conftest import seed_call
+from tests.packaging.dockerignore import DockerIgnore
 from tests.reliability.serving import free_port, request, wait_until
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -46,14 +49,44 @@ def dockerfile() -> dict[str, Any]:
 
 def test_dockerfile_shape() -> None:
     d = dockerfile()
-    assert re.match(r"FROM python:3\.\d+-slim$", d["from"])
+    text = DOCKERFILE.read_text()
+    # Every stage builds on one base, a build argument whose default is an official slim Python image.
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.\d+-slim$", text, re.M)
+    assert re.findall(r"^FROM (\S+)", text, re.M) == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    # The final stage takes the venv from the build stage and nothing else from the context.
+    final = text.split("\nFROM ")[-1]
+    copied = re.findall(r"^(?:COPY|ADD) .*", final, re.M)
+    assert copied == ["COPY --from=build /opt/fake-askelephant /opt/fake-askelephant"]
     assert d["user"] and d["user"].split(":")[0] not in ("root", "0")
     assert d["expose"] == ["8787"]
     assert d["entrypoint"] == ["fake-askelephant"] and d["cmd"] == ["serve"]
     assert d["healthcheck"] == ["fake-askelephant", "health"]
     assert d["env"]["FAKE_ASKELEPHANT_HOST"] == "0.0.0.0" and d["env"]["FAKE_ASKELEPHANT_PORT"] == "8787"
-    ignored = (ROOT / ".dockerignore").read_text().split()
-    assert {".git", ".venv", "tests"} <= set(ignored)
+
+
+def source_roots() -> set[str]:
+    """The top-level folders setup.py builds packages from (its package_dir maps some from elsewhere)."""
+    captured: dict[str, Any] = {}
+    with mock.patch("setuptools.setup", lambda **kwargs: captured.update(kwargs)), contextlib.chdir(ROOT):
+        runpy.run_path(str(ROOT / "setup.py"))
+    where = captured.get("package_dir", {})
+    return {where.get(package, package.replace(".", "/")).split("/")[0] for package in captured["packages"]}
+
+
+def test_docker_context_is_what_the_build_reads() -> None:
+    """.dockerignore is an allowlist: the context Docker sends holds the build's metadata and every folder a
+    package comes from, and nothing else (no venv, cache, database, tests). tests/packaging/test_wheel_install.py
+    also builds a wheel from exactly this context and compares it with the checkout's."""
+    ignore = DockerIgnore(ROOT / ".dockerignore")
+    roots = source_roots()
+    assert {"fake_askelephant", "reference_client", "contract_tests", "scenarios"} <= roots
+    sent = ignore.context(ROOT)
+    assert {path.split("/")[0] for path in sent} == {"pyproject.toml", "setup.py", "README.md", *roots}
+    assert "scenarios/happy_path.yaml" in sent
+    junk = [".git/HEAD", ".venv/bin/python", ".ci-venv-3.12/bin/python", "tests/conftest.py", "docs/scenarios.md",
+            "benchmarks/run.py", "dist/x.whl", "build/lib/x.py", "state.sqlite", "fake_askelephant.egg-info/PKG-INFO",
+            "fake_askelephant/__pycache__/app.cpython-312.pyc", "contract_tests/x.egg-info/RECORD"]  # fmt: skip
+    assert [p for p in junk if not ignore.excluded(p)] == []
 
 
 def container_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -8,12 +8,16 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
+from contract_tests.inprocess import ThreadedServer
 from fake_askelephant.cli import main
 from fake_askelephant.scenarios import library, load_source, run_scenario
+from tests.reliability.serving import ThreadedEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 FAILING = """
@@ -134,3 +138,37 @@ def test_a_reader_that_goes_away_ends_the_run_quietly() -> None:
         os.close(write_end)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[str]:
+    """A running emulator's root, http://127.0.0.1:PORT (another thread: `main` runs its own event loop)."""
+    with ThreadedEmulator() as emulator:
+        yield f"http://127.0.0.1:{emulator.port}"
+
+
+@pytest.mark.parametrize("form", ["{root}", "{root}/", "{root}/api", "{root}/api/"])
+def test_target_url_takes_the_root_or_the_api_base(running: str, form: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--target-url http://…/api` (what askelephant-contract takes) failed every scenario on a 404 health check."""
+    assert main(["scenario", "run", "builtin:duplicate-submit", "--target-url", form.format(root=running)]) == 0
+    assert "PASS duplicate-submit" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", ["/api/v2", "/emulator"])
+def test_a_target_url_with_another_path_gets_a_hint(
+    running: str, path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scenario", "run", "builtin:duplicate-submit", "--target-url", running + path]) == 2
+    err = capsys.readouterr().err
+    assert f"{running}{path}/__admin/health answered 404" in err
+    assert f"this host's emulator answers at {running}: give its root {running} or its API base {running}/api" in err
+
+
+def test_a_target_url_that_is_no_emulator_says_what_it_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    server = ThreadedServer(web.Application()).start()  # answers 404 everywhere
+    try:
+        assert main(["scenario", "run", "builtin:duplicate-submit", "--target-url", server.origin]) == 2
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert "answered 404: is this the emulator?" in err and "its root (http://HOST:PORT)" in err

@@ -4,7 +4,7 @@
 is a YAML/JSON file. The document's wire models are strict: unknown keys are rejected.
 
 workspace_id: wrks_local          # optional; default wrks_local
-users:     [{email, first_name, last_name, role, phone, job_title, time_zone, id?}]
+users:     [{email, first_name, last_name, role, phone, job_title, time_zone, last_activity_at, id?}]
 companies: [{domains: [{domain, is_primary?}], name, description, industry, website,
              number_of_employees, logo_url, crm_association, id?}]
 contacts:  [{first_name, last_name, emails: [{email, is_primary?}], phone_numbers: [{phone_number}],
@@ -43,6 +43,7 @@ from ..schemas import (
     DomainIn,
     EmailIn,
     PhoneIn,
+    Timestamp,
     WireModel,
     checked_domains,
     checked_emails,
@@ -97,6 +98,7 @@ class UserFixtureIn(FixtureModel):
     phone: str | None = Field(None, min_length=1, max_length=50)
     job_title: str | None = Field(None, min_length=1, max_length=255)
     time_zone: str | None = Field(None, min_length=1, max_length=255)
+    last_activity_at: Timestamp | None = None
 
     _shape = field_validator("email")(email_shape)
 
