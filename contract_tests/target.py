@@ -254,10 +254,11 @@ class Target:
         """Call ``/__admin{path}``; raises :class:`AdminUnavailable` against the real API."""
         if not self.is_emulator:
             raise AdminUnavailable(f"{method} /__admin{path} needs the emulator")
+        token = os.environ.get("FAKE_ASKELEPHANT_ADMIN_TOKEN")  # an emulator locked with --admin-token
         spec = RequestSpec(
             method,
             admin_url_for(self.base_url) + path,
-            {},
+            {"X-Admin-Token": token} if token else {},
             params,
             None if json_body is _MISSING else json_body,
             json_body is not _MISSING,

@@ -3,7 +3,7 @@
 cli.py, config.py   `fake-askelephant serve|health|scenario`, Settings from env and flags
 app.py              create_app: the emulator plus one setup per HTTP feature, the middleware order written once
 emulator.py         the composition root: core services and webhook delivery, built in dependency order
-core/               the domain (imports only itself and the standard library, plus orjson and faker)
+core/               the domain (imports only itself and the standard library, plus orjson)
 api/, api/admin/    the HTTP edge: the public v2 API, and the control plane under /__admin
 webhooks/           delivery, signing, hazards and the built-in sink
 persistence/        `--state-file` and snapshots

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import api
+from . import api, redaction
 from .api import admin, problems
-from .api.admin import faults, inspector, journal, scenarios, snapshots
-from .api.admin.seed_data import FixtureError, describe, startup_fixtures
+from .api.admin import access, faults, inspector, journal, scenarios, snapshots
+from .api.admin.seed_data import SeedDataError, describe, startup_seed_data
 from .api.context import emulator_key, settings_key
 from .config import Settings
 from .core import content
@@ -43,6 +43,7 @@ def create_app(
     not the built-in sink (default: one pooled aiohttp session, opened and closed with the app).
     """
     settings = settings or Settings()
+    redaction.install()  # no secret in aiohttp's or the emulator's log lines
     persister = Persister(settings.state_file)
     try:
         emulator, fetcher = _build_emulator(settings, persister, clock)
@@ -60,6 +61,7 @@ def create_app(
         scenarios.setup,  # recording: what the client got, the final response or a connection a fault dropped
         journal.setup,  # latency of everything inside; the status actually sent
         problems.setup,  # a request id on every response, problem+json for every error raised inside
+        access.setup,  # /__admin: the admin token, and no cross-site changes (CSRF) — before anything acts on them
         faults.setup,  # first in the check order (api.md §4); phase "after" wraps the real work, state write included
         snapshots.setup,  # --state-file: on disk before the answer leaves (an "after" fault loses a saved response)
         api.setup,  # the public API: credential → rate limit → scopes, then the v2 routes
@@ -96,10 +98,10 @@ def _build_emulator(
             api_keys=settings.api_keys,
             allow_media_hosts=settings.allow_media_hosts,
             media_probe=fetcher.probe if fetcher else None,
-            fixtures=startup_fixtures(settings.fixtures, seed),
+            seed_data=startup_seed_data(settings.fixtures, seed),
         )
     except DomainError as exc:  # a seed file that contradicts itself (conflicts, unknown references)
-        raise FixtureError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
+        raise SeedDataError(f"--fixtures {settings.fixtures}: {describe(exc)}") from exc
     return emulator, fetcher
 
 
@@ -110,6 +112,7 @@ def _background_work(fetcher: MediaFetcher | None, sender: Sender | None) -> Set
         app.cleanup_ctx.append(_webhook_sender(sender))
         if fetcher is not None:
             app.cleanup_ctx.append(_media_fetcher(fetcher))
+            app.on_shutdown.append(lambda app: _stop_fetching(fetcher))
         app.cleanup_ctx.append(_scheduler_ticker)
 
     return setup
@@ -142,6 +145,10 @@ def _media_fetcher(fetcher: MediaFetcher) -> Callable[[web.Application], AsyncIt
     return ctx
 
 
+async def _stop_fetching(fetcher: MediaFetcher) -> None:
+    fetcher.stop()  # on_shutdown runs before the server waits for requests in flight
+
+
 async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:
     """Runs due work as the clock moves by itself, and work due now (e.g. webhooks) even when frozen."""
     scheduler = app[emulator_key].scheduler
@@ -152,3 +159,6 @@ async def _scheduler_ticker(app: web.Application) -> AsyncIterator[None]:
         await task
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(scheduler.drain_background(), DRAIN_GRACE_S)
+    # Attempts still on the wire are cancelled, and record themselves as such (webhooks/delivery.py) before the
+    # final state write, so a restart retries them.
+    await scheduler.cancel_background()

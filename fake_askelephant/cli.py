@@ -97,9 +97,12 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     except ConfigError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from . import redaction
+
+    redaction.install_on_handlers()  # every logger's records, not only the emulator's and aiohttp's
     # aiohttp logs one line per request at INFO; keep that for debug.
     logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
-    from .api.admin.seed_data import FixtureError
+    from .api.admin.seed_data import SeedDataError
     from .listen import CannotListen
     from .persistence.statefile import StateFileError
     from .shutdown import ShutdownSignals
@@ -111,7 +114,7 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     except (StateFileError, CannotListen) as exc:
         print(f"fake-askelephant: {exc}", file=sys.stderr)
         return 2
-    except FixtureError as exc:  # raised while building the app
+    except SeedDataError as exc:  # raised while building the app
         parser.error(str(exc))
     return 0
 
@@ -137,17 +140,21 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 async def serve(settings: Settings, signals: ShutdownSignals) -> None:
     """Bind, start, print where to connect, run until SIGTERM/SIGINT, then shut down gracefully."""
-    from aiohttp import web
 
     from .app import create_app
     from .listen import bind, start_site
+    from .serving import ConnectionLimits, EmulatorRunner
 
     # Bound first: a port in use starts nothing (no state file opened, no session to close).
     listener, handlers = await bind(settings.host, settings.port)
     try:
         app = create_app(settings)
-        runner = web.AppRunner(
-            app, handle_signals=False, access_log_format='%a "%r" %s %Tfs', shutdown_timeout=SHUTDOWN_GRACE_S
+        runner = EmulatorRunner(
+            app,
+            limits=ConnectionLimits(settings.header_timeout, settings.max_connections),
+            handle_signals=False,
+            access_log_format='%a "%r" %s %Tfs',
+            shutdown_timeout=SHUTDOWN_GRACE_S,
         )
         await runner.setup()
     except BaseException:
@@ -160,14 +167,14 @@ async def serve(settings: Settings, signals: ShutdownSignals) -> None:
         gc.enable()
         stop = asyncio.Event()
         signals.attach(asyncio.get_running_loop(), stop.set)
-        print(banner(app, settings, site.port), flush=True)
+        print(banner(app, settings, site.port, site.addresses), flush=True)
         await stop.wait()
     finally:
         listener.close()  # stop accepting (the site does the same when it started)
         await runner.cleanup()
 
 
-def banner(app: web.Application, settings: Settings, port: int) -> str:
+def banner(app: web.Application, settings: Settings, port: int, bound: Sequence[tuple[str, int]] = ()) -> str:
     from .api.admin.snapshots import persister_key
     from .api.context import emulator_key
 
@@ -182,7 +189,30 @@ def banner(app: web.Application, settings: Settings, port: int) -> str:
         *(f"  Webhook     {e.url}   secret {e.secret}" for e in emulator.webhooks.endpoints.values()),
         *([f"  State file  {settings.state_file}"] if app[persister_key].durable else []),
         *([f"  Recording   {settings.record} (written at shutdown)"] if settings.record else []),
+        *([f"  Listening   {', '.join(_address(a) for a in bound)}"] if bound else []),
+        *(["  Admin token required on /__admin (X-Admin-Token)"] if settings.admin_token else []),
+        *([_OPEN_CONTROL_PLANE] if bound and not settings.admin_token and not all(map(_loopback, bound)) else []),
         f"  Seed        {emulator.seed}",
         f"  Time scale  {emulator.clock.time_scale}",
     ]
     return "\n".join(lines)
+
+
+_OPEN_CONTROL_PLANE = (
+    "  Warning     the control plane (/__admin) is open to the network, without a token: anyone who reaches this port "
+    "can reset, fault or read webhook secrets; set --admin-token (FAKE_ASKELEPHANT_ADMIN_TOKEN)"
+)
+
+
+def _address(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _loopback(address: tuple[str, int]) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address[0].split("%")[0]).is_loopback
+    except ValueError:
+        return False

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
+from .core import urlhost
 from .core.store import DEFAULT_API_KEY, parse_api_key
 from .core.timefmt import parse_iso
 from .webhooks.signing import validate_secret
@@ -40,6 +41,11 @@ class Settings:
     allow_media_hosts: tuple[str, ...] = ()
     rate_limit: float | None = None  # requests per second per key; None = off
     fixtures: str = "sample"  # seed data: "sample" (made per seed), "none", or a YAML/JSON file path
+    # Connection defences (issue #19, serving.py): request-head deadline and concurrent connection bound.
+    header_timeout: float = 10.0
+    max_connections: int = 1000
+    public_url: str | None = None  # base of /__media links; default: the address a request arrived on
+    admin_token: str | None = None  # required on /__admin (but health, the inspector page, the sink) when set
 
 
 def _time_scale(text: str) -> float:
@@ -86,20 +92,27 @@ def _state_file(text: str) -> str:
 
 
 def _media_host(text: str) -> str:
-    """HOST, HOST:PORT, IPv6 or [IPv6]:PORT, normalised as policies.media_url_policy_error compares them."""
-    value = text.strip().lower().rstrip(".")
+    """HOST, HOST:PORT, IPv6 or [IPv6]:PORT, normalised as the media policy reads a URL's host (core/urlhost.py)."""
+    value = text.strip()
     if value.startswith("["):
         host, _, rest = value[1:].partition("]")
         port = rest.removeprefix(":") if rest.startswith(":") else None
         if rest and port is None:
             port = ""
+        host = f"[{host}]"
     elif value.count(":") == 1:
         host, _, port = value.partition(":")
+    elif ":" in value:
+        host, port = f"[{value}]", None
     else:
         host, port = value, None
-    if not host or any(c in host for c in "/@[] ") or (port is not None and not port.isdigit()):
+    try:
+        normalised = str(urlhost.parse_host(host)[0]).removesuffix(".")
+    except urlhost.HostError:
+        raise ValueError(f"expected HOST or HOST:PORT, got {text!r}") from None
+    if port is not None and not (port.isascii() and port.isdigit()):
         raise ValueError(f"expected HOST or HOST:PORT, got {text!r}")
-    return f"{host}:{int(port)}" if port is not None else host
+    return f"{normalised}:{int(port)}" if port is not None else normalised
 
 
 def _rate_limit(text: str) -> float:
@@ -112,6 +125,25 @@ def _rate_limit(text: str) -> float:
     if not 0 < value < float("inf"):
         raise ValueError("rate limit must be a positive number per second")
     return value
+
+
+def _header_timeout(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 3600:
+        raise ValueError("header timeout must be a number of seconds in (0, 3600]")
+    return value
+
+
+def _max_connections(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 1_000_000:
+        raise ValueError("max connections must be a whole number from 1 to 1000000")
+    return int(text)
+
+
+def _admin_token(text: str) -> str:
+    if not text or not text.isascii() or not text.isprintable() or " " in text:
+        raise ValueError("the admin token must be printable ASCII without spaces")
+    return text
 
 
 def _fixtures(text: str) -> str:
@@ -181,6 +213,34 @@ OPTIONS: tuple[Option, ...] = (
         repeatable=True,
     ),
     Option("--rate-limit", "rate_limit", _rate_limit, "token bucket per API key, e.g. 20/s", "N/s"),
+    Option(
+        "--header-timeout",
+        "header_timeout",
+        _header_timeout,
+        "seconds a connection has to send a complete request head (slow clients are closed)",
+        "SECONDS",
+    ),
+    Option(
+        "--max-connections",
+        "max_connections",
+        _max_connections,
+        "connections open at once; one more closes the slowest still sending its head",
+        "N",
+    ),
+    Option(
+        "--public-url",
+        "public_url",
+        _http_url,
+        "the URL clients reach the emulator at (e.g. http://askelephant:8787): the base of media_url links",
+        "URL",
+    ),
+    Option(
+        "--admin-token",
+        "admin_token",
+        _admin_token,
+        "require this token (X-Admin-Token) on /__admin; set it whenever the port is reachable from a network",
+        "TOKEN",
+    ),
     Option(
         "--fixtures",
         "fixtures",

@@ -7,50 +7,42 @@ webhook dispatcher; core itself imports nothing of the edges (tests/test_archite
 from __future__ import annotations
 
 import random
+import secrets
 import string
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
-from .core import scopes
-from .core.changes import Changes
+from .core import scopes, views
+from .core.changes import ChangeRecorder
 from .core.clock import CLOCK_MAX_MS, ScheduledJob, Scheduler, VirtualClock
 from .core.companies import CompanyService
 from .core.contacts import ContactService
+from .core.derived import DerivedContent
 from .core.directory_service import DirectoryDeps
-from .core.engagement_links import EngagementLinks
 from .core.engagements import EngagementService, MediaProbe
 from .core.errors import ValidationFailed
 from .core.events import EventBus
 from .core.faults import FaultRules
-from .core.fixtures import FixtureLoader, Loaded, WorkspaceFixture
 from .core.ids import IdFactory
 from .core.models import ApiKey, OAuthClient, Principal, User
 from .core.oauth import OAuthService
 from .core.pipeline import Pipeline
-from .core.recorder import EngagementRecorder
 from .core.releaser import Dropped, Releaser, Step
-from .core.resource_recorder import ResourceRecorder
 from .core.rules import PipelineRules
+from .core.seed_data import Loaded, SeedDataLoader, WorkspaceSeed
 from .core.seeded import TokenStream
-from .core.store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, parse_api_key
+from .core.store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, Workspace, parse_api_key
 from .core.tags import TagService
 from .core.timefmt import format_ms
+from .core.users import NewUser, UserService
+from .core.write_set import WriteSet
 from .webhooks.delivery import Dispatcher
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
 
 
-@dataclass(frozen=True)
-class NewUser:
-    email: str
-    first_name: str | None = None
-    last_name: str | None = None
-    role: str = "MEMBER"
-    phone: str | None = None
-
-
 class Emulator:
-    """Owns clock, scheduler, store, events and pipeline. Knows nothing of HTTP."""
+    """Owns clock, scheduler, store, events, the services and webhook delivery. Knows nothing of HTTP."""
 
     def __init__(
         self,
@@ -61,37 +53,33 @@ class Emulator:
         allow_media_hosts: Collection[str] = (),
         media_probe: MediaProbe | None = None,
         event_log_limit: int = 10_000,
-        fixtures: Sequence[WorkspaceFixture] = (),
+        seed_data: Sequence[WorkspaceSeed] = (),
     ) -> None:
         self.seed = seed
         self.clock = clock
+        # Signs /__media links (api/media_links.py). Random, not derived from the seed that /__admin/health shows;
+        # persisted with the state, so links handed out before a restart keep working.
+        self.media_key = secrets.token_bytes(32)
+        # State and machinery first; then each service after those it uses.
         self.scheduler = Scheduler(clock)
         self.ids = IdFactory(seed, clock.now_ms)
         self.request_ids = IdFactory(seed, clock.now_ms, "requests")
         self.key_tokens = TokenStream(seed, "keys")
-        # What changed since the state file was last written (core/changes.py); persistence switches it on.
-        self.changes = Changes()
-        self.store = Store(self.changes)
+        # What changed since the state file was last written (core/write_set.py); persistence switches it on.
+        self.write_set = WriteSet()
+        self.store = Store(self.write_set)
         self.releaser = Releaser()
-        self.bus = EventBus(clock, self.ids, event_log_limit, self.changes)
-        self.recorder = EngagementRecorder(
-            clock, self.bus, self.store.reorder_engagement, on_change=self.store.engagement_changed
-        )
-        self.resource_recorder = ResourceRecorder(clock, self.bus, self.changes)
-        self.rules = PipelineRules()
+        self.bus = EventBus(clock, self.ids, event_log_limit, self.write_set)
+        self.changes = ChangeRecorder(clock, self.bus, self.store.reorder_engagement, self.write_set)
+        self.rules = PipelineRules(self.ids)
         self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
-            seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids, recorder=self.recorder, store=self.store
+            seed=seed, clock=clock, scheduler=self.scheduler, changes=self.changes, store=self.store
         )
-        # Contacts, companies, tags, comments, OAuth and seed data (api.md §10); contacts before engagements,
-        # which link their participants to contacts.
-        directory = DirectoryDeps(
-            store=self.store,
-            ids=self.ids,
-            now_ms=clock.now_ms,
-            recorder=self.resource_recorder,
-            engagement_recorder=self.recorder,
-        )
+        # Transcripts and insights are derived from the runs when read, never stored (issue 22).
+        self.content = DerivedContent(seed=seed, pipeline=self.pipeline)
+        self.users = UserService(store=self.store, ids=self.ids, now_ms=clock.now_ms)
+        directory = DirectoryDeps(store=self.store, ids=self.ids, now_ms=clock.now_ms, changes=self.changes)
         self.contacts = ContactService(directory)
         self.companies = CompanyService(directory)
         self.tags = TagService(directory)
@@ -100,22 +88,16 @@ class Emulator:
             store=self.store,
             ids=self.ids,
             now_ms=clock.now_ms,
-            recorder=self.recorder,
+            changes=self.changes,
             pipeline=self.pipeline,
+            derived=self.content,
             rules=self.rules,
+            link_participants=self.contacts.link_participants,
             allow_media_hosts=allow_media_hosts,
             media_probe=media_probe,
-            link_participants=self.contacts.link_participants,
-        )
-        self.links = EngagementLinks(
-            store=self.store,
-            ids=self.ids,
-            now_ms=clock.now_ms,
-            recorder=self.recorder,
-            get_engagement=self.engagements.get_engagement,
         )
         self.oauth = OAuthService(seed=seed, store=self.store, now_ms=clock.now_ms)
-        self.fixtures = FixtureLoader(
+        self.seed_data = SeedDataLoader(
             store=self.store,
             ids=self.ids,
             now_ms=clock.now_ms,
@@ -123,9 +105,11 @@ class Emulator:
             companies=self.companies,
             tags=self.tags,
         )
-        self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids, changes=self.changes)
+        self.webhooks = Dispatcher(
+            seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids, write_set=self.write_set
+        )
         self.webhooks.attach(self.bus)
-        self._startup_fixtures = list(fixtures)
+        self._startup_seed_data = list(seed_data)
         self._configured_keys = list(api_keys)
         self._bootstrap()
 
@@ -147,22 +131,22 @@ class Emulator:
         # its own stream and time part 0, so it never shifts API-made ids and a state-file restart or a
         # snapshot restore (which boot first, then load) overwrites it instead of adding a second copy.
         seed_data_ids = IdFactory(self.seed, lambda: 0, "seed-data")
-        self.seed_data = self.fixtures.load(self._startup_fixtures, emit=False, ids=seed_data_ids)
+        self.startup_loaded = self.seed_data.load(self._startup_seed_data, emit=False, ids=seed_data_ids)
 
     def authenticate_token(self, token: str) -> Principal | None:
         """OAuth bearer tokens from `POST /v1/oauth/token`; unknown or expired (virtual clock) → None."""
         return self.oauth.authenticate(token)
 
-    def load_fixtures(self, fixtures: Sequence[WorkspaceFixture]) -> list[Loaded]:
+    # Control plane ------------------------------------------------------------------------------
+
+    def load_seed_data(self, seed_data: Sequence[WorkspaceSeed]) -> list[Loaded]:
         """`POST /__admin/fixtures`: an upsert that emits `v1.<resource>.created|updated` (webhooks.md §1)."""
-        return self.fixtures.load(fixtures, emit=True)
+        return self.seed_data.load(seed_data, emit=True)
 
     def create_oauth_client(self, client_scopes: Iterable[str], workspace_id: str = DEFAULT_WORKSPACE) -> OAuthClient:
         """Tokens act as the workspace's owner user, like keys made without a `user`."""
         self.store.workspace(workspace_id)
-        return self.oauth.create_client(client_scopes, workspace_id, self._default_user(workspace_id).id)
-
-    # Control plane ------------------------------------------------------------------------------
+        return self.oauth.create_client(client_scopes, workspace_id, self.users.default_user(workspace_id).id)
 
     def create_api_key(
         self, key_scopes: Iterable[str], workspace_id: str = DEFAULT_WORKSPACE, user: NewUser | None = None
@@ -172,38 +156,51 @@ class Emulator:
         if unknown:
             raise ValidationFailed.single("scopes", "invalid_enum", f"Unknown scope(s): {', '.join(unknown)}.")
         self.store.workspace(workspace_id)
-        owner = self.ensure_user(workspace_id, user) if user else self._default_user(workspace_id)
+        owner = self.users.ensure_user(workspace_id, user) if user else self.users.default_user(workspace_id)
         key_id = self.key_tokens.token(_KEY_ALPHABET, 16)
         secret = self.key_tokens.token(_KEY_ALPHABET, 32)
         return self.store.add_api_key(ApiKey(key_id, secret, workspace_id, owner.id, frozenset(wanted)))
 
-    def ensure_user(self, workspace_id: str, new: NewUser) -> User:
-        existing = self.store.find_user_by_email(workspace_id, new.email)
-        if existing is not None:
-            return existing
-        now = self.clock.now_ms()
-        return self.store.add_user(
-            User(
-                self.ids.new("usr"),
-                workspace_id,
-                new.email,
-                new.role,
-                now,
-                now,
-                new.first_name,
-                new.last_name,
-                new.phone,
-            )
-        )
+    def state(self) -> dict[str, Any]:
+        """`GET /__admin/state`: everything stored, per workspace (secrets of keys and OAuth clients never shown)."""
+        return {
+            **views.clock(self.clock),
+            "seed": self.seed,
+            "workspaces": [self._workspace_state(ws) for ws in self.store.workspaces.values()],
+        }
 
-    def _default_user(self, workspace_id: str) -> User:
-        """A workspace's first OWNER, created on first use so every key has a user to own engagements."""
-        ws = self.store.workspace(workspace_id)
-        owner = next((u for u in ws.users.values() if u.role == "OWNER"), None)
-        if owner is not None:
-            return owner
-        suffix = workspace_id.removeprefix("wrks_").lower()
-        return self.ensure_user(workspace_id, NewUser(f"owner+{suffix}@example.com", "Workspace", "Owner", "OWNER"))
+    def _workspace_state(self, ws: Workspace) -> dict[str, Any]:
+        d = ws.directory
+        return {
+            "id": ws.id,
+            "users": [views.user(u) for u in ws.users.values()],
+            "api_keys": [
+                {"key_id": k.key_id, "user_id": k.user_id, "scopes": sorted(k.scopes)}
+                for k in self.store.keys.values()
+                if k.workspace_id == ws.id
+            ],
+            "engagements": [
+                {
+                    **views.engagement(e),
+                    "external_id": e.external_id,
+                    "source_system": e.source_system,
+                    "contact_ids": e.contact_ids,
+                    "company_ids": e.company_ids,
+                    "tag_ids": e.tag_ids,
+                    "pipeline": self.pipeline.state(e.id),
+                }
+                for e in ws.engagements.values()
+            ],
+            "contacts": [views.contact(c) for c in d.contacts.values()],
+            "companies": [views.company(c) for c in d.companies.values()],
+            "tags": [views.tag(t) for t in d.tags.values()],
+            "transcript_comments": [views.transcript_comment(c) for c in d.transcript_comments.values()],
+            "oauth_clients": [
+                {"client_id": c.client_id, "user_id": c.user_id, "scopes": sorted(c.scopes)}
+                for c in self.store.oauth_clients.values()
+                if c.workspace_id == ws.id
+            ],
+        }
 
     async def advance(self, seconds: float, *, field: str = "seconds") -> None:
         """Run everything due within `seconds`; 422 (ValidationFailed) when that passes the clock's range."""
@@ -219,11 +216,11 @@ class Emulator:
         await self.scheduler.advance(seconds)
 
     async def set_now(self, ms: int) -> None:
-        """Forward only; runs everything due on the way."""
         if ms > CLOCK_MAX_MS:
             raise ValidationFailed.single(
                 "now", "invalid_range", f"The virtual clock ends at {format_ms(CLOCK_MAX_MS)}; now is past it."
             )
+        """Forward only; runs everything due on the way."""
         await self.scheduler.advance(max(0, ms - self.clock.now_ms()) / 1000)
 
     def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> None:
@@ -240,6 +237,7 @@ class Emulator:
         ]
         self.rules.clear(workspace_id)
         self.faults.clear(workspace_id)
+        self.content.clear()
         if workspace_id is None:
             # Every job is a pipeline stage or a delivery attempt of the state just cleared.
             dropped.append(Dropped(self.scheduler.drop_all(), each=_cancel_entry))

@@ -48,6 +48,11 @@ class BoundSite(web.BaseSite):
         return f"http://{host}:{port}"
 
     @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of every socket actually bound: `0.0.0.0` and `::` for a wildcard --host."""
+        return [(str(s.getsockname()[0]), int(s.getsockname()[1])) for s in self._listener.sockets]
+
+    @property
     def port(self) -> int:
         port: int = self._listener.sockets[0].getsockname()[1]
         return port

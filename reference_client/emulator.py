@@ -14,6 +14,7 @@ URL without its trailing ``/api``.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -62,7 +63,9 @@ class EmulatorAdmin(SessionOwner):
     async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         url = f"{self.admin_url}/__admin{path}"
         try:
-            async with self._http().request(method, url, json=body) as response:
+            token = os.environ.get("FAKE_ASKELEPHANT_ADMIN_TOKEN")  # an emulator locked with --admin-token
+            headers = {"X-Admin-Token": token} if token else None
+            async with self._http().request(method, url, json=body, headers=headers) as response:
                 text = await response.text()
                 if response.status >= 400:
                     raise EmulatorAdminError(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import AsyncIterator, Callable
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from contract_tests.inprocess import ThreadedServer
 from fake_askelephant.api.context import emulator_key
 from fake_askelephant.app import create_app
 from fake_askelephant.config import Settings
@@ -20,6 +24,17 @@ from tests.contract.spec_examples import DIALER_REQUEST
 DEFAULT_KEY = "sk-apik_local.fakeaskelephant"
 AUTH = {"Authorization": DEFAULT_KEY}
 T0 = parse_iso("2026-03-09T11:59:00Z")
+
+
+@pytest.fixture(autouse=True)
+def _processes_are_slow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pytest -m "not slow"` is the inner loop: a test that starts a process must say so with @pytest.mark.slow."""
+    if request.node.get_closest_marker("slow") is None:
+
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise AssertionError(f"{request.node.nodeid} starts a process: mark it @pytest.mark.slow")
+
+        monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
 
 
 def seed_call(**overrides: Any) -> dict[str, Any]:
@@ -113,3 +128,25 @@ async def emulator_server() -> AsyncIterator[TestServer]:
     await server.start_server()
     yield server
     await server.close()
+
+
+@dataclass(frozen=True)
+class OnAThread:
+    app: web.Application
+    origin: str  # http://127.0.0.1:PORT
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.app[emulator_key]
+
+
+@contextlib.contextmanager
+def served_on_a_thread(settings: Settings | None = None) -> Iterator[OnAThread]:
+    """The emulator on its own event-loop thread over loopback, for synchronous callers (schemathesis, requests, a
+    CLI's `main` that runs its own loop). The one in-thread server of the tests: the contract plugin's."""
+    app = create_app(settings or frozen_settings())
+    server = ThreadedServer(app).start()
+    try:
+        yield OnAThread(app, server.origin)
+    finally:
+        server.stop()

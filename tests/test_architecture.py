@@ -1,6 +1,6 @@
 """Import rules that keep the layout honest, read from the source (every import, lazy or TYPE_CHECKING ones too).
 
-- core/ depends on nothing outside itself: the standard library, plus orjson and faker (fake_askelephant/core
+- core/ depends on nothing outside itself: the standard library, plus orjson and idna (fake_askelephant/core
   docstring says why), never the edges (api, webhooks, persistence, scenarios, inspector) nor aiohttp or pydantic.
 - The emulator never imports its judge or the client it is tested with (contract_tests, reference_client), and
   those two never import the emulator, except the contract plugin starting it in-process when asked to.
@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = "fake_askelephant/core"
-CORE_THIRD_PARTY = frozenset({"orjson", "faker"})
+CORE_THIRD_PARTY = frozenset({"orjson", "idna"})
 EDGES = ("api", "webhooks", "persistence", "scenarios", "inspector")
 # (file, imported package): the contract plugin's `fake_askelephant_server` fixture starts the emulator in-process.
 ALLOWED_CROSSINGS = frozenset({(Path("contract_tests/plugin.py"), "fake_askelephant")})
@@ -71,7 +71,7 @@ def crossing(name: str, forbidden: tuple[str, ...]) -> str | None:
     return top if top in forbidden else None
 
 
-def test_core_imports_only_itself_the_standard_library_and_its_two_allowances() -> None:
+def test_core_imports_only_itself_the_standard_library_and_its_allowances() -> None:
     found = [
         (p, line, name, why) for p, line, name in imports_of("fake_askelephant/core") if (why := core_violation(name))
     ]
@@ -117,3 +117,14 @@ def test_the_checker_resolves_relative_imports_in_a_package_init() -> None:
     names = [name for _, name in imported("from .clock import VirtualClock", "fake_askelephant.core", True)]
     assert names == ["fake_askelephant.core.clock"]
     assert core_violation(names[0]) is None
+
+
+# Test hygiene -----------------------------------------------------------------------------------------------
+
+
+def test_an_unmarked_test_may_not_start_a_process() -> None:
+    """tests/conftest.py keeps `pytest -m "not slow"` free of processes: this test is not marked slow."""
+    import subprocess
+
+    with pytest.raises(AssertionError, match=r"mark it @pytest.mark.slow"):
+        subprocess.run([sys.executable, "-c", "pass"], check=False)

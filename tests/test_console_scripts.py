@@ -10,6 +10,8 @@ import pytest
 
 from tests.cli_process import ROOT, base_env
 
+pytestmark = pytest.mark.slow  # runs the console scripts as processes
+
 # (module and arguments, exit status): 1 when our own output met the closed pipe; argparse swallows a failed write
 # of --help itself and exits 0, and then the final flush must not print "Exception ignored … BrokenPipeError".
 COMMANDS = {

@@ -6,7 +6,7 @@ problems.py     the one error → problem+json mapping, and the edge middleware 
 schemas.py      the public wire models (pydantic, request bodies)
 validation.py   pydantic errors → errors[]; responses.py JSON bodies, lists, ETags, reading bodies
 queries.py      query parameters: paging, filter[…], CRM filters, expand
-engagements.py engagement_links.py contacts.py companies.py tags.py users.py oauth.py media_links.py
+engagements.py contacts.py companies.py tags.py users.py oauth.py media_links.py
                 thin route handlers: parse, call the core service, render a core view
 """
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..config import Settings
-from . import companies, contacts, engagement_links, engagements, media_links, oauth, tags, users
+from . import companies, contacts, engagements, media_links, oauth, tags, users
 from .auth import RateLimiter, auth_middleware, rate_limiter_key
 
-ROUTE_GROUPS = (engagements, engagement_links, users, contacts, companies, tags, oauth, media_links)
+ROUTE_GROUPS = (engagements, users, contacts, companies, tags, oauth, media_links)
 
 
 def setup(app: web.Application, settings: Settings) -> None:

@@ -11,8 +11,7 @@ from ..core import scopes, views
 from ..core.models import Contact, Principal
 from . import context
 from .context import requires
-from .listing import parse_list_query
-from .queries import QueryErrors
+from .queries import QueryErrors, parse_list_query
 from .responses import conditional_json, json_response, list_response, read_body
 from .schemas import ContactPatchIn, CrmAssociationIn
 

@@ -16,6 +16,8 @@ settings_key = web.AppKey("settings_key", Settings)
 
 request_id_key = web.RequestKey("request_id_key", str)
 principal_key = web.RequestKey("principal_key", Principal)
+# Set by `POST /v2/engagements` to the id it answered with (the inspector notes which request created what).
+created_engagement_key = web.RequestKey("created_engagement_key", str)
 
 SCOPES_ATTR = "required_scopes"
 PUBLIC_ATTR = "public_route"

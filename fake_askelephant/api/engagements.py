@@ -1,20 +1,27 @@
-"""Engagement routes (api.md §5–6). Thin: parse, call the core, render."""
+"""Engagement routes (api.md §5–6, §10): create, read, list, the transcript timeline, replacing contacts and tags,
+transcript comments. Thin: parse, call the engagement service, render."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from aiohttp import web
 
 from ..core import scopes, views
-from ..core.directory import Directory
-from ..core.models import Engagement
+from ..core.models import Engagement, Principal
 from . import context
 from .context import requires
 from .media_links import media_link
 from .queries import QueryErrors, parse_engagement_query, parse_expand
-from .responses import conditional_json, json_response, list_response, read_json_object
-from .schemas import EngagementCreateIn, create_cross_field_errors
+from .responses import conditional_json, json_response, list_response, read_body, read_json_object
+from .schemas import (
+    EngagementCreateIn,
+    ReplaceContactsIn,
+    ReplaceTagsIn,
+    TranscriptCommentIn,
+    create_cross_field_errors,
+)
 from .validation import validate
 
 routes = web.RouteTableDef()
@@ -28,6 +35,7 @@ async def create_engagement(request: web.Request) -> web.Response:
     body = validate(EngagementCreateIn, data, create_cross_field_errors(data))
     emulator = context.emulator(request)
     engagement, created = await emulator.engagements.create_engagement(context.principal(request), body.to_draft())
+    request[context.created_engagement_key] = engagement.id
     payload = views.engagement(engagement)
     if created:
         return json_response(payload, status=201, headers={"Location": f"/api/v2/engagements/{engagement.id}"})
@@ -42,8 +50,9 @@ async def get_engagement(request: web.Request) -> web.Response:
     errors.raise_if_any()
     principal = context.principal(request)
     scopes.require(principal, (scopes.EXPAND_SCOPES[x] for x in expand if x in scopes.EXPAND_SCOPES))
-    engagement = context.emulator(request).engagements.get_engagement(principal, request.match_info["engagement_id"])
-    return conditional_json(request, expanded(request, engagement, expand))
+    service = context.emulator(request).engagements
+    engagement = service.get_engagement(principal, request.match_info["engagement_id"])
+    return conditional_json(request, service.expanded(engagement, expand, partial(media_link, request)))
 
 
 @routes.get("/api/v2/engagements")
@@ -52,8 +61,10 @@ async def list_engagements(request: web.Request) -> web.Response:
     query, expand = parse_engagement_query(request.query)
     principal = context.principal(request)
     scopes.require(principal, (scopes.EXPAND_SCOPES[x] for x in expand if x in scopes.EXPAND_SCOPES))
-    page = context.emulator(request).engagements.list_engagements(principal, query)
-    return list_response(page, lambda e: expanded(request, e, expand))
+    service = context.emulator(request).engagements
+    page = service.list_engagements(principal, query)
+    link = partial(media_link, request)
+    return list_response(page, lambda e: service.expanded(e, expand, link))
 
 
 @routes.get("/api/v2/engagements/{engagement_id}/transcript_timeline")
@@ -69,35 +80,37 @@ async def get_transcript_timeline(request: web.Request) -> web.Response:
     return json_response(views.transcript_timeline(engagement_id, timeline))
 
 
-def expanded(request: web.Request, e: Engagement, expand: tuple[str, ...]) -> dict[str, Any]:
-    """The engagement plus the requested expansions, in the order asked (api.md §6.2)."""
-    out = views.engagement(e)
-    if not expand:
-        return out
-    store = context.emulator(request).store
-    for name in expand:
-        if name == "transcript":
-            out["transcript"] = views.transcript_text(e.timeline) if e.timeline else None
-        elif name == "action_items":
-            out["action_items"] = [views.action_item(a) for a in e.action_items]
-        elif name == "signals":
-            out["signals"] = [views.signal(s) for s in e.signals]
-        elif name == "owner":
-            ws = store.workspaces.get(e.workspace_id)
-            owner = ws.users.get(e.owner_user_id) if ws else None
-            out["owner"] = views.user(owner) if owner else None
-        elif name == "media_url":
-            out["media_url"] = media_link(request, e)
-        else:
-            out[name] = related(store.workspace(e.workspace_id).directory, e, name)
-    return out
+# EngagementService.replace_engagement_contacts / replace_engagement_tags: (principal, engagement id, ids).
+Replace = Callable[[Principal, str, Sequence[str]], Engagement]
 
 
-def related(d: Directory, e: Engagement, name: str) -> list[dict[str, Any]]:
-    """`expand=companies|contacts|tags`: the linked records that still exist, in link order (api.md §6.2)."""
-    if name == "companies":
-        return [views.engagement_company(d.companies[i]) for i in e.company_ids if i in d.companies]
-    if name == "contacts":
-        return [views.contact(d.contacts[i]) for i in e.contact_ids if i in d.contacts]
-    assert name == "tags", name
-    return [views.tag(d.tags[i]) for i in e.tag_ids if i in d.tags]
+@routes.put("/api/v2/engagements/{engagement_id}/contacts")
+@requires(scopes.ENGAGEMENTS_WRITE)
+async def replace_engagement_contacts(request: web.Request) -> web.Response:
+    """body → fields 422 → hidden 404 → private without private:write 403 → unknown ids 422 → 200 (api.md §3.1)."""
+    body = await read_body(request, ReplaceContactsIn)
+    return _replaced(request, context.emulator(request).engagements.replace_engagement_contacts, body.contact_ids)
+
+
+@routes.put("/api/v2/engagements/{engagement_id}/tags")
+@requires(scopes.ENGAGEMENTS_WRITE)
+async def replace_engagement_tags(request: web.Request) -> web.Response:
+    """As replace_engagement_contacts, for tags."""
+    body = await read_body(request, ReplaceTagsIn)
+    return _replaced(request, context.emulator(request).engagements.replace_engagement_tags, body.tag_ids)
+
+
+def _replaced(request: web.Request, replace: Replace, ids: list[str]) -> web.Response:
+    engagement = replace(context.principal(request), request.match_info["engagement_id"], ids)
+    return json_response(views.engagement(engagement))
+
+
+@routes.post("/api/v2/engagements/{engagement_id}/transcript_comments")
+@requires(scopes.TRANSCRIPT_COMMENTS_WRITE, scopes.ENGAGEMENTS_READ)
+async def create_transcript_comment(request: web.Request) -> web.Response:
+    """201; 404 when hidden or before the transcript exists (emulator choice), 422 for bad fields."""
+    body = await read_body(request, TranscriptCommentIn)
+    comment = context.emulator(request).engagements.add_transcript_comment(
+        context.principal(request), request.match_info["engagement_id"], body.text, body.start_seconds
+    )
+    return json_response(views.transcript_comment(comment), status=201)

@@ -8,11 +8,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
 from aiohttp.typedefs import Handler
 
 from ..config import Settings
 from ..core import jsonutil
-from ..core.errors import Conflict, DomainError, FieldError, Forbidden, InvalidRequest, NotFound, ValidationFailed
+from ..core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+)
 from . import context
 
 log = logging.getLogger("fake_askelephant.api")
@@ -29,8 +39,10 @@ SLUGS = {
     415: "unsupported_content_type",
     422: "validation_failed",
     429: "rate_limited",
+    499: "client_closed_request",
     500: "internal_error",
 }
+CLIENT_CLOSED = 499  # journal only: the client went away mid-request (nginx's code), no answer reaches it
 WWW_AUTHENTICATE = 'Bearer realm="askelephant"'
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 API_PREFIX = "/api/"
@@ -98,6 +110,8 @@ def from_domain(exc: DomainError) -> Problem:
         return Problem(409, str(exc))
     if isinstance(exc, InvalidRequest):
         return Problem(400, str(exc))
+    if isinstance(exc, Unavailable):
+        return Problem(503, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
     return Problem(500, "Internal error.")
 
 
@@ -146,8 +160,32 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         return from_domain(exc).response(request_id)
     if isinstance(exc, web.HTTPException):
         return from_http_exception(exc).response(request_id)
+    if client_gone(request) and isinstance(exc, ConnectionError | web.RequestPayloadError):
+        return Problem(CLIENT_CLOSED, "The client closed the connection before the request was read.").response(
+            request_id
+        )
+    if isinstance(exc, web.RequestPayloadError):
+        return Problem(400, payload_error_detail(exc)).response(request_id)
     log.error("unhandled error in %s %s (request %s)", request.method, request.path, request_id, exc_info=exc)
     return Problem(500, "Internal error; this is a bug in fake-askelephant.").response(request_id)
+
+
+def client_gone(request: web.Request) -> bool:
+    """The connection is closed or closing: nobody will read an answer."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def payload_error_detail(exc: web.RequestPayloadError) -> str:
+    """A body that could not be read, named by kind; never the bytes (aiohttp's messages quote them)."""
+    cause = exc.__cause__
+    if isinstance(cause, ContentEncodingError):
+        return "The request body does not decode with its Content-Encoding."
+    if isinstance(cause, TransferEncodingError):
+        return "The chunked request body is malformed or ends early."
+    if isinstance(cause, ContentLengthError):
+        return "The request body ended before its Content-Length."
+    return "The request body could not be read."
 
 
 def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:

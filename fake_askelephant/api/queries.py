@@ -1,26 +1,35 @@
-"""Query-string parsing for list routes: limit, cursor, order_by, filter[…], expand (api.md §6.1, §6.3, §8)."""
+"""Query parameters of the list and read routes (api.md §6.1, §6.3, §8): limit, cursor, order_by, search,
+filter[…] (with filter[crm_associations] in both documented encodings) and expand.
+
+Every bad value is collected in a QueryErrors, so one 422 lists them all; syntax no field rule can read is a 400.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.crm import CRM_OBJECT_TYPES
-from ..core.engagements import EngagementQuery, TimeRange
+from ..core import jsonutil
+from ..core.crm import CRM_OBJECT_TYPES, MAX_CRM_ENTRIES, CrmRef
+from ..core.engagements import EngagementQuery
 from ..core.errors import FieldError
 from ..core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
-from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS
+from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS, ListQuery, TimeRange
 from ..core.timefmt import TimestampOutOfRange, parse_iso
-from .crm_filters import FIELD as CRM_FIELD
-from .crm_filters import parse_crm_associations
 from .problems import Problem, validation_failed
 
+REPEATABLE = frozenset({"expand"})
 EXPANDS = ("companies", "contacts", "owner", "action_items", "signals", "transcript", "media_url", "tags")
 MAX_IN = 25
 _FILTER = re.compile(r"^filter\[([a-z_]+)\]\[([a-z_]+)\]$")
 _RANGE_OPS = ("gt", "gte", "lt", "lte")
+CRM_FIELD = "crm_associations"
+CRM_BASE = f"filter[{CRM_FIELD}]"
+CRM_EQ = f"{CRM_BASE}[eq]"
+_CRM_INDEXED = re.compile(r"^filter\[crm_associations\]\[eq\]\[([0-9]{1,6})\]\[([a-z_]+)\]$")
+_CRM_KEYS = ("id", "object_type")
 
 
 @dataclass
@@ -52,16 +61,44 @@ def parse_expand(query: Mapping[str, str], errors: QueryErrors, allowed: Iterabl
     return tuple(wanted)
 
 
+def once(query: Mapping[str, str], repeatable: Iterable[str] = REPEATABLE) -> Mapping[str, str]:
+    """The one rule for repeated query parameters, on every list route (emulator choice, api.md §8).
+
+    A parameter given twice (`limit=1&limit=50`) is a 400 naming it: no first-wins or last-wins guess.
+    `expand` is the exception, a list whose repetitions add up like its commas (api.md §6.1).
+    """
+    if hasattr(query, "getall"):
+        allowed = frozenset(repeatable)
+        repeated = [name for name in dict.fromkeys(query) if name not in allowed and len(query.getall(name)) > 1]
+        if repeated:
+            names = ", ".join(repr(n) for n in repeated)
+            raise Problem(400, f"Query parameter {names} is given more than once; send each parameter once.")
+    return query
+
+
+def parse_int(
+    query: Mapping[str, str], name: str, errors: QueryErrors, *, low: int | None = None, high: int | None = None
+) -> int | None:
+    """An integer query value written in ASCII digits only: no `+`, spaces, `_` or other scripts' digits."""
+    if name not in query:
+        return None
+    raw = query[name]
+    digits = raw.removeprefix("-")  # a negative number is an integer, out of every range here
+    if not digits or not digits.isascii() or not digits.isdigit():
+        errors.add(name, "invalid_type", f"{name} must be an integer written with the digits 0-9.")
+        return None
+    value = int(raw)
+    if (low is not None and value < low) or (high is not None and value > high):
+        errors.add(name, "invalid_range", f"{name} must be between {low} and {high}.")
+        return None
+    return value
+
+
 def parse_page_params(query: Mapping[str, str], errors: QueryErrors) -> tuple[int, str, str | None]:
-    limit = DEFAULT_LIMIT
-    if "limit" in query:
-        try:
-            limit = int(query["limit"].strip())
-        except ValueError:
-            errors.add("limit", "invalid_type", "limit must be an integer.")
-        else:
-            if not 1 <= limit <= MAX_LIMIT:
-                errors.add("limit", "invalid_range", f"limit must be between 1 and {MAX_LIMIT}.")
+    once(query)
+    limit = parse_int(query, "limit", errors, low=1, high=MAX_LIMIT)
+    if limit is None:
+        limit = DEFAULT_LIMIT
     order = query.get("order_by", DEFAULT_ORDER)
     if order not in ORDERS:
         errors.add("order_by", "invalid_enum", f"order_by must be one of {', '.join(ORDERS)}.")
@@ -75,7 +112,7 @@ def filter_params(
 ) -> dict[str, dict[str, str]]:
     """`filter[field][op]` → {field: {op: value}}; 400 when unparseable, 422 for unknown fields or ops.
 
-    `nested` names fields with deeper syntax that another parser reads (crm_filters.py).
+    `nested` names fields with deeper syntax that another parser reads (filter[crm_associations] below).
     """
     out: dict[str, dict[str, str]] = {}
     unknown: list[FieldError] = []
@@ -150,6 +187,8 @@ def _id_set(fld: str, ops: Mapping[str, str], prefix: str, errors: QueryErrors) 
     return frozenset(chosen)
 
 
+# Routes ----------------------------------------------------------------------------------------------
+
 ENGAGEMENT_FILTERS = {
     "engagement_type": ("eq", "in"),
     "processing_status": ("eq", "in"),
@@ -183,3 +222,109 @@ def parse_engagement_query(query: Mapping[str, str]) -> tuple[EngagementQuery, t
     )
     errors.raise_if_any()
     return result, expand
+
+
+def parse_list_query(
+    query: Mapping[str, str],
+    errors: QueryErrors,
+    *,
+    filters: Mapping[str, tuple[str, ...]] | None = None,
+    crm_types: Sequence[str] | None = None,
+    searchable: bool = True,
+) -> tuple[ListQuery, dict[str, dict[str, str]]]:
+    """limit, cursor, order_by, search, filter[updated_at], the route's own `filters` and, when the route
+    takes them, CRM entries of `crm_types`. Bad values land in `errors`; the caller raises after adding its own.
+    """
+    limit, order, cursor = parse_page_params(query, errors)
+    known = {"updated_at": _RANGE_OPS, **(filters or {})}
+    parsed = filter_params(query, known, nested=(CRM_FIELD,) if crm_types else ())
+    crm = parse_crm_associations(query, crm_types, errors) if crm_types else None
+    list_query = ListQuery(
+        order=order,
+        limit=limit,
+        cursor=cursor,
+        search=(query.get("search") or None) if searchable else None,
+        updated_at=time_range("updated_at", parsed.get("updated_at", {}), errors),
+        crm_associations=crm,
+    )
+    return list_query, parsed
+
+
+def parse_crm_associations(
+    query: Mapping[str, str], allowed_types: Sequence[str], errors: QueryErrors
+) -> tuple[CrmRef, ...] | None:
+    """`filter[crm_associations][eq]` in both documented encodings (api.md §6.3, §10), entries added up:
+
+        filter[crm_associations][eq][0][id]=12345&filter[crm_associations][eq][0][object_type]=company
+        filter[crm_associations][eq]=[{"id":"12345","object_type":"company"}]
+
+    Returns the entries, or None when the filter is absent or empty (then it filters nothing). Errors (emulator
+    choice): an unparseable name, index or JSON text → 400; a repeated parameter → 400; a missing
+    `id`/`object_type`, a wrong type, an object type the route does not take or more than 20 entries → 422,
+    named like the indexed form.
+    """
+    raw_entries: list[tuple[int, dict[str, Any]]] = []
+    indexed: dict[int, dict[str, Any]] = {}
+    for name in dict.fromkeys(k for k in query if k.startswith(CRM_BASE)):
+        values = query.getall(name) if hasattr(query, "getall") else [query[name]]
+        if len(values) > 1:
+            raise Problem(400, f"Query parameter {name!r} is given more than once.")
+        value = values[0]
+        if name == CRM_EQ:
+            raw_entries.extend(enumerate(_json_entries(value, errors)))
+            continue
+        m = _CRM_INDEXED.match(name)
+        if m is None:
+            if re.fullmatch(r"filter\[crm_associations\]\[[a-z_]+\]", name):
+                errors.add(name, "invalid_enum", f"{CRM_BASE} supports eq only.")
+                continue
+            raise Problem(400, f"Query parameter {name!r} is not of the form {CRM_EQ}[<n>][id|object_type].")
+        index, key = int(m.group(1)), m.group(2)
+        if key not in _CRM_KEYS:
+            errors.add(name, "invalid_enum", f"{name}: entries take id and object_type only.")
+            continue
+        indexed.setdefault(index, {})[key] = value
+    offset = len(raw_entries)
+    raw_entries.extend((offset + position, indexed[i]) for position, i in enumerate(sorted(indexed)))
+    if len(raw_entries) > MAX_CRM_ENTRIES:
+        errors.add(CRM_EQ, "too_long", f"{CRM_EQ} accepts at most {MAX_CRM_ENTRIES} entries.")
+        return None
+    refs = [ref for n, entry in raw_entries if (ref := _entry(n, entry, allowed_types, errors)) is not None]
+    return tuple(refs) or None
+
+
+def _json_entries(text: str, errors: QueryErrors) -> list[dict[str, Any]]:
+    try:
+        data = jsonutil.loads(text)
+    except jsonutil.JSONDecodeError as exc:
+        raise Problem(400, f"{CRM_EQ} is neither JSON nor indexed entries: {exc}.") from exc
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        errors.add(CRM_EQ, "invalid_type", f'{CRM_EQ} must be a JSON array of {{"id","object_type"}} objects.')
+        return []
+    return data
+
+
+def _entry(n: int, entry: Mapping[str, Any], allowed_types: Sequence[str], errors: QueryErrors) -> CrmRef | None:
+    ok = True
+    crm_id = entry.get("id")
+    if crm_id is None:
+        errors.add(f"{CRM_EQ}[{n}][id]", "required", f"{CRM_EQ}[{n}][id] is required.")
+        ok = False
+    elif isinstance(crm_id, bool) or not isinstance(crm_id, str | int) or str(crm_id) == "":
+        errors.add(f"{CRM_EQ}[{n}][id]", "invalid_type", f"{CRM_EQ}[{n}][id] must be a non-empty string.")
+        ok = False
+    object_type = entry.get("object_type")
+    if object_type is None:
+        errors.add(f"{CRM_EQ}[{n}][object_type]", "required", f"{CRM_EQ}[{n}][object_type] is required.")
+        ok = False
+    elif not isinstance(object_type, str):
+        errors.add(f"{CRM_EQ}[{n}][object_type]", "invalid_type", f"{CRM_EQ}[{n}][object_type] must be a string.")
+        ok = False
+    elif object_type not in allowed_types:
+        errors.add(
+            f"{CRM_EQ}[{n}][object_type]",
+            "invalid_enum",
+            f"{CRM_EQ}[{n}][object_type] must be one of {', '.join(allowed_types)} here.",
+        )
+        ok = False
+    return CrmRef(str(crm_id), str(object_type)) if ok else None

@@ -7,8 +7,7 @@ from aiohttp import web
 from ..core import scopes, views
 from . import context
 from .context import requires
-from .listing import parse_list_query
-from .queries import QueryErrors
+from .queries import QueryErrors, parse_list_query
 from .responses import json_response, list_response, read_body
 from .schemas import TagIn, TagPatchIn
 

@@ -1,68 +1,114 @@
-"""The write set: which stored records changed since persistence last wrote them (issue 18, O(1) per write).
+"""Stored changes to engagements, contacts, companies and tags, and the events they emit (webhooks.md §1, §3).
 
-Services call `put(table, key, record)` when a record is created or changed and `gone(table, key)` when it is
-removed; persistence takes the set after each state-changing request (and after background work), encodes just
-those records and commits them in one transaction. A reset swaps whole containers out, so it marks everything
-(`everything()`): the next write rewrites the file from what is left. Off, and free, without a state file.
-
-Tables name what is stored, not how: a record that later becomes derived (issue 22: generated transcripts) simply
-stops being written. The names are those of the state file's `records.kind` column (persistence/state.py).
+The one path a resource takes after creation: apply the fields, move updated_at to the virtual now, emit
+`v1.<resource>.updated` with the previous values of what the view shows changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-WORKSPACES = "workspace"
-USERS = "workspace.users"
-ENGAGEMENTS = "workspace.engagements"
-CONTACTS = "workspace.directory.contacts"
-COMPANIES = "workspace.directory.companies"
-TAGS = "workspace.directory.tags"
-TRANSCRIPT_COMMENTS = "workspace.directory.transcript_comments"
-API_KEYS = "store.keys"
-OAUTH_CLIENTS = "store.oauth_clients"
-OAUTH_TOKENS = "store.oauth_tokens"
-EVENTS = "events"
-PIPELINE_RUNS = "pipeline.runs"
-WEBHOOK_MESSAGES = "webhooks.messages"
-WEBHOOK_ATTEMPTS = "webhooks.attempts"
-SINK_REQUESTS = "webhooks.sink_requests"
+from . import events, views
+from . import write_set as tables
+from .clock import VirtualClock
+from .events import Event, EventBus
+from .models import Company, Contact, Engagement, Tag
+from .write_set import WriteSet, scoped
 
-Key = tuple[str, str]
+Record = Engagement | Contact | Company | Tag
+_TABLES: dict[type[Any], str] = {
+    Engagement: tables.ENGAGEMENTS,
+    Contact: tables.CONTACTS,
+    Company: tables.COMPANIES,
+    Tag: tables.TAGS,
+}
 
 
-def scoped(workspace_id: str, record_id: str) -> str:
-    """The key of a workspace's record."""
-    return f"{workspace_id}/{record_id}"
+@dataclass(frozen=True)
+class _Kind:
+    name: str  # the event's resource: v1.<name>.updated
+    view: Callable[[Any], dict[str, Any]]
+    # Engagements: every write is a stored change (a pipeline stage, relations), so updated_at moves even when
+    # the view does not; the others store nothing when the view stays as it was.
+    every_write_counts: bool = False
+    # Stored but not in the view (only expansions show them): replaced within the same virtual millisecond they
+    # change no visible field, yet they are a stored change, announced with empty previous_attributes.
+    relations: frozenset[str] = frozenset()
 
 
-class Changes:
-    __slots__ = ("on", "records", "reset")
+_KINDS: dict[type[Any], _Kind] = {
+    Engagement: _Kind(
+        "engagement",
+        views.engagement,
+        every_write_counts=True,
+        relations=frozenset({"contact_ids", "company_ids", "tag_ids"}),
+    ),
+    Contact: _Kind("contact", views.contact),
+    Company: _Kind("company", views.company),
+    Tag: _Kind("tag", views.tag),
+}
 
-    def __init__(self) -> None:
-        self.on = False
-        self.records: dict[Key, Any] = {}  # the live record, or None when it is gone; insertion-ordered
-        self.reset = False
 
-    def put(self, table: str, key: str, record: Any) -> None:
-        if self.on:
-            self.records[(table, key)] = record
+class ChangeRecorder:
+    """`emit=False` stores without events: start-up seed data is the world as it was before the emulator started,
+    so nobody is told about it (emulator choice)."""
 
-    def gone(self, table: str, key: str) -> None:
-        if self.on:
-            self.records[(table, key)] = None
+    def __init__(
+        self,
+        clock: VirtualClock,
+        bus: EventBus,
+        reorder: Callable[[Engagement], None],
+        write_set: WriteSet | None = None,
+    ) -> None:
+        self._clock = clock
+        self._bus = bus
+        self._reorder = reorder  # the store's engagement list order, told whenever updated_at moves
+        self._write_set = write_set if write_set is not None else WriteSet()  # what the state file must get next
 
-    def everything(self) -> None:
-        """Containers were swapped out wholesale (reset, restore): the next write rewrites the file."""
-        if self.on:
-            self.reset = True
-            self.records.clear()
+    def _stored(self, record: Record, *, gone: bool = False) -> None:
+        key = scoped(record.workspace_id, record.id)
+        if gone:
+            self._write_set.gone(_TABLES[type(record)], key)
+        else:
+            self._write_set.put(_TABLES[type(record)], key, record)
 
-    def take(self) -> tuple[dict[Key, Any], bool]:
-        records, reset = self.records, self.reset
-        self.records, self.reset = {}, False
-        return records, reset
+    def created(self, record: Record, *, emit: bool = True) -> Event | None:
+        self._stored(record)
+        if not emit:
+            return None
+        kind = _KINDS[type(record)]
+        return self._bus.emit(f"v1.{kind.name}.created", record.workspace_id, kind.view(record))
 
-    def __bool__(self) -> bool:
-        return bool(self.records) or self.reset
+    def deleted(self, record: Record) -> Event:
+        self._stored(record, gone=True)
+        kind = _KINDS[type(record)]
+        return self._bus.emit(f"v1.{kind.name}.deleted", record.workspace_id, kind.view(record))
+
+    def transcript_completed(self, e: Engagement) -> Event:
+        return self._bus.emit(events.TRANSCRIPT_COMPLETED, e.workspace_id, views.engagement(e))
+
+    def change(self, record: Record, *, emit: bool = True, **fields: Any) -> Event | None:
+        """Apply `fields`; move updated_at to now and emit `.updated` if the change is stored (see _Kind)."""
+        kind = _KINDS[type(record)]
+        before = kind.view(record)
+        relations_moved = any(name in kind.relations and getattr(record, name) != v for name, v in fields.items())
+        for name, value in fields.items():
+            setattr(record, name, value)
+        self._stored(record)
+        if not kind.every_write_counts and kind.view(record) == before:
+            return None  # a no-op write stores nothing, so updated_at stays
+        self._touch(record)
+        after = kind.view(record)
+        previous = events.previous_attributes(before, after)
+        if not emit or (not previous and not relations_moved):
+            return None
+        return self._bus.emit(f"v1.{kind.name}.updated", record.workspace_id, after, previous)
+
+    def _touch(self, record: Record) -> None:
+        updated_at, record.updated_at = record.updated_at, max(record.updated_at, self._clock.now_ms())
+        if isinstance(record, Engagement):
+            record.version += 1  # views are cached per version
+            if record.updated_at != updated_at:
+                self._reorder(record)

@@ -112,13 +112,18 @@ def _spent() -> None:
     """What a cancelled or finished job calls instead of its callback (which it no longer holds)."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class ScheduledJob:
     due_ms: int
     seq: int
     fn: Job
-    name: str = ""
+    kind: str = ""  # what the job does ("processing", "webhook"), and
+    subject: str = ""  # what it does it for (an engagement, a message): joined only when a failure is logged
     cancelled: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.subject}" if self.subject else self.kind
 
     def cancel(self) -> None:
         # Letting go of the callback breaks the job <-> owner cycle (a run's or a delivery's job refers back to
@@ -155,15 +160,15 @@ class Scheduler:
     def __len__(self) -> int:
         return sum(1 for _, _, job in self._heap if not job.cancelled)
 
-    def call_at(self, due_ms: int, fn: Job, *, name: str = "") -> ScheduledJob:
-        job = ScheduledJob(due_ms, next(self._seq), fn, name)
+    def call_at(self, due_ms: int, fn: Job, *, name: str = "", subject: str = "") -> ScheduledJob:
+        job = ScheduledJob(due_ms, next(self._seq), fn, name, subject)
         heapq.heappush(self._heap, (due_ms, job.seq, job))
         if self._wakeup is not None and self._heap[0][2] is job:
             self._wakeup.set()
         return job
 
-    def call_later(self, delay_ms: int, fn: Job, *, name: str = "") -> ScheduledJob:
-        return self.call_at(self.clock.now_ms() + delay_ms, fn, name=name)
+    def call_later(self, delay_ms: int, fn: Job, *, name: str = "", subject: str = "") -> ScheduledJob:
+        return self.call_at(self.clock.now_ms() + delay_ms, fn, name=name, subject=subject)
 
     def next_due_ms(self) -> int | None:
         while self._heap and self._heap[0][2].cancelled:
@@ -255,6 +260,12 @@ class Scheduler:
 
     async def drain_background(self) -> None:
         """Wait for async jobs the ticker started, including jobs they start meanwhile (shutdown, tests)."""
+        await drain(self._background)
+
+    async def cancel_background(self) -> None:
+        """Cancel the async jobs still running (shutdown, after the drain's grace) and wait for them to end."""
+        for task in list(self._background):
+            task.cancel()
         await drain(self._background)
 
     def poke(self) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .contacts import companies_of
 from .crm import association_matches
-from .directory import Directory, with_one_primary
-from .directory_service import DirectoryService
-from .errors import Conflict
-from .listing import ListQuery, list_page, search_hit
+from .directory import with_one_primary
+from .directory_service import DirectoryService, link_contacts
 from .models import Company, CompanyDomain, CrmAssociation, Principal
-from .paging import Page
+from .paging import ListQuery, Page, list_page, search_hit
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ class CompanyService(DirectoryService):
     ) -> Company:
         """409 when another company already holds one of the domains (emulator choice)."""
         d = self._directory(workspace_id)
-        self._check_domains_free(d, draft.domains, None)
+        self._check_unclaimed((x.domain for x in draft.domains), d.company_with_domain, None, "Domain")
         now = self._now_ms()
         company = Company(
             id=company_id or self._ids.new("cmp"),
@@ -69,7 +66,7 @@ class CompanyService(DirectoryService):
             crm_association=draft.crm_association,
         )
         d.put_company(company)
-        self._recorder.created(company, emit=emit)
+        self._changes.created(company, emit=emit)
         return company
 
     def update_company(self, company: Company, changes: Mapping[str, Any], *, emit: bool = True) -> Company:
@@ -77,25 +74,23 @@ class CompanyService(DirectoryService):
         d = self._directory(company.workspace_id)
         fields = dict(changes)
         if "domains" in fields:
-            self._check_domains_free(d, fields["domains"], company.id)
+            self._check_unclaimed((x.domain for x in fields["domains"]), d.company_with_domain, company.id, "Domain")
             fields["domains"] = with_one_primary(fields["domains"])
         return self._change_indexed(company, fields, emit=emit, unindex=d.unindex_company, index=d.index_company)
 
     def delete_company(self, company: Company) -> None:
         """Admin only: contacts lose it as their company, engagements as a related company; then deleted."""
-        ws = self._store.workspace(company.workspace_id)
-        ws.directory.remove_company(company)
-        for contact in list(ws.directory.contacts.values()):
-            if contact.company_id == company.id:
-                self._recorder.change(contact, company_id=None)
-        for e in self._engagements_linking(ws, lambda e: company.id in e.company_ids):
-            contacts = [ws.directory.contacts[c] for c in e.contact_ids if c in ws.directory.contacts]
-            self._engagement_recorder.change(e, company_ids=companies_of(ws.directory, contacts))
-        self._recorder.deleted(company)
+        d = self._directory(company.workspace_id)
 
-    @staticmethod
-    def _check_domains_free(d: Directory, domains: Sequence[CompanyDomain], owner_id: str | None) -> None:
-        for domain in domains:
-            holder = d.company_with_domain(domain.domain)
-            if holder is not None and holder.id != owner_id:
-                raise Conflict(f"Domain {domain.domain!r} already belongs to company {holder.id}.")
+        def remove() -> None:
+            d.remove_company(company)
+            for contact in list(d.contacts.values()):
+                if contact.company_id == company.id:
+                    self._changes.change(contact, company_id=None)
+
+        self._delete(
+            company,
+            remove=remove,
+            linked=lambda e: company.id in e.company_ids,
+            unlink=lambda e: link_contacts(self._changes, d, e, e.contact_ids),
+        )

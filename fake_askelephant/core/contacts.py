@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .crm import association_matches
-from .directory import Directory, with_one_primary
-from .directory_service import DirectoryService
-from .errors import Conflict, ValidationFailed
-from .listing import ListQuery, list_page, search_hit
+from .directory import with_one_primary
+from .directory_service import DirectoryService, link_contacts
+from .errors import ValidationFailed
 from .models import Contact, CrmAssociation, EmailAddress, Participant, PhoneNumber, Principal, User
-from .paging import Page
+from .paging import ListQuery, Page, list_page, search_hit
 
 # What PATCH /v2/contacts/{id} may change (api.md §10).
 PATCHABLE = ("first_name", "last_name", "description", "time_zone", "company_id", "emails", "phone_numbers")
@@ -38,19 +37,6 @@ def split_name(name: str | None) -> tuple[str | None, str | None]:
         return None, None
     first, _, last = name.strip().rpartition(" ")
     return (first.strip(), last) if first.strip() else (last, None)
-
-
-def companies_of(d: Directory, contacts: Sequence[Contact]) -> list[str]:
-    """An engagement's companies: each contact's company, else the company holding one of its email domains."""
-    found: list[str] = []
-    for c in contacts:
-        company_id = c.company_id if c.company_id in d.companies else None
-        if company_id is None:
-            holders = (d.company_for_email(e.email) for e in c.emails)
-            company_id = next((h.id for h in holders if h is not None), None)
-        if company_id is not None and company_id not in found:
-            found.append(company_id)
-    return found
 
 
 class ContactService(DirectoryService):
@@ -83,7 +69,7 @@ class ContactService(DirectoryService):
                 "company_id", "invalid_enum", f"company_id {company_id!r} is not a company in this workspace."
             )
         if "emails" in fields:
-            self._check_emails_free(d, fields["emails"], contact.id)
+            self._check_unclaimed((e.email for e in fields["emails"]), d.contact_with_email, contact.id, "Email")
         return self.apply_changes(contact, fields)
 
     def apply_changes(self, contact: Contact, changes: Mapping[str, Any], *, emit: bool = True) -> Contact:
@@ -98,14 +84,14 @@ class ContactService(DirectoryService):
     def set_crm_association(self, principal: Principal, contact_id: str, association: CrmAssociation) -> Contact:
         """Replaces the contact's single association (api.md §10)."""
         contact = self.get_contact(principal, contact_id)
-        self._recorder.change(contact, crm_association=association)
+        self._changes.change(contact, crm_association=association)
         return contact
 
     def create_contact(
         self, workspace_id: str, draft: ContactDraft, *, emit: bool = True, contact_id: str | None = None
     ) -> Contact:
         d = self._directory(workspace_id)
-        self._check_emails_free(d, draft.emails, None)
+        self._check_unclaimed((e.email for e in draft.emails), d.contact_with_email, None, "Email")
         company_id = draft.company_id
         if company_id is None:
             holders = (d.company_for_email(e.email) for e in draft.emails)
@@ -126,7 +112,7 @@ class ContactService(DirectoryService):
             time_zone=draft.time_zone,
         )
         d.put_contact(contact)
-        self._recorder.created(contact, emit=emit)
+        self._changes.created(contact, emit=emit)
         return contact
 
     def link_participants(
@@ -157,21 +143,14 @@ class ContactService(DirectoryService):
                 )
             if all(c.id != contact.id for c in linked):
                 linked.append(contact)
-        return [c.id for c in linked], companies_of(d, linked)
+        return [c.id for c in linked], d.companies_of(linked)
 
     def delete_contact(self, contact: Contact) -> None:
         """Admin only: unlinks it from engagements (each emits updated), then emits `v1.contact.deleted`."""
-        ws = self._store.workspace(contact.workspace_id)
-        ws.directory.remove_contact(contact)
-        for e in self._engagements_linking(ws, lambda e: contact.id in e.contact_ids):
-            remaining = [cid for cid in e.contact_ids if cid != contact.id]
-            contacts = [ws.directory.contacts[cid] for cid in remaining if cid in ws.directory.contacts]
-            self._engagement_recorder.change(e, contact_ids=remaining, company_ids=companies_of(ws.directory, contacts))
-        self._recorder.deleted(contact)
-
-    @staticmethod
-    def _check_emails_free(d: Directory, emails: Sequence[EmailAddress], owner_id: str | None) -> None:
-        for e in emails:
-            holder = d.contact_with_email(e.email)
-            if holder is not None and holder.id != owner_id:
-                raise Conflict(f"Email {e.email!r} already belongs to contact {holder.id}.")
+        d = self._directory(contact.workspace_id)
+        self._delete(
+            contact,
+            remove=lambda: d.remove_contact(contact),
+            linked=lambda e: contact.id in e.contact_ids,
+            unlink=lambda e: link_contacts(self._changes, d, e, [c for c in e.contact_ids if c != contact.id]),
+        )

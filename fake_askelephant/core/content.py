@@ -1,8 +1,12 @@
-"""Seeded, faker-made call content: a transcript timeline and insights grounded in it (api.md §7).
+"""Seeded call content: a transcript timeline and insights grounded in it (api.md §7), derived, never stored.
 
-Same seed and request → same transcript and insights, on every machine. Insights are derived from the
+Same seed and engagement → same transcript and insights, on every machine. Insights are derived from the
 timeline text (also for submitted timelines), so every action item paraphrases a real line and every
-signal quotes a substring of a real entry.
+signal quotes a substring of a real entry. core/derived.py calls these when content is read or delivered.
+
+CONTENT_VERSION names the generator: version 2 (issue 22/23) draws names, companies and phrases from a per-seed
+vocabulary (core/vocabulary.py) with a SHAKE-128 stream (seeded.Draws) instead of calling faker per phrase, which
+took ~1.1 ms per engagement; the same seed gives different words than version 1 did (docs/emulator-choices.md).
 """
 
 from __future__ import annotations
@@ -10,42 +14,34 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING
+from functools import lru_cache
 
-from .models import Participant, Speaker, TranscriptEntry, TranscriptTimeline
+from .models import Participant, SignalType, Speaker, TranscriptEntry, TranscriptTimeline
+from .seeded import Draws
+from .vocabulary import Vocabulary
+
+CONTENT_VERSION = 2
 
 # Signal detection: first matching entry per type, in this order (emulator choice).
-SIGNAL_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
-    (kind, label, re.compile(pattern, re.IGNORECASE))
-    for kind, label, pattern in (
-        ("pricing", "Pricing question", r"\b(pric\w*|cost\w*|billing|budget|discount|quote|per seat)\b"),
-        ("competitor", "Competitor mentioned", r"\b(also looking at|competitor\w*|alternative\w*|switch(ing)? from)\b"),
-        ("objection", "Objection raised", r"\b(not sure|concern\w*|worried|too expensive|hesitant)\b"),
-        (
-            "buying_intent",
-            "Buying intent",
-            r"\b(exactly what we need|move forward|ready to (start|buy|sign)|interested in)\b",
-        ),
-        ("risk", "Deal risk", r"\b(legal|security review|procurement|approval|freeze|delay\w*)\b"),
-        ("next_step", "Next step agreed", r"\b(follow[- ]up|next step\w*|schedule|demo|call back)\b"),
-    )
+_SIGNAL_PATTERNS: tuple[tuple[SignalType, str, str], ...] = (
+    ("pricing", "Pricing question", r"\b(pric\w*|cost\w*|billing|budget|discount|quote|per seat)\b"),
+    ("competitor", "Competitor mentioned", r"\b(also looking at|competitor\w*|alternative\w*|switch(ing)? from)\b"),
+    ("objection", "Objection raised", r"\b(not sure|concern\w*|worried|too expensive|hesitant)\b"),
+    (
+        "buying_intent",
+        "Buying intent",
+        r"\b(exactly what we need|move forward|ready to (start|buy|sign)|interested in)\b",
+    ),
+    ("risk", "Deal risk", r"\b(legal|security review|procurement|approval|freeze|delay\w*)\b"),
+    ("next_step", "Next step agreed", r"\b(follow[- ]up|next step\w*|schedule|demo|call back)\b"),
 )
+SIGNAL_RULES = tuple((kind, label, re.compile(pattern, re.IGNORECASE)) for kind, label, pattern in _SIGNAL_PATTERNS)
 COMMITMENT = re.compile(r"\b(?:I'll|I will|We'll|We will|Let me)\s+([^.?!]{4,160})", re.IGNORECASE)
 SENTENCE = re.compile(r"[^.?!]+[.?!]?")
-
-if TYPE_CHECKING:
-    from faker import Faker
-
-
-@cache
-def _faker() -> Faker:
-    # Imported on first use: faker is the heaviest import and start-up is paid by every CI job (benchmarks/).
-    from faker import Faker
-
-    return Faker("en_US")
+# Matches where any signal rule matches: one search per entry finds the few entries worth testing rule by rule.
+_ANY_SIGNAL = re.compile("|".join(f"(?:{pattern.pattern})" for _, _, pattern in SIGNAL_RULES), re.IGNORECASE)
 
 
 def rng_for(*parts: object) -> random.Random:
@@ -62,7 +58,7 @@ def timeline_duration(timeline: TranscriptTimeline) -> int:
     return max(1, math.ceil(max((e.end_seconds for e in timeline.entries), default=1)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpeakerSeed:
     """Who speaks, resolved against workspace users by the caller."""
 
@@ -73,13 +69,14 @@ class SpeakerSeed:
     user_id: str | None
 
 
-def speakers_for(participants: Sequence[SpeakerSeed], owner: SpeakerSeed, rng: random.Random) -> list[Speaker]:
+def speakers_for(
+    participants: Sequence[SpeakerSeed], owner: SpeakerSeed, draws: Draws, vocab: Vocabulary
+) -> list[Speaker]:
     """Participants with the owner first; a call sent without participants gets the owner and a prospect."""
     ordered = sorted(participants, key=lambda p: not p.is_owner)
     if not ordered:
-        fake = _faker()
-        fake.seed_instance(rng.getrandbits(32))
-        ordered = [owner, SpeakerSeed(fake.name(), fake.email(), None, False, None)]
+        name, email = draws.pick(vocab.prospects)
+        ordered = [owner, SpeakerSeed(name, email, None, False, None)]
     return [Speaker(i, p.name, p.email, p.phone, p.is_owner, p.user_id) for i, p in enumerate(ordered)]
 
 
@@ -87,20 +84,22 @@ def participant_name(p: Participant) -> str:
     return p.name or p.email or p.phone or "Unknown"
 
 
+SCRIPT_LINES = 14  # len(_script(...)): every call says these, the rest is small talk
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+_SEATS = (10, 15, 25, 40, 60)
+_U32 = 2.0**-32
+_OWNER_SHARE = int(0.4 * 2**32)  # a filler line is the owner's 40 % of the time
+
+
 def _script(
-    rng: random.Random, owner_first: str, other_first: str
-) -> tuple[list[tuple[bool, str]], list[Callable[[], str]], list[Callable[[], str]]]:
+    first: str, other: str, company: str, rival: str, process: str, day: str, seats: int
+) -> list[tuple[bool, str]]:
     """(spoken by owner?, text) lines of a sales call that carries every signal type and one commitment."""
-    fake = _faker()
-    fake.seed_instance(rng.getrandbits(32))
-    company, rival = fake.company(), fake.company()
-    day = rng.choice(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])
-    seats = rng.choice([10, 15, 25, 40, 60])
-    lines = [
-        (True, f"Hi {other_first}, thanks for taking the call today."),
-        (False, f"Sure, happy to chat. I'm {other_first}, I run operations at {company}."),
+    return [
+        (True, f"Hi {other}, thanks for taking the call today."),
+        (False, f"Sure, happy to chat. I'm {other}, I run operations at {company}."),
         (True, "Could you walk me through how your team handles calls right now?"),
-        (False, f"Honestly it's manual. We {fake.bs()} and notes get lost between reps."),
+        (False, f"Honestly it's manual. We {process} and notes get lost between reps."),
         (False, f"We're also looking at {rival}, so I want to compare."),
         (True, "That makes sense. Most teams we work with start by syncing every call automatically."),
         (False, f"What would annual billing cost us for about {seats} seats?"),
@@ -110,54 +109,65 @@ def _script(
         (False, f"But this looks like exactly what we need for {company}."),
         (True, f"I'll send over the pricing proposal and the security documents by {day}."),
         (True, f"Let's schedule a follow-up on {day} with your legal team."),
-        (False, f"Perfect. Thanks {owner_first}, talk soon."),
+        (False, f"Perfect. Thanks {first}, talk soon."),
     ]
-    owner_filler = [
-        lambda: "Can you say more about how that works day to day?",
-        lambda: "That's helpful, thank you.",
-        lambda: f"A lot of teams your size tell us they want to {fake.bs()}.",
-        lambda: "How many people would be using it on your side?",
-    ]
-    other_filler = [
-        lambda: f"We {fake.bs()} across {rng.randint(2, 9)} teams.",
-        lambda: f"Our goal this year is to {fake.bs()}.",
-        lambda: f"\u201c{fake.catch_phrase()}\u201d is how our CEO describes it.",
-        lambda: f"Right now it's about {rng.randint(20, 400)} calls a week.",
-    ]
-    return lines, owner_filler, other_filler
 
 
-def generate_timeline(speakers: list[Speaker], duration: int, rng: random.Random) -> TranscriptTimeline:
+def generate_timeline(speakers: list[Speaker], duration: int, draws: Draws, vocab: Vocabulary) -> TranscriptTimeline:
     """A plausible conversation spread over the call, every speaker getting lines."""
-    owner_first = speakers[0].name.split()[0]
     other = speakers[1] if len(speakers) > 1 else speakers[0]
-    lines, owner_filler, other_filler = _script(rng, owner_first, other.name.split()[0])
-    target = max(len(lines), min(60, duration // 20))
-    while len(lines) < target:
-        by_owner = rng.random() < 0.4
-        lines.insert(
-            rng.randint(3, len(lines) - 3), (by_owner, rng.choice(owner_filler if by_owner else other_filler)())
-        )
+    target = max(SCRIPT_LINES, min(60, duration // 20))
+    extra = target - SCRIPT_LINES
+    draw = iter(draws.words(5 + 3 * extra + 2 * target)).__next__  # every draw this call makes, in one batch
+    companies = vocab.companies
+    at = draw() % len(companies)
+    rival = companies[(at + 1 + draw() % (len(companies) - 1)) % len(companies)]  # never the prospect's own
+    lines = _script(
+        speakers[0].name.split()[0],
+        other.name.split()[0],
+        companies[at],
+        rival,
+        vocab.processes[draw() % len(vocab.processes)],
+        _DAYS[draw() % len(_DAYS)],
+        _SEATS[draw() % len(_SEATS)],
+    )
+    for _ in range(extra):
+        by_owner = draw() < _OWNER_SHARE
+        at = 3 + draw() % (len(lines) - 5)  # anywhere but the first three and the last two lines
+        pick = draw()  # the kind of line (one of four), then which variant of it
+        variants = (vocab.owner_lines if by_owner else vocab.prospect_lines)[pick % 4]
+        lines.insert(at, (by_owner, variants[(pick >> 2) % len(variants)]))
+    # Times in whole tenths of a second and sentiment in hundredths, straight from the integer draws: `round()`
+    # per value cost more than the rest of the loop.
     others = [s.speaker_index for s in speakers[1:]] or [0]
-    slot = duration / len(lines)
+    slot10 = duration * 10 / len(lines)
+    jitter = slot10 * 0.2 * _U32
+    longest10 = int(slot10 * 0.9)
+    end_cap = duration * 10
     entries: list[TranscriptEntry] = []
+    add = entries.append
     for i, (by_owner, text) in enumerate(lines):
+        start = int(i * slot10 + draw() * jitter)
+        spoken = len(text) * 10 // 14  # tenths of a second at 14 characters per second
+        span = longest10 if spoken > longest10 else spoken
+        end = start + (span if span > 10 else 10)  # at least a second
+        if end > end_cap:
+            end = end_cap if end_cap > start else start
         speaker = 0 if by_owner else others[i % len(others)]
-        start = round(i * slot + rng.uniform(0, slot * 0.2), 1)
-        end = round(min(start + max(1.0, min(slot * 0.9, len(text) / 14)), duration), 1)
-        entries.append(TranscriptEntry(speaker, start, max(start, end), text, round(rng.uniform(-0.3, 0.9), 2)))
+        add(TranscriptEntry(speaker, start / 10, end / 10, text, (draw() % 121 - 30) / 100))
     return TranscriptTimeline(speakers, entries)
 
 
 def timeline_from_text(
-    transcript: str, speakers: list[Speaker], duration: int, rng: random.Random
+    transcript: str, speakers: list[Speaker], duration: int, draws: Draws, vocab: Vocabulary
 ) -> TranscriptTimeline:
     """Turn a submitted plain transcript into a timeline: `Name: text` lines keep their speaker."""
     by_name = {s.name.casefold(): s.speaker_index for s in speakers}
     raw = [line.strip() for line in transcript.splitlines() if line.strip()][:20_000]
     if not raw:
-        return generate_timeline(speakers, duration, rng)
+        return generate_timeline(speakers, duration, draws, vocab)
     slot = duration / len(raw)
+    sentiment = iter(draws.words(len(raw))).__next__
     entries = []
     for i, line in enumerate(raw):
         name, sep, text = line.partition(":")
@@ -167,14 +177,14 @@ def timeline_from_text(
         text = (text.strip() or line)[:10_000]
         start = round(i * slot, 1)
         entries.append(
-            TranscriptEntry(speaker, start, round(start + slot * 0.9, 1), text, round(rng.uniform(-0.3, 0.9), 2))
+            TranscriptEntry(speaker, start, round(start + slot * 0.9, 1), text, (sentiment() % 121 - 30) / 100)
         )
     return TranscriptTimeline(speakers, entries)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SignalDraft:
-    type: str
+    type: SignalType
     label: str
     quote: str
     speaker_index: int
@@ -182,7 +192,7 @@ class SignalDraft:
     confidence: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionItemDraft:
     title: str
     description: str
@@ -201,46 +211,74 @@ def _sentence_with(text: str, match: re.Match[str]) -> str:
     return text
 
 
-def derive_signals(timeline: TranscriptTimeline, rng: random.Random) -> list[SignalDraft]:
-    found: list[SignalDraft] = []
-    for kind, label, pattern in SIGNAL_RULES:
-        for entry in timeline.entries:
-            m = pattern.search(entry.text)
+@lru_cache(maxsize=16_384)
+def _line_facts(text: str) -> tuple[tuple[tuple[int, str], ...], str | None]:
+    """What insights can see in one line: (rule, quoted sentence) for every signal rule that matches, at its first
+    match, and what the speaker commits to, if anything.
+
+    Memoised: generated transcripts repeat most of their lines across calls, and a regex search costs a few µs
+    per line, most of a transcript's budget (issue 23: ≤ 0.1 ms per engagement).
+    """
+    hits = []
+    if _ANY_SIGNAL.search(text) is not None:
+        for rule, (_, _, pattern) in enumerate(SIGNAL_RULES):
+            m = pattern.search(text)
             if m:
-                found.append(
-                    SignalDraft(
-                        kind,
-                        label,
-                        _sentence_with(entry.text, m),
-                        entry.speaker_index,
-                        entry.start_seconds,
-                        round(rng.uniform(0.6, 0.97), 2),
-                    )
+                hits.append((rule, _sentence_with(text, m)))
+    committed = COMMITMENT.search(text)
+    return tuple(hits), committed.group(1) if committed else None
+
+
+@dataclass(frozen=True, slots=True)
+class InsightDrafts:
+    action_items: list[ActionItemDraft]
+    signals: list[SignalDraft]
+
+
+def derive_insights(timeline: TranscriptTimeline, draws: Draws) -> InsightDrafts:
+    """Both insights in one pass over the timeline.
+
+    Signals: per rule, in rule order, the entry it matches first (the sentence holding the match is the quote);
+    none found → the last entry as a next step. Action items: the first three commitments ("I'll …", "Let me …");
+    none → a follow-up with the other party.
+    """
+    first: dict[int, tuple[TranscriptEntry, str]] = {}
+    commitments: list[tuple[TranscriptEntry, str]] = []
+    for entry in timeline.entries:
+        hits, committed = _line_facts(entry.text)
+        for rule, quote in hits:
+            if rule not in first:
+                first[rule] = entry, quote
+        if committed is not None and len(commitments) < 3:
+            commitments.append((entry, committed))
+        if len(first) == len(SIGNAL_RULES) and len(commitments) == 3:
+            break
+    confidence = iter(draws.words(len(SIGNAL_RULES))).__next__
+    signals: list[SignalDraft] = []
+    for rule, (kind, label, _) in enumerate(SIGNAL_RULES):
+        if rule in first:
+            entry, quote = first[rule]
+            signals.append(
+                SignalDraft(
+                    kind, label, quote, entry.speaker_index, entry.start_seconds, (60 + confidence() % 38) / 100
                 )
-                break
-    if not found:
-        last = timeline.entries[-1]
-        found.append(
+            )
+    last = timeline.entries[-1]
+    if not signals:
+        signals.append(
             SignalDraft(
                 "next_step",
                 "Next step agreed",
                 last.text,
                 last.speaker_index,
                 last.start_seconds,
-                round(rng.uniform(0.5, 0.7), 2),
+                (50 + confidence() % 21) / 100,
             )
         )
-    return found
-
-
-def derive_action_items(timeline: TranscriptTimeline) -> list[ActionItemDraft]:
     names = {s.speaker_index: s.name for s in timeline.speakers}
     items: list[ActionItemDraft] = []
-    for entry in timeline.entries:
-        m = COMMITMENT.search(entry.text)
-        if not m:
-            continue
-        phrase = m.group(1).strip().rstrip(",;")
+    for entry, committed in commitments:
+        phrase = committed.strip().rstrip(",;")
         weekday = next((i for i, d in enumerate(_WEEKDAYS) if d in phrase.lower()), None)
         title = phrase[0].upper() + phrase[1:]
         who = names.get(entry.speaker_index, "Someone")
@@ -249,10 +287,7 @@ def derive_action_items(timeline: TranscriptTimeline) -> list[ActionItemDraft]:
                 title[:200], f"{who} will {phrase} (at {_mmss(entry.start_seconds)}).", entry.speaker_index, weekday
             )
         )
-        if len(items) == 3:
-            break
     if not items:
-        last = timeline.entries[-1]
         other = next(
             (s.name for s in timeline.speakers if not s.is_owner), names.get(last.speaker_index, "the contact")
         )
@@ -264,7 +299,7 @@ def derive_action_items(timeline: TranscriptTimeline) -> list[ActionItemDraft]:
                 None,
             )
         )
-    return items
+    return InsightDrafts(items, signals)
 
 
 def _mmss(seconds: float) -> str:

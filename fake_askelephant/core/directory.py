@@ -1,4 +1,8 @@
-"""A workspace's contacts, companies, tags and transcript comments, with the lookup indexes they need."""
+"""The directory: a workspace's contacts, companies and tags (the api.md §10 records an engagement links to), and
+its transcript comments, with the lookup indexes they need. The services that change them share directory_service.py.
+
+Users are not in the directory: they are the workspace's members (credentials act as one), kept by the store.
+"""
 
 from __future__ import annotations
 
@@ -179,6 +183,18 @@ class Directory:
     def company_for_email(self, email: str | None) -> Company | None:
         domain = email_domain(email) if email else None
         return self.company_with_domain(domain) if domain else None
+
+    def companies_of(self, contacts: Sequence[Contact]) -> list[str]:
+        """An engagement's companies: each contact's company, else the company holding one of its email domains."""
+        found: list[str] = []
+        for c in contacts:
+            company_id = c.company_id if c.company_id in self.companies else None
+            if company_id is None:
+                holders = (self.company_for_email(e.email) for e in c.emails)
+                company_id = next((h.id for h in holders if h is not None), None)
+            if company_id is not None and company_id not in found:
+                found.append(company_id)
+        return found
 
 
 def _emails(contact: Contact) -> list[str]:

@@ -1,18 +1,18 @@
-"""What the contact, company and tag services share: their collaborators and the steps each of them takes."""
+"""What the contact, company and tag services share: their collaborators, lookups, uniqueness checks, the admin
+delete cascade, and relinking an engagement's contacts (core/directory.py defines the directory)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from .changes import ChangeRecorder
 from .directory import Directory
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .ids import IdFactory
 from .models import Company, Contact, Engagement, Tag
-from .recorder import EngagementRecorder
-from .resource_recorder import ResourceRecorder
-from .store import Store, Workspace
+from .store import Store
 
 R = TypeVar("R", Contact, Company, Tag)
 
@@ -24,8 +24,7 @@ class DirectoryDeps:
     store: Store
     ids: IdFactory
     now_ms: Callable[[], int]
-    recorder: ResourceRecorder
-    engagement_recorder: EngagementRecorder
+    changes: ChangeRecorder
 
 
 class DirectoryService:
@@ -35,8 +34,7 @@ class DirectoryService:
         self._store = deps.store
         self._ids = deps.ids
         self._now_ms = deps.now_ms
-        self._recorder = deps.recorder
-        self._engagement_recorder = deps.engagement_recorder
+        self._changes = deps.changes
 
     def _directory(self, workspace_id: str) -> Directory:
         return self._store.workspace(workspace_id).directory
@@ -61,12 +59,39 @@ class DirectoryService:
         """Store checked changes with the record out of the directory's indexes, re-indexing it even on failure."""
         unindex(record)
         try:
-            self._recorder.change(record, emit=emit, **fields)
+            self._changes.change(record, emit=emit, **fields)
         finally:
             index(record)
         return record
 
     @staticmethod
-    def _engagements_linking(ws: Workspace, linked: Callable[[Engagement], bool]) -> list[Engagement]:
-        """The workspace's engagements that refer to a deleted record (a copy: callers change them)."""
-        return [e for e in ws.engagements.values() if linked(e)]
+    def _check_unclaimed(
+        values: Iterable[str], holder_of: Callable[[str], R | None], owner_id: str | None, noun: str
+    ) -> None:
+        """409 when another record already holds one of `values` (an email, a domain; emulator choice)."""
+        for value in values:
+            holder = holder_of(value)
+            if holder is not None and holder.id != owner_id:
+                kind = type(holder).__name__.lower()
+                raise Conflict(f"{noun} {value!r} already belongs to {kind} {holder.id}.")
+
+    def _delete(
+        self,
+        record: R,
+        remove: Callable[[], object],
+        linked: Callable[[Engagement], bool],
+        unlink: Callable[[Engagement], object],
+    ) -> None:
+        """Admin deletes, one order for every kind: take the record out of the directory, `unlink` every engagement
+        that refers to it (each emits `v1.engagement.updated`), then emit `v1.<resource>.deleted`."""
+        ws = self._store.workspace(record.workspace_id)
+        remove()
+        for e in [e for e in ws.engagements.values() if linked(e)]:  # a copy: unlinking changes them
+            unlink(e)
+        self._changes.deleted(record)
+
+
+def link_contacts(changes: ChangeRecorder, d: Directory, e: Engagement, contact_ids: Sequence[str]) -> None:
+    """Store an engagement's contacts; its companies follow them (Directory.companies_of)."""
+    contacts = [d.contacts[c] for c in contact_ids if c in d.contacts]
+    changes.change(e, contact_ids=list(contact_ids), company_ids=d.companies_of(contacts))

@@ -1,21 +1,28 @@
-"""Engagement use cases: create with idempotency and policies, read, list, timeline (api.md §5–6)."""
+"""Engagement use cases (api.md §5–6, §10): create with idempotency and policies, read with expansions, list, the
+transcript timeline, replacing contacts and tags, transcript comments, admin delete."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from . import content, policies, scopes
+from . import content, policies, scopes, views
+from . import write_set as tables
+from .changes import ChangeRecorder
 from .crm import CrmRef, bucket, bucket_admits
-from .errors import NotFound, ValidationFailed
+from .derived import DerivedContent
+from .directory import Directory
+from .directory_service import link_contacts
+from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
-from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptTimeline, User
-from .paging import Cursor, Page, paginate, paginate_ordered
+from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptComment, TranscriptTimeline, User
+from .paging import Cursor, Page, TimeRange, paginate, paginate_ordered
 from .pipeline import Pipeline
-from .recorder import EngagementRecorder
 from .rules import PipelineRule, PipelineRules
 from .store import Store
+from .write_set import scoped
 
 # Listing walks at most this many records per wanted one (plus a few) in updated_at order before it falls back
 # to a scan of the workspace (emulator choice; measured in benchmarks/).
@@ -23,24 +30,10 @@ WALK_PER_ITEM, WALK_EXTRA = 4, 64
 
 MediaProbe = Callable[[str], Awaitable[int]]
 """Checks a media URL that passed the offline policy and returns its duration in seconds (--media-fetch)."""
+MediaLink = Callable[[Engagement], str | None]
+"""`expand=media_url`: a short-lived download URL on this server (the HTTP edge signs it), or None."""
 ParticipantLinker = Callable[[str, tuple[Participant, ...], list[User | None]], tuple[list[str], list[str]]]
 """(workspace, participants, their matched users) → (contact_ids, company_ids); may create contacts."""
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    gt: int | None = None
-    gte: int | None = None
-    lt: int | None = None
-    lte: int | None = None
-
-    def __contains__(self, ms: int) -> bool:
-        return (
-            (self.gt is None or ms > self.gt)
-            and (self.gte is None or ms >= self.gte)
-            and (self.lt is None or ms < self.lt)
-            and (self.lte is None or ms <= self.lte)
-        )
 
 
 @dataclass(frozen=True)
@@ -83,8 +76,9 @@ class EngagementService:
         store: Store,
         ids: IdFactory,
         now_ms: Callable[[], int],
-        recorder: EngagementRecorder,
+        changes: ChangeRecorder,
         pipeline: Pipeline,
+        derived: DerivedContent,
         rules: PipelineRules,
         link_participants: ParticipantLinker,
         allow_media_hosts: Collection[str] = (),
@@ -94,21 +88,24 @@ class EngagementService:
         self._store = store
         self._ids = ids
         self._now_ms = now_ms
-        self._recorder = recorder
+        self._changes = changes
         self._pipeline = pipeline
+        self._derived = derived
         self._rules = rules
         self._allow_media_hosts = allow_media_hosts
         self._media_probe = media_probe
         self._link_participants = link_participants
-        self._inflight: dict[tuple[str, str], asyncio.Future[None]] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Future[ValidationFailed | None]] = {}
+        self._owner_seeds: dict[str, content.SpeakerSeed] = {}
 
     async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> tuple[Engagement, bool]:
         """Create, or return the engagement that already holds `external_id` (api.md §5.1–5.2).
 
         Order after the field rules (emulator choice): idempotency lookup → 200; media policy → 422;
-        create → 201. A create that waits on network I/O (media fetch) reserves its external_id, so
-        concurrent duplicates wait for it and then see the stored engagement; a rejected create releases
-        the reservation and stores nothing.
+        create → 201. A create that waits on network I/O (media fetch) reserves its external_id, and
+        concurrent duplicates wait for its outcome instead of fetching again: the stored engagement (200), or
+        the same 422 when it was rejected (a rejected create stores nothing). Only when the first request
+        ended otherwise (cancelled, say) does the next one try for itself.
         """
         key = (principal.workspace_id, draft.external_id)
         while True:
@@ -118,16 +115,22 @@ class EngagementService:
             waiting = self._inflight.get(key)
             if waiting is None:
                 break
-            await asyncio.shield(waiting)
-        reservation: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            rejected = await asyncio.shield(waiting)
+            if rejected is not None:
+                raise ValidationFailed(rejected.errors)
+        reservation: asyncio.Future[ValidationFailed | None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = reservation
+        outcome: ValidationFailed | None = None
         try:
             rule = self._rules.take(principal.workspace_id, draft)
             duration = await self._check_media(draft, rule)
             return self._insert(principal, draft, duration, rule), True
+        except ValidationFailed as exc:
+            outcome = exc
+            raise
         finally:
             del self._inflight[key]
-            reservation.set_result(None)
+            reservation.set_result(outcome)
 
     async def _check_media(self, draft: EngagementDraft, rule: PipelineRule | None) -> int:
         if rule and rule.media in ("unreachable", "unsupported_media_type"):
@@ -199,12 +202,18 @@ class EngagementService:
             company_ids=company_ids,
         )
         self._store.insert_engagement(e)
-        self._recorder.created(e)
+        self._changes.created(e)
         speakers = [
             content.SpeakerSeed(_speaker_name(p, u), p.email, p.phone, p.is_owner, u.id if u else None)
             for p, u in zip(draft.participants, matched, strict=True)
         ]
         owner_seed = content.SpeakerSeed(owner.display_name, owner.email, owner.phone, True, owner.id)
+        # Most calls share their owner: keep one copy per user (memory per engagement, issue 22).
+        known = self._owner_seeds.get(owner.id)
+        if known == owner_seed:
+            owner_seed = known
+        else:
+            self._owner_seeds[owner.id] = owner_seed
         self._pipeline.start(e, duration, speakers, owner_seed, rule.pipeline if rule else None)
         return e
 
@@ -228,6 +237,27 @@ class EngagementService:
             # Hidden, not forbidden: its existence must not leak (api.md §3.1).
             raise NotFound("engagement", engagement_id)
         return e
+
+    def expanded(self, e: Engagement, expand: Sequence[str], media_link: MediaLink) -> dict[str, Any]:
+        """The engagement plus the requested expansions, in the order asked (api.md §6.2)."""
+        out = views.engagement(e)
+        for name in expand:
+            if name == "transcript":
+                timeline = self._derived.timeline(e)  # derived content (core/derived.py)
+                out["transcript"] = views.transcript_text(timeline) if timeline else None
+            elif name == "action_items":
+                out["action_items"] = [views.action_item(a) for a in self._derived.action_items(e)]
+            elif name == "signals":
+                out["signals"] = [views.signal(s) for s in self._derived.signals(e)]
+            elif name == "owner":
+                ws = self._store.workspaces.get(e.workspace_id)
+                owner = ws.users.get(e.owner_user_id) if ws else None
+                out["owner"] = views.user(owner) if owner else None
+            elif name == "media_url":
+                out["media_url"] = media_link(e)
+            else:
+                out[name] = _related(self._store.workspace(e.workspace_id).directory, e, name)
+        return out
 
     def list_engagements(self, principal: Principal, query: EngagementQuery) -> Page[Engagement]:
         cursor = Cursor.decode(query.cursor, query.order) if query.cursor else None
@@ -267,18 +297,66 @@ class EngagementService:
         self, principal: Principal, engagement_id: str
     ) -> tuple[Engagement, TranscriptTimeline]:
         e = self.get_engagement(principal, engagement_id)
-        if e.timeline is None:
+        timeline = self._derived.timeline(e)
+        if timeline is None:
             raise NotFound(
                 "transcript_timeline",
                 detail=f"Engagement {engagement_id} has no transcript yet"
                 + (" and never will (processing failed)." if e.processing_status == "FAILED" else "."),
             )
-        return e, e.timeline
+        return e, timeline
+
+    # Links and comments (api.md §10) --------------------------------------------------------------
+
+    def _writable(self, principal: Principal, engagement_id: str) -> Engagement:
+        """Private without private:read → 404 (hidden); private:read without private:write → 403 (api.md §3.1)."""
+        e = self.get_engagement(principal, engagement_id)
+        if e.is_private and not scopes.has(principal, scopes.ENGAGEMENTS_PRIVATE_WRITE):
+            raise Forbidden([scopes.ENGAGEMENTS_PRIVATE_WRITE])
+        return e
+
+    def replace_engagement_contacts(
+        self, principal: Principal, engagement_id: str, contact_ids: Sequence[str]
+    ) -> Engagement:
+        """Full replacement; `[]` clears. The engagement's companies follow its contacts (core/contacts.py).
+
+        The docs keep calendar-resource participants; the emulator has none, so nothing else is kept.
+        """
+        e = self._writable(principal, engagement_id)
+        d = self._store.workspace(principal.workspace_id).directory
+        wanted = _unique(contact_ids)
+        _check_known("contact_ids", contact_ids, d.contacts, "contact")
+        link_contacts(self._changes, d, e, wanted)
+        return e
+
+    def replace_engagement_tags(self, principal: Principal, engagement_id: str, tag_ids: Sequence[str]) -> Engagement:
+        e = self._writable(principal, engagement_id)
+        d = self._store.workspace(principal.workspace_id).directory
+        _check_known("tag_ids", tag_ids, d.tags, "tag")
+        self._changes.change(e, tag_ids=_unique(tag_ids))
+        return e
+
+    def add_transcript_comment(
+        self, principal: Principal, engagement_id: str, text: str, start_seconds: float | None
+    ) -> TranscriptComment:
+        """404 for hidden engagements and, until the transcript stage ran, for visible ones (emulator choice)."""
+        e = self.get_engagement(principal, engagement_id)
+        if not self._derived.has_transcript(e):
+            raise NotFound(
+                "transcript_timeline", detail=f"Engagement {engagement_id} has no transcript to comment on yet."
+            )
+        now = self._now_ms()
+        comment = TranscriptComment(
+            self._ids.new("tcmt"), e.workspace_id, e.id, text, start_seconds, principal.user_id, now, now
+        )
+        self._store.workspace(e.workspace_id).directory.transcript_comments[comment.id] = comment
+        self._store.write_set.put(tables.TRANSCRIPT_COMMENTS, scoped(e.workspace_id, comment.id), comment)
+        return comment
 
     def delete_engagement(self, e: Engagement) -> None:
         self._pipeline.forget(e.id)
         self._store.delete_engagement(e)
-        self._recorder.deleted(e)
+        self._changes.deleted(e)
 
 
 def _speaker_name(p: Participant, user: User | None) -> str:
@@ -292,3 +370,28 @@ def _with_user_ids(timeline: TranscriptTimeline | None, store: Store, ws: str) -
         user = store.find_user(ws, speaker.email, speaker.phone)
         speaker.user_id = user.id if user else None
     return timeline
+
+
+def _unique(ids: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _check_known(name: str, ids: Sequence[str], known: Mapping[str, object], kind: str) -> None:
+    """Unknown or foreign ids → 422 invalid_enum, one error per offending item (emulator choice)."""
+    errors = [
+        FieldError(f"{name}[{i}]", "invalid_enum", f"{name}[{i}] {value!r} is not a {kind} in this workspace.")
+        for i, value in enumerate(ids)
+        if value not in known
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _related(d: Directory, e: Engagement, name: str) -> list[dict[str, Any]]:
+    """`expand=companies|contacts|tags`: the linked records that still exist, in link order (api.md §6.2)."""
+    if name == "companies":
+        return [views.engagement_company(d.companies[i]) for i in e.company_ids if i in d.companies]
+    if name == "contacts":
+        return [views.contact(d.contacts[i]) for i in e.contact_ids if i in d.contacts]
+    assert name == "tags", name
+    return [views.tag(d.tags[i]) for i in e.tag_ids if i in d.tags]

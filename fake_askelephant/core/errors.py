@@ -5,7 +5,8 @@ DomainError
  ├── Forbidden          credential lacks a scope (missing_scopes)
  ├── Conflict           uniqueness or a stage that already ran
  ├── InvalidRequest     syntax the field rules cannot even look at (bad cursor, unparseable filter)
- └── ValidationFailed   one or more FieldErrors, all of them, in request order
+ ├── ValidationFailed   one or more FieldErrors, all of them, in request order
+ └── Unavailable        the emulator cannot finish the request now (shutting down); retry after `retry_after_s`
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ class Conflict(DomainError):
 
 class InvalidRequest(DomainError):
     pass
+
+
+class Unavailable(DomainError):
+    def __init__(self, detail: str, retry_after_s: int = 1) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(detail)
 
 
 @dataclass(frozen=True)

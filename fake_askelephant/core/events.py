@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import changes as tables
 from . import jsonutil
-from .changes import Changes
+from . import write_set as tables
 from .clock import VirtualClock
 from .ids import IdFactory
 from .releaser import Dropped
 from .timefmt import format_ms
+from .write_set import WriteSet
 
 ENGAGEMENT_CREATED = "v1.engagement.created"
 ENGAGEMENT_UPDATED = "v1.engagement.updated"
@@ -75,11 +75,11 @@ class EventBus:
     """Emits envelopes at the virtual now, keeps a bounded log, and notifies subscribers in order."""
 
     def __init__(
-        self, clock: VirtualClock, ids: IdFactory, log_limit: int = 10_000, changes: Changes | None = None
+        self, clock: VirtualClock, ids: IdFactory, log_limit: int = 10_000, write_set: WriteSet | None = None
     ) -> None:
         self._clock = clock
         self._ids = ids
-        self._changes = changes if changes is not None else Changes()
+        self._changes = write_set if write_set is not None else WriteSet()
         self.log: deque[Event] = deque(maxlen=log_limit)
         self._subscribers: list[Subscriber] = []
 

@@ -1,6 +1,6 @@
 """Injected HTTP faults (pipeline.md §6): which request a rule hits, how often, and how much latency it adds.
 
-The HTTP edge (api/faults.py) turns a picked rule into a status, a dropped connection or a cut body; this
+The HTTP edge (api/admin/faults.py) turns a picked rule into a status, a dropped connection or a cut body; this
 module only decides, from a seeded RNG, so one seed picks the same requests and latencies on every run.
 """
 
@@ -11,11 +11,12 @@ import math
 import random
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Literal
 
 log = logging.getLogger("fake_askelephant.faults")
 
-PHASES = ("before", "after")
-ACTIONS = ("reset", "truncate")
+FaultPhase = Literal["before", "after"]
+FaultAction = Literal["reset", "truncate"]
 MAX_LATENCY_MS = 60_000.0  # a lognormal tail is capped here (emulator choice)
 
 
@@ -34,8 +35,8 @@ class FaultRule:
     latency_ms: float | None = None
     latency_median_ms: float | None = None  # lognormal latency: median and sigma
     latency_sigma: float | None = None
-    action: str | None = None
-    phase: str = "before"
+    action: FaultAction | None = None
+    phase: FaultPhase = "before"
     hits: int = 0
 
     @property

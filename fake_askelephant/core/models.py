@@ -1,16 +1,20 @@
-"""Domain records. Plain dataclasses: validation happens at the HTTP edge, rules in the services."""
+"""Domain records. Plain dataclasses: validation happens at the HTTP edge, rules in the services.
+
+Records held per engagement use `slots=True` (issue 22): no per-instance dict, so an engagement with its
+participants costs a few hundred bytes instead of about a kilobyte, and the collector has fewer objects to walk.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 ENGAGEMENT_TYPES = ("MEETING", "CALL", "EMAIL", "TASK", "NOTE", "CALENDAR_EVENT", "DOCUMENT")
 PROCESSING_STATUSES = ("PENDING", "PROCESSING", "COMPLETED", "FAILED")
-USER_ROLES = ("OWNER", "MANAGER", "MEMBER", "INACTIVE", "NOT_INVITED")
+UserRole = Literal["OWNER", "MANAGER", "MEMBER", "INACTIVE", "NOT_INVITED"]
 # Roles that cannot own an engagement (api.md §5 owner rule).
-NON_OWNER_ROLES = frozenset({"INACTIVE", "NOT_INVITED"})
-SIGNAL_TYPES = ("next_step", "objection", "pricing", "competitor", "buying_intent", "risk")
+NON_OWNER_ROLES: frozenset[UserRole] = frozenset({"INACTIVE", "NOT_INVITED"})
+SignalType = Literal["next_step", "objection", "pricing", "competitor", "buying_intent", "risk"]
 
 
 @dataclass
@@ -18,7 +22,7 @@ class User:
     id: str
     workspace_id: str
     email: str
-    role: str
+    role: UserRole
     created_at: int
     updated_at: int
     first_name: str | None = None
@@ -61,7 +65,7 @@ class Principal:
     credential_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Participant:
     name: str | None = None
     email: str | None = None
@@ -69,7 +73,7 @@ class Participant:
     is_owner: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Speaker:
     speaker_index: int
     name: str
@@ -79,7 +83,7 @@ class Speaker:
     user_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class TranscriptEntry:
     speaker_index: int
     start_seconds: float
@@ -88,13 +92,13 @@ class TranscriptEntry:
     sentiment: float | None = None
 
 
-@dataclass
+@dataclass(slots=True, weakref_slot=True)
 class TranscriptTimeline:
     speakers: list[Speaker]
     entries: list[TranscriptEntry]
 
 
-@dataclass
+@dataclass(slots=True)
 class ActionItem:
     id: str
     engagement_id: str
@@ -105,11 +109,11 @@ class ActionItem:
     created_at: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Signal:
     id: str
     engagement_id: str
-    type: str
+    type: SignalType
     label: str
     quote: str
     speaker_index: int
@@ -136,7 +140,7 @@ class EngagementDraft:
     transcript_timeline: TranscriptTimeline | None = None
 
 
-@dataclass
+@dataclass(slots=True, weakref_slot=True)
 class Engagement:
     id: str
     workspace_id: str
@@ -160,10 +164,7 @@ class Engagement:
     participants: tuple[Participant, ...] = ()
     submitted_transcript: str | None = None
     submitted_timeline: TranscriptTimeline | None = None
-    # Filled by the pipeline.
-    timeline: TranscriptTimeline | None = None
-    action_items: list[ActionItem] = field(default_factory=list)
-    signals: list[Signal] = field(default_factory=list)
+    # No transcript, action items or signals here: they are derived when read (core/derived.py).
     # Related resources (api.md §10); ids in the engagement's workspace.
     contact_ids: list[str] = field(default_factory=list)
     company_ids: list[str] = field(default_factory=list)

@@ -1,15 +1,17 @@
-"""Keyset pagination on (updated_at, id) with opaque cursors (api.md §8)."""
+"""Lists (api.md §8): keyset pagination on (updated_at, id) with opaque cursors, and the query every list takes
+(order, limit, cursor, search, an updated_at window, CRM entries)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from . import jsonutil
+from .crm import CrmRef
 from .errors import InvalidRequest
 
 T = TypeVar("T")
@@ -86,3 +88,55 @@ def paginate_ordered(
     page = taken[:limit]
     last = key(page[-1])
     return Page(page, Cursor(order, last[0], last[1]).encode())
+
+
+# The query of the directory lists and users ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
+
+    def __contains__(self, ms: int) -> bool:
+        return (
+            (self.gt is None or ms > self.gt)
+            and (self.gte is None or ms >= self.gte)
+            and (self.lt is None or ms < self.lt)
+            and (self.lte is None or ms <= self.lte)
+        )
+
+
+class Listable(Protocol):
+    id: str
+    updated_at: int
+
+
+R = TypeVar("R", bound=Listable)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    order: str = DEFAULT_ORDER
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    search: str | None = None
+    updated_at: TimeRange = field(default_factory=TimeRange)
+    crm_associations: tuple[CrmRef, ...] | None = None  # None: not filtered
+
+
+def list_page(records: Iterable[R], query: ListQuery, matches: Callable[[R], bool] = lambda _: True) -> Page[R]:
+    """Keyset page of the records inside the updated_at window that `matches` admits."""
+    cursor = Cursor.decode(query.cursor, query.order) if query.cursor else None
+    items = (r for r in records if r.updated_at in query.updated_at and matches(r))
+    return paginate(items, lambda r: (r.updated_at, r.id), order=query.order, limit=query.limit, cursor=cursor)
+
+
+def search_hit(needle: str | None, *haystacks: str | None) -> bool:
+    """Case-insensitive substring over any of the fields; no needle admits everything."""
+    if not needle:
+        return True
+    wanted = needle.casefold()
+    return any(h is not None and wanted in h.casefold() for h in haystacks)

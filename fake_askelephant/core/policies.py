@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
+from . import urlhost
 from .errors import FieldError
 
 EXTERNAL_URL_MAX = 2048
@@ -17,13 +17,8 @@ UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "blob", "file"})
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _EMBEDDED = re.compile(r"[\t\n\r]")
 _EDGE = "".join(chr(c) for c in range(0x21))  # C0 controls and space
-_NUMERIC_V4 = re.compile(r"^[0-9A-Fa-fXx.]+$")
-
-_PRIVATE_V4 = tuple(
-    ipaddress.ip_network(n)
-    for n in ("0.0.0.0/8", "10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
-)
-_PRIVATE_V6 = tuple(ipaddress.ip_network(n) for n in ("::/128", "::1/128", "fe80::/10", "fc00::/7"))
+_V4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated IPv4-compatible addresses, :: and ::1 included
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def external_url_error(value: str) -> FieldError | None:
@@ -55,13 +50,21 @@ def external_url_error(value: str) -> FieldError | None:
 
 
 def media_url_shape_error(value: str) -> FieldError | None:
-    """Field rule (runs before idempotency): an absolute URL with a scheme and a host."""
+    """Field rule (runs before idempotency): an absolute URL with a scheme and a host a client would accept."""
     if len(value) > MEDIA_URL_MAX:
         return FieldError("media_url", "too_long", f"media_url must be at most {MEDIA_URL_MAX} characters.")
     invalid = FieldError("media_url", "invalid_url", "media_url must be an absolute URL with a scheme and a host.")
-    scheme, sep, _ = value.partition("://")
+    scheme, sep, rest = value.partition("://")
     if not sep or not _SCHEME.fullmatch(scheme) or any(c.isspace() or ord(c) < 0x20 for c in value):
         return invalid
+    if rest[:1] in ("/", "\\"):  # `https:///host`: a client would guess the host; we do not
+        return invalid
+    if scheme.lower() in urlhost.SPECIAL_PORTS:
+        try:
+            urlhost.read_url(value)
+        except urlhost.HostError:
+            return invalid
+        return None
     try:
         parts = urlsplit(value)
         _ = parts.port  # raises on a non-numeric or out-of-range port
@@ -71,14 +74,24 @@ def media_url_shape_error(value: str) -> FieldError | None:
 
 
 def media_url_policy_error(value: str, allow_hosts: Collection[str] = ()) -> FieldError | None:
-    """Media policy (runs after idempotency): https only, no private or loopback hosts."""
-    parts = urlsplit(value)
-    host = (parts.hostname or "").rstrip(".")
-    if _host_allowed(host, parts.port, allow_hosts):
-        return None
-    if parts.scheme.lower() != "https":
+    """Media policy (runs after idempotency): https only, no private or loopback hosts.
+
+    The host is the one the network would use (core/urlhost.py: WHATWG/IDNA normalisation, every numeric
+    IPv4 form); a URL that a non-WHATWG parser (RFC 3986, urllib) reads with another host is judged on both.
+    """
+    scheme = value.partition(":")[0].strip().lower()
+    if scheme not in urlhost.SPECIAL_PORTS:
         return FieldError("media_url", "insecure_scheme", "media_url must use https.")
-    if is_private_host(host):
+    try:
+        parts = urlhost.read_url(value)
+    except urlhost.HostError:
+        return FieldError("media_url", "invalid_url", "media_url must be an absolute URL with a scheme and a host.")
+    if host_allowed(parts, allow_hosts):
+        return None
+    if parts.scheme != "https":
+        return FieldError("media_url", "insecure_scheme", "media_url must use https.")
+    # A zone id scopes the address to a local interface: never a public host.
+    if parts.zone is not None or any(is_private_host(host) for host in _readings(value, parts)):
         return FieldError(
             "media_url",
             "private_address",
@@ -106,9 +119,12 @@ UNREACHABLE_SUFFIX = ".invalid"
 
 
 def offline_media_error(value: str) -> FieldError | None:
-    """The offline media model: a `.invalid` host is unreachable; a non-media extension is the wrong type."""
-    parts = urlsplit(value)
-    host = (parts.hostname or "").rstrip(".")
+    """The offline media model: a `.invalid` host is unreachable; a non-media extension is the wrong type.
+
+    Runs after media_url_policy_error passed, so the URL reads (core/urlhost.py): host and path as a client sees them.
+    """
+    parts = urlhost.read_url(value)
+    host = str(parts.host).removesuffix(".")
     if host == UNREACHABLE_SUFFIX[1:] or host.endswith(UNREACHABLE_SUFFIX):
         return FieldError(
             "media_url",
@@ -116,7 +132,7 @@ def offline_media_error(value: str) -> FieldError | None:
             f"media_url could not be fetched: host {host!r} does not resolve "
             "(offline media model: hosts under .invalid are unreachable).",
         )
-    segment = parts.path.rsplit("/", 1)[-1]
+    segment = parts.path_query.partition("?")[0].rsplit("/", 1)[-1]
     extension = segment.rpartition(".")[2].lower() if "." in segment else ""
     if extension in NON_MEDIA_EXTENSIONS:
         return FieldError(
@@ -128,38 +144,68 @@ def offline_media_error(value: str) -> FieldError | None:
     return None
 
 
-def _host_allowed(host: str, port: int | None, allow_hosts: Collection[str]) -> bool:
-    return bool(allow_hosts) and (host in allow_hosts or (port is not None and f"{host}:{port}" in allow_hosts))
-
-
-def is_private_host(host: str) -> bool:
-    """True for localhost names and private/loopback/link-local/unspecified literal addresses.
-
-    Numeric IPv4 spellings that resolvers accept (`2130706433`, `0x7f.1`, `127.1`) are normalised first.
-    """
-    host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    address = parse_ip(host)
-    return address is not None and is_private_address(address)
-
-
-def parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _readings(value: str, parts: urlhost.UrlParts) -> list[urlhost.Host]:
+    """The WHATWG host, and the one RFC 3986 parsers (urllib) see: `https://a.example\\@127.0.0.1/` differs."""
+    hosts: list[urlhost.Host] = [parts.host]
     try:
-        return ipaddress.ip_address(host)
+        other = urlsplit(value).hostname
     except ValueError:
-        pass
-    if _NUMERIC_V4.match(host) and any(c.isdigit() for c in host):
+        other = None
+    if other:
+        hosts.append(other)
+    return hosts
+
+
+def host_allowed(parts: urlhost.UrlParts, allow_hosts: Collection[str]) -> bool:
+    """`--allow-media-host HOST[:PORT]`, compared with the normalised host and its effective port."""
+    if not allow_hosts:
+        return False
+    host = str(parts.host).removesuffix(".")
+    return host in allow_hosts or f"{host}:{parts.effective_port}" in allow_hosts
+
+
+def is_private_host(host: urlhost.Host) -> bool:
+    """True for localhost names and for addresses that are not public unicast (see is_private_address).
+
+    A string is read as a URL's host is (urlhost.parse_host: `１２７.０.０.１`, `0x7f.1`, `[::1]` or `::1`);
+    one no client would accept is not judged here (the shape rule refuses it).
+    """
+    if isinstance(host, str):
+        text = f"[{host}]" if ":" in host and not host.startswith("[") else host
         try:
-            return ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return None
-    return None
+            host = urlhost.parse_host(text)[0]
+        except urlhost.HostError:
+            return False
+    if isinstance(host, str):
+        name = host.removesuffix(".")
+        return name == "localhost" or name.endswith(".localhost")
+    return is_private_address(host)
 
 
-def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def is_private_address(address: urlhost.Address) -> bool:
+    """Anything but public unicast: private, loopback, link-local, unspecified, reserved, multicast, shared.
+
+    IPv6 forms that carry an IPv4 address are judged by it (NAT64 64:ff9b::/96, 6to4 2002::/16); IPv4-mapped
+    and IPv4-compatible literals are refused whatever they carry (no public service is reached that way).
+    """
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
+        if address.ipv4_mapped is not None or address in _V4_COMPATIBLE:
             return True
-        return any(address in net for net in _PRIVATE_V6)
-    return any(address in net for net in _PRIVATE_V4)
+        embedded = _embedded_v4(address)
+        if embedded is not None:
+            return is_private_address(embedded)
+    return bool(
+        not address.is_global
+        or address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_reserved
+        or address.is_multicast
+    )
+
+
+def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Literal
 
+from .ids import IdFactory
 from .models import EngagementDraft
 from .pipeline import PipelineOverrides
 
-MEDIA_OUTCOMES = ("ok", "unreachable", "unsupported_media_type")
+MediaOutcome = Literal["ok", "unreachable", "unsupported_media_type"]
 
 
 @dataclass
@@ -17,7 +19,7 @@ class PipelineRule:
     match: dict[str, str]
     pipeline: PipelineOverrides = field(default_factory=PipelineOverrides)
     count: int | None = None  # remaining uses; None = unlimited
-    media: str | None = None
+    media: MediaOutcome | None = None
     duration_seconds: int | None = None
     hits: int = 0
 
@@ -29,10 +31,21 @@ class PipelineRule:
 class PipelineRules:
     """First match wins; a rule with a count disarms itself when used up."""
 
-    def __init__(self) -> None:
+    def __init__(self, ids: IdFactory) -> None:
+        self._ids = ids
         self.rules: list[PipelineRule] = []
 
-    def add(self, rule: PipelineRule) -> PipelineRule:
+    def arm(
+        self,
+        match: dict[str, str],
+        pipeline: PipelineOverrides,
+        *,
+        count: int | None = None,
+        media: MediaOutcome | None = None,
+        duration_seconds: int | None = None,
+    ) -> PipelineRule:
+        """`POST /__admin/pipeline-rules`: armed after the rules already there (first match wins)."""
+        rule = PipelineRule(self._ids.new("prl"), match, pipeline, count, media, duration_seconds)
         self.rules.append(rule)
         return rule
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
-from . import changes as tables
-from .changes import Changes, scoped
+from . import write_set as tables
 from .directory import Directory
 from .engagement_order import EngagementOrder
 from .errors import NotFound
-from .models import ApiKey, Engagement, OAuthClient, OAuthToken, Principal, User
+from .models import ApiKey, Company, Contact, Engagement, OAuthClient, OAuthToken, Principal, User
 from .releaser import Dropped
+from .write_set import WriteSet, scoped
 
 DEFAULT_WORKSPACE = "wrks_local"
 DEFAULT_USER = "usr_local"
@@ -52,9 +53,9 @@ class Workspace:
 class Store:
     """All workspaces. Every lookup is workspace-scoped: a foreign id is simply not found."""
 
-    def __init__(self, changes: Changes | None = None) -> None:
-        # The write set (core/changes.py): every service that stores through the store tells it what changed.
-        self.changes = changes if changes is not None else Changes()
+    def __init__(self, write_set: WriteSet | None = None) -> None:
+        # The write set (core/write_set.py): every service that stores through the store tells it what changed.
+        self.write_set = write_set if write_set is not None else WriteSet()
         self.workspaces: dict[str, Workspace] = {}
         self.keys: dict[str, ApiKey] = {}
         # OAuth credentials survive a reset like API keys do (pipeline.md §7).
@@ -67,7 +68,7 @@ class Store:
         ws = self.workspaces.get(workspace_id)
         if ws is None:
             ws = self.workspaces[workspace_id] = Workspace(workspace_id)
-            self.changes.put(tables.WORKSPACES, workspace_id, ws)
+            self.write_set.put(tables.WORKSPACES, workspace_id, ws)
         return ws
 
     def add_user(self, user: User) -> User:
@@ -76,7 +77,7 @@ class Store:
         return user
 
     def user_changed(self, user: User) -> None:
-        self.changes.put(tables.USERS, scoped(user.workspace_id, user.id), user)
+        self.write_set.put(tables.USERS, scoped(user.workspace_id, user.id), user)
 
     def get_user(self, workspace_id: str, user_id: str) -> User:
         ws = self.workspaces.get(workspace_id)
@@ -101,7 +102,7 @@ class Store:
 
     def add_api_key(self, key: ApiKey) -> ApiKey:
         self.keys[key.key_id] = key
-        self.changes.put(tables.API_KEYS, key.key_id, key)
+        self.write_set.put(tables.API_KEYS, key.key_id, key)
         return key
 
     def authenticate_key(self, token: str) -> Principal | None:
@@ -125,10 +126,10 @@ class Store:
         self.engagement_changed(engagement)
 
     def engagement_changed(self, engagement: Engagement) -> None:
-        self.changes.put(tables.ENGAGEMENTS, scoped(engagement.workspace_id, engagement.id), engagement)
+        self.write_set.put(tables.ENGAGEMENTS, scoped(engagement.workspace_id, engagement.id), engagement)
 
     def reorder_engagement(self, engagement: Engagement) -> None:
-        """Its updated_at moved (EngagementRecorder)."""
+        """Its updated_at moved (ChangeRecorder)."""
         ws = self.workspaces.get(engagement.workspace_id)
         if ws is not None and ws.engagements.get(engagement.id) is engagement:
             ws.engagement_order.put(engagement)
@@ -150,6 +151,17 @@ class Store:
                 return ws.engagements[engagement_id]
         return None
 
+    def find_contact_by_id(self, contact_id: str) -> Contact | None:
+        """Admin lookups, which are not workspace-scoped."""
+        return next((ws.directory.contacts[contact_id] for ws in self._holding(contact_id, "contacts")), None)
+
+    def find_company_by_id(self, company_id: str) -> Company | None:
+        """Admin lookups, which are not workspace-scoped."""
+        return next((ws.directory.companies[company_id] for ws in self._holding(company_id, "companies")), None)
+
+    def _holding(self, record_id: str, table: str) -> Iterator[Workspace]:
+        return (ws for ws in self.workspaces.values() if record_id in getattr(ws.directory, table))
+
     def find_by_external_id(self, workspace_id: str, external_id: str) -> Engagement | None:
         ws = self.workspaces.get(workspace_id)
         if ws is None:
@@ -162,14 +174,14 @@ class Store:
         ws.engagements.pop(engagement.id, None)
         ws.by_external_id.pop(engagement.external_id, None)
         ws.engagement_order.discard(engagement.id)
-        self.changes.gone(tables.ENGAGEMENTS, scoped(engagement.workspace_id, engagement.id))
+        self.write_set.gone(tables.ENGAGEMENTS, scoped(engagement.workspace_id, engagement.id))
 
     def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> list[Dropped]:
         """Clear resources; keys, users and workspaces survive unless `everything` (pipeline.md §7).
 
         O(workspaces): what is dropped is returned, for a Releaser to free.
         """
-        self.changes.everything()
+        self.write_set.everything()
         targets = [self.workspaces[workspace_id]] if workspace_id in self.workspaces else []
         if workspace_id is None:
             targets = list(self.workspaces.values())

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from .directory_service import DirectoryService
-from .listing import ListQuery, list_page
 from .models import Principal, Tag
-from .paging import Page
+from .paging import ListQuery, Page, list_page
 
 
 class TagService(DirectoryService):
@@ -21,18 +20,20 @@ class TagService(DirectoryService):
         now = self._now_ms()
         tag = Tag(tag_id or self._ids.new("tag"), workspace_id, name, now, now)
         self._directory(workspace_id).tags[tag.id] = tag
-        self._recorder.created(tag, emit=emit)
+        self._changes.created(tag, emit=emit)
         return tag
 
     def rename_tag(self, tag: Tag, name: str, *, emit: bool = True) -> Tag:
-        self._recorder.change(tag, emit=emit, name=name)
+        self._changes.change(tag, emit=emit, name=name)
         return tag
 
     def delete_tag(self, principal: Principal, tag_id: str) -> None:
         """Detaches the tag from every engagement (each emits updated), then emits `v1.tag.deleted`."""
         tag = self.get_tag(principal, tag_id)
-        ws = self._store.workspace(principal.workspace_id)
-        del ws.directory.tags[tag.id]
-        for e in self._engagements_linking(ws, lambda e: tag.id in e.tag_ids):
-            self._engagement_recorder.change(e, tag_ids=[t for t in e.tag_ids if t != tag.id])
-        self._recorder.deleted(tag)
+        d = self._directory(tag.workspace_id)
+        self._delete(
+            tag,
+            remove=lambda: d.tags.pop(tag.id),
+            linked=lambda e: tag.id in e.tag_ids,
+            unlink=lambda e: self._changes.change(e, tag_ids=[t for t in e.tag_ids if t != tag.id]),
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .clock import VirtualClock
 from .models import (
     ActionItem,
     Company,
@@ -23,6 +24,11 @@ DEFAULT_TIME_ZONE = "UTC"  # a user's time zone when none is known (emulator cho
 
 def _ts(ms: int | None) -> str | None:
     return None if ms is None else format_ms(ms)
+
+
+def clock(c: VirtualClock) -> dict[str, Any]:
+    """The control plane's view of the virtual clock (pipeline.md §7)."""
+    return {"now": format_ms(c.now_ms()), "time_scale": c.time_scale}
 
 
 def engagement(e: Engagement) -> dict[str, Any]:

@@ -1,6 +1,34 @@
 // The control plane (/__admin/...): the only thing this page ever talks to.
 
 const ADMIN = "/__admin";
+const TOKEN_KEY = "fake-askelephant-admin-token";
+let asked = false; // the page asks for the admin token once per load, whatever the polling does
+let memoryToken = null;
+
+function storedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch (_) {
+    return null;
+  }
+}
+
+// An emulator started with --admin-token answers 401 until the page sends the token: ask the user once, keep it
+// for this tab (sessionStorage), send it as X-Admin-Token from then on.
+async function askForToken() {
+  if (asked) return null;
+  asked = true;
+  const given = window.prompt("This emulator's control plane needs its admin token (serve --admin-token):");
+  const token = given ? given.trim() : "";
+  if (!token) return null;
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  } catch (_) {
+    // storage refused: the token still works until the page reloads
+  }
+  memoryToken = token;
+  return token;
+}
 
 // { status, ok, body, text }; `text` doubles as a change signature so unchanged data is not re-rendered.
 export async function api(path, options) {
@@ -11,7 +39,16 @@ export async function api(path, options) {
     init.headers["Content-Type"] = "application/json";
     delete init.json;
   }
-  const resp = await fetch(ADMIN + path, init);
+  const token = memoryToken || storedToken();
+  if (token) init.headers["X-Admin-Token"] = token;
+  let resp;
+  for (let attempt = 0; ; attempt++) {
+    resp = await fetch(ADMIN + path, init);
+    if (resp.status !== 401 || attempt > 0) break;
+    const given = await askForToken();
+    if (!given) break;
+    init.headers["X-Admin-Token"] = given;
+  }
   const text = await resp.text();
   let body = null;
   try {

@@ -1,7 +1,7 @@
 """Keeps the state file in step with the emulator: write-through commits, honest failures, snapshots, restore.
 
 The promise (docs/reliability.md): with a state file, a state-changing request is answered 2xx only after its
-change is committed. `commit()` takes the core's write set (core/changes.py), encodes those records on the event
+change is committed. `commit()` takes the core's write set (core/write_set.py), encodes those records on the event
 loop (a consistent view: nothing else runs meanwhile), and writes them in one transaction on the worker thread
 that owns the connection; cost grows with what changed, not with what is stored. Requests that finish while a
 commit runs are covered by the next one (group commit).
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from ..core import changes as tables
+from ..core import write_set as tables
 from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.errors import NotFound
 from ..core.timefmt import format_ms, wall_ms
@@ -93,7 +93,7 @@ class Persister:
 
         A row that cannot be read is a StateFileError naming the file (never a traceback, never an empty start);
         values that had to be clamped into range are logged as warnings. From here on the emulator reports its
-        changes (core/changes.py); the first commit writes what start-up configuration added.
+        changes (core/write_set.py); the first commit writes what start-up configuration added.
         """
         self._emulator = emulator
         loaded = len(self._saved)
@@ -107,7 +107,7 @@ class Persister:
             for note in notes:
                 log.warning("state file %s: %s", self.path, note)
         if self.durable:
-            changes = emulator.changes
+            changes = emulator.write_set
             changes.on = True
             if loaded:
                 self._note_configuration(emulator)
@@ -121,12 +121,12 @@ class Persister:
     def _note_configuration(em: Emulator) -> None:
         """Keys, users and seed data made at start-up may be missing from (or newer than) the file."""
         for key in em.store.keys.values():
-            em.changes.put(tables.API_KEYS, key.key_id, key)
+            em.write_set.put(tables.API_KEYS, key.key_id, key)
         for ws in em.store.workspaces.values():
-            em.changes.put(tables.WORKSPACES, ws.id, ws)
+            em.write_set.put(tables.WORKSPACES, ws.id, ws)
             for user in ws.users.values():
                 em.store.user_changed(user)
-        for loaded in em.seed_data:
+        for loaded in em.startup_loaded:
             d = em.store.workspace(loaded.workspace_id).directory
             for kind, ids, table in (
                 (tables.CONTACTS, loaded.contacts, d.contacts),
@@ -135,7 +135,7 @@ class Persister:
             ):
                 for record_id in ids:
                     if record_id in table:
-                        em.changes.put(kind, f"{loaded.workspace_id}/{record_id}", table[record_id])
+                        em.write_set.put(kind, f"{loaded.workspace_id}/{record_id}", table[record_id])
 
     @property
     def emulator(self) -> Emulator:
@@ -153,7 +153,7 @@ class Persister:
         if not self.durable:
             return True
         em = self.emulator
-        records, reset = em.changes.take()
+        records, reset = em.write_set.take()
         if reset:
             upserts = state.dump(em)
             deletes: list[Key] = []
@@ -222,13 +222,13 @@ class Persister:
         snapshot is `restoring`, which brings its own time)."""
         now, moved = em.clock.now_ms(), em.clock.moves != self._moves
         request_ids = em.request_ids.snapshot()  # answered request ids are never handed out twice
-        em.changes.on = False
+        em.write_set.on = False
         try:
             em.reset(everything=True)
             state.load(em, rows)
         finally:
-            em.changes.take()
-            em.changes.on = True
+            em.write_set.take()
+            em.write_set.on = True
         em.request_ids.restore(request_ids)
         if not moved and not restoring:
             em.clock.restore(now)
@@ -246,7 +246,7 @@ class Persister:
         async with self._lock:
             if self.unavailable is None:
                 return True
-            if self.emulator.changes:
+            if self.emulator.write_set:
                 return await self._commit_locked()
             try:
                 await self._run(self._open().write, [], [], [("probed_at", format_ms(wall_ms()))])
@@ -275,7 +275,7 @@ class Persister:
                 await self.probe()
                 continue
             await asyncio.sleep(FLUSH_INTERVAL_S)
-            if self.emulator.changes:
+            if self.emulator.write_set:
                 await self.commit()
 
     async def close(self) -> None:

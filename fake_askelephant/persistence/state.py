@@ -6,6 +6,7 @@ One row per record (state format 2), so a write costs what changed, not what is 
 |---|---|---|---|
 | `meta.clock` | `now` | virtual now and time scale | every write |
 | `meta.rng` | stream name | every seeded RNG, so ids and draws continue instead of repeating | it moved |
+| `meta.media_key` | `hmac` | the random key signing /__media links (base64), so links survive a restart | it changed |
 | `workspace` | workspace id | the workspace itself (its indexes are derived on load) | tracked |
 | `workspace.users`, `workspace.engagements` | ws id/id | the records | tracked |
 | `workspace.directory.<table>` | ws id/id | contacts, companies, tags, transcript comments | tracked |
@@ -15,7 +16,7 @@ One row per record (state format 2), so a write costs what changed, not what is 
 | `pipeline.runs` | engagement id | stage times, jitter, overrides; unfinished runs are rescheduled on load | tracked |
 | `webhooks.*` | see webhook_state.py | endpoints, messages with pending deliveries, attempt log, sinks | both |
 
-"Tracked" rows are written when the core reports them in its write set (core/changes.py); the few "ambient"
+"Tracked" rows are written when the core reports them in its write set (core/write_set.py); the few "ambient"
 rows (clock, streams, rules, faults, webhook endpoints and sinks, counters: bounded by what the client
 configured, not by traffic) are compared with what was last written. Order: every table loads in the order its
 rows were first written (the file's `seq`), which is the order the dicts had.
@@ -28,14 +29,14 @@ ignored on load.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..core import changes as tables
-from ..core.changes import Key
+from ..core import write_set as tables
 from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.events import Event
 from ..core.faults import FaultRule
@@ -55,6 +56,7 @@ from ..core.rules import PipelineRule
 from ..core.seeded import RngState, rng_restore, rng_snapshot
 from ..core.store import Workspace
 from ..core.timefmt import format_ms
+from ..core.write_set import Key
 from ..emulator import Emulator
 from . import codec, webhook_state
 
@@ -114,7 +116,7 @@ STORE_TABLES: dict[str, tuple[str, type]] = {
     tables.OAUTH_CLIENTS: ("oauth_clients", OAuthClient),
     tables.OAUTH_TOKENS: ("oauth_tokens", OAuthToken),
 }
-STORE_STRUCTURE = frozenset({"workspaces", "changes"})
+STORE_STRUCTURE = frozenset({"workspaces", "write_set"})
 
 
 def _plain_run(run: PipelineRun, _key: str) -> Any:
@@ -125,7 +127,7 @@ def _as_is(record: Any, _key: str) -> Any:
     return record
 
 
-# How a tracked record (core/changes.py) becomes its row's JSON-ready value.
+# How a tracked record (core/write_set.py) becomes its row's JSON-ready value.
 ENCODERS: dict[str, Callable[[Any, str], Any]] = {
     tables.WORKSPACES: lambda ws, key: {"id": key},
     **dict.fromkeys([*WORKSPACE_TABLES, *DIRECTORY_TABLES, *STORE_TABLES, tables.EVENTS], _as_is),
@@ -153,6 +155,7 @@ def ambient(em: Emulator, *, clock: bool = True) -> Iterator[Row]:
         yield "meta.clock", "now", {"now_ms": em.clock.now_ms(), "time_scale": em.clock.time_scale}
     for stream in RNG_STREAMS:
         yield "meta.rng", stream.name, stream.get(em)
+    yield "meta.media_key", "hmac", base64.b64encode(em.media_key).decode()
     for rule in em.rules.rules:
         yield "rules", rule.id, rule
     for fault in em.faults.rules:
@@ -243,6 +246,8 @@ def load(em: Emulator, rows: Iterable[tuple[str, str, bytes]]) -> list[str]:
                 f"{format_ms(min(max(clock[0], CLOCK_MIN_MS), CLOCK_MAX_MS))}"
             )
         em.clock.restore(clock[0])
+    if "hmac" in by_kind.get("meta.media_key", {}):
+        em.media_key = base64.b64decode(_decode(str, "meta.media_key", "hmac", by_kind["meta.media_key"]["hmac"]))
     rngs = by_kind.get("meta.rng", {})
     for stream in RNG_STREAMS:
         if stream.name in rngs:

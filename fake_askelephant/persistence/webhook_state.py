@@ -37,8 +37,9 @@ def ambient(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
     for endpoint in d.endpoints.values():
         yield "webhooks.endpoints", endpoint.id, endpoint
     sinks, counters = d.sinks, d.sinks.snapshot()
-    for name in sinks.configs.keys() | counters.served.keys():
-        yield "webhooks.sinks", name, {"config": sinks.configs.get(name), "served": counters.served.get(name, 0)}
+    for name in sinks.configs.keys() | counters.served.keys() | counters.dropped.keys():
+        row = {"config": sinks.configs.get(name), "served": counters.served.get(name, 0)}
+        yield "webhooks.sinks", name, {**row, "dropped": counters.dropped.get(name, 0)}
     yield "webhooks.counters", "seq", {"attempts": saved.attempt_seq, "sink_requests": counters.seq}
 
 
@@ -124,6 +125,7 @@ def load(d: Dispatcher, by_kind: Mapping[str, Mapping[str, bytes]], events: Iter
         if row["config"] is not None:
             sinks.configs[name] = codec.decode(SinkConfig, row["config"])
         sink_counters.served[name] = row["served"]
+        sink_counters.dropped[name] = row.get("dropped", 0)  # absent from files written before issue #19
     for key, body in by_kind.get("webhooks.sink_requests", {}).items():
         sinks.restore_request(key.rpartition("/")[0], codec.loads(SinkRequest, body))
     counters = by_kind.get("webhooks.counters", {}).get("seq")

@@ -6,7 +6,7 @@ From pytest (docs/scenarios.md, "From pytest")::
     def test_scenario(path):
         asyncio.run(assert_scenario_passes(path))
 
-The names below load on first use: the emulator app imports the recorder from this package, and must
+The names below load on first use: the emulator app imports the session recorder from this package, and must
 stay importable without the runner's assertion libraries (tests/contract/test_plugin_import_light.py).
 """
 

@@ -13,7 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from ..core.faults import FaultAction, FaultPhase
+from ..core.pipeline import InsightOutcome, Stage, TranscriptionOutcome, WebhookChoice
 from ..core.timefmt import parse_iso
+from ..webhooks.endpoints import HeaderStyle
 
 DEFAULT_START = "2026-03-09T11:59:00Z"
 STEP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
@@ -115,7 +118,7 @@ class EndpointSpec(Spec):
     secret: str | None = None
     event_types: list[str] | None = None
     workspace_id: str | None = None
-    header_style: Literal["svix", "webhook"] | None = None
+    header_style: HeaderStyle | None = None
     hazards: dict[str, float] | None = None
 
     @model_validator(mode="after")
@@ -139,8 +142,8 @@ class FaultSpec(Spec):
     status: int | None = None
     retry_after: int | None = None
     latency_ms: float | dict[str, Any] | None = None
-    action: Literal["reset", "truncate"] | None = None
-    phase: Literal["before", "after"] | None = None
+    action: FaultAction | None = None
+    phase: FaultPhase | None = None
 
 
 class RequestSpec(Spec):
@@ -311,11 +314,11 @@ class PipelineSpec(Spec):
     """`POST /__admin/engagements/{engagement}/pipeline` with the other keys (pipeline.md §5)."""
 
     engagement: str
-    transcription: Literal["ok", "failed"] | None = None
-    action_items: Literal["auto", "failed"] | list[dict[str, Any]] | None = None
-    signals: Literal["auto", "failed"] | list[dict[str, Any]] | None = None
-    webhook: Literal["send", "suppress"] | None = None
-    delays: dict[Literal["processing", "transcript", "action_items", "signals"], Duration] | None = None
+    transcription: TranscriptionOutcome | None = None
+    action_items: InsightOutcome | list[dict[str, Any]] | None = None
+    signals: InsightOutcome | list[dict[str, Any]] | None = None
+    webhook: WebhookChoice | None = None
+    delays: dict[Stage, Duration] | None = None
 
     def overrides(self) -> dict[str, Any]:
         return self.model_dump(exclude={"engagement"}, exclude_none=True)

@@ -6,6 +6,7 @@ One code path for both, so a scenario that passes in-process passes against `fak
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from ..core import jsonutil
 from ..core.timefmt import format_ms, parse_iso
 
 ADMIN = "/__admin"
+ADMIN_TOKEN_ENV = "FAKE_ASKELEPHANT_ADMIN_TOKEN"  # noqa: S105 - a variable name
 REQUEST_TIMEOUT_S = 60.0
 
 
@@ -104,6 +106,9 @@ class Target:
         """A control-plane call; raises TargetError with the emulator's problem detail on failure."""
         data = jsonutil.dumps(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if data is not None else {}
+        token = os.environ.get(ADMIN_TOKEN_ENV)  # a running emulator locked with --admin-token
+        if token:
+            headers["X-Admin-Token"] = token
         exchange = await self.send(method, ADMIN + path, headers, data, limit_s=limit_s)
         if exchange.status is None or not 200 <= exchange.status < 300:
             raise TargetError(f"{method} {ADMIN}{path} failed: {_problem_text(exchange)}")

@@ -7,6 +7,7 @@ a wall-clock svix-timestamp (receivers compare it with their own clock).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import random
 import time
@@ -15,8 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core import changes as tables
-from ..core.changes import Changes
+from ..core import write_set as tables
 from ..core.clock import ScheduledJob, Scheduler, VirtualClock
 from ..core.errors import NotFound
 from ..core.events import Event, EventBus
@@ -24,16 +24,16 @@ from ..core.ids import IdFactory
 from ..core.releaser import Dropped
 from ..core.seeded import RngState, rng_restore, rng_snapshot
 from ..core.timefmt import format_ms
-from .endpoints import HAZARD_PROBABILITIES, Hazards, WebhookEndpoint
-from .signing import generate_secret, signature_header
-from .sink import TIMEOUT_S, Sinks, sink_name
-from .transport import Sender, SendResult
+from ..core.write_set import WriteSet
+from .endpoints import HeaderStyle, WebhookEndpoint
+from .hazards import OUT_OF_ORDER_HOLD_MS, Hazard, HazardDice, Hazards
+from .signing import generate_secret
+from .sink import TIMEOUT_S, Sinks, SinkSender, sink_name
+from .transport import Sender
 
 # Delay before each attempt after a failure: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 RETRY_LADDER_S = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 DISABLE_AFTER_MS = 5 * 24 * 3600 * 1000
-OUT_OF_ORDER_HOLD_MS = 60_000  # a held message goes out after the next one, or after this long
-STALE_BY_S = 10 * 60
 
 
 @dataclass
@@ -69,6 +69,7 @@ class AttemptRecord:
     hazard: str | None
     next_attempt_at: int | None
     kind: str = "scheduled"  # scheduled | resend | duplicate
+    response_truncated: bool = False  # the receiver's answer was longer than the sender reads
 
     def view(self) -> dict[str, Any]:
         event = self.delivery.message.event
@@ -89,6 +90,7 @@ class AttemptRecord:
             "hazard": self.hazard,
             "next_attempt_at": format_ms(self.next_attempt_at) if self.next_attempt_at is not None else None,
             "kind": self.kind,
+            "response_truncated": self.response_truncated,
         }
 
 
@@ -98,10 +100,12 @@ class _Outcome:
     error: str | None
     duration_ms: float
     virtual_latency_ms: int = 0
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        """A 2xx the sender had nothing against (a 2xx whose body never ended is a timeout)."""
+        return self.error is None and self.status is not None and 200 <= self.status < 300
 
 
 @dataclass
@@ -123,38 +127,50 @@ class Dispatcher:
     clock: VirtualClock
     scheduler: Scheduler
     ids: IdFactory
-    sender: Sender | None = None
     timeout_s: float = TIMEOUT_S
     log_limit: int = 10_000
     wall: Callable[[], float] = time.time
     endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     sinks: Sinks = field(default_factory=Sinks)
-    # The write set (core/changes.py): messages and attempts; endpoints and sinks are few and compared instead.
-    changes: Changes = field(default_factory=Changes)
+    # The write set (core/write_set.py): messages and attempts; endpoints and sinks are few and compared instead.
+    write_set: WriteSet = field(default_factory=WriteSet)
 
     def __post_init__(self) -> None:
-        self.sinks.changes = self.changes
+        self.sinks.write_set = self.write_set
         self._secret_rng = random.Random(f"{self.seed}:webhook-secrets")
-        self._hazard_rngs: dict[str, random.Random] = {}
+        self._dice = HazardDice(self.seed)
+        self._transport = SinkSender(self.sinks, self.sink_secrets, self.clock.now_ms, self.wall)
         self.log: deque[AttemptRecord] = deque(maxlen=self.log_limit)
         self.messages: OrderedDict[str, list[Delivery]] = OrderedDict()
         self._held: dict[str, list[Delivery]] = {}
         self._seq = 0
 
+    @property
+    def sender(self) -> Sender | None:
+        """Delivers to every URL but the built-in sink: create_app's `sender=`, else aiohttp while serving."""
+        return self._transport.network
+
+    @sender.setter
+    def sender(self, sender: Sender | None) -> None:
+        self._transport.network = sender
+
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(self.dispatch)
+
+    def sink_secrets(self, name: str) -> list[str]:
+        """What the built-in sink verifies with: every signing secret of the endpoints pointing at it."""
+        now = self.clock.now_ms()
+        return [s for e in self.endpoints.values() if sink_name(e.url) == name for s in e.signing_secrets(now)]
 
     # Saved state (persistence) ----------------------------------------------------------------
 
     def snapshot(self) -> DispatcherSnapshot:
-        hazards = {endpoint_id: rng_snapshot(rng) for endpoint_id, rng in self._hazard_rngs.items()}
-        return DispatcherSnapshot(rng_snapshot(self._secret_rng), hazards, self._seq)
+        return DispatcherSnapshot(rng_snapshot(self._secret_rng), self._dice.snapshot(), self._seq)
 
     def restore(self, saved: DispatcherSnapshot) -> None:
         if saved.secrets is not None:
             rng_restore(self._secret_rng, saved.secrets)
-        for endpoint_id, state in saved.hazards.items():
-            rng_restore(self._hazard_rng(endpoint_id), state)
+        self._dice.restore(saved.hazards)
         if saved.attempt_seq is not None:
             self._seq = saved.attempt_seq
 
@@ -171,7 +187,7 @@ class Dispatcher:
         *,
         secret: str | None = None,
         event_types: tuple[str, ...] | None = None,
-        header_style: str = "svix",
+        header_style: HeaderStyle = "svix",
         hazards: Hazards | None = None,
     ) -> WebhookEndpoint:
         endpoint = WebhookEndpoint(
@@ -253,7 +269,10 @@ class Dispatcher:
                 delivery.held_hazard = "out_of_order"
                 self._held[ep.id] = [delivery]
                 delivery.job = self.scheduler.call_at(
-                    now + OUT_OF_ORDER_HOLD_MS, functools.partial(self._release, delivery), name=f"hold:{message.id}"
+                    now + OUT_OF_ORDER_HOLD_MS,
+                    functools.partial(self._release, delivery),
+                    name="hold",
+                    subject=message.id,
                 )
                 continue
             self._schedule(delivery, due)
@@ -271,7 +290,7 @@ class Dispatcher:
     def _message_changed(self, msg_id: str) -> None:
         deliveries = self.messages.get(msg_id)
         if deliveries is not None:
-            self.changes.put(tables.WEBHOOK_MESSAGES, msg_id, deliveries)
+            self.write_set.put(tables.WEBHOOK_MESSAGES, msg_id, deliveries)
 
     def _remember(self, msg_id: str, deliveries: list[Delivery]) -> None:
         self.messages[msg_id] = deliveries
@@ -282,11 +301,14 @@ class Dispatcher:
             if any(d.state == "pending" for d in oldest):
                 break
             del self.messages[oldest_id]
-            self.changes.gone(tables.WEBHOOK_MESSAGES, oldest_id)
+            self.write_set.gone(tables.WEBHOOK_MESSAGES, oldest_id)
 
     def _schedule(self, delivery: Delivery, due_ms: int) -> None:
         delivery.job = self.scheduler.call_at(
-            due_ms, lambda: self._attempt(delivery), name=f"webhook:{delivery.message.id}:{delivery.endpoint.id}"
+            due_ms,
+            lambda: self._attempt(delivery),
+            name="webhook",
+            subject=f"{delivery.message.id}:{delivery.endpoint.id}",
         )
         self._message_changed(delivery.message.id)
 
@@ -312,10 +334,17 @@ class Dispatcher:
         if kind == "scheduled":
             delivery.cycle += 1
         started = self.clock.now_ms()
-        outcome, hazard = await self._send(delivery)
+        try:
+            outcome, signing_hazard = await self._send(delivery)
+        except asyncio.CancelledError:
+            # Shutdown cancelled the attempt on the wire: record it and schedule the retry, so the state file
+            # shows what happened and a restart tries again (issue #19).
+            if self._live(delivery):
+                self._cancelled(delivery, kind, started)
+            raise
         if not self._live(delivery):
             return  # reset while on the wire: no log entry, no retry
-        hazard = hazard or (delivery.held_hazard if delivery.attempts == 1 else None)
+        hazard = signing_hazard or (delivery.held_hazard if delivery.attempts == 1 else None)
         finished = started + outcome.virtual_latency_ms
         next_at: int | None = None
         if kind != "scheduled":
@@ -340,38 +369,33 @@ class Dispatcher:
         if kind == "scheduled" and outcome.ok and self._draw(endpoint, "duplicate"):
             await self._attempt(delivery, "duplicate")
 
-    async def _send(self, delivery: Delivery) -> tuple[_Outcome, str | None]:
+    async def _send(self, delivery: Delivery) -> tuple[_Outcome, Hazard | None]:
         endpoint, message = delivery.endpoint, delivery.message
-        body = message.event.body
-        wall = self.wall()
-        timestamp = int(wall)
-        secrets = endpoint.signing_secrets(self.clock.now_ms())
-        hazard = next((h for h in ("stale_timestamp", "wrong_secret", "body_altered") if self._draw(endpoint, h)), None)
-        if hazard == "stale_timestamp":
-            timestamp -= STALE_BY_S
-        if hazard == "wrong_secret":
-            secrets = [generate_secret(self._hazard_rng(endpoint.id))]
-        signature = signature_header(secrets, message.id, timestamp, body)
-        if hazard == "body_altered":
-            body = body.replace(b'"api_version":"v1"', b'"api_version":"v1","tampered":true', 1)
+        signed = self._dice.sign(
+            endpoint.id,
+            endpoint.hazards,
+            endpoint.signing_secrets(self.clock.now_ms()),
+            message.id,
+            int(self.wall()),
+            message.event.body,
+        )
         prefix = "webhook" if endpoint.header_style == "webhook" else "svix"
-        headers = {f"{prefix}-id": message.id, f"{prefix}-timestamp": str(timestamp), f"{prefix}-signature": signature}
-        name = sink_name(endpoint.url)
-        if name is not None:
-            result = self.sinks.receive(
-                name,
-                {**headers, "content-type": "application/json"},
-                body,
-                endpoint.signing_secrets(self.clock.now_ms()),
-                virtual_ms=self.clock.now_ms(),
-                wall_s=wall,
-            )
-            error = None if result.status is not None else f"timeout: no response within {TIMEOUT_S:g} s (virtual)"
-            return _Outcome(result.status, error, float(result.latency_ms), result.latency_ms), hazard
-        if self.sender is None:
-            return _Outcome(None, "no HTTP sender is running (emulator not serving)", 0.0), hazard
-        sent: SendResult = await self.sender.send(endpoint.url, headers, body, self.timeout_s)
-        return _Outcome(sent.status, sent.error or _status_error(sent.status), sent.duration_ms), hazard
+        headers = {
+            f"{prefix}-id": message.id,
+            f"{prefix}-timestamp": str(signed.timestamp),
+            f"{prefix}-signature": signed.signature,
+        }
+        sent = await self._transport.send(endpoint.url, headers, signed.body, self.timeout_s)
+        outcome = _Outcome(sent.status, sent.error, sent.duration_ms, sent.virtual_latency_ms, sent.truncated)
+        return outcome, signed.hazard
+
+    def _cancelled(self, delivery: Delivery, kind: str, started: int) -> None:
+        outcome = _Outcome(None, "cancelled in flight: the emulator shut down before the receiver answered", 0.0)
+        next_at = None
+        if kind == "scheduled" and delivery.cycle < len(RETRY_LADDER_S):
+            next_at = started + RETRY_LADDER_S[delivery.cycle] * 1000
+            self._schedule(delivery, next_at)
+        self._record(delivery, kind, started, outcome, None, next_at, "failed")
 
     def _record(
         self,
@@ -385,7 +409,7 @@ class Dispatcher:
     ) -> None:
         self._seq += 1
         if len(self.log) == self.log.maxlen:
-            self.changes.gone(tables.WEBHOOK_ATTEMPTS, str(self.log[0].seq))
+            self.write_set.gone(tables.WEBHOOK_ATTEMPTS, str(self.log[0].seq))
         self.log.append(
             AttemptRecord(
                 self._seq,
@@ -400,21 +424,14 @@ class Dispatcher:
                 hazard,
                 next_at,
                 kind,
+                outcome.truncated,
             )
         )
-        self.changes.put(tables.WEBHOOK_ATTEMPTS, str(self._seq), self.log[-1])
+        self.write_set.put(tables.WEBHOOK_ATTEMPTS, str(self._seq), self.log[-1])
         self._message_changed(delivery.message.id)
 
-    def _hazard_rng(self, endpoint_id: str) -> random.Random:
-        rng = self._hazard_rngs.get(endpoint_id)
-        if rng is None:
-            rng = self._hazard_rngs[endpoint_id] = random.Random(f"{self.seed}:hazards:{endpoint_id}")
-        return rng
-
-    def _draw(self, endpoint: WebhookEndpoint, hazard: str) -> bool:
-        assert hazard in HAZARD_PROBABILITIES
-        p: float = getattr(endpoint.hazards, hazard)
-        return p > 0 and self._hazard_rng(endpoint.id).random() < p
+    def _draw(self, endpoint: WebhookEndpoint, hazard: Hazard) -> bool:
+        return self._dice.draw(endpoint.id, endpoint.hazards, hazard)
 
     # Manual resend, reset ---------------------------------------------------------------------
 
@@ -467,11 +484,3 @@ def _cancel_jobs(deliveries: list[Delivery]) -> None:
     for delivery in deliveries:
         if delivery.job:
             delivery.job.cancel()
-
-
-def _status_error(status: int | None) -> str | None:
-    if status is None or 200 <= status < 300:
-        return None
-    if 300 <= status < 400:
-        return f"HTTP {status}: redirects are not followed"
-    return f"HTTP {status}"

@@ -1,30 +1,15 @@
-"""Webhook endpoints: where, which event types, which secret(s), and the hazards to inject."""
+"""Webhook endpoints: where, which event types, which secret(s), which header names, and the hazards to inject."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..core.timefmt import format_ms
+from .hazards import Hazards
 
 ROTATION_GRACE_MS = 24 * 3600 * 1000  # Svix's default: the old secret keeps signing for 24 h
-HEADER_STYLES = ("svix", "webhook")
-HAZARD_PROBABILITIES = ("duplicate", "out_of_order", "stale_timestamp", "wrong_secret", "body_altered")
-
-
-@dataclass
-class Hazards:
-    """Opt-in misbehaviour to test receivers (pipeline.md §5, §7); probabilities are seeded draws."""
-
-    duplicate: float = 0.0
-    out_of_order: float = 0.0
-    stale_timestamp: float = 0.0
-    wrong_secret: float = 0.0
-    body_altered: float = 0.0
-    delay_first_attempt_seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, float]:
-        return {k: getattr(self, k) for k in (*HAZARD_PROBABILITIES, "delay_first_attempt_seconds")}
+HeaderStyle = Literal["svix", "webhook"]  # svix-id/-timestamp/-signature, or the Standard Webhooks webhook-* names
 
 
 @dataclass
@@ -35,7 +20,7 @@ class WebhookEndpoint:
     secret: str
     created_at: int
     event_types: tuple[str, ...] | None = None  # None: every type
-    header_style: str = "svix"
+    header_style: HeaderStyle = "svix"
     hazards: Hazards = field(default_factory=Hazards)
     disabled: bool = False
     previous_secret: str | None = None

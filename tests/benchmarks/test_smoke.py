@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.run import BENCHMARKS
+
+pytestmark = pytest.mark.slow  # runs the benchmark suite as a process
 
 ROOT = Path(__file__).resolve().parents[2]
 

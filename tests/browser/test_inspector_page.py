@@ -11,7 +11,7 @@ from fake_askelephant.core.timefmt import format_ms
 from tests.browser.conftest import Inspector
 from tests.conftest import AUTH, T0, seed_call
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]  # drives Chromium
 
 XSS_TITLE = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 

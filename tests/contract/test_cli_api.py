@@ -27,6 +27,7 @@ def served_emulator(tmp_path: Path) -> Iterator[str]:
         server.stop(timeout=30)
 
 
+@pytest.mark.slow
 def test_cli_passes_a_served_emulator(served_emulator: str, tmp_path: Path) -> None:
     junit = tmp_path / "api.xml"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

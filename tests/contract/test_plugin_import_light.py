@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # imports in a fresh interpreter
+
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = "import sys\nfor m in ('hypothesis', 'jsonschema', 'referencing', 'svix'):\n    sys.modules[m] = None\n"
 

@@ -158,13 +158,13 @@ def test_openapi_document_is_valid_openapi_3_1() -> None:
 
 def test_bundled_openapi_refs_all_resolve_inside_the_document() -> None:
     doc = openapi_document()
-    for node in _walk(doc):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            assert ref.startswith("#/"), ref
-            target: Any = doc
-            for part in ref[2:].split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
+    refs = [ref for node in _walk(doc) if isinstance(ref := node.get("$ref"), str)]
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/"), ref
+        target: Any = doc
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
 
 
 def test_openapi_file_references_the_shipped_schemas() -> None:

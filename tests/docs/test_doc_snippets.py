@@ -12,7 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli_process import ROOT, base_env
+
+pytestmark = pytest.mark.slow  # runs the docs' snippets in fresh interpreters
 
 # The entry point `pip install` registers (pyproject.toml, [project.entry-points.pytest11]).
 PACKAGE_PLUGIN = "contract_tests.plugin"

@@ -228,6 +228,7 @@ def test_linked_files_exist() -> None:
     assert [link for link in links if not (ROOT / link).exists()] == []
 
 
+@pytest.mark.slow
 def test_the_screenshot_script_prints_help_and_writes_nothing(tmp_path: Path) -> None:
     """`python -m scripts.inspector_screenshots --help` wrote PNGs into a new folder named `--help`."""
     result = subprocess.run(

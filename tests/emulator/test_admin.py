@@ -81,7 +81,8 @@ async def test_state_dump_shows_keys_without_secrets(api: Api) -> None:
 
 async def test_admin_errors_are_problem_json(api: Api) -> None:
     await problem(await api.client.get("/__admin/nope"), 404, "not_found")
-    await problem(await api.client.post("/__admin/clock/advance", data=b"{"), 400, "invalid_request")
+    json_type = {"Content-Type": "application/json"}
+    await problem(await api.client.post("/__admin/clock/advance", data=b"{", headers=json_type), 400, "invalid_request")
     await problem(await api.client.post("/__admin/reset?workspace_id=bad"), 422, "validation_failed")
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fake_askelephant.core.errors import ValidationFailed
 from fake_askelephant.core.events import ENGAGEMENT_CREATED
 from fake_askelephant.core.timefmt import parse_iso
 from tests.conftest import Api, problem, seed_call
@@ -78,6 +79,47 @@ async def test_concurrent_creates_wait_for_a_slow_first_create(api: Api) -> None
     responses = await asyncio.gather(*tasks)
     assert sorted(r.status for r in responses) == [200, 200, 200, 200, 201]
     assert await stored_count(api) == 1
+
+
+async def test_duplicates_of_a_create_whose_media_fetch_hangs_share_its_outcome(api: Api) -> None:
+    """Issue #19: 4 duplicates of a create whose fetch hangs were answered one after another (15, 30, 45, 60 s),
+    each fetching again. They wait for the first one's outcome instead: one fetch, the same 422 for all."""
+    gate = asyncio.Event()
+    fetches = 0
+
+    async def hanging_probe(url: str) -> int:
+        nonlocal fetches
+        fetches += 1
+        await gate.wait()  # the fetch that hangs until its deadline
+        raise ValidationFailed.single("media_url", "media_unreachable", "media_url could not be fetched: timeout.")
+
+    service = api.emulator.engagements
+    service._media_probe = hanging_probe
+    entered = 0
+    original = service.create_engagement
+
+    async def counted(*args: Any) -> Any:
+        nonlocal entered
+        entered += 1
+        return await original(*args)
+
+    service.create_engagement = counted  # type: ignore[method-assign,assignment]
+    tasks = [asyncio.ensure_future(api.create()) for _ in range(4)]
+    for _ in range(1000):  # until every request is inside the service: the first fetching, three waiting
+        if entered == 4:
+            break
+        await asyncio.sleep(0)
+    assert entered == 4
+    gate.set()
+    responses = await asyncio.gather(*tasks)
+    for resp in responses:
+        body = await problem(resp, 422, "validation_failed")
+        assert body["errors"][0]["code"] == "media_unreachable"
+    assert fetches == 1
+    assert await stored_count(api) == 0
+    gate.clear()
+    service._media_probe = None  # the next create tries again for itself
+    assert (await api.create()).status == 201
 
 
 async def test_rejected_create_reserves_nothing(api: Api) -> None:
@@ -296,10 +338,10 @@ async def test_external_url_is_omitted_when_not_given(api: Api) -> None:
 
 async def test_owner_resolves_by_email_then_phone_and_skips_inactive_users(api: Api) -> None:
     emulator = api.emulator
-    from fake_askelephant.emulator import NewUser
+    from fake_askelephant.core.users import NewUser
 
-    agent = emulator.ensure_user("wrks_local", NewUser("agent@example.com", "Agent", "A", "MEMBER", "+15550001"))
-    gone = emulator.ensure_user("wrks_local", NewUser("gone@example.com", "Gone", "G", "INACTIVE", "+15550002"))
+    agent = emulator.users.ensure_user("wrks_local", NewUser("agent@example.com", "Agent", "A", "MEMBER", "+15550001"))
+    gone = emulator.users.ensure_user("wrks_local", NewUser("gone@example.com", "Gone", "G", "INACTIVE", "+15550002"))
     by_email = await (
         await api.create(
             external_id="1", participants=[{"name": "Agent", "email": "AGENT@example.com", "is_owner": True}]

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from fake_askelephant.api.admin.seed_data import FixtureError
+from fake_askelephant.api.admin.seed_data import SeedDataError
 from fake_askelephant.app import create_app
 from fake_askelephant.cli import main
 from fake_askelephant.config import ConfigError, load_settings
@@ -154,7 +154,7 @@ async def test_fixture_file_loads_users_companies_contacts_tags(make_api: Any, t
     ],
 )
 def test_bad_fixture_files_fail_clearly(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(FixtureError) as exc:
+    with pytest.raises(SeedDataError) as exc:
         create_app(frozen_settings(fixtures=fixture_file(tmp_path, text)))
     assert message in str(exc.value) and "--fixtures" in str(exc.value)
 

@@ -78,7 +78,7 @@ async def test_pages_equal_sorting_the_workspace_through_creates_changes_deletes
             )
             live.append((await em.engagements.create_engagement(admin, draft))[0])
         elif roll < 0.75:
-            em.recorder.change(rng.choice(live), title=f"Renamed {step}")
+            em.changes.change(rng.choice(live), title=f"Renamed {step}")
         elif roll < 0.85:
             gone = live.pop(rng.randrange(len(live)))
             em.engagements.delete_engagement(gone)

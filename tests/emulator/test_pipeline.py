@@ -412,3 +412,23 @@ async def test_scaled_time_completes_without_any_admin_call(make_api: Any) -> No
     sink = await (await api.client.get("/__admin/sink/live/requests")).json()
     types = [json.loads(r["body"])["type"] for r in sink["data"]]
     assert "v1.engagement.transcript_timeline.completed" in types
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [{}, {"match": {}}, {"pipeline": {}}, {"match": {"external_id": "*"}, "count": 3, "pipeline": {"delays": {}}}],
+)
+async def test_a_rule_that_changes_nothing_is_refused(api: Api, rule: dict[str, Any]) -> None:
+    """Issue #19: `{}` matched every create and changed nothing but the media check (--media-fetch went silent)."""
+    body = await problem(await api.client.post("/__admin/pipeline-rules", json=rule), 422, "validation_failed")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("pipeline", "required")]
+    assert (await (await api.client.get("/__admin/pipeline-rules")).json())["data"] == []
+
+
+async def test_a_rule_says_when_it_overrides_the_media_fetch(make_api: Any) -> None:
+    for media_fetch in (False, True):
+        api: Api = await make_api(frozen_settings(media_fetch=media_fetch))
+        created = await api.client.post("/__admin/pipeline-rules", json={"media": "ok"})
+        assert created.status == 201 and (await created.json())["skips_media_fetch"] is media_fetch
+        listed = (await (await api.client.get("/__admin/pipeline-rules")).json())["data"]
+        assert [r["skips_media_fetch"] for r in listed] == [media_fetch]

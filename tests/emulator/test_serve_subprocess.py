@@ -16,6 +16,8 @@ import pytest
 from tests.cli_process import ROOT, base_env, cli, start
 from tests.conftest import DEFAULT_KEY, seed_call
 
+pytestmark = pytest.mark.slow  # runs `fake-askelephant serve` as a process
+
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
@@ -92,3 +94,25 @@ def test_a_port_in_use_is_one_line_and_starts_nothing(tmp_path: Path) -> None:
         "running? Stop it, or pick another --port; --port 0 picks a free one)"
     ]
     assert result.stdout == "" and not state_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "warned"),
+    [("0.0.0.0", None, True), ("0.0.0.0", "tok-1", False), ("127.0.0.1", None, False)],
+)
+def test_the_banner_prints_the_bound_address_and_warns_when_the_control_plane_is_open(
+    tmp_path: Path, host: str, token: str | None, warned: bool
+) -> None:
+    env = base_env(FAKE_ASKELEPHANT_TIME_SCALE="0", **({"FAKE_ASKELEPHANT_ADMIN_TOKEN": token} if token else {}))
+    served = start(["serve", "--host", host, "--port", "0"], env, tmp_path)
+    try:
+        port = served.base.rsplit(":", 1)[1]
+        assert f"  Listening   {host}:{port}\n" in served.banner
+        warning = [line for line in served.banner.splitlines() if "open to the network" in line]
+        assert len(warning) == (1 if warned else 0), served.banner
+        if warned:
+            assert "--admin-token" in warning[0] and "FAKE_ASKELEPHANT_ADMIN_TOKEN" in warning[0]
+        assert ("Admin token required" in served.banner) == bool(token)
+        assert token is None or token not in served.banner  # the token itself is never printed
+    finally:
+        served.close()

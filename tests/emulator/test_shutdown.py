@@ -5,6 +5,9 @@ The blocked loop comes from tests/emulator/blocking_serve.py: `serve` with one e
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +23,23 @@ from tests.cli_process import ROOT, Served, base_env, start
 from tests.emulator.blocking_serve import BLOCKING, LOOP_ENV
 from tests.reliability.serving import wait_until
 
+pytestmark = pytest.mark.slow  # signals real processes
+
 DOCUMENTED_S = 5.0  # README, "Run it as a CI service container"
+
+
+def block_the_loop(server: Served) -> socket.socket:
+    """Send the request whose handler never yields; back once it runs (keep the socket open while it spins)."""
+    host, port = server.base.removeprefix("http://").split(":")
+    client = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        client.sendall(b"POST /__test/block HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n")
+        assert server.proc.stdout is not None
+        assert server.proc.stdout.readline().strip() == BLOCKING
+    except BaseException:
+        client.close()
+        raise
+    return client
 
 
 @pytest.fixture(params=["uvloop", "asyncio"])
@@ -29,15 +48,10 @@ def blocked(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
     env = base_env(FAKE_ASKELEPHANT_TIME_SCALE="0", **{LOOP_ENV: request.param})
     program = [sys.executable, "-m", "tests.emulator.blocking_serve"]
     server = start(["serve", "--port", "0"], env, tmp_path, program=program)
-    host, port = server.base.removeprefix("http://").split(":")
-    client = socket.create_connection((host, int(port)), timeout=10)
     try:
-        client.sendall(b"POST /__test/block HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n")
-        assert server.proc.stdout is not None
-        assert server.proc.stdout.readline().strip() == BLOCKING
-        yield server
+        with block_the_loop(server):
+            yield server
     finally:
-        client.close()
         server.close()
 
 
@@ -64,6 +78,38 @@ def test_a_second_signal_exits_at_once(blocked: Served, first: signal.Signals, s
     # 128 + the signal number, like a shell reports a process killed by it; the watchdog (exit 1) never fired.
     assert code == 128 + second, (code, stderr)
     assert f"{second.name} again, exiting now" in stderr and "Timeout (" not in stderr
+
+
+def unshare_pid() -> list[str]:
+    """`unshare` into a new PID namespace, where the server is PID 1 as in a container; skip where not allowed."""
+    command = ["unshare", "--pid", "--fork", "--kill-child"]
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare(1) here")
+    probe = subprocess.run([*command, "true"], capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a PID namespace here ({probe.stderr.strip()}): needs root or CAP_SYS_ADMIN")
+    return command
+
+
+@pytest.mark.parametrize("blocking", [False, True], ids=["healthy", "blocked"])
+def test_sigterm_to_pid_1_like_docker_stop(tmp_path: Path, blocking: bool) -> None:
+    """PID 1 gets only signals it is ready for: the server runs as PID 1 of its own PID namespace and is signalled
+    from outside it, as `docker stop` does."""
+    module = "tests.emulator.blocking_serve" if blocking else "fake_askelephant"
+    program = [*unshare_pid(), sys.executable, "-m", module]
+    server = start(["serve", "--port", "0"], base_env(FAKE_ASKELEPHANT_TIME_SCALE="0"), tmp_path, program=program)
+    try:
+        (pid_1,) = map(int, Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split())
+        with contextlib.ExitStack() as stack:
+            if blocking:
+                stack.enter_context(block_the_loop(server))
+            started = time.monotonic()
+            os.kill(pid_1, signal.SIGTERM)
+            code = server.proc.wait(timeout=3 * DOCUMENTED_S)
+            elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert code == (1 if blocking else 0) and elapsed < DOCUMENTED_S, (code, elapsed, server.stderr())
 
 
 def test_sigint_shuts_a_healthy_server_down_gracefully(tmp_path: Path) -> None:

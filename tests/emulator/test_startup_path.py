@@ -14,9 +14,10 @@ from fake_askelephant.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 # Each was on the start path: faker (sample data, ~0.04 s), the scenario recorder (pydantic scenario models and
 # the pydantic plugin scan they trigger, ~0.07 s), yaml (~0.015 s), mutagen (--media-fetch only).
-OFF_THE_START_PATH = ("faker", "fake_askelephant.scenarios.recorder", "yaml", "mutagen")
+OFF_THE_START_PATH = ("faker", "fake_askelephant.scenarios.session_recorder", "yaml", "mutagen")
 
 
+@pytest.mark.slow
 def test_building_the_default_app_loads_none_of_the_heavy_optional_modules() -> None:
     probe = (
         "import sys; from fake_askelephant.app import create_app; from fake_askelephant.config import Settings; "

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import make_mocked_request
-
-from fake_askelephant.api.admin.inspector import create_requests_key, note_create_request
 from fake_askelephant.core.timefmt import format_ms, parse_iso
 from fake_askelephant.inspector.history import engagement_history
 from tests.conftest import T0, Api, problem
@@ -153,9 +149,20 @@ async def test_without_a_recorded_request_the_history_still_starts_at_creation(a
     }
 
 
-async def test_a_create_response_that_is_not_an_engagement_is_ignored(api: Api) -> None:
-    # Regression guard: the recorder reads the response body, which an injected fault may cut short.
-    for body in (b'{"object":"engagement","id":"ngmt_', b"[]", b'"text"'):
-        request = make_mocked_request("POST", "/api/v2/engagements", app=api.app)
-        await note_create_request(request, web.Response(status=201, body=body, content_type="application/json"))
-    assert api.app[create_requests_key].of("ngmt_") == []
+async def test_a_create_whose_answer_a_fault_cut_short_shows_no_request_id(api: Api) -> None:
+    """The engagement exists (phase "after" ran the request), but the client never got the full answer: the
+    history starts at the creation time without claiming a request the client could correlate."""
+    fault = {"method": "POST", "path": "/api/v2/engagements", "action": "truncate", "phase": "after"}
+    assert (await api.client.post("/__admin/faults", json=fault)).status == 201
+    resp = await api.create()
+    assert resp.status == 201
+    resp.close()  # half a body, then the connection closes
+    (event,) = [e async for e in _events(api, "v1.engagement.created")]
+    body = await history(api, event["data"]["object"]["id"])
+    assert [(s["status"], s["request_id"]) for s in body["steps"] if s["kind"] == "request"] == [(201, None)]
+
+
+async def _events(api: Api, event_type: str) -> Any:
+    page = await (await api.client.get("/__admin/events", params={"type": event_type})).json()
+    for event in page["data"]:
+        yield event

@@ -62,6 +62,7 @@ def test_page_references_only_shipped_assets() -> None:
 
 
 def test_no_asset_references_an_external_url() -> None:
+    assert "index.html" in ASSETS and SCRIPTS
     for name in ASSETS:
         text = ASSET_DIR.joinpath(name).read_text()
         assert "://" not in text, f"{name} names an absolute URL"

@@ -1,16 +1,19 @@
-"""askelephant-ref: every command against loopback stand-ins; ``main`` runs in a worker thread
-because it owns its event loop (``asyncio.run``) while the test loop serves the stubs."""
+"""askelephant-ref: every command against loopback stand-ins or the real emulator scripted by pipeline rules;
+``main`` runs in a worker thread because it owns its event loop (``asyncio.run``) while the test loop serves."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
+from reference_client import TRANSCRIPT_COMPLETED
 from reference_client.cli import main
-from tests.reference_client.refclient_mini_emulator import MiniEmulator
+from tests.conftest import DEFAULT_KEY
 from tests.reference_client.refclient_stubs import API_KEY, Reply, StubApi, engagement_json, problem_json
 
 
@@ -22,12 +25,26 @@ def wide_terminal(monkeypatch):
     monkeypatch.delenv("ASKELEPHANT_WEBHOOK_SECRET", raising=False)
 
 
-@pytest.fixture
-async def mini() -> AsyncIterator[MiniEmulator]:
-    emulator = MiniEmulator()
-    await emulator.start()
-    yield emulator
-    await emulator.close()
+# Pipeline timing of pipeline.md §3's example: transcript at +60 s, action items at +125 s, signals at +190 s.
+TIMED = {"delays": {"transcript": 60, "action_items": 65, "signals": 130}}
+INSIGHTS = {
+    "action_items": [{"title": "Send pricing proposal"}],
+    "signals": [{"type": "pricing", "quote": "annual billing?"}],
+}
+
+
+async def admin(server: TestServer, method: str, path: str, body: Any = None, *, status: int = 200) -> Any:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, str(server.make_url(f"/__admin/{path}")), json=body) as response,
+    ):
+        assert response.status == status, await response.text()
+        return await response.json()
+
+
+async def arm(server: TestServer, **pipeline: Any) -> None:
+    """Every engagement created from now on runs this script (POST /__admin/pipeline-rules)."""
+    await admin(server, "POST", "pipeline-rules", {"pipeline": {**TIMED, **pipeline}}, status=201)
 
 
 async def run(*argv: str) -> int:
@@ -146,11 +163,13 @@ async def test_list_stops_at_max(stub_api, capsys):
     assert len(stub_api.requests) == 1
 
 
-async def test_wait_insights_on_the_emulator_clock(mini, capsys):
-    engagement_id = await _create_on(mini)
+async def test_wait_insights_on_the_emulator_clock(emulator_server: TestServer, capsys):
+    await arm(emulator_server, **INSIGHTS)
+    base_url = str(emulator_server.make_url("/api"))
+    engagement_id = await _create_on(base_url)
 
     code = await run(
-        "--base-url", mini.base_url, "--api-key", API_KEY,
+        "--base-url", base_url, "--api-key", DEFAULT_KEY,
         "wait-insights", engagement_id, "--emulator-clock", "advance", "--since", "2026-03-09T12:00:00Z",
     )  # fmt: skip
 
@@ -159,63 +178,62 @@ async def test_wait_insights_on_the_emulator_clock(mini, capsys):
     assert "insights ready" in out and "Send pricing proposal" in out and "pricing" in out
     # Created 11:59:00, signals at +190 s = 12:02:10. Polls from since=12:00:00: +45, then sleeps of
     # 15, 22.5, 33.75, 50.625 s; the fifth poll at 12:02:46.875 is the first to see them.
-    assert mini.now.isoformat() == "2026-03-09T12:02:46.875000+00:00"
+    assert (await admin(emulator_server, "GET", "clock"))["now"] == "2026-03-09T12:02:46.875Z"
 
 
-async def _create_on(mini: MiniEmulator) -> str:
+async def _create_on(base_url: str) -> str:
     from reference_client import AskElephantClient
 
-    async with AskElephantClient(API_KEY, mini.base_url) as client:
+    async with AskElephantClient(DEFAULT_KEY, base_url) as client:
         engagement, _ = await client.create_engagement(
             {
                 "type": "CALL",
                 "title": "t",
                 "source_system": "s",
                 "external_id": "e1",
-                "media_url": "https://a/b",
+                "media_url": "https://recordings.example.com/e1.mp3",
             }
         )
     return engagement.id
 
 
-async def test_demo_runs_the_four_steps(mini, capsys):
-    code = await run("demo", "--base-url", mini.base_url)
+async def test_demo_runs_the_four_steps(emulator_server: TestServer, capsys):
+    await arm(emulator_server, **INSIGHTS)
+
+    code = await run("demo", "--base-url", str(emulator_server.make_url("/api")))
 
     out = capsys.readouterr().out
     assert code == 0, out
     for needle in ("1 Ingest", "201 created", "same id", "3 Notify", "4 Retrieve", "Send pricing proposal",
                    "annual billing?", "demo complete"):  # fmt: skip
         assert needle in out, needle
-    # The duplicate delivery was acknowledged too, and the demo cleaned up its endpoint.
-    assert mini.deliveries == [200, 200]
-    assert mini.deleted_endpoints == ["ep_1"] and mini.endpoints == {}
-    (record,) = mini.engagements.values()
-    assert record["body"]["source_system"] == "wavv"
-    assert record["body"]["participants"][0] == {
-        "name": "Alice Smith",
-        "email": "owner@example.com",
-        "is_owner": True,
-    }
+    # The receiver acknowledged the transcript webhook, and the demo cleaned up its endpoint.
+    attempts = (await admin(emulator_server, "GET", "deliveries"))["data"]
+    assert [(a["type"], a["response_status_code"]) for a in attempts] == [(TRANSCRIPT_COMPLETED, 200)]
+    assert (await admin(emulator_server, "GET", "webhook-endpoints"))["data"] == []
+    # The WAVV call's owner is the workspace's user, its lead became the engagement's one contact.
+    (workspace,) = (await admin(emulator_server, "GET", "state"))["workspaces"]
+    (engagement,) = workspace["engagements"]
+    assert engagement["source_system"] == "wavv" and engagement["owner_user_id"] == "usr_local"
+    (lead,) = [c for c in workspace["contacts"] if c["id"] in engagement["contact_ids"]]
+    assert (lead["first_name"], lead["last_name"]) == ("Jane", "Doe")
 
 
 @pytest.mark.parametrize(
-    ("setup", "message"),
+    ("script", "message"),
     [
-        ({"transcription_fails": True}, "no transcript webhook"),
-        ({"suppress_webhook": True}, "no transcript webhook"),
+        ({"transcription": "failed"}, "no transcript webhook"),
+        ({"webhook": "suppress"}, "no transcript webhook"),
     ],
 )
-async def test_demo_fails_loudly_without_a_webhook(capsys, setup, message):
-    emulator = MiniEmulator(**setup)
-    await emulator.start()
-    try:
-        code = await run("demo", "--base-url", emulator.base_url, "--webhook-timeout", "300")
-    finally:
-        await emulator.close()
+async def test_demo_fails_loudly_without_a_webhook(emulator_server: TestServer, capsys, script, message):
+    await arm(emulator_server, **script)
+
+    code = await run("demo", "--base-url", str(emulator_server.make_url("/api")), "--webhook-timeout", "300")
 
     assert code == 1
     assert message in capsys.readouterr().out
-    assert emulator.endpoints == {}
+    assert (await admin(emulator_server, "GET", "webhook-endpoints"))["data"] == []
 
 
 async def test_demo_against_a_real_api_explains_what_it_needs(stub_api, capsys):

@@ -16,6 +16,8 @@ import pytest
 
 from tests.cli_process import ROOT, base_env, console_script, start
 
+pytestmark = pytest.mark.slow  # runs serve and the demo as processes
+
 
 @pytest.fixture
 def served_emulator(tmp_path: Path) -> Iterator[str]:

@@ -25,7 +25,7 @@ def test_engagement_with_nested_records_round_trips() -> None:
     e = Engagement(
         "ngmt_1", "wrks_1", "Call", "CALL", "PROCESSING", False, False, 1, 2, 1, "usr_1", None, "dialer", "x-1",
         participants=(Participant("Alice", "alice@example.com", is_owner=True), Participant(phone="+1555")),
-        timeline=timeline,
+        submitted_timeline=timeline,
         crm_association={"object_type": "deal", "nested": [1, {"a": None}]},
     )  # fmt: skip
     back = roundtrip(Engagement, e)

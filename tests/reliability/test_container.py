@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pytest
+
 from tests.cli_process import ROOT, base_env, cli, start
 from tests.conftest import seed_call
 from tests.packaging.dockerignore import DockerIgnore
@@ -81,7 +83,7 @@ def test_docker_context_is_what_the_build_reads() -> None:
     roots = source_roots()
     assert {"fake_askelephant", "reference_client", "contract_tests", "scenarios"} <= roots
     sent = ignore.context(ROOT)
-    assert {path.split("/")[0] for path in sent} == {"pyproject.toml", "setup.py", "README.md", *roots}
+    assert {path.split("/")[0] for path in sent} == {"pyproject.toml", "setup.py", "README.md", "LICENSE", *roots}
     assert "scenarios/happy_path.yaml" in sent
     junk = [".git/HEAD", ".venv/bin/python", ".ci-venv-3.12/bin/python", "tests/conftest.py", "docs/scenarios.md",
             "benchmarks/run.py", "dist/x.whl", "build/lib/x.py", "state.sqlite", "fake_askelephant.egg-info/PKG-INFO",
@@ -102,6 +104,7 @@ def healthcheck(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=30, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_entrypoint_with_env_only_config_reports_health(tmp_path: Path) -> None:
     env = container_env(tmp_path)
     assert healthcheck(env).returncode == 1  # nothing listening yet
@@ -117,6 +120,7 @@ def test_entrypoint_with_env_only_config_reports_health(tmp_path: Path) -> None:
         assert server.stop() == 0
 
 
+@pytest.mark.slow
 def test_sigterm_answers_in_flight_requests_persists_and_exits_0_within_5_s(tmp_path: Path) -> None:
     state_file = tmp_path / "state.sqlite"
     env = container_env(tmp_path, FAKE_ASKELEPHANT_STATE_FILE=str(state_file))
@@ -153,6 +157,7 @@ def test_sigterm_answers_in_flight_requests_persists_and_exits_0_within_5_s(tmp_
         assert again.stop() == 0
 
 
+@pytest.mark.slow
 def test_kill_9_mid_traffic_leaves_a_readable_state_file(tmp_path: Path) -> None:
     state_file = tmp_path / "state.sqlite"
     env = container_env(tmp_path, FAKE_ASKELEPHANT_STATE_FILE=str(state_file))
@@ -197,6 +202,7 @@ def test_kill_9_mid_traffic_leaves_a_readable_state_file(tmp_path: Path) -> None
         assert again.stop() == 0
 
 
+@pytest.mark.slow
 def test_a_corrupt_state_file_is_a_clear_start_up_error(tmp_path: Path) -> None:
     bad = tmp_path / "state.sqlite"
     bad.write_bytes(b"\x00not a database\x00" * 64)
@@ -212,6 +218,7 @@ def test_a_corrupt_state_file_is_a_clear_start_up_error(tmp_path: Path) -> None:
     assert "not a fake-askelephant state file" in result.stderr
 
 
+@pytest.mark.slow
 def test_health_command_stays_light() -> None:
     """Regression: `health` loaded the whole server (aiohttp, faker, pydantic) and took seconds under load,
     against the HEALTHCHECK's 3 s timeout."""

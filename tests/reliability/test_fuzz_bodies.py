@@ -13,10 +13,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fake_askelephant.api.context import emulator_key
 from fake_askelephant.app import MAX_BODY_BYTES
-from tests.conftest import AUTH, seed_call
-from tests.reliability.serving import ThreadedEmulator
+from tests.conftest import AUTH, OnAThread, seed_call, served_on_a_thread
 
 ACCEPTED = {200, 201, 204, 400, 404, 409, 413, 415, 422}
 TARGETS = [
@@ -73,16 +71,16 @@ bodies = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[ThreadedEmulator]:
-    with ThreadedEmulator() as running:
+def emulator() -> Iterator[OnAThread]:
+    with served_on_a_thread() as running:
         yield running
 
 
-def send(emulator: ThreadedEmulator, method: str, path: str, body: bytes, content_type: str | None) -> Any:
+def send(emulator: OnAThread, method: str, path: str, body: bytes, content_type: str | None) -> Any:
     headers = dict(AUTH)
     if content_type is not None:
         headers["Content-Type"] = content_type
-    return requests.request(method, f"http://127.0.0.1:{emulator.port}{path}", data=body, headers=headers, timeout=30)
+    return requests.request(method, f"{emulator.origin}{path}", data=body, headers=headers, timeout=30)
 
 
 def assert_handled(resp: Any) -> None:
@@ -97,18 +95,18 @@ def assert_handled(resp: Any) -> None:
 @settings(max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 @given(target=st.sampled_from(TARGETS), body=bodies, content_type=st.sampled_from(CONTENT_TYPES))
 def test_any_body_gets_a_4xx_never_a_5xx(
-    emulator: ThreadedEmulator, target: tuple[str, str], body: bytes, content_type: str | None
+    emulator: OnAThread, target: tuple[str, str], body: bytes, content_type: str | None
 ) -> None:
     assert_handled(send(emulator, *target, body, content_type))
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[f"{m} {p}" for m, p in TARGETS])
-def test_over_8_mib_is_413(emulator: ThreadedEmulator, target: tuple[str, str]) -> None:
+def test_over_8_mib_is_413(emulator: OnAThread, target: tuple[str, str]) -> None:
     resp = send(emulator, *target, b"[" + b" " * MAX_BODY_BYTES + b"]", "application/json")
     assert resp.status_code == 413 and resp.json()["type"].endswith("/payload_too_large")
 
 
-def test_just_under_8_mib_is_read(emulator: ThreadedEmulator) -> None:
+def test_just_under_8_mib_is_read(emulator: OnAThread) -> None:
     body = json.dumps(seed_call(external_id="big")).encode()
     padded = body[:-1] + b" " * (MAX_BODY_BYTES - len(body)) + b"}"
     assert len(padded) == MAX_BODY_BYTES
@@ -116,6 +114,6 @@ def test_just_under_8_mib_is_read(emulator: ThreadedEmulator) -> None:
     assert resp.status_code == 201
 
 
-def test_no_bug_was_logged(emulator: ThreadedEmulator) -> None:
+def test_no_bug_was_logged(emulator: OnAThread) -> None:
     """Runs after the fuzzing above (same module-scoped server): no job failed in the background."""
-    assert emulator.app[emulator_key].scheduler.failures == []
+    assert emulator.emulator.scheduler.failures == []

@@ -17,7 +17,7 @@ from aiohttp import web
 from contract_tests.inprocess import ThreadedServer
 from fake_askelephant.cli import main
 from fake_askelephant.scenarios import library, load_source, run_scenario
-from tests.reliability.serving import ThreadedEmulator
+from tests.conftest import served_on_a_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 FAILING = """
@@ -48,6 +48,7 @@ def run_cli(*args: str, hash_seed: str = "0") -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.slow
 async def test_cli_runs_the_library_green_and_matches_an_in_process_run_byte_for_byte(tmp_path: Path) -> None:
     files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "scenarios").glob("*.yaml"))
     proc = run_cli(
@@ -73,6 +74,7 @@ async def test_cli_runs_the_library_green_and_matches_an_in_process_run_byte_for
         assert written == result.transcript_bytes(), f"{entry.name}: the subprocess run differs from this one"
 
 
+@pytest.mark.slow
 def test_failing_scenario_exits_1_with_the_mismatch_and_its_line(tmp_path: Path) -> None:
     path = tmp_path / "failing.yaml"
     path.write_text(FAILING)
@@ -121,6 +123,7 @@ def test_run_a_builtin_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert "PASS duplicate-submit" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_reader_that_goes_away_ends_the_run_quietly() -> None:
     """`scenario run … | head -1` printed a BrokenPipeError traceback; now it stops with exit 1 and no noise."""
     read_end, write_end = os.pipe()
@@ -143,8 +146,8 @@ def test_a_reader_that_goes_away_ends_the_run_quietly() -> None:
 @pytest.fixture(scope="module")
 def running() -> Iterator[str]:
     """A running emulator's root, http://127.0.0.1:PORT (another thread: `main` runs its own event loop)."""
-    with ThreadedEmulator() as emulator:
-        yield f"http://127.0.0.1:{emulator.port}"
+    with served_on_a_thread() as emulator:
+        yield emulator.origin
 
 
 @pytest.mark.parametrize("form", ["{root}", "{root}/", "{root}/api", "{root}/api/"])

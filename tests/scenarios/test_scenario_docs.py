@@ -18,6 +18,7 @@ async def test_the_tutorial_scenario_passes_and_its_report_matches_the_doc() -> 
     result = await run_scenario(load_text(YAML_BLOCKS[0], "my_dialer.yaml"))
     assert result.ok, scenario_text(result)
     shown = scenario_text(result).splitlines()
+    assert len(shown) > 2
     for line in shown[1:-1]:  # the first line names the file, the last has the wall time
         assert line in DOC, f"the doc's sample output is stale: {line!r}"
 

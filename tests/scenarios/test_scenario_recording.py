@@ -14,8 +14,8 @@ import yaml
 from aiohttp import web
 
 from fake_askelephant.scenarios import load_file, load_text, run_scenario
-from fake_askelephant.scenarios.recorder import BIG_JSON_CHARS, Captured, Session, build
 from fake_askelephant.scenarios.report import scenario_text
+from fake_askelephant.scenarios.session_recorder import BIG_JSON_CHARS, Captured, Session, build
 from tests.cli_process import base_env, start
 from tests.conftest import Api, seed_call
 
@@ -136,6 +136,7 @@ async def test_the_scheduler_peek_names_the_next_due_instant(api: Api) -> None:
     assert busy["next_due_at"] == plan["stages"]["processing"]["at"] and busy["pending"] == 4
 
 
+@pytest.mark.slow
 def test_serve_record_writes_a_replayable_file_at_shutdown(tmp_path: Path) -> None:
     out = tmp_path / "session.yaml"
     args = ["serve", "--port", "0", "--seed", "5", "--time-scale", "0", "--start-time", "2026-03-09T11:59:00Z"]
@@ -151,7 +152,12 @@ def test_serve_record_writes_a_replayable_file_at_shutdown(tmp_path: Path) -> No
         )
         with urllib.request.urlopen(request, timeout=10) as resp:
             assert resp.status == 201
-        advance = urllib.request.Request(f"{base}/__admin/clock/advance", data=b'{"seconds": 300}', method="POST")
+        advance = urllib.request.Request(
+            f"{base}/__admin/clock/advance",
+            data=b'{"seconds": 300}',
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(advance, timeout=10) as resp:
             assert resp.status == 200
     finally:

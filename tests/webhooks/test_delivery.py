@@ -106,14 +106,6 @@ async def test_timeout_counts_as_failure(make_api: Any, receiver: Any) -> None:
     assert [a["status"] for a in await deliveries(api)] == ["failed", "succeeded"]
 
 
-def test_default_http_timeout_is_15_seconds() -> None:
-    from fake_askelephant.webhooks.delivery import Dispatcher
-    from fake_askelephant.webhooks.sink import TIMEOUT_S
-
-    assert TIMEOUT_S == 15.0
-    assert Dispatcher.__dataclass_fields__["timeout_s"].default == 15.0
-
-
 async def test_redirects_and_refused_connections_fail(api: Api, receiver: Any) -> None:
     rec = await receiver([302, 200])
     await add_endpoint(api, rec.url, event_types=["v1.engagement.created"])
@@ -352,10 +344,12 @@ async def test_create_app_takes_a_sender_for_every_url_but_the_sink(aiohttp_clie
     """The `sender=` seam (STYLE.md): an embedder's transport gets the signed POSTs; the built-in sink still
     receives in-process."""
     sent: list[tuple[str, dict[str, str], bytes]] = []
+    timeouts: list[float] = []
 
     class RecordingSender:
         async def send(self, url: str, headers: dict[str, str], body: bytes, timeout_s: float) -> SendResult:
             sent.append((url, headers, body))
+            timeouts.append(timeout_s)
             return SendResult(204, None, 1.0)
 
     app = create_app(frozen_settings(), sender=RecordingSender())
@@ -365,6 +359,7 @@ async def test_create_app_takes_a_sender_for_every_url_but_the_sink(aiohttp_clie
     eid = (await (await api.create()).json())["id"]
     await api.advance(1)
     assert [url for url, _, _ in sent] == ["https://receiver.example/hooks"]
+    assert timeouts == [15.0]  # every attempt gets 15 s (webhooks.md §6)
     _, headers, body = sent[0]
     Webhook(outside["secret"]).verify(body, headers)
     assert json.loads(body)["data"]["object"]["id"] == eid

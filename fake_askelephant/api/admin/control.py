@@ -4,8 +4,8 @@ OAuth clients), the state dump and event log, pipeline overrides and rules, and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import Field, field_validator
@@ -13,27 +13,36 @@ from pydantic import Field, field_validator
 from ... import __version__
 from ...config import Settings
 from ...core import views
-from ...core.directory import Directory
+from ...core.content import CONTENT_VERSION
 from ...core.errors import NotFound, ValidationFailed
-from ...core.models import USER_ROLES, Company, Contact
-from ...core.pipeline import MAX_DELAY_S, STAGES, PipelineOverrides
-from ...core.rules import PipelineRule
-from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
+from ...core.models import SignalType, UserRole
+from ...core.pipeline import (
+    MAX_DELAY_S,
+    STAGES,
+    InsightOutcome,
+    PipelineOverrides,
+    Stage,
+    TranscriptionOutcome,
+    WebhookChoice,
+)
+from ...core.rules import MediaOutcome, PipelineRule
+from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
 from ...core.timefmt import format_ms
-from ...emulator import Emulator, NewUser
+from ...core.users import NewUser
 from .. import context
+from ..queries import once
 from ..responses import json_response, read_body, unpaged_list
 from ..schemas import Timestamp, WireModel, reject_null
 from .snapshots import persister_key
 
-R = TypeVar("R", Contact, Company)
+T = TypeVar("T")
 
 
 class UserIn(WireModel):
     email: str = Field(min_length=3, max_length=320)
     first_name: str | None = Field(None, max_length=255)
     last_name: str | None = Field(None, max_length=255)
-    role: Literal[USER_ROLES] = "MEMBER"  # type: ignore[valid-type]
+    role: UserRole = "MEMBER"
     phone: str | None = Field(None, min_length=1, max_length=50)
 
 
@@ -59,7 +68,7 @@ class CannedActionItemIn(WireModel):
 
 
 class CannedSignalIn(WireModel):
-    type: Literal["next_step", "objection", "pricing", "competitor", "buying_intent", "risk"] = "next_step"
+    type: SignalType = "next_step"
     label: str | None = Field(None, min_length=1, max_length=200)
     quote: str | None = Field(None, min_length=1, max_length=2000)
     speaker_index: int | None = Field(None, ge=0)
@@ -73,12 +82,15 @@ class DelaysIn(WireModel):
     action_items: float | None = Field(None, ge=0, le=MAX_DELAY_S)
     signals: float | None = Field(None, ge=0, le=MAX_DELAY_S)
 
+    def chosen(self) -> dict[Stage, float]:
+        return {stage: delay for stage in STAGES if (delay := getattr(self, stage)) is not None}
+
 
 class PipelineOverridesIn(WireModel):
-    transcription: Literal["ok", "failed"] | None = None
-    action_items: Literal["auto", "failed"] | list[CannedActionItemIn] | None = None
-    signals: Literal["auto", "failed"] | list[CannedSignalIn] | None = None
-    webhook: Literal["send", "suppress"] | None = None
+    transcription: TranscriptionOutcome | None = None
+    action_items: InsightOutcome | list[CannedActionItemIn] | None = None
+    signals: InsightOutcome | list[CannedSignalIn] | None = None
+    webhook: WebhookChoice | None = None
     delays: DelaysIn | None = None
 
     _no_null = field_validator("transcription", "action_items", "signals", "webhook", "delays", mode="before")(
@@ -91,8 +103,7 @@ class PipelineOverridesIn(WireModel):
                 return [item.model_dump(exclude_none=True) for item in value]
             return value
 
-        delays = {k: v for k, v in (self.delays.model_dump() if self.delays else {}).items() if v is not None}
-        assert set(delays) <= set(STAGES)
+        delays = self.delays.chosen() if self.delays else {}
         return PipelineOverrides(
             transcription=self.transcription,
             action_items=insights(self.action_items),
@@ -112,7 +123,7 @@ class PipelineRuleIn(WireModel):
     match: RuleMatchIn = Field(default_factory=RuleMatchIn)
     count: int | None = Field(None, ge=1)
     pipeline: PipelineOverridesIn = Field(default_factory=PipelineOverridesIn)
-    media: Literal["ok", "unreachable", "unsupported_media_type"] | None = None
+    media: MediaOutcome | None = None
     duration_seconds: int | None = Field(None, ge=1, le=86_400)
 
 
@@ -125,15 +136,20 @@ routes = web.RouteTableDef()
 
 
 def clock_body(request: web.Request) -> dict[str, Any]:
-    clock = context.emulator(request).clock
-    return {"now": format_ms(clock.now_ms()), "time_scale": clock.time_scale}
+    return views.clock(context.emulator(request).clock)
 
 
 @routes.get("/__admin/health")
 async def health(request: web.Request) -> web.Response:
     """`degraded` with the `reason` while the state file cannot be written (state-changing requests get 503)."""
     emulator = context.emulator(request)
-    body: dict[str, Any] = {"status": "ok", "version": __version__, **clock_body(request), "seed": emulator.seed}
+    body: dict[str, Any] = {
+        "status": "ok",
+        "version": __version__,
+        **clock_body(request),
+        "seed": emulator.seed,
+        "content_version": CONTENT_VERSION,
+    }
     unavailable = request.app[persister_key].unavailable if persister_key in request.app else None
     if unavailable is not None:
         body.update(status="degraded", reason=unavailable)
@@ -218,38 +234,12 @@ async def create_oauth_client(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/state")
 async def dump_state(request: web.Request) -> web.Response:
-    emulator = context.emulator(request)
-    workspaces = []
-    for ws in emulator.store.workspaces.values():
-        workspaces.append(
-            {
-                "id": ws.id,
-                "users": [views.user(u) for u in ws.users.values()],
-                "api_keys": [
-                    {"key_id": k.key_id, "user_id": k.user_id, "scopes": sorted(k.scopes)}
-                    for k in emulator.store.keys.values()
-                    if k.workspace_id == ws.id
-                ],
-                "engagements": [
-                    {
-                        **views.engagement(e),
-                        "external_id": e.external_id,
-                        "source_system": e.source_system,
-                        "contact_ids": e.contact_ids,
-                        "company_ids": e.company_ids,
-                        "tag_ids": e.tag_ids,
-                        "pipeline": pipeline_state(request, e.id),
-                    }
-                    for e in ws.engagements.values()
-                ],
-                **directory_state(emulator, ws),
-            }
-        )
-    return json_response({**clock_body(request), "seed": emulator.seed, "workspaces": workspaces})
+    return json_response(context.emulator(request).state())
 
 
 @routes.get("/__admin/events")
 async def list_events(request: web.Request) -> web.Response:
+    once(request.query)
     emulator = context.emulator(request)
     found = emulator.bus.find(
         type_=request.query.get("type") or None,
@@ -263,28 +253,22 @@ async def list_events(request: web.Request) -> web.Response:
 async def override_pipeline(request: web.Request) -> web.Response:
     body = await read_body(request, PipelineOverridesIn, check_content_type=False)
     emulator = context.emulator(request)
-    engagement_id = request.match_info["engagement_id"]
-    if emulator.store.find_engagement_by_id(engagement_id) is None:
-        raise NotFound("engagement", engagement_id)
-    emulator.pipeline.override(engagement_id, body.to_core())
-    return json_response(pipeline_state(request, engagement_id))
+    engagement = _found(request, "engagement", emulator.store.find_engagement_by_id)
+    emulator.pipeline.override(engagement.id, body.to_core())
+    return json_response(emulator.pipeline.state(engagement.id))
 
 
 @routes.get("/__admin/engagements/{engagement_id}/pipeline")
 async def get_pipeline(request: web.Request) -> web.Response:
-    engagement_id = request.match_info["engagement_id"]
-    if context.emulator(request).store.find_engagement_by_id(engagement_id) is None:
-        raise NotFound("engagement", engagement_id)
-    return json_response(pipeline_state(request, engagement_id))
+    emulator = context.emulator(request)
+    engagement = _found(request, "engagement", emulator.store.find_engagement_by_id)
+    return json_response(emulator.pipeline.state(engagement.id))
 
 
 @routes.delete("/__admin/engagements/{engagement_id}")
 async def delete_engagement(request: web.Request) -> web.Response:
     emulator = context.emulator(request)
-    engagement = emulator.store.find_engagement_by_id(request.match_info["engagement_id"])
-    if engagement is None:
-        raise NotFound("engagement", request.match_info["engagement_id"])
-    emulator.engagements.delete_engagement(engagement)
+    emulator.engagements.delete_engagement(_found(request, "engagement", emulator.store.find_engagement_by_id))
     return web.Response(status=204)
 
 
@@ -292,8 +276,7 @@ async def delete_engagement(request: web.Request) -> web.Response:
 async def delete_contact(request: web.Request) -> web.Response:
     """Emits v1.contact.deleted; engagements linking it emit v1.engagement.updated."""
     emulator = context.emulator(request)
-    contact = _held_anywhere(emulator, lambda d: d.contacts, "contact", request.match_info["contact_id"])
-    emulator.contacts.delete_contact(contact)
+    emulator.contacts.delete_contact(_found(request, "contact", emulator.store.find_contact_by_id))
     return web.Response(status=204)
 
 
@@ -301,40 +284,48 @@ async def delete_contact(request: web.Request) -> web.Response:
 async def delete_company(request: web.Request) -> web.Response:
     """Emits v1.company.deleted; its contacts and engagements let go of it (updated events)."""
     emulator = context.emulator(request)
-    company = _held_anywhere(emulator, lambda d: d.companies, "company", request.match_info["company_id"])
-    emulator.companies.delete_company(company)
+    emulator.companies.delete_company(_found(request, "company", emulator.store.find_company_by_id))
     return web.Response(status=204)
 
 
-def _held_anywhere(emulator: Emulator, table: Callable[[Directory], Mapping[str, R]], kind: str, record_id: str) -> R:
-    """Admin lookups are not workspace-scoped: the record from the first workspace holding the id, else 404."""
-    for ws in emulator.store.workspaces.values():
-        record = table(ws.directory).get(record_id)
-        if record is not None:
-            return record
-    raise NotFound(kind, record_id)
+def _found(request: web.Request, kind: str, find: Callable[[str], T | None]) -> T:
+    """The record named by the path's `{kind}_id`, in whichever workspace holds it (admin lookups are not
+    workspace-scoped), else 404."""
+    record_id = request.match_info[f"{kind}_id"]
+    record = find(record_id)
+    if record is None:
+        raise NotFound(kind, record_id)
+    return record
 
 
 @routes.post("/__admin/pipeline-rules")
 async def create_pipeline_rule(request: web.Request) -> web.Response:
     body = await read_body(request, PipelineRuleIn, check_content_type=False)
-    emulator = context.emulator(request)
-    rule = emulator.rules.add(
-        PipelineRule(
-            id=emulator.ids.new("prl"),
-            match=body.match.model_dump(exclude_none=True),
-            pipeline=body.pipeline.to_core(),
-            count=body.count,
-            media=body.media,
-            duration_seconds=body.duration_seconds,
+    overrides = body.pipeline.to_core()
+    if overrides == PipelineOverrides() and body.media is None and body.duration_seconds is None:
+        # `{}` matched every create and changed nothing but the media check: it silently switched --media-fetch off.
+        raise ValidationFailed.single(
+            "pipeline",
+            "required",
+            "A pipeline rule must change something: give pipeline, media or duration_seconds "
+            '(media "ok" skips the media check and nothing else).',
         )
+    emulator = context.emulator(request)
+    rule = emulator.rules.arm(
+        body.match.model_dump(exclude_none=True),
+        overrides,
+        count=body.count,
+        media=body.media,
+        duration_seconds=body.duration_seconds,
     )
-    return json_response(rule_body(rule), status=201)
+    return json_response(rule_body(rule, request.app[context.settings_key].media_fetch), status=201)
 
 
 @routes.get("/__admin/pipeline-rules")
 async def list_pipeline_rules(request: web.Request) -> web.Response:
-    return unpaged_list(rule_body(r) for r in context.emulator(request).rules.rules)
+    once(request.query)
+    fetching = request.app[context.settings_key].media_fetch
+    return unpaged_list(rule_body(r, fetching) for r in context.emulator(request).rules.rules)
 
 
 @routes.delete("/__admin/pipeline-rules")
@@ -343,7 +334,8 @@ async def clear_pipeline_rules(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def rule_body(rule: PipelineRule) -> dict[str, Any]:
+def rule_body(rule: PipelineRule, media_fetch: bool = False) -> dict[str, Any]:
+    """`skips_media_fetch`: with --media-fetch, the creates this rule matches are not fetched (it scripts them)."""
     return {
         "id": rule.id,
         "match": rule.match,
@@ -351,35 +343,7 @@ def rule_body(rule: PipelineRule) -> dict[str, Any]:
         "media": rule.media,
         "duration_seconds": rule.duration_seconds,
         "hits": rule.hits,
-    }
-
-
-def pipeline_state(request: web.Request, engagement_id: str) -> dict[str, Any]:
-    """Each stage's due (or actual) virtual time and state: pending, done, or skipped after a failure."""
-    run = context.emulator(request).pipeline.runs.get(engagement_id)
-    if run is None:
-        return {"engagement_id": engagement_id, "finished": True, "stages": {}}
-    return {
-        "engagement_id": engagement_id,
-        "finished": run.finished,
-        "duration_seconds": run.duration,
-        "stages": {stage: {"at": format_ms(at), "state": run.stage_state(stage)} for stage, at in run.plan().items()},
-    }
-
-
-def directory_state(emulator: Emulator, ws: Workspace) -> dict[str, Any]:
-    """The §10 part of `GET /__admin/state` for one workspace (OAuth client secrets never shown)."""
-    d = ws.directory
-    return {
-        "contacts": [views.contact(c) for c in d.contacts.values()],
-        "companies": [views.company(c) for c in d.companies.values()],
-        "tags": [views.tag(t) for t in d.tags.values()],
-        "transcript_comments": [views.transcript_comment(c) for c in d.transcript_comments.values()],
-        "oauth_clients": [
-            {"client_id": c.client_id, "user_id": c.user_id, "scopes": sorted(c.scopes)}
-            for c in emulator.store.oauth_clients.values()
-            if c.workspace_id == ws.id
-        ],
+        "skips_media_fetch": media_fetch,
     }
 
 

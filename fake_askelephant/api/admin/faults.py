@@ -9,7 +9,7 @@ The control plane (`/__admin/…`) is never faulted, so a fault can always be de
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -17,11 +17,12 @@ from pydantic import Field, ValidationError
 
 from ...config import Settings
 from ...core.errors import FieldError, NotFound
-from ...core.faults import MAX_LATENCY_MS, FaultHit, FaultRule
+from ...core.faults import MAX_LATENCY_MS, FaultAction, FaultHit, FaultPhase, FaultRule
 from ...core.store import WORKSPACE_ID
 from .. import context
 from ..auth import authenticate
 from ..problems import Problem, error_response, stamp_headers
+from ..queries import once
 from ..responses import json_response, read_json_object
 from ..schemas import WireModel
 from ..validation import to_field_error, validate
@@ -55,8 +56,8 @@ class FaultIn(WireModel):
     status: int | None = Field(None, ge=400, le=599)
     retry_after: int | None = Field(None, ge=1, le=86_400)
     latency_ms: Any = None  # a number or {"lognormal": …}; checked by latency_errors for flat error paths
-    action: Literal["reset", "truncate"] | None = None
-    phase: Literal["before", "after"] = "before"
+    action: FaultAction | None = None
+    phase: FaultPhase = "before"
 
 
 def parse_latency(value: Any) -> tuple[float | None, LognormalIn | None, list[FieldError]]:
@@ -137,6 +138,7 @@ async def create_fault(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/faults")
 async def list_faults(request: web.Request) -> web.Response:
+    once(request.query)
     rules = context.emulator(request).faults.rules
     return json_response({"object": "list", "data": [fault_body(r) for r in rules]})
 

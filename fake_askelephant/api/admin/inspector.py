@@ -7,15 +7,13 @@ from importlib import resources
 from aiohttp import web
 
 from ...config import Settings
-from ...core import jsonutil
 from ...core.errors import NotFound
-from ...inspector.history import CREATE_ROUTE, CreateRequest, CreateRequests, engagement_history
+from ...inspector.history import CreateRequest, CreateRequests, engagement_history
 from .. import context
 from ..responses import json_response
 
 routes = web.RouteTableDef()
 create_requests_key = web.AppKey("create_requests_key", CreateRequests)
-_CREATE_METHOD, _CREATE_PATH = CREATE_ROUTE.split()
 
 
 def setup(app: web.Application, settings: Settings) -> None:
@@ -26,18 +24,13 @@ def setup(app: web.Application, settings: Settings) -> None:
 
 
 async def note_create_request(request: web.Request, response: web.StreamResponse) -> None:
-    if request.method != _CREATE_METHOD or request.path != _CREATE_PATH or response.status not in (200, 201):
+    """The create handler names the engagement on the request; an answer a fault replaced (another status) or cut
+    short (a bare StreamResponse) never reached the client whole, so it is not a request to correlate with."""
+    engagement_id = request.get(context.created_engagement_key)
+    if engagement_id is None or response.status not in (200, 201) or not isinstance(response, web.Response):
         return
-    if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
-        return
-    try:
-        body = jsonutil.loads(response.body)
-    except jsonutil.JSONDecodeError:
-        return  # e.g. a body cut short on purpose by an injected fault: nothing to learn from it
-    engagement_id = body.get("id") if isinstance(body, dict) else None
-    if isinstance(engagement_id, str):
-        record = CreateRequest(context.request_id(request), response.status, context.emulator(request).clock.now_ms())
-        request.app[create_requests_key].record(engagement_id, record)
+    record = CreateRequest(context.request_id(request), response.status, context.emulator(request).clock.now_ms())
+    request.app[create_requests_key].record(engagement_id, record)
 
 
 # Strict by construction: only our own script and stylesheet run, the page talks only to this origin, and

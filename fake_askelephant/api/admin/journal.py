@@ -6,6 +6,7 @@ Authorization header and bodies are never stored or logged.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -19,7 +20,8 @@ from ...core.store import parse_api_key
 from ...core.timefmt import format_ms, wall_ms
 from .. import context
 from ..auth import BEARER
-from ..queries import QueryErrors
+from ..problems import CLIENT_CLOSED, client_gone
+from ..queries import QueryErrors, once, parse_int
 from ..responses import json_response
 from .faults import dropped_key, fault_id_key
 
@@ -43,7 +45,7 @@ class JournalEntry:
     virtual_time: str
     wall_time: str
     fault_id: str | None
-    outcome: str  # "answered" | "reset" | "truncate" | "cancelled"
+    outcome: str  # "answered" | "reset" | "truncate" | "cancelled" | "client_abort" (status 499)
 
 
 class RequestJournal:
@@ -83,9 +85,13 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         response = await handler(request)
         dropped = request.get(dropped_key)
-        outcome = dropped or "answered"
+        outcome = dropped or ("client_abort" if response.status == CLIENT_CLOSED else "answered")
         status = None if dropped == "reset" else response.status
         return response
+    except asyncio.CancelledError:
+        if client_gone(request):  # the client went away mid-request: its abort, not ours
+            status, outcome = CLIENT_CLOSED, "client_abort"
+        raise
     finally:
         principal = request.get(context.principal_key)
         request.app[journal_key].add(
@@ -109,21 +115,9 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
 async def list_requests(request: web.Request) -> web.Response:
     """Newest first; `limit` (1–1000, default 100), filters `method`, `status`, `path` (exact)."""
     errors = QueryErrors()
-    limit = DEFAULT_PAGE
-    if "limit" in request.query:
-        try:
-            limit = int(request.query["limit"])
-        except ValueError:
-            errors.add("limit", "invalid_type", "limit must be an integer.")
-        else:
-            if not 1 <= limit <= JOURNAL_LIMIT:
-                errors.add("limit", "invalid_range", f"limit must be between 1 and {JOURNAL_LIMIT}.")
-    status_filter: int | None = None
-    if "status" in request.query:
-        try:
-            status_filter = int(request.query["status"])
-        except ValueError:
-            errors.add("status", "invalid_type", "status must be an integer.")
+    once(request.query)
+    limit = parse_int(request.query, "limit", errors, low=1, high=JOURNAL_LIMIT) or DEFAULT_PAGE
+    status_filter = parse_int(request.query, "status", errors)
     errors.raise_if_any()
     method = request.query.get("method", "").upper() or None
     path = request.query.get("path") or None

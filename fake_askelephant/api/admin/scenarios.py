@@ -1,7 +1,7 @@
 """Control plane for scenarios (docs/scenarios.md): the scheduler peek the runner steps by, and recording.
 
 `POST /__admin/recording/start` (or `serve --record PATH`) captures every exchange from then on;
-`POST /__admin/recording/stop` answers with the session as scenario YAML (scenarios/recorder.py).
+`POST /__admin/recording/stop` answers with the session as scenario YAML (scenarios/session_recorder.py).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from ..schemas import WireModel
 from ..validation import validate
 
 if TYPE_CHECKING:
-    from ...scenarios.recorder import Session
+    from ...scenarios.session_recorder import Session
 
-# scenarios.recorder (pydantic scenario models, YAML) loads when a recording starts: ~0.07 s off start-up.
+# scenarios.session_recorder (pydantic scenario models, YAML) loads when a recording starts: ~0.07 s off start-up.
 log = logging.getLogger("fake_askelephant.recording")
 routes = web.RouteTableDef()
 YAML_TYPE = "application/yaml"
@@ -101,7 +101,7 @@ def _start(state: RecordingState, emulator: Emulator, name: str) -> None:
             "workspace_id": key.workspace_id,
             "user": {"email": user.email, "role": user.role} if user else None,
         }
-    from ...scenarios.recorder import Session
+    from ...scenarios.session_recorder import Session
 
     state.session = Session(
         seed=emulator.seed,
@@ -125,7 +125,7 @@ def _stop(state: RecordingState, emulator: Emulator) -> str:
         if r.seq > state.start_seq
     ]
     state.session = None
-    from ...scenarios.recorder import to_yaml
+    from ...scenarios.session_recorder import to_yaml
 
     state.last_yaml = to_yaml(session)
     return state.last_yaml
@@ -153,7 +153,7 @@ async def _capture(session: Session, request: web.Request, response: web.StreamR
     transport = request.transport
     dropped = transport is None or transport.is_closing()  # reset, or a body cut short
     emulator = context.emulator(request)
-    from ...scenarios.recorder import Captured
+    from ...scenarios.session_recorder import Captured
 
     body = await _body(request)
     payload = response.body if isinstance(response, web.Response) else None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
 from pydantic import ConfigDict, Field, ValidationError, field_validator
@@ -28,9 +28,8 @@ from ...core.companies import CompanyDraft
 from ...core.contacts import ContactDraft
 from ...core.directory import email_key
 from ...core.errors import DomainError, ValidationFailed
-from ...core.fixtures import CompanyFixture, ContactFixture, TagFixture, UserFixture, WorkspaceFixture
-from ...core.models import USER_ROLES
-from ...core.sample_data import sample_workspace
+from ...core.models import UserRole
+from ...core.seed_data import CompanySeed, ContactSeed, TagSeed, UserSeed, WorkspaceSeed, sample_workspace
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
 from .. import context
 from ..problems import Problem
@@ -71,7 +70,7 @@ async def load_fixtures(request: web.Request) -> web.Response:
     else:
         data = await read_json_object(request, check_content_type=False)
     emulator = context.emulator(request)
-    loaded = emulator.load_fixtures(parse_fixtures(data))
+    loaded = emulator.load_seed_data(parse_seed_data(data))
     return json_response({"object": "list", "data": [asdict(item) for item in loaded]})
 
 
@@ -84,17 +83,17 @@ def setup(app: web.Application, settings: Settings) -> None:
 MAX_RECORDS = 10_000  # per list; seed data, not a database
 
 
-class FixtureModel(WireModel):
+class SeedModel(WireModel):
     # A typo in a seed file should fail loudly, not load half of what was meant.
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
-class UserFixtureIn(FixtureModel):
+class UserSeedIn(SeedModel):
     id: str | None = Field(None, pattern=r"^usr_[A-Za-z0-9]+$")
     email: str = Field(min_length=3, max_length=320)
     first_name: str | None = Field(None, min_length=1, max_length=255)
     last_name: str | None = Field(None, min_length=1, max_length=255)
-    role: Literal[USER_ROLES] = "MEMBER"  # type: ignore[valid-type]
+    role: UserRole = "MEMBER"
     phone: str | None = Field(None, min_length=1, max_length=50)
     job_title: str | None = Field(None, min_length=1, max_length=255)
     time_zone: str | None = Field(None, min_length=1, max_length=255)
@@ -102,11 +101,11 @@ class UserFixtureIn(FixtureModel):
 
     _shape = field_validator("email")(email_shape)
 
-    def to_core(self) -> UserFixture:
-        return UserFixture(**self.model_dump())
+    def to_core(self) -> UserSeed:
+        return UserSeed(**self.model_dump())
 
 
-class CompanyFixtureIn(FixtureModel):
+class CompanySeedIn(SeedModel):
     id: str | None = Field(None, pattern=r"^cmp_[A-Za-z0-9]+$")
     domains: list[DomainIn] = Field(min_length=1, max_length=MAX_DOMAINS)
     name: str | None = Field(None, min_length=1, max_length=255)
@@ -119,7 +118,7 @@ class CompanyFixtureIn(FixtureModel):
 
     _domains = field_validator("domains")(checked_domains)
 
-    def to_core(self) -> CompanyFixture:
+    def to_core(self) -> CompanySeed:
         draft = CompanyDraft(
             domains=domains_to_core(self.domains),
             name=self.name,
@@ -130,10 +129,10 @@ class CompanyFixtureIn(FixtureModel):
             logo_url=self.logo_url,
             crm_association=self.crm_association.to_core() if self.crm_association else None,
         )
-        return CompanyFixture(draft, self.id)
+        return CompanySeed(draft, self.id)
 
 
-class ContactFixtureIn(FixtureModel):
+class ContactSeedIn(SeedModel):
     id: str | None = Field(None, pattern=r"^cnt_[A-Za-z0-9]+$")
     first_name: str | None = Field(None, min_length=1, max_length=255)
     last_name: str | None = Field(None, min_length=1, max_length=255)
@@ -146,7 +145,7 @@ class ContactFixtureIn(FixtureModel):
 
     _emails = field_validator("emails")(checked_emails)
 
-    def to_core(self) -> ContactFixture:
+    def to_core(self) -> ContactSeed:
         draft = ContactDraft(
             first_name=self.first_name,
             last_name=self.last_name,
@@ -156,47 +155,47 @@ class ContactFixtureIn(FixtureModel):
             time_zone=self.time_zone,
             crm_association=self.crm_association.to_core() if self.crm_association else None,
         )
-        return ContactFixture(draft, self.company, self.id)
+        return ContactSeed(draft, self.company, self.id)
 
 
-class TagFixtureIn(FixtureModel):
+class TagSeedIn(SeedModel):
     id: str | None = Field(None, pattern=r"^tag_[A-Za-z0-9]+$")
     name: str = Field(min_length=1, max_length=100)
 
 
-class WorkspaceFixtureIn(FixtureModel):
+class WorkspaceSeedIn(SeedModel):
     workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
-    users: list[UserFixtureIn] = Field(default_factory=list, max_length=MAX_RECORDS)
-    companies: list[CompanyFixtureIn] = Field(default_factory=list, max_length=MAX_RECORDS)
-    contacts: list[ContactFixtureIn] = Field(default_factory=list, max_length=MAX_RECORDS)
-    tags: list[TagFixtureIn] = Field(default_factory=list, max_length=MAX_RECORDS)
+    users: list[UserSeedIn] = Field(default_factory=list, max_length=MAX_RECORDS)
+    companies: list[CompanySeedIn] = Field(default_factory=list, max_length=MAX_RECORDS)
+    contacts: list[ContactSeedIn] = Field(default_factory=list, max_length=MAX_RECORDS)
+    tags: list[TagSeedIn] = Field(default_factory=list, max_length=MAX_RECORDS)
 
     # Two records claiming one email or domain would silently merge on upsert: reject instead.
     @field_validator("users")
     @classmethod
-    def _unique_user_emails(cls, value: list[UserFixtureIn]) -> list[UserFixtureIn]:
+    def _unique_user_emails(cls, value: list[UserSeedIn]) -> list[UserSeedIn]:
         _unique_across("users", [[email_key(u.email)] for u in value], "email")
         return value
 
     @field_validator("companies")
     @classmethod
-    def _unique_domains(cls, value: list[CompanyFixtureIn]) -> list[CompanyFixtureIn]:
+    def _unique_domains(cls, value: list[CompanySeedIn]) -> list[CompanySeedIn]:
         _unique_across("companies", [[d.domain for d in c.domains] for c in value], "domain")
         return value
 
     @field_validator("contacts")
     @classmethod
-    def _unique_contact_emails(cls, value: list[ContactFixtureIn]) -> list[ContactFixtureIn]:
+    def _unique_contact_emails(cls, value: list[ContactSeedIn]) -> list[ContactSeedIn]:
         _unique_across("contacts", [[email_key(e.email) for e in c.emails] for c in value], "email")
         return value
 
-    def to_core(self) -> WorkspaceFixture:
-        return WorkspaceFixture(
+    def to_core(self) -> WorkspaceSeed:
+        return WorkspaceSeed(
             self.workspace_id,
             tuple(u.to_core() for u in self.users),
             tuple(c.to_core() for c in self.companies),
             tuple(c.to_core() for c in self.contacts),
-            tuple(TagFixture(t.name, t.id) for t in self.tags),
+            tuple(TagSeed(t.name, t.id) for t in self.tags),
         )
 
     @property
@@ -215,12 +214,12 @@ def _unique_across(name: str, keys_per_record: list[list[str]], noun: str) -> No
                 )
 
 
-class FixtureDocumentIn(WorkspaceFixtureIn):
-    workspaces: list[WorkspaceFixtureIn] = Field(default_factory=list, max_length=1000)
+class SeedDataIn(WorkspaceSeedIn):
+    workspaces: list[WorkspaceSeedIn] = Field(default_factory=list, max_length=1000)
 
 
-def parse_fixtures(data: Any) -> list[WorkspaceFixture]:
-    """A fixture document (already parsed from YAML or JSON) → one WorkspaceFixture per workspace.
+def parse_seed_data(data: Any) -> list[WorkspaceSeed]:
+    """A fixture document (already parsed from YAML or JSON) → one WorkspaceSeed per workspace.
 
     Raises ValidationFailed listing every bad field (paths like `contacts[2].emails[0].email`).
     """
@@ -231,7 +230,7 @@ def parse_fixtures(data: Any) -> list[WorkspaceFixture]:
             "body", "invalid_type", "A fixture document must be a mapping (YAML/JSON object)."
         )
     try:
-        doc = FixtureDocumentIn.model_validate(data)
+        doc = SeedDataIn.model_validate(data)
     except ValidationError as exc:
         errors = [to_field_error(e) for e in exc.errors(include_url=False)]
         raise ValidationFailed(in_request_order(errors, list(data))) from None
@@ -252,31 +251,31 @@ SAMPLE = "sample"
 NONE = "none"
 
 
-class FixtureError(ValueError):
+class SeedDataError(ValueError):
     """A fixture file that cannot be read, parsed or loaded; the CLI exits 2 with this message."""
 
 
-def startup_fixtures(setting: str, seed: int) -> list[WorkspaceFixture]:
+def startup_seed_data(setting: str, seed: int) -> list[WorkspaceSeed]:
     if setting == SAMPLE:
         return [sample_workspace(seed, DEFAULT_WORKSPACE)]
     if setting == NONE:
         return []
-    return load_fixture_file(Path(setting))
+    return load_seed_file(Path(setting))
 
 
-def load_fixture_file(path: Path) -> list[WorkspaceFixture]:
+def load_seed_file(path: Path) -> list[WorkspaceSeed]:
     import yaml  # only fixture files need it: ~0.015 s off start-up
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise FixtureError(f"--fixtures {path}: cannot read it: {exc}") from exc
+        raise SeedDataError(f"--fixtures {path}: cannot read it: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise FixtureError(f"--fixtures {path}: not valid YAML: {exc}") from exc
+        raise SeedDataError(f"--fixtures {path}: not valid YAML: {exc}") from exc
     try:
-        return parse_fixtures(data)
+        return parse_seed_data(data)
     except ValidationFailed as exc:
-        raise FixtureError(f"--fixtures {path}: {describe(exc)}") from exc
+        raise SeedDataError(f"--fixtures {path}: {describe(exc)}") from exc
 
 
 def describe(exc: DomainError) -> str:

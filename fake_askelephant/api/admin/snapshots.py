@@ -23,6 +23,7 @@ from ...persistence.statefile import SnapshotInfo
 from .. import context
 from ..context import emulator_key
 from ..problems import Problem
+from ..queries import once
 from ..responses import json_response, read_body
 from ..schemas import WireModel
 
@@ -70,6 +71,7 @@ async def restore_snapshot(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/snapshots")
 async def list_snapshots(request: web.Request) -> web.Response:
+    once(request.query)
     found = await request.app[persister_key].snapshots()
     return json_response({"object": "list", "data": [snapshot_body(s) for s in found]})
 

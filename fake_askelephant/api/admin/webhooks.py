@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -14,11 +14,11 @@ from ...core.errors import ValidationFailed
 from ...core.events import EVENT_TYPES
 from ...core.paging import Cursor, paginate
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
-from ...webhooks.endpoints import Hazards
+from ...webhooks.endpoints import HeaderStyle
+from ...webhooks.hazards import Hazards
 from ...webhooks.signing import InvalidSecret, validate_secret
-from ...webhooks.sink import sink_name
 from .. import context
-from ..queries import QueryErrors, parse_page_params
+from ..queries import QueryErrors, once, parse_page_params
 from ..responses import json_response, list_response, read_body, read_json_object, unpaged_list
 from ..schemas import WireModel, reject_null
 from ..validation import validate
@@ -68,7 +68,7 @@ class EndpointIn(WireModel):
     secret: str | None = None
     event_types: list[str] | None = Field(None, min_length=1)
     workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
-    header_style: Literal["svix", "webhook"] = "svix"
+    header_style: HeaderStyle = "svix"
     hazards: HazardsIn = Field(default_factory=HazardsIn)
 
     _no_null = field_validator("secret", "event_types", "hazards", mode="before")(reject_null)
@@ -81,7 +81,7 @@ class EndpointPatchIn(WireModel):
     url: str | None = Field(None, min_length=1, max_length=2048)
     event_types: list[str] | None = Field(None, min_length=1)
     disabled: bool | None = None
-    header_style: Literal["svix", "webhook"] | None = None
+    header_style: HeaderStyle | None = None
     hazards: HazardsIn | None = None
 
     _url = field_validator("url")(_check_url)
@@ -127,6 +127,7 @@ async def create_endpoint(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/webhook-endpoints")
 async def list_endpoints(request: web.Request) -> web.Response:
+    once(request.query)
     workspace_id = request.query.get("workspace_id")
     endpoints = context.emulator(request).webhooks.endpoints.values()
     data = [e.view() for e in endpoints if workspace_id in (None, e.workspace_id)]
@@ -182,6 +183,7 @@ async def recover_endpoint(request: web.Request) -> web.Response:
 @routes.get("/__admin/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     errors = QueryErrors()
+    once(request.query)
     limit, _, cursor_token = parse_page_params({k: v for k, v in request.query.items() if k != "order_by"}, errors)
     status = request.query.get("status")
     if status not in (None, "succeeded", "failed"):
@@ -229,18 +231,25 @@ async def receive_at_sink(request: web.Request) -> web.Response:
     name = _sink(request)
     emulator = context.emulator(request)
     dispatcher = emulator.webhooks
-    now = emulator.clock.now_ms()
-    secrets = [s for e in dispatcher.endpoints.values() if sink_name(e.url) == name for s in e.signing_secrets(now)]
     outcome = dispatcher.sinks.receive(
-        name, dict(request.headers), await request.read(), secrets, virtual_ms=now, wall_s=dispatcher.wall()
+        name,
+        dict(request.headers),
+        await request.read(),
+        dispatcher.sink_secrets(name),
+        virtual_ms=emulator.clock.now_ms(),
+        wall_s=dispatcher.wall(),
     )
     return json_response({"received": True, "verified": outcome.verification.ok}, status=outcome.status or 504)
 
 
 @routes.get("/__admin/sink/{name}/requests")
 async def sink_requests(request: web.Request) -> web.Response:
-    received = context.emulator(request).webhooks.sinks.requests(_sink(request))
-    return unpaged_list(r.view() for r in received)
+    once(request.query)
+    sinks = context.emulator(request).webhooks.sinks
+    name = _sink(request)
+    listing = {"object": "list", "data": [r.view() for r in sinks.requests(name)], "has_more": False}
+    # `dropped`: requests this sink let go, oldest first, to stay within its count and the sinks' byte bound.
+    return json_response({**listing, "next_cursor": None, "dropped": sinks.dropped.get(name, 0)})
 
 
 def setup(app: web.Application, settings: Settings) -> None:

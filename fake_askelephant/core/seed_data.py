@@ -1,32 +1,41 @@
-"""Seed data: users, companies, contacts and tags loaded into a workspace (`--fixtures`, `POST /__admin/fixtures`).
+"""Seed data: users, companies, contacts and tags loaded into a workspace (`--fixtures`, `POST /__admin/fixtures`),
+and the small default world made per --seed (`--fixtures sample`).
 
 Loading is an upsert (emulator choice): a record with an `id` updates that record; otherwise users match
 by email, companies by any domain, contacts by any email, tags by name; the rest is created. So loading
 one file twice changes nothing. Every check runs before the first write, so a rejected load stores nothing.
+
+The sample world is small on purpose and fixed per seed. Names come from the emulator's own word lists
+(vocabulary.py), which generated call content draws from too. Company domains use the reserved `.example` TLD
+and contact emails read `first.last@domain`, so they never collide with addresses a client sends.
 """
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .companies import CompanyDraft, CompanyService
 from .contacts import ContactDraft, ContactService
+from .content import rng_for
 from .directory import Directory, email_key, normalize_domain
 from .errors import Conflict, FieldError, ValidationFailed
 from .ids import IdFactory
-from .models import Company, Contact, User
+from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, User, UserRole
 from .store import Store, Workspace
 from .tags import TagService
+from .vocabulary import CATCH_PHRASE_WORDS, COMPANY_SUFFIXES, FIRST_NAMES, LAST_NAMES
 
 
 @dataclass(frozen=True)
-class UserFixture:
+class UserSeed:
     email: str
     first_name: str | None = None
     last_name: str | None = None
-    role: str = "MEMBER"
+    role: UserRole = "MEMBER"
     phone: str | None = None
     job_title: str | None = None
     time_zone: str | None = None
@@ -35,31 +44,31 @@ class UserFixture:
 
 
 @dataclass(frozen=True)
-class CompanyFixture:
+class CompanySeed:
     draft: CompanyDraft
     id: str | None = None
 
 
 @dataclass(frozen=True)
-class ContactFixture:
+class ContactSeed:
     draft: ContactDraft  # company_id unset: `company` names it
     company: str | None = None  # a cmp_ id or a domain; None → the company holding its email domain
     id: str | None = None
 
 
 @dataclass(frozen=True)
-class TagFixture:
+class TagSeed:
     name: str
     id: str | None = None
 
 
 @dataclass(frozen=True)
-class WorkspaceFixture:
+class WorkspaceSeed:
     workspace_id: str
-    users: tuple[UserFixture, ...] = ()
-    companies: tuple[CompanyFixture, ...] = ()
-    contacts: tuple[ContactFixture, ...] = ()
-    tags: tuple[TagFixture, ...] = ()
+    users: tuple[UserSeed, ...] = ()
+    companies: tuple[CompanySeed, ...] = ()
+    contacts: tuple[ContactSeed, ...] = ()
+    tags: tuple[TagSeed, ...] = ()
 
 
 @dataclass
@@ -71,7 +80,7 @@ class Loaded:
     tags: list[str] = field(default_factory=list)
 
 
-class FixtureLoader:
+class SeedDataLoader:
     def __init__(
         self,
         *,
@@ -90,7 +99,7 @@ class FixtureLoader:
         self._tags = tags
 
     def load(
-        self, fixtures: Sequence[WorkspaceFixture], *, emit: bool = True, ids: IdFactory | None = None
+        self, fixtures: Sequence[WorkspaceSeed], *, emit: bool = True, ids: IdFactory | None = None
     ) -> list[Loaded]:
         """Check every workspace, then write; one workspace per fixture (the edge rejects repeats).
 
@@ -105,7 +114,7 @@ class FixtureLoader:
         finally:
             self._ids = default
 
-    def _apply(self, fx: WorkspaceFixture, emit: bool) -> Loaded:
+    def _apply(self, fx: WorkspaceSeed, emit: bool) -> Loaded:
         ws = self._store.workspace(fx.workspace_id)
         loaded = Loaded(fx.workspace_id)
         loaded.users = [self._upsert_user(fx.workspace_id, u).id for u in fx.users]
@@ -119,7 +128,7 @@ class FixtureLoader:
 
     # Checks (nothing is written until all pass) -------------------------------------------------
 
-    def _check(self, fx: WorkspaceFixture, ws: Workspace) -> None:
+    def _check(self, fx: WorkspaceSeed, ws: Workspace) -> None:
         """Against the workspace as it is (a stand-in when new: checking creates nothing)."""
         d = ws.directory
         for i, u in enumerate(fx.users):
@@ -155,10 +164,10 @@ class FixtureLoader:
 
     # Upserts ------------------------------------------------------------------------------------
 
-    def _upsert_user(self, workspace_id: str, u: UserFixture) -> User:
+    def _upsert_user(self, workspace_id: str, u: UserSeed) -> User:
         ws = self._store.workspace(workspace_id)
         existing = (ws.users.get(u.id) if u.id else None) or self._store.find_user_by_email(workspace_id, u.email)
-        values = {f.name: getattr(u, f.name) for f in fields(UserFixture) if f.name != "id"}
+        values = {f.name: getattr(u, f.name) for f in fields(UserSeed) if f.name != "id"}
         now = self._now_ms()
         if existing is None:
             user_id = u.id or self._ids.new("usr")
@@ -170,7 +179,7 @@ class FixtureLoader:
             self._store.user_changed(existing)
         return existing
 
-    def _upsert_company(self, workspace_id: str, d: Directory, c: CompanyFixture, emit: bool) -> str:
+    def _upsert_company(self, workspace_id: str, d: Directory, c: CompanySeed, emit: bool) -> str:
         existing = _company_target(d, c)
         if existing is None:
             company_id = c.id or self._ids.new("cmp")
@@ -178,7 +187,7 @@ class FixtureLoader:
         self._companies.update_company(existing, _as_fields(c.draft), emit=emit)
         return existing.id
 
-    def _upsert_contact(self, workspace_id: str, d: Directory, c: ContactFixture, emit: bool) -> str:
+    def _upsert_contact(self, workspace_id: str, d: Directory, c: ContactSeed, emit: bool) -> str:
         company_id = None
         if c.company is not None:
             key = _company_key(c.company)
@@ -196,7 +205,7 @@ class FixtureLoader:
         self._contacts.apply_changes(existing, changes, emit=emit)
         return existing.id
 
-    def _upsert_tag(self, workspace_id: str, d: Directory, t: TagFixture, emit: bool) -> str:
+    def _upsert_tag(self, workspace_id: str, d: Directory, t: TagSeed, emit: bool) -> str:
         existing = d.tags.get(t.id) if t.id else next((x for x in d.tags.values() if x.name == t.name), None)
         if existing is None:
             return self._tags.create_tag(workspace_id, t.name, emit=emit, tag_id=t.id or self._ids.new("tag")).id
@@ -204,7 +213,7 @@ class FixtureLoader:
         return existing.id
 
 
-def _company_target(d: Directory, c: CompanyFixture) -> Company | None:
+def _company_target(d: Directory, c: CompanySeed) -> Company | None:
     """The company a fixture updates: its id, else the first (by id) holding one of its domains."""
     if c.id is not None:
         return d.companies.get(c.id)
@@ -212,7 +221,7 @@ def _company_target(d: Directory, c: CompanyFixture) -> Company | None:
     return holders[0] if holders else None
 
 
-def _contact_target(d: Directory, c: ContactFixture) -> Contact | None:
+def _contact_target(d: Directory, c: ContactSeed) -> Contact | None:
     """The contact a fixture updates: its id, else the holder of one of its emails, else of one of its phones."""
     if c.id is not None:
         return d.contacts.get(c.id)
@@ -236,3 +245,101 @@ def _as_fields(draft: Any) -> dict[str, Any]:
         if name in out:
             out[name] = list(out[name])
     return out
+
+
+# The sample world (`--fixtures sample`) ---------------------------------------------------------------
+
+TEAM_ROLES: tuple[UserRole, ...] = (
+    "MANAGER",
+    "MEMBER",
+    "INACTIVE",
+    "NOT_INVITED",
+)  # the last two never own engagements
+COMPANIES = 3
+CONTACTS_PER_COMPANY = 2
+TAG_NAMES = ("Discovery", "Demo", "Negotiation", "Closed won", "Churn risk", "Renewal")
+TAGS = 4
+INDUSTRIES = ("Software", "Healthcare", "Logistics", "Financial services", "Manufacturing", "Retail")
+TIME_ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
+JOB_TITLES = (
+    "Account Executive", "Sales Development Representative", "Customer Success Manager", "Sales Manager",
+    "Solutions Engineer", "Revenue Operations Analyst", "Head of Sales", "Account Manager",
+    "Sales Enablement Lead", "VP of Customer Experience",
+)  # fmt: skip
+
+
+def _company_name(rng: random.Random) -> str:
+    """Shaped like faker's en_US companies: "Novak LLC", "Chen-Rossi", "Kim, Diaz and Weber"."""
+    a, b, c = rng.sample(LAST_NAMES, 3)
+    return rng.choice((f"{a} {rng.choice(COMPANY_SUFFIXES)}", f"{a}-{b}", f"{a}, {b} and {c}"))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-") or "company"
+
+
+def sample_workspace(seed: int, workspace_id: str) -> WorkspaceSeed:
+    rng = rng_for(seed, "sample-data", workspace_id)
+
+    taken: set[str] = set()
+
+    def email(first: str, last: str, domain: str) -> str:
+        base = f"{_slug(first)}.{_slug(last)}"
+        local = next(f"{base}{n or ''}" for n in range(len(taken) + 1) if f"{base}{n or ''}@{domain}" not in taken)
+        taken.add(f"{local}@{domain}")
+        return f"{local}@{domain}"
+
+    def phone() -> str:
+        return f"+1{rng.randint(201, 989)}555{rng.randint(0, 9999):04d}"
+
+    users = []
+    for role in TEAM_ROLES:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        users.append(
+            UserSeed(
+                email=email(first, last, "example.com"),
+                first_name=first,
+                last_name=last,
+                role=role,
+                phone=phone(),
+                job_title=rng.choice(JOB_TITLES),
+                time_zone=rng.choice(TIME_ZONES),
+            )
+        )
+    companies: list[CompanySeed] = []
+    contacts: list[ContactSeed] = []
+    seen_domains: set[str] = set()
+    for _ in range(COMPANIES):
+        name = _company_name(rng)
+        domain = f"{_slug(name)}.example"
+        if domain in seen_domains:
+            domain = f"{_slug(name)}-{len(seen_domains)}.example"
+        seen_domains.add(domain)
+        companies.append(
+            CompanySeed(
+                CompanyDraft(
+                    domains=(CompanyDomain(domain, True),),
+                    name=name,
+                    description=" ".join(rng.choice(words) for words in CATCH_PHRASE_WORDS),
+                    industry=rng.choice(INDUSTRIES),
+                    website=f"https://www.{domain}",
+                    number_of_employees=rng.choice((12, 45, 180, 850, 4200)),
+                )
+            )
+        )
+        for _ in range(CONTACTS_PER_COMPANY):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            contacts.append(
+                ContactSeed(
+                    ContactDraft(
+                        first_name=first,
+                        last_name=last,
+                        emails=(EmailAddress(email(first, last, domain), True),),
+                        phone_numbers=(PhoneNumber(phone(), True),),
+                        time_zone=rng.choice(TIME_ZONES),
+                    ),
+                    company=domain,
+                )
+            )
+    tags = tuple(TagSeed(name) for name in rng.sample(TAG_NAMES, TAGS))
+    return WorkspaceSeed(workspace_id, tuple(users), tuple(companies), tuple(contacts), tags)

@@ -1,6 +1,6 @@
 """Record-to-scenario: a live session's requests, clock moves and webhooks, written as a scenario file.
 
-The HTTP side (api/scenario_admin.py) captures exchanges; this module turns them into YAML that replays
+The HTTP side (api/admin/scenarios.py) captures exchanges; this module turns them into YAML that replays
 green on a fresh emulator:
 
 - requests become `request` steps whose `expect` holds what came back (status, Location/Retry-After,
