@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.reliability.test_directory_persistence import build_state
 
 from fake_askelephant.api.admin.snapshots import persister_key
 from fake_askelephant.persistence import state
 from fake_askelephant.persistence.statefile import StateFile
 from tests.conftest import Api, frozen_settings, problem, seed_call
+from tests.reliability.test_directory_persistence import build_state
 from tests.reliability.test_persistence import AFTER, BEFORE, drive
 
 DISK_FULL = sqlite3.OperationalError("database or disk is full")

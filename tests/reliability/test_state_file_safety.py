@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from fake_askelephant.core.clock import CLOCK_MAX_MS, VirtualClock
-from fake_askelephant.core.timefmt import format_ms
+from fake_askelephant.core.timefmt import format_ms, parse_iso
 from tests.cli_process import ROOT, base_env, cli
 from tests.conftest import Api, frozen_settings, problem
 
@@ -52,10 +52,10 @@ async def test_advancing_past_the_end_of_the_clock_is_a_422_naming_the_limit(mak
 
 async def test_no_run_of_advances_can_brick_the_emulator(make_api: Callable[..., Any]) -> None:
     """Issue 18: 366-day advances pushed the clock past 9999 and every route, health and reset too, answered 500."""
-    api: Api = await make_api(frozen_settings())
+    api: Api = await make_api(frozen_settings(start_time=parse_iso("9000-01-01T00:00:00Z")))
     created = await (await api.create()).json()
     refused = 0
-    for _ in range(8000):  # 8,000 years' worth; stops at the first refusal
+    for _ in range(200):  # 200 years' worth from year 9000; stops at the first refusal
         resp = await api.client.post("/__admin/clock/advance", json={"seconds": YEAR_S})
         if resp.status == 422:
             refused += 1
@@ -158,12 +158,14 @@ def good_file(tmp_path: Path) -> Path:
     return v1_bricked(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_corrupt_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     path.write_bytes(b"\x00not a database\x00" * 64)
     assert_refused(serve_with(path), path, "not a fake-askelephant state file", "start fresh")
 
 
+@pytest.mark.slow
 def test_someone_elses_sqlite_database_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = make_file(tmp_path, "CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
     assert_refused(serve_with(path), path, "not a fake-askelephant state file", "invoices")
@@ -171,6 +173,7 @@ def test_someone_elses_sqlite_database_is_refused_and_left_alone(tmp_path: Path)
         assert [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["invoices"]
 
 
+@pytest.mark.slow
 def test_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = good_file(tmp_path)
     with contextlib.closing(sqlite3.connect(path)) as db, db:
@@ -178,6 +181,7 @@ def test_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     assert_refused(serve_with(path), path, "newer fake-askelephant", "format 99")
 
 
+@pytest.mark.slow
 def test_a_file_missing_its_records_table_is_refused_not_started_empty(tmp_path: Path) -> None:
     """Issue 18: with `records` dropped the emulator started empty without a word."""
     path = good_file(tmp_path)
@@ -186,6 +190,7 @@ def test_a_file_missing_its_records_table_is_refused_not_started_empty(tmp_path:
     assert_refused(serve_with(path), path, "records", "missing")
 
 
+@pytest.mark.slow
 def test_a_hand_edited_row_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     """Issue 18: a hand-corrupted row gave a Python traceback."""
     path = good_file(tmp_path)
@@ -194,6 +199,7 @@ def test_a_hand_edited_row_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert_refused(serve_with(path), path, "damaged state file")
 
 
+@pytest.mark.slow
 def test_a_file_whose_format_row_is_foreign_is_refused(tmp_path: Path) -> None:
     path = make_file(
         tmp_path,
