@@ -176,6 +176,7 @@ class SeedDataLoader:
             for k, v in values.items():
                 setattr(existing, k, v)
             existing.updated_at = max(existing.updated_at, now)
+            self._store.user_changed(existing)
         return existing
 
     def _upsert_company(self, workspace_id: str, d: Directory, c: CompanySeed, emit: bool) -> str:
