@@ -63,12 +63,20 @@ class TagSeed:
 
 
 @dataclass(frozen=True)
+class WorkspaceSettings:
+    """The workspace's configuration; None leaves a setting as it is."""
+
+    is_private_default: bool | None = None  # `is_private` omitted on create → this (api.md §5)
+
+
+@dataclass(frozen=True)
 class WorkspaceSeed:
     workspace_id: str
     users: tuple[UserSeed, ...] = ()
     companies: tuple[CompanySeed, ...] = ()
     contacts: tuple[ContactSeed, ...] = ()
     tags: tuple[TagSeed, ...] = ()
+    settings: WorkspaceSettings = WorkspaceSettings()
 
 
 @dataclass
@@ -116,6 +124,7 @@ class SeedDataLoader:
 
     def _apply(self, fx: WorkspaceSeed, emit: bool) -> Loaded:
         ws = self._store.workspace(fx.workspace_id)
+        apply_settings(ws, fx.settings)
         loaded = Loaded(fx.workspace_id)
         loaded.users = [self._upsert_user(fx.workspace_id, u).id for u in fx.users]
         for company in fx.companies:
@@ -342,3 +351,9 @@ def sample_workspace(seed: int, workspace_id: str) -> WorkspaceSeed:
             )
     tags = tuple(TagSeed(name) for name in rng.sample(TAG_NAMES, TAGS))
     return WorkspaceSeed(workspace_id, tuple(users), tuple(companies), tuple(contacts), tags)
+
+
+def apply_settings(ws: Workspace, settings: WorkspaceSettings) -> None:
+    """Seed data and `PATCH /__admin/workspaces/{id}`: configuration, no event (nothing public shows it)."""
+    if settings.is_private_default is not None:
+        ws.private_by_default = settings.is_private_default
