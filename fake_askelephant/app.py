@@ -45,8 +45,12 @@ def create_app(
     settings = settings or Settings()
     redaction.install()  # no secret in aiohttp's or the emulator's log lines
     persister = Persister(settings.state_file)
-    emulator, fetcher = _build_emulator(settings, persister, clock)
-    persister.attach(emulator)
+    try:
+        emulator, fetcher = _build_emulator(settings, persister, clock)
+        persister.attach(emulator)
+    except BaseException:  # a refused file or bad seed data: nothing will be served, so let go of the file
+        persister.close_file()
+        raise
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[emulator_key] = emulator
     app[settings_key] = settings

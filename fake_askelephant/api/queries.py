@@ -30,6 +30,7 @@ CRM_BASE = f"filter[{CRM_FIELD}]"
 CRM_EQ = f"{CRM_BASE}[eq]"
 _CRM_INDEXED = re.compile(r"^filter\[crm_associations\]\[eq\]\[([0-9]{1,6})\]\[([a-z_]+)\]$")
 _CRM_KEYS = ("id", "object_type")
+MAX_CRM_ID = 255  # like a stored association's crm_object_id (emulator choice)
 
 
 @dataclass
@@ -302,8 +303,8 @@ def parse_crm_associations(
 
     Returns the entries, or None when the filter is absent or empty (then it filters nothing). Errors (emulator
     choice): an unparseable name, index or JSON text → 400; a repeated parameter → 400; a missing
-    `id`/`object_type`, a wrong type, an object type the route does not take or more than 20 entries → 422,
-    named like the indexed form.
+    `id`/`object_type`, a key besides those two, a wrong type, an id over 255 characters, an object type the
+    route does not take or more than 20 entries → 422, named like the indexed form.
     """
     raw_entries: list[tuple[int, dict[str, Any]]] = []
     indexed: dict[int, dict[str, Any]] = {}
@@ -348,12 +349,21 @@ def _json_entries(text: str, errors: QueryErrors) -> list[dict[str, Any]]:
 
 def _entry(n: int, entry: Mapping[str, Any], allowed_types: Sequence[str], errors: QueryErrors) -> CrmRef | None:
     ok = True
+    for key in entry:
+        if key not in _CRM_KEYS:  # as the indexed form: entries take id and object_type only
+            errors.add(f"{CRM_EQ}[{n}][{key}]", "invalid_enum", f"{CRM_EQ}[{n}]: entries take id and object_type only.")
+            ok = False
     crm_id = entry.get("id")
+    if isinstance(crm_id, float) and crm_id.is_integer():
+        crm_id = int(crm_id)  # JSON has one number type: 12345.0, or an integer past 64 bits, is an integer
     if crm_id is None:
         errors.add(f"{CRM_EQ}[{n}][id]", "required", f"{CRM_EQ}[{n}][id] is required.")
         ok = False
     elif isinstance(crm_id, bool) or not isinstance(crm_id, str | int) or str(crm_id) == "":
         errors.add(f"{CRM_EQ}[{n}][id]", "invalid_type", f"{CRM_EQ}[{n}][id] must be a non-empty string.")
+        ok = False
+    elif isinstance(crm_id, str) and len(crm_id) > MAX_CRM_ID:
+        errors.add(f"{CRM_EQ}[{n}][id]", "too_long", f"{CRM_EQ}[{n}][id] must have at most {MAX_CRM_ID} characters.")
         ok = False
     object_type = entry.get("object_type")
     if object_type is None:

@@ -17,9 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .timefmt import wall_ms
+from .timefmt import MAX_MS, MIN_MS, wall_ms
 
 log = logging.getLogger("fake_askelephant.clock")
+
+# The virtual clock's valid range (docs/reliability.md): the range of timestamps the API accepts. Every time the
+# emulator derives from now (stage due times, retries, token expiry, end_at) stays formattable beyond it.
+CLOCK_MIN_MS, CLOCK_MAX_MS = MIN_MS, MAX_MS
 
 Job = Callable[[], Awaitable[Any] | None]
 
@@ -28,7 +32,7 @@ class VirtualClock:
     """`now = start + time_scale × wall_elapsed + advanced`, in integer epoch milliseconds.
 
     time_scale 1 runs at wall speed, 60 makes a virtual minute per real second, 0 freezes time so it
-    moves only when told to (tests, scenarios).
+    moves only when told to (tests, scenarios). A running clock stops at CLOCK_MAX_MS; nothing moves it past.
     """
 
     def __init__(
@@ -41,8 +45,11 @@ class VirtualClock:
             raise ValueError("time_scale must be >= 0")
         self._monotonic = monotonic
         self._base_ms = wall_ms() if start_ms is None else start_ms
+        if not CLOCK_MIN_MS <= self._base_ms <= CLOCK_MAX_MS:
+            raise ValueError(f"start {self._base_ms} ms is outside the virtual clock's range")
         self._base_mono = monotonic()
         self._scale = time_scale
+        self.moves = 0  # explicit moves (advance, set, restore): persistence rolls those back with a failed write
 
     @property
     def time_scale(self) -> float:
@@ -51,18 +58,22 @@ class VirtualClock:
     def now_ms(self) -> int:
         if self._scale == 0:
             return self._base_ms
-        return self._base_ms + int((self._monotonic() - self._base_mono) * self._scale * 1000)
+        return min(CLOCK_MAX_MS, self._base_ms + int((self._monotonic() - self._base_mono) * self._scale * 1000))
 
     def jump_to(self, ms: int) -> None:
         """Move forward to `ms`; never backward (a clock that runs back would reorder history)."""
+        if ms > CLOCK_MAX_MS:
+            raise ValueError(f"{ms} ms is past the end of the virtual clock's range")
         now = self.now_ms()
         if ms > now:
             self._base_ms += ms - now
+        self.moves += 1
 
     def restore(self, ms: int) -> None:
         """Set now to `ms`, backwards too: only when a saved state replaces the whole history at once."""
-        self._base_ms = ms
+        self._base_ms = min(max(ms, CLOCK_MIN_MS), CLOCK_MAX_MS)
         self._base_mono = self._monotonic()
+        self.moves += 1
 
     def set_time_scale(self, time_scale: float) -> None:
         if time_scale < 0:
@@ -70,6 +81,7 @@ class VirtualClock:
         self._base_ms = self.now_ms()
         self._base_mono = self._monotonic()
         self._scale = time_scale
+        self.moves += 1
 
     def wall_seconds_until(self, ms: int) -> float | None:
         """Real seconds until virtual `ms` arrives by itself; None when the clock is frozen."""
@@ -142,6 +154,8 @@ class Scheduler:
         self._wakeup: asyncio.Event | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.failures: list[tuple[str, BaseException]] = []
+        # Awaited by the ticker before it runs due work: persistence holds it while changes cannot be stored.
+        self.gate: Callable[[], Awaitable[None]] | None = None
 
     def __len__(self) -> int:
         return sum(1 for _, _, job in self._heap if not job.cancelled)
@@ -264,6 +278,8 @@ class Scheduler:
         self._wakeup = asyncio.Event()
         try:
             while True:
+                if self.gate is not None:
+                    await self.gate()
                 await self.run_until(self.clock.now_ms(), step_clock=False, wait=False)
                 due = self.next_due_ms()
                 timeout = None if due is None else self.clock.wall_seconds_until(due)

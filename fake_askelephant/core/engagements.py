@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import content, policies, scopes, views
+from . import write_set as tables
 from .changes import ChangeRecorder
 from .crm import Bucket, CrmRef, resolve_bucket
 from .derived import DerivedContent
@@ -30,6 +31,7 @@ from .paging import Page, Position, TimeRange, paginate, paginate_ordered
 from .pipeline import Pipeline
 from .rules import PipelineRule, PipelineRules
 from .store import Store
+from .write_set import scoped
 
 # Listing walks at most this many records per wanted one (plus a few) in updated_at order before it falls back
 # to a scan of the workspace (emulator choice; measured in benchmarks/).
@@ -371,6 +373,7 @@ class EngagementService:
             self._ids.new("tcmt"), e.workspace_id, e.id, text, start_seconds, principal.user_id, now, now
         )
         self._store.workspace(e.workspace_id).directory.transcript_comments[comment.id] = comment
+        self._store.write_set.put(tables.TRANSCRIPT_COMMENTS, scoped(e.workspace_id, comment.id), comment)
         return comment
 
     def set_crm_association(self, e: Engagement, association: CrmAssociation | None) -> Engagement:

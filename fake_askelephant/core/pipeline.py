@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from . import content
+from . import write_set as tables
 from .changes import ChangeRecorder
 from .clock import ScheduledJob, Scheduler, VirtualClock
 from .errors import Conflict
@@ -37,6 +38,9 @@ _OVERRIDE_STAGE = {
 
 TRANSCRIPT_MIN_S, TRANSCRIPT_MAX_S, TRANSCRIPT_FRACTION = 20, 120, 0.15
 JITTER_S = {"processing": (2.0, 5.0), "action_items": (30.0, 90.0), "signals": (60.0, 180.0)}
+# Longest scripted stage delay (pipeline rules, overrides): a year, like one clock/advance. Keeps every due time
+# a formattable timestamp; longer values in an old state file are clamped on load (issue 18).
+MAX_DELAY_S = 366 * 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,7 @@ class Pipeline:
         run = PipelineRun(e.id, e.workspace_id, e.created_at, duration, speakers, owner, jitter, overrides or AS_USUAL)
         self.runs[e.id] = run
         self._schedule(run)
+        self._changed(run)
         return run
 
     def state(self, engagement_id: str) -> dict[str, Any]:
@@ -184,6 +189,7 @@ class Pipeline:
             raise Conflict(f"Stage(s) already ran and cannot change: {', '.join(ran)}.")
         run.overrides = run.overrides.merged(overrides)
         self._schedule(run)
+        self._changed(run)
         return run
 
     def resume(self, run: PipelineRun) -> None:
@@ -193,8 +199,13 @@ class Pipeline:
         if not run.finished:
             self._schedule(run)
 
+    def _changed(self, run: PipelineRun) -> None:
+        self._store.write_set.put(tables.PIPELINE_RUNS, run.engagement_id, run)
+
     def forget(self, engagement_id: str) -> None:
         run = self.runs.pop(engagement_id, None)
+        if run:
+            self._store.write_set.gone(tables.PIPELINE_RUNS, engagement_id)
         if run:
             # Cancelled jobs let go of their callbacks, which refer back to the run: the run is freed now, not
             # by a full garbage-collector pass (after a reset of 10,000 engagements, a pause of most of a second).
@@ -232,6 +243,7 @@ class Pipeline:
             return
         run.done_at[stage] = self._clock.now_ms()
         run.jobs.pop(stage, None)
+        self._changed(run)
         getattr(self, f"_stage_{stage}")(run, e)
         if run.failed or all(s in run.done_at for s in STAGES):
             # Keep the finished run: its stage times are the engagement's history (admin, inspector).

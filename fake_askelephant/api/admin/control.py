@@ -16,7 +16,15 @@ from ...core import views
 from ...core.content import CONTENT_VERSION
 from ...core.errors import NotFound, ValidationFailed
 from ...core.models import SignalType, UserRole
-from ...core.pipeline import STAGES, InsightOutcome, PipelineOverrides, Stage, TranscriptionOutcome, WebhookChoice
+from ...core.pipeline import (
+    MAX_DELAY_S,
+    STAGES,
+    InsightOutcome,
+    PipelineOverrides,
+    Stage,
+    TranscriptionOutcome,
+    WebhookChoice,
+)
 from ...core.rules import MediaOutcome, PipelineRule
 from ...core.seed_data import apply_settings
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
@@ -27,6 +35,7 @@ from ..queries import once
 from ..responses import json_response, read_body, unpaged_list
 from ..schemas import CrmAssociationIn, Timestamp, WireModel, reject_null
 from .seed_data import WorkspaceSettingsIn
+from .snapshots import persister_key
 
 T = TypeVar("T")
 
@@ -46,7 +55,7 @@ class ApiKeyIn(WireModel):
 
 
 class AdvanceIn(WireModel):
-    seconds: float = Field(ge=0, le=366 * 86_400)
+    seconds: float = Field(ge=0, le=MAX_DELAY_S)
 
 
 class SetClockIn(WireModel):
@@ -70,10 +79,10 @@ class CannedSignalIn(WireModel):
 
 
 class DelaysIn(WireModel):
-    processing: float | None = Field(None, ge=0)
-    transcript: float | None = Field(None, ge=0)
-    action_items: float | None = Field(None, ge=0)
-    signals: float | None = Field(None, ge=0)
+    processing: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    transcript: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    action_items: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    signals: float | None = Field(None, ge=0, le=MAX_DELAY_S)
 
     def chosen(self) -> dict[Stage, float]:
         return {stage: delay for stage in STAGES if (delay := getattr(self, stage)) is not None}
@@ -134,16 +143,19 @@ def clock_body(request: web.Request) -> dict[str, Any]:
 
 @routes.get("/__admin/health")
 async def health(request: web.Request) -> web.Response:
+    """`degraded` with the `reason` while the state file cannot be written (state-changing requests get 503)."""
     emulator = context.emulator(request)
-    return json_response(
-        {
-            "status": "ok",
-            "version": __version__,
-            **clock_body(request),
-            "seed": emulator.seed,
-            "content_version": CONTENT_VERSION,
-        }
-    )
+    body: dict[str, Any] = {
+        "status": "ok",
+        "version": __version__,
+        **clock_body(request),
+        "seed": emulator.seed,
+        "content_version": CONTENT_VERSION,
+    }
+    unavailable = request.app[persister_key].unavailable if persister_key in request.app else None
+    if unavailable is not None:
+        body.update(status="degraded", reason=unavailable)
+    return json_response(body)
 
 
 @routes.get("/__admin/clock")
@@ -307,7 +319,7 @@ async def update_workspace_settings(request: web.Request) -> web.Response:
     """`{"is_private_default": true}`: engagements created without `is_private` are private (api.md §5)."""
     body = await read_body(request, WorkspaceSettingsIn, check_content_type=False)
     ws = _workspace(request)
-    apply_settings(ws, body.to_core())
+    apply_settings(context.emulator(request).store, ws, body.to_core())
     return json_response(workspace_settings(ws))
 
 
