@@ -189,7 +189,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("--port", "port", _port, "TCP port; 0 picks a free one (printed)", "PORT"),
     Option("--api-key", "api_keys", _api_key, "workspace:admin key in wrks_local (repeatable)", "KEY", repeatable=True),
     Option("--seed", "seed", int, "seed for ids, jitter and content; random and printed when omitted", "N"),
-    Option("--strict", "strict", _bool, "reject `Bearer sk-apik_…` (send the raw key, as the docs say)", switch=True),
+    Option(
+        "--strict",
+        "strict",
+        _bool,
+        "reject `Bearer sk-apik_…` and unknown query parameters (default: a Warning header)",
+        switch=True,
+    ),
     Option(
         "--time-scale",
         "time_scale",

@@ -1,4 +1,4 @@
-"""JSON Schemas (Draft 2020-12) and the OpenAPI 3.1 document of the AskElephant v2 wire format, as written.
+"""JSON Schemas (Draft 2020-12) and the OpenAPI 3.1 document of the AskElephant v2 wire format.
 
 The neutral home of the wire format: the emulator serves these files (`/__admin/schemas`, `/__admin/openapi.json`)
 and the contract suites judge with them, yet neither imports the other. Standard library only, and no imports from
@@ -56,34 +56,11 @@ def load_schema(name: str, *, base_uri: str | None = None) -> dict[str, Any]:
     return schema
 
 
-def openapi_document(*, bundled: bool = True) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the v2 routes.
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the v2 routes (a deep copy): what ``/__admin/openapi.json`` serves.
 
-    ``bundled=True`` (what ``/__admin/openapi.json`` serves): every schema file is copied under
-    ``components.schemas`` and file ``$ref``s are rewritten to ``#/components/schemas/...``, so tools
-    need no second fetch. ``bundled=False``: the stored file, whose ``$ref``s name sibling files.
+    Generated from the emulator's own models (``python -m fake_askelephant.api.openapi``) and self-contained:
+    every schema is under ``components.schemas``. The JSON Schemas beside it are the contract's hand-written
+    judges; the document is what the emulator does, including its choices.
     """
-    doc = copy.deepcopy(raw(OPENAPI_NAME))
-    if not bundled:
-        return doc
-    components = doc.setdefault("components", {}).setdefault("schemas", {})
-    for name in list_schemas():
-        components[name] = _rewrite_refs(load_schema(name), name)
-    bundled_doc: dict[str, Any] = _rewrite_refs(doc, None)
-    return bundled_doc
-
-
-def _rewrite_refs(node: Any, current: str | None) -> Any:
-    """Turn ``"x.json#/frag"`` and in-file ``"#/frag"`` refs into component refs."""
-    if isinstance(node, dict):
-        out = {k: _rewrite_refs(v, current) for k, v in node.items() if k != "$id"}
-        ref = node.get("$ref")
-        if isinstance(ref, str) and not ref.startswith("#/components/"):
-            file_part, _, fragment = ref.partition("#")
-            target = file_part.removesuffix(".json") if file_part else current
-            if target is not None:
-                out["$ref"] = f"#/components/schemas/{target}{fragment}"
-        return out
-    if isinstance(node, list):
-        return [_rewrite_refs(v, current) for v in node]
-    return node
+    return copy.deepcopy(raw(OPENAPI_NAME))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from contract_tests.api_suites import expect
 from contract_tests.api_suites.common import created, get_engagement, minimal_payload, parse_time, walk
-from contract_tests.checks import Budget, api_check, hypothesis_settings
+from contract_tests.checks import Budget, CheckSkipped, api_check, hypothesis_settings
 from contract_tests.strategies.queries import EXPANDS, InvalidQuery, invalid_list_queries, valid_list_queries
 from contract_tests.target import ApiClient, Target
 
@@ -167,6 +167,55 @@ def check_invalid_list_query_rejected(target: Target, budget: Budget) -> None:
             expect.problem(target, resp, 422, field=case.field, codes=case.codes)
 
     prop()
+
+
+@api_check("lists")
+def check_cursor_carries_its_query(target: Target, budget: Budget) -> None:
+    """Pages after the first, fetched with only limit + cursor as the docs do, continue the same query (search,
+    filters, order); a cursor sent with other parameters -> 400 naming them (emulator choice)."""
+    if target.is_emulator:
+        client = target.new_workspace().client
+        _seed_engagements(target, client, 7, [True, False, False])
+        target.settle()
+        queries = [
+            {"search": "alpha"},
+            {"order_by": "updated_at:asc"},
+            {"filter[engagement_type][eq]": "CALL", "order_by": "updated_at:asc"},
+        ]
+    else:
+        client = target.api
+        queries = [{"order_by": "updated_at:asc"}, {"search": "contract"}]
+    checked = 0
+    for query in queries:
+        whole = client.get("/v2/engagements", params={**query, "limit": "3"})
+        expect.status(whole, 200)
+        want = [e["id"] for e in whole.json()["data"]]
+        if len(want) < 3:
+            continue
+        ids: list[str] = []
+        cursor = None
+        for _ in range(3):
+            params = {**query, "limit": "1"} if cursor is None else {"limit": "1", "cursor": cursor}
+            resp = client.get("/v2/engagements", params=params)
+            expect.status(resp, 200)
+            page = expect.json_body(target, resp, "engagement_list")
+            ids += [e["id"] for e in page["data"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert ids == want, (
+            f"walk of {query} with limit=1 and the cursor alone gave {ids}; the same query in one page gives {want} "
+            "(the cursor must carry its query, api.md §8)"
+        )
+        checked += 1
+        if target.is_emulator:
+            first = client.get("/v2/engagements", params={**query, "limit": "1"}).json()
+            other = {**query, "search": "zzz-other"}
+            resp = client.get("/v2/engagements", params={**other, "limit": "1", "cursor": first["next_cursor"]})
+            body = expect.problem(target, resp, 400)
+            assert "search" in body["detail"], f"{resp.describe()}: detail does not name search: {body['detail']}"
+    if checked == 0:
+        raise CheckSkipped("no query matched three engagements to walk")
 
 
 @api_check("lists")

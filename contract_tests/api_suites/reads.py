@@ -137,3 +137,30 @@ def check_etag_revalidation(target: Target, budget: Budget) -> None:
         expect.status(again, 200, 304)
     other = client.get(f"/v2/engagements/{engagement_id}", headers={"If-None-Match": 'W/"0000"'})
     expect.status(other, 200)
+
+
+@api_check("reads")
+def check_tolerated_requests_are_flagged(target: Target, budget: Budget) -> None:
+    """``Bearer sk-apik_…`` (the docs: send the raw key) and query parameters a route does not read: the real API
+    may refuse them (401 / 400) or ignore them; the emulator accepts them with a ``Warning: 299`` naming the
+    problem (emulator choice)."""
+    if target.api.api_key is None or not target.api.api_key.startswith("sk-apik_"):
+        raise CheckSkipped("the target's credential is not an API key")
+    bearer = target.http.send(
+        target.api.spec("GET", "/v2/engagements", headers={"Authorization": f"Bearer {target.api.api_key}"})
+    )
+    expect.status(bearer, 200, 401)
+    if bearer.status == 401:
+        expect.problem(target, bearer, 401)
+    expect.choice(target, bearer.status == 200, f"{bearer.describe()}: a Bearer API key is accepted by default")
+    warning = " ".join(bearer.headers.getall("Warning", []))
+    expect.choice(target, "Bearer" in warning, f"{bearer.describe()}: no Warning header about the Bearer prefix")
+    for params, name in (({"limti": "1"}, "limti"), ({"expand[]": "action_items"}, "expand[]")):
+        resp = target.api.get("/v2/engagements", params=params)
+        expect.status(resp, 200, 400, 422)
+        if resp.status != 200:
+            expect.problem(target, resp, (400, 422))
+        warning = " ".join(resp.headers.getall("Warning", []))
+        expect.choice(
+            target, resp.status == 200 and repr(name) in warning, f"{resp.describe()}: no Warning naming {name!r}"
+        )

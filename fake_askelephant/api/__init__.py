@@ -8,6 +8,7 @@ validation.py   pydantic errors → errors[]; responses.py JSON bodies, lists, E
 queries.py      query parameters: paging, filter[…], CRM filters, expand
 engagements.py contacts.py companies.py tags.py users.py oauth.py media_links.py
                 thin route handlers: parse, call the core service, render a core view
+openapi/        the OpenAPI document, generated from schemas.py, the response models and the router
 """
 
 from __future__ import annotations

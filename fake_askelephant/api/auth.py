@@ -18,10 +18,12 @@ from ..core import scopes
 from ..core.models import Principal
 from . import context
 from .problems import Problem
+from .queries import query_param_complaints
 
 API_PREFIX = "/api/"
 BEARER = "bearer "
 STRICT_BEARER_DETAIL = "Send the raw API key without the Bearer prefix."
+BEARER_WARNING = "send the raw API key without the Bearer prefix (Authorization: sk-apik_...); --strict rejects it"
 
 
 @web.middleware
@@ -32,7 +34,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if match.http_exception is not None:
         raise match.http_exception  # unknown route / wrong method beat auth
     route_handler = match.handler
+    strict = request.app[context.settings_key].strict
     if context.is_public(route_handler):
+        check_query_params(request, route_handler, strict)
         return await handler(request)
     principal = authenticate(request)
     limiter = request.app.get(rate_limiter_key)
@@ -40,7 +44,24 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         limiter.check(principal.credential_id)  # 429 after auth, before scopes (api.md §4, §9)
     scopes.require(principal, context.required_scopes(route_handler))
     request[context.principal_key] = principal
+    check_query_params(request, route_handler, strict)  # syntax: the first of the handler's 400s
     return await handler(request)
+
+
+def check_query_params(request: web.Request, route_handler: object, strict: bool) -> None:
+    """Parameters the route does not read, or cannot read (issue 20 §10): a warning each, 400 under --strict."""
+    complaints = query_param_complaints(request.query, context.accepted_query_params(route_handler))
+    if not complaints:
+        return
+    if strict:
+        names = list(dict.fromkeys(name for name, _ in complaints))
+        raise Problem(
+            400,
+            "Query parameters this route cannot use: " + "; ".join(text for _, text in complaints) + ".",
+            extra={"invalid_params": names},
+        )
+    for _, text in complaints:
+        context.warn(request, text)
 
 
 def authenticate(request: web.Request) -> Principal:
@@ -54,6 +75,8 @@ def authenticate(request: web.Request) -> Principal:
         if token.startswith("sk-apik_"):
             if request.app[context.settings_key].strict:
                 raise Problem(401, STRICT_BEARER_DETAIL)
+            # Accepted by default, but the guides forbid it and the real API may not: say so (issue 20 §9).
+            context.warn(request, BEARER_WARNING)
             principal = emulator.store.authenticate_key(token)
         else:
             principal = emulator.authenticate_token(token)

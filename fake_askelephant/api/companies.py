@@ -7,9 +7,10 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.directory import normalize_domain
 from . import context
-from .context import requires
-from .queries import QueryErrors, parse_list_query
-from .responses import conditional_json, json_response, list_response, read_body
+from .context import query_params, requires
+from .cursors import ListWalk
+from .queries import DIRECTORY_LIST_PARAMS, QueryErrors, parse_list_query
+from .responses import conditional_json, json_response, read_body
 from .schemas import CompanyCreateIn
 
 routes = web.RouteTableDef()
@@ -17,10 +18,15 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v2/companies")
 @requires(scopes.COMPANIES_READ)
+@query_params(*DIRECTORY_LIST_PARAMS)
 async def list_companies(request: web.Request) -> web.Response:
     """search = name; filter[domain][eq] normalised like created domains; CRM entries of type company only."""
+    principal = context.principal(request)
+    walk = ListWalk.start(request, workspace_id=principal.workspace_id)
     errors = QueryErrors()
-    query, filters = parse_list_query(request.query, errors, filters={"domain": ("eq",)}, crm_types=("company",))
+    query, filters = parse_list_query(
+        walk.query, errors, filters={"domain": ("eq",)}, crm_types=("company",), after=walk.after
+    )
     domain = None
     if "eq" in filters.get("domain", {}):
         try:
@@ -30,8 +36,8 @@ async def list_companies(request: web.Request) -> web.Response:
                 "filter[domain][eq]", "invalid_type", "filter[domain][eq] must be a domain name such as acme.com."
             )
     errors.raise_if_any()
-    page = context.emulator(request).companies.list_companies(context.principal(request), query, domain)
-    return list_response(page, views.company)
+    page = context.emulator(request).companies.list_companies(principal, query, domain)
+    return walk.respond(page, views.company)
 
 
 @routes.post("/api/v2/companies")

@@ -10,9 +10,10 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.models import Contact, Principal
 from . import context
-from .context import requires
-from .queries import QueryErrors, parse_list_query
-from .responses import conditional_json, json_response, list_response, read_body
+from .context import query_params, requires
+from .cursors import ListWalk
+from .queries import DIRECTORY_LIST_PARAMS, QueryErrors, parse_list_query
+from .responses import conditional_json, json_response, read_body
 from .schemas import ContactPatchIn, CrmAssociationIn
 
 routes = web.RouteTableDef()
@@ -21,13 +22,16 @@ T = TypeVar("T")
 
 @routes.get("/api/v2/contacts")
 @requires(scopes.CONTACTS_READ)
+@query_params(*DIRECTORY_LIST_PARAMS)
 async def list_contacts(request: web.Request) -> web.Response:
     """search = name + email; filter[updated_at]; filter[crm_associations] of object_type contact only."""
+    principal = context.principal(request)
+    walk = ListWalk.start(request, workspace_id=principal.workspace_id)
     errors = QueryErrors()
-    query, _ = parse_list_query(request.query, errors, crm_types=("contact",))
+    query, _ = parse_list_query(walk.query, errors, crm_types=("contact",), after=walk.after)
     errors.raise_if_any()
-    page = context.emulator(request).contacts.list_contacts(context.principal(request), query)
-    return list_response(page, views.contact)
+    page = context.emulator(request).contacts.list_contacts(principal, query)
+    return walk.respond(page, views.contact)
 
 
 @routes.get("/api/v2/contacts/{contact_id}")

@@ -19,8 +19,23 @@ principal_key = web.RequestKey("principal_key", Principal)
 # Set by `POST /v2/engagements` to the id it answered with (the inspector notes which request created what).
 created_engagement_key = web.RequestKey("created_engagement_key", str)
 
+# What the request did that the API tolerates but a client should hear about (issue 20 §9, §10): each becomes a
+# `Warning: 299` response header and a journal note (problems.py stamp_headers, admin/journal.py).
+warnings_key = web.RequestKey("warnings_key", list[str])
+
 SCOPES_ATTR = "required_scopes"
 PUBLIC_ATTR = "public_route"
+QUERY_ATTR = "query_params"
+
+
+def warn(request: web.Request, text: str) -> None:
+    """Tell the client, on this response, about something tolerated (ASCII text: it goes into a header)."""
+    request.setdefault(warnings_key, []).append(text)
+
+
+def warnings(request: web.Request) -> list[str]:
+    found: list[str] = request.get(warnings_key, [])
+    return found
 
 
 def principal(request: web.Request) -> Principal:
@@ -52,6 +67,21 @@ def public(handler: Handler) -> Handler:
     """A /api route that takes no credential (the OAuth token endpoint)."""
     setattr(handler, PUBLIC_ATTR, True)
     return handler
+
+
+def query_params(*names: str) -> Callable[[Handler], Handler]:
+    """Declare the query parameters a route reads (a name ending in `[` is a prefix, e.g. `filter[`); anything else
+    gets a warning, or a 400 under --strict (api/auth.py). Undeclared routes take no query parameters."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, QUERY_ATTR, names)
+        return handler
+
+    return mark
+
+
+def accepted_query_params(handler: object) -> tuple[str, ...]:
+    return getattr(handler, QUERY_ATTR, ())
 
 
 def required_scopes(handler: object) -> tuple[str, ...]:

@@ -11,10 +11,11 @@ from aiohttp import web
 from ..core import scopes, views
 from ..core.models import Engagement, Principal
 from . import context
-from .context import requires
+from .context import query_params, requires
+from .cursors import ListWalk
 from .media_links import media_link
-from .queries import QueryErrors, parse_engagement_query, parse_expand
-from .responses import conditional_json, json_response, list_response, read_body, read_json_object
+from .queries import ENGAGEMENT_LIST_PARAMS, QueryErrors, parse_engagement_query, parse_expand
+from .responses import conditional_json, json_response, read_body, read_json_object
 from .schemas import (
     EngagementCreateIn,
     ReplaceContactsIn,
@@ -44,6 +45,7 @@ async def create_engagement(request: web.Request) -> web.Response:
 
 @routes.get("/api/v2/engagements/{engagement_id}")
 @requires(scopes.ENGAGEMENTS_READ)
+@query_params("expand")
 async def get_engagement(request: web.Request) -> web.Response:
     errors = QueryErrors()
     expand = parse_expand(request.query, errors)
@@ -57,14 +59,16 @@ async def get_engagement(request: web.Request) -> web.Response:
 
 @routes.get("/api/v2/engagements")
 @requires(scopes.ENGAGEMENTS_READ)
+@query_params(*ENGAGEMENT_LIST_PARAMS)
 async def list_engagements(request: web.Request) -> web.Response:
-    query, expand = parse_engagement_query(request.query)
     principal = context.principal(request)
+    walk = ListWalk.start(request, workspace_id=principal.workspace_id)
+    query, expand = parse_engagement_query(walk.query, walk.after)
     scopes.require(principal, (scopes.EXPAND_SCOPES[x] for x in expand if x in scopes.EXPAND_SCOPES))
     service = context.emulator(request).engagements
     page = service.list_engagements(principal, query)
     link = partial(media_link, request)
-    return list_response(page, lambda e: service.expanded(e, expand, link))
+    return walk.respond(page, lambda e: service.expanded(e, expand, link))
 
 
 @routes.get("/api/v2/engagements/{engagement_id}/transcript_timeline")

@@ -192,6 +192,10 @@ def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["X-Request-Id"] = context.request_id(request)
     if request.path.startswith(API_PREFIX):
         response.headers["X-Api-Version"] = API_VERSION
+        # RFC 9111 §5.5 Warning, code 299 (persistent, miscellaneous), agent "-": one header per warning.
+        response.headers.popall("Warning", None)
+        for text in context.warnings(request):
+            response.headers.add("Warning", f'299 - "{text}"')
 
 
 def setup(app: web.Application, settings: Settings) -> None:

@@ -16,7 +16,7 @@ from ..core.crm import CRM_OBJECT_TYPES, MAX_CRM_ENTRIES, CrmRef
 from ..core.engagements import EngagementQuery
 from ..core.errors import FieldError
 from ..core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
-from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS, ListQuery, TimeRange
+from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS, ListQuery, Position, TimeRange
 from ..core.timefmt import TimestampOutOfRange, parse_iso
 from .problems import Problem, validation_failed
 
@@ -30,6 +30,7 @@ CRM_BASE = f"filter[{CRM_FIELD}]"
 CRM_EQ = f"{CRM_BASE}[eq]"
 _CRM_INDEXED = re.compile(r"^filter\[crm_associations\]\[eq\]\[([0-9]{1,6})\]\[([a-z_]+)\]$")
 _CRM_KEYS = ("id", "object_type")
+MAX_CRM_ID = 255  # like a stored association's crm_object_id (emulator choice)
 
 
 @dataclass
@@ -187,6 +188,43 @@ def _id_set(fld: str, ops: Mapping[str, str], prefix: str, errors: QueryErrors) 
     return frozenset(chosen)
 
 
+# What each route reads (api/context.py query_params), and what it cannot use ------------------------------
+
+PAGING = ("limit", "cursor", "order_by")
+FILTERS = "filter["  # a prefix: every filter[…] name is read (and judged) by the route's filter parser
+ENGAGEMENT_LIST_PARAMS = (*PAGING, "search", FILTERS, "expand")
+DIRECTORY_LIST_PARAMS = (*PAGING, "search", FILTERS)
+TAG_LIST_PARAMS = (*PAGING, FILTERS)  # the list-tags page documents no search
+
+
+def query_param_complaints(query: Mapping[str, str], accepted: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, why) for each parameter the route does not read or cannot read (issue 20 §10), in request order.
+
+    Unknown names (`limti`, `expand[]` as axios encodes arrays, `search` on tags) are ignored by the route;
+    an `expand` with an empty entry (`expand=`, `expand=,`, `expand=action_items,`) is malformed.
+    """
+    names = [n for n in accepted if not n.endswith("[")]
+    prefixes = tuple(n for n in accepted if n.endswith("["))
+    out: list[tuple[str, str]] = []
+    for name in dict.fromkeys(query):
+        if name not in names and not (prefixes and name.startswith(prefixes)):
+            hint = " (send expand=a,b: one comma-separated parameter)" if name.startswith("expand[") else ""
+            out.append((name, f"query parameter {_ascii(name)} is not one this route reads and was ignored{hint}"))
+        elif name == "expand":
+            values = query.getall(name) if hasattr(query, "getall") else [query[name]]
+            if any(not part.strip() for value in values for part in value.split(",")):
+                shown = ", ".join(_ascii(v) for v in values)
+                out.append((name, f"query parameter 'expand' has an empty entry ({shown}), which was ignored"))
+    return out
+
+
+def _ascii(text: str) -> str:
+    """A query name or value fit for a header: printable ASCII, the rest escaped, quotes and backslashes too."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    escaped = shown.encode("ascii", "backslashreplace").decode("ascii")
+    return repr(escaped.replace('"', "'"))
+
+
 # Routes ----------------------------------------------------------------------------------------------
 
 ENGAGEMENT_FILTERS = {
@@ -199,16 +237,19 @@ ENGAGEMENT_FILTERS = {
 }
 
 
-def parse_engagement_query(query: Mapping[str, str]) -> tuple[EngagementQuery, tuple[str, ...]]:
+def parse_engagement_query(
+    query: Mapping[str, str], after: Position | None = None
+) -> tuple[EngagementQuery, tuple[str, ...]]:
+    """`after` comes from the cursor (api/cursors.py ListWalk)."""
     errors = QueryErrors()
-    limit, order, cursor = parse_page_params(query, errors)
+    limit, order, _ = parse_page_params(query, errors)
     filters = filter_params(query, ENGAGEMENT_FILTERS, nested=(CRM_FIELD,))
     crm = parse_crm_associations(query, CRM_OBJECT_TYPES, errors)
     expand = parse_expand(query, errors)
     result = EngagementQuery(
         order=order,
         limit=limit,
-        cursor=cursor,
+        after=after,
         search=query.get("search") or None,
         engagement_types=_enum_set("engagement_type", filters.get("engagement_type", {}), ENGAGEMENT_TYPES, errors),
         processing_statuses=_enum_set(
@@ -231,18 +272,20 @@ def parse_list_query(
     filters: Mapping[str, tuple[str, ...]] | None = None,
     crm_types: Sequence[str] | None = None,
     searchable: bool = True,
+    after: Position | None = None,
 ) -> tuple[ListQuery, dict[str, dict[str, str]]]:
-    """limit, cursor, order_by, search, filter[updated_at], the route's own `filters` and, when the route
-    takes them, CRM entries of `crm_types`. Bad values land in `errors`; the caller raises after adding its own.
+    """limit, order_by, search, filter[updated_at], the route's own `filters` and, when the route takes them, CRM
+    entries of `crm_types`; `after` comes from the cursor (api/cursors.py ListWalk). Bad values land in `errors`;
+    the caller raises after adding its own.
     """
-    limit, order, cursor = parse_page_params(query, errors)
+    limit, order, _ = parse_page_params(query, errors)
     known = {"updated_at": _RANGE_OPS, **(filters or {})}
     parsed = filter_params(query, known, nested=(CRM_FIELD,) if crm_types else ())
     crm = parse_crm_associations(query, crm_types, errors) if crm_types else None
     list_query = ListQuery(
         order=order,
         limit=limit,
-        cursor=cursor,
+        after=after,
         search=(query.get("search") or None) if searchable else None,
         updated_at=time_range("updated_at", parsed.get("updated_at", {}), errors),
         crm_associations=crm,
@@ -260,8 +303,8 @@ def parse_crm_associations(
 
     Returns the entries, or None when the filter is absent or empty (then it filters nothing). Errors (emulator
     choice): an unparseable name, index or JSON text → 400; a repeated parameter → 400; a missing
-    `id`/`object_type`, a wrong type, an object type the route does not take or more than 20 entries → 422,
-    named like the indexed form.
+    `id`/`object_type`, a key besides those two, a wrong type, an id over 255 characters, an object type the
+    route does not take or more than 20 entries → 422, named like the indexed form.
     """
     raw_entries: list[tuple[int, dict[str, Any]]] = []
     indexed: dict[int, dict[str, Any]] = {}
@@ -306,12 +349,21 @@ def _json_entries(text: str, errors: QueryErrors) -> list[dict[str, Any]]:
 
 def _entry(n: int, entry: Mapping[str, Any], allowed_types: Sequence[str], errors: QueryErrors) -> CrmRef | None:
     ok = True
+    for key in entry:
+        if key not in _CRM_KEYS:  # as the indexed form: entries take id and object_type only
+            errors.add(f"{CRM_EQ}[{n}][{key}]", "invalid_enum", f"{CRM_EQ}[{n}]: entries take id and object_type only.")
+            ok = False
     crm_id = entry.get("id")
+    if isinstance(crm_id, float) and crm_id.is_integer():
+        crm_id = int(crm_id)  # JSON has one number type: 12345.0, or an integer past 64 bits, is an integer
     if crm_id is None:
         errors.add(f"{CRM_EQ}[{n}][id]", "required", f"{CRM_EQ}[{n}][id] is required.")
         ok = False
     elif isinstance(crm_id, bool) or not isinstance(crm_id, str | int) or str(crm_id) == "":
         errors.add(f"{CRM_EQ}[{n}][id]", "invalid_type", f"{CRM_EQ}[{n}][id] must be a non-empty string.")
+        ok = False
+    elif isinstance(crm_id, str) and len(crm_id) > MAX_CRM_ID:
+        errors.add(f"{CRM_EQ}[{n}][id]", "too_long", f"{CRM_EQ}[{n}][id] must have at most {MAX_CRM_ID} characters.")
         ok = False
     object_type = entry.get("object_type")
     if object_type is None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from ..core import jsonutil
-from ..core.paging import Page
 from .problems import Problem
 from .validation import validate
 
@@ -23,18 +22,6 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
-
-
-def list_response(page: Page[T], render: Callable[[T], Any]) -> web.Response:
-    """The collection envelope (api.md §8): `next_cursor` is null exactly when `has_more` is false."""
-    return json_response(
-        {
-            "object": "list",
-            "data": [render(i) for i in page.items],
-            "has_more": page.has_more,
-            "next_cursor": page.next_cursor,
-        }
-    )
 
 
 def unpaged_list(items: Iterable[Any]) -> web.Response:

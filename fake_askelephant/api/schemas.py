@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeGuard
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..core import policies
@@ -27,6 +27,13 @@ from ..core.models import (
     TranscriptTimeline,
 )
 from ..core.timefmt import TimestampOutOfRange, parse_iso
+from .openapi.patterns import (
+    DOMAIN_PATTERN,
+    EMAIL_PATTERN,
+    EXTERNAL_URL_PATTERN,
+    MEDIA_URL_PATTERN,
+    REQUEST_DATETIME_PATTERN,
+)
 
 TRANSCRIPT_MAX_CHARS = 900_000
 TRANSCRIPT_MAX_BYTES = 950_000
@@ -47,7 +54,12 @@ def _timestamp(value: Any) -> int:
         raise PydanticCustomError("invalid_type", "must be an ISO-8601 timestamp with a timezone") from exc
 
 
-Timestamp = Annotated[int, BeforeValidator(_timestamp)]
+# Parsed to epoch ms; on the wire (and in the OpenAPI document) an ISO-8601 string.
+Timestamp = Annotated[
+    int,
+    BeforeValidator(_timestamp),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": REQUEST_DATETIME_PATTERN}),
+]
 
 
 def reject_null(value: Any) -> Any:
@@ -62,6 +74,27 @@ class WireModel(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
 
 
+# The rules below written in code (validators) are stated for the OpenAPI document with json_schema_extra;
+# api/openapi/patterns.py holds the patterns, and its tests hold each pattern to its validator.
+EMAIL_SCHEMA: dict[str, Any] = {"pattern": EMAIL_PATTERN}
+
+
+def at_most_one(flag: str) -> dict[str, Any]:
+    """An array in which at most one item has `flag: true` (one primary, one owner)."""
+    return {
+        "contains": {"type": "object", "properties": {flag: {"const": True}}, "required": [flag]},
+        "minContains": 0,
+        "maxContains": 1,
+    }
+
+
+def at_least_one_of(*fields: str) -> dict[str, Any]:
+    """An object that has at least one of `fields`, written as if/then: code generators that do not read
+    conditionals still see a plain object, validators and fuzzers still see the rule."""
+    *others, last = fields
+    return {"if": {"not": {"anyOf": [{"required": [f]} for f in others]}}, "then": {"required": [last]}}
+
+
 def email_shape(value: str) -> str:
     local, at, domain = value.partition("@")
     if not at or not local or not domain or "@" in domain:
@@ -70,8 +103,10 @@ def email_shape(value: str) -> str:
 
 
 class ParticipantIn(WireModel):
+    model_config = ConfigDict(json_schema_extra=at_least_one_of("name", "email", "phone"))
+
     name: str | None = Field(None, min_length=1, max_length=255)
-    email: str | None = Field(None, max_length=320)
+    email: str | None = Field(None, max_length=320, json_schema_extra=EMAIL_SCHEMA)
     phone: str | None = Field(None, min_length=1, max_length=50)
     is_owner: bool = False
 
@@ -101,8 +136,15 @@ class SpeakerIn(WireModel):
     _no_null = field_validator("email", "phone", "is_owner", mode="before")(reject_null)
 
 
+def integral(value: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3 (as JSON Schema's `integer` says), 3.5 is not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class EntryIn(WireModel):
-    speaker_index: int = Field(ge=0)
+    speaker_index: Annotated[int, BeforeValidator(integral)] = Field(ge=0)
     # A day is plenty for one call, and keeps end_at = start_at + duration representable (emulator choice).
     start_seconds: float = Field(ge=0, le=MAX_CALL_SECONDS)
     end_seconds: float = Field(ge=0, le=MAX_CALL_SECONDS)
@@ -113,6 +155,8 @@ class EntryIn(WireModel):
 
 
 class TranscriptTimelineIn(WireModel):
+    """Each entry's speaker_index names a declared speaker, and its end_seconds is not before start_seconds."""
+
     speakers: list[SpeakerIn] = Field(min_length=1, max_length=100)
     entries: list[EntryIn] = Field(min_length=1, max_length=20_000)
 
@@ -129,19 +173,35 @@ class TranscriptTimelineIn(WireModel):
 
 
 class EngagementCreateIn(WireModel):
-    """POST /v2/engagements body (api.md §5). Unknown fields are ignored."""
+    """POST /v2/engagements body (api.md §5). Unknown fields are ignored. media_url is required unless
+    transcript_timeline is sent; at most one participant is the owner."""
+
+    model_config = ConfigDict(json_schema_extra=at_least_one_of("transcript_timeline", "media_url"))
 
     type: Literal["CALL", "MEETING"]
     title: str = Field(min_length=1, max_length=500)
     source_system: str = Field(min_length=1, max_length=100)
     external_id: str = Field(min_length=1, max_length=500)
-    media_url: str | None = None
+    media_url: str | None = Field(
+        None,
+        json_schema_extra={"maxLength": policies.MEDIA_URL_MAX, "pattern": MEDIA_URL_PATTERN},
+        description="https, on a public host; private, loopback and link-local addresses are rejected.",
+    )
     transcript_timeline: TranscriptTimelineIn | None = None
-    external_url: str | None = None
+    external_url: str | None = Field(
+        None,
+        json_schema_extra={"minLength": 1, "maxLength": policies.EXTERNAL_URL_MAX, "pattern": EXTERNAL_URL_PATTERN},
+        description="Any absolute URI (e.g. https://… or wavv://call/123) but javascript:, data:, vbscript:, "
+        "blob: and file:.",
+    )
     run_workflows: bool = True
     is_private: bool | None = None
-    transcript: str | None = Field(None, max_length=TRANSCRIPT_MAX_CHARS)
-    participants: list[ParticipantIn] = Field(default_factory=list, max_length=100)
+    transcript: str | None = Field(
+        None, max_length=TRANSCRIPT_MAX_CHARS, description=f"At most {TRANSCRIPT_MAX_BYTES:,} UTF-8 bytes too."
+    )
+    participants: list[ParticipantIn] = Field(
+        default_factory=list, max_length=100, json_schema_extra=at_most_one("is_owner")
+    )
     start_at: Timestamp | None = None
 
     _no_null = field_validator(
@@ -256,7 +316,7 @@ def no_repeats(keys: list[str], noun: str) -> None:
 
 
 class EmailIn(WireModel):
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=320, json_schema_extra=EMAIL_SCHEMA)
     is_primary: bool = False
 
     _no_null = field_validator("is_primary", mode="before")(reject_null)
@@ -271,7 +331,12 @@ class PhoneIn(WireModel):
 
 
 class DomainIn(WireModel):
-    domain: str = Field(min_length=1, max_length=253)
+    domain: str = Field(
+        min_length=1,
+        max_length=253,
+        json_schema_extra={"pattern": DOMAIN_PATTERN},
+        description="A domain name; a URL such as https://www.Acme.com/ is accepted too and stored as acme.com.",
+    )
     is_primary: bool = False
 
     _no_null = field_validator("is_primary", mode="before")(reject_null)
@@ -340,8 +405,18 @@ class ContactPatchIn(WireModel):
     description: str | None = Field(None, min_length=1, max_length=2000)
     time_zone: str | None = Field(None, min_length=1, max_length=255)
     company_id: str | None = Field(None, min_length=1, max_length=100)
-    emails: list[EmailIn] = Field(default_factory=list, max_length=MAX_EMAILS)
-    phone_numbers: list[PhoneIn] = Field(default_factory=list, max_length=MAX_PHONES)
+    emails: list[EmailIn] = Field(
+        default_factory=list,
+        max_length=MAX_EMAILS,
+        json_schema_extra=at_most_one("is_primary"),
+        description="Replaces the list; at most one primary, no address twice (case-insensitive).",
+    )
+    phone_numbers: list[PhoneIn] = Field(
+        default_factory=list,
+        max_length=MAX_PHONES,
+        json_schema_extra=at_most_one("is_primary"),
+        description="Replaces the list; at most one primary, no number twice.",
+    )
 
     _no_null = field_validator("emails", "phone_numbers", mode="before")(reject_null)
 
@@ -364,7 +439,12 @@ class ContactPatchIn(WireModel):
 class CompanyCreateIn(WireModel):
     """POST /v2/companies (api.md §10): domains required; other fields ignored like any unknown field."""
 
-    domains: list[DomainIn] = Field(min_length=1, max_length=MAX_DOMAINS)
+    domains: list[DomainIn] = Field(
+        min_length=1,
+        max_length=MAX_DOMAINS,
+        json_schema_extra=at_most_one("is_primary"),
+        description="At most one primary, no domain twice (compared once normalised).",
+    )
     name: str | None = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, min_length=1, max_length=2000)
 

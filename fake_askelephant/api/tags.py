@@ -6,9 +6,10 @@ from aiohttp import web
 
 from ..core import scopes, views
 from . import context
-from .context import requires
-from .queries import QueryErrors, parse_list_query
-from .responses import json_response, list_response, read_body
+from .context import query_params, requires
+from .cursors import ListWalk
+from .queries import TAG_LIST_PARAMS, QueryErrors, parse_list_query
+from .responses import json_response, read_body
 from .schemas import TagIn, TagPatchIn
 
 routes = web.RouteTableDef()
@@ -16,13 +17,16 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v2/tags")
 @requires(scopes.TAGS_READ)
+@query_params(*TAG_LIST_PARAMS)
 async def list_tags(request: web.Request) -> web.Response:
     """No search on tags (api.md §8); filter[updated_at] as everywhere."""
+    principal = context.principal(request)
+    walk = ListWalk.start(request, workspace_id=principal.workspace_id)
     errors = QueryErrors()
-    query, _ = parse_list_query(request.query, errors, searchable=False)
+    query, _ = parse_list_query(walk.query, errors, searchable=False, after=walk.after)
     errors.raise_if_any()
-    page = context.emulator(request).tags.list_tags(context.principal(request), query)
-    return list_response(page, views.tag)
+    page = context.emulator(request).tags.list_tags(principal, query)
+    return walk.respond(page, views.tag)
 
 
 @routes.post("/api/v2/tags")

@@ -17,7 +17,7 @@ from .directory_service import link_contacts
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
 from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptComment, TranscriptTimeline, User
-from .paging import Cursor, Page, TimeRange, paginate, paginate_ordered
+from .paging import Page, Position, TimeRange, paginate, paginate_ordered
 from .pipeline import Pipeline
 from .rules import PipelineRule, PipelineRules
 from .store import Store
@@ -38,7 +38,7 @@ ParticipantLinker = Callable[[str, tuple[Participant, ...], list[User | None]], 
 class EngagementQuery:
     order: str = "updated_at:desc"
     limit: int = 25
-    cursor: str | None = None
+    after: Position | None = None  # from the cursor (api/cursors.py)
     search: str | None = None
     engagement_types: frozenset[str] | None = None
     processing_statuses: frozenset[str] | None = None
@@ -258,7 +258,6 @@ class EngagementService:
         return out
 
     def list_engagements(self, principal: Principal, query: EngagementQuery) -> Page[Engagement]:
-        cursor = Cursor.decode(query.cursor, query.order) if query.cursor else None
         private_ok = scopes.can_read_private(principal)
         ws = self._store.workspace(principal.workspace_id)
 
@@ -270,8 +269,7 @@ class EngagementService:
 
         # Walk the (updated_at, id) order from the cursor: a page costs O(limit) when most records match.
         ws.engagement_order.sync(ws.engagements)
-        mark = (cursor.updated_at, cursor.id) if cursor else None
-        ids = ws.engagement_order.after(mark, descending=query.order == "updated_at:desc")
+        ids = ws.engagement_order.after(query.after, descending=query.order == "updated_at:desc")
         budget = WALK_PER_ITEM * (query.limit + 1) + WALK_EXTRA
         matched: list[Engagement] = []
         complete = True  # every record after the cursor seen, or a page and one more found
@@ -285,11 +283,11 @@ class EngagementService:
                 complete = False
                 break
         if complete:
-            return paginate_ordered(matched, key, order=query.order, limit=query.limit)
+            return paginate_ordered(matched, key, limit=query.limit)
         # A sparse filter: one pass in storage order and sorting the few matches beats walking the order further
         # (records visited out of storage order cost ~3× in cache misses).
         everything = filter(admits, ws.engagements.values())
-        return paginate(everything, key, order=query.order, limit=query.limit, cursor=cursor)
+        return paginate(everything, key, order=query.order, limit=query.limit, after=query.after)
 
     def get_transcript_timeline(
         self, principal: Principal, engagement_id: str

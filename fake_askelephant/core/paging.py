@@ -1,18 +1,15 @@
-"""Lists (api.md §8): keyset pagination on (updated_at, id) with opaque cursors, and the query every list takes
-(order, limit, cursor, search, an updated_at window, CRM entries)."""
+"""Lists (api.md §8): keyset pagination on (updated_at, id), and the query every list takes (order, limit, the
+position to start after, search, an updated_at window, CRM entries). Positions only: the opaque cursor that carries
+a position and its query is the HTTP edge's (api/cursors.py)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Generic, Protocol, TypeVar
 
-from . import jsonutil
 from .crm import CrmRef
-from .errors import InvalidRequest
 
 T = TypeVar("T")
 ORDERS = ("updated_at:asc", "updated_at:desc")
@@ -21,73 +18,43 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class Cursor:
-    order: str
-    updated_at: int
-    id: str
-
-    def encode(self) -> str:
-        raw = jsonutil.dumps({"o": self.order, "u": self.updated_at, "i": self.id})
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, token: str, order: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            data = jsonutil.loads(raw)
-            cursor = cls(str(data["o"]), int(data["u"]), str(data["i"]))
-        except (binascii.Error, ValueError, KeyError, TypeError, jsonutil.JSONDecodeError) as exc:
-            raise InvalidRequest("cursor is not a valid next_cursor from this API.") from exc
-        if cursor.order != order:
-            raise InvalidRequest(f"cursor was issued for order_by={cursor.order}, not {order}.")
-        return cursor
+Position = tuple[int, str]
+"""(updated_at, id) of the last record a page returned; the next page starts strictly after it."""
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    next_cursor: str | None
+    next_after: Position | None  # None exactly when nothing follows (no trailing empty page)
 
     @property
     def has_more(self) -> bool:
-        return self.next_cursor is not None
+        return self.next_after is not None
 
 
 def paginate(
     items: Iterable[T],
-    key: Callable[[T], tuple[int, str]],
+    key: Callable[[T], Position],
     *,
     order: str = DEFAULT_ORDER,
     limit: int = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    after: Position | None = None,
 ) -> Page[T]:
-    """One page after `cursor`; `next_cursor` is None exactly when nothing follows (no trailing empty page).
-
-    Keyset paging means records created during a walk (newer updated_at) never shift older ones.
-    """
+    """One page after `after`. Keyset paging means records created during a walk (newer updated_at) never shift
+    older ones."""
     descending = order == "updated_at:desc"
-    if cursor is not None:
-        mark = (cursor.updated_at, cursor.id)
-        items = (i for i in items if (key(i) < mark if descending else key(i) > mark))
+    if after is not None:
+        items = (i for i in items if (key(i) < after if descending else key(i) > after))
     ordered = sorted(items, key=key, reverse=descending)
     page = ordered[:limit]
-    if len(ordered) <= limit:
-        return Page(page, None)
-    last = key(page[-1])
-    return Page(page, Cursor(order, last[0], last[1]).encode())
+    return Page(page, key(page[-1]) if len(ordered) > limit else None)
 
 
-def paginate_ordered(
-    items: Iterable[T], key: Callable[[T], tuple[int, str]], *, order: str = DEFAULT_ORDER, limit: int = DEFAULT_LIMIT
-) -> Page[T]:
-    """`paginate` for items already in page order and after the cursor: reads at most limit + 1 of them."""
+def paginate_ordered(items: Iterable[T], key: Callable[[T], Position], *, limit: int = DEFAULT_LIMIT) -> Page[T]:
+    """`paginate` for items already in page order and after the position: reads at most limit + 1 of them."""
     taken = list(islice(items, limit + 1))
-    if len(taken) <= limit:
-        return Page(taken, None)
     page = taken[:limit]
-    last = key(page[-1])
-    return Page(page, Cursor(order, last[0], last[1]).encode())
+    return Page(page, key(page[-1]) if len(taken) > limit else None)
 
 
 # The query of the directory lists and users ----------------------------------------------------------
@@ -121,7 +88,7 @@ R = TypeVar("R", bound=Listable)
 class ListQuery:
     order: str = DEFAULT_ORDER
     limit: int = DEFAULT_LIMIT
-    cursor: str | None = None
+    after: Position | None = None  # from the cursor (api/cursors.py)
     search: str | None = None
     updated_at: TimeRange = field(default_factory=TimeRange)
     crm_associations: tuple[CrmRef, ...] | None = None  # None: not filtered
@@ -129,9 +96,8 @@ class ListQuery:
 
 def list_page(records: Iterable[R], query: ListQuery, matches: Callable[[R], bool] = lambda _: True) -> Page[R]:
     """Keyset page of the records inside the updated_at window that `matches` admits."""
-    cursor = Cursor.decode(query.cursor, query.order) if query.cursor else None
     items = (r for r in records if r.updated_at in query.updated_at and matches(r))
-    return paginate(items, lambda r: (r.updated_at, r.id), order=query.order, limit=query.limit, cursor=cursor)
+    return paginate(items, lambda r: (r.updated_at, r.id), order=query.order, limit=query.limit, after=query.after)
 
 
 def search_hit(needle: str | None, *haystacks: str | None) -> bool:

@@ -88,6 +88,17 @@ function listView(path, what, empty, renderItems) {
   };
 }
 
+// The journal, with a note when requests drew Warning headers (a Bearer API key, parameters the API ignored).
+function journalTable(items) {
+  const rows = genericTable(items, "journal");
+  const warned = items.filter((i) => Array.isArray(i.warnings) && i.warnings.length);
+  if (!warned.length) return rows;
+  const text =
+    `${warned.length} request(s) here drew a Warning header, e.g. "${warned[0].warnings[0]}" ` +
+    `(${warned[0].method} ${warned[0].path}). The emulator tolerated them; --strict rejects them, and the real API may.`;
+  return el("div", null, note(text, "warning"), rows);
+}
+
 function eventsTable(items) {
   return table(
     ["Virtual time", "Type", "Event id", "Resource", "previous_attributes"],
@@ -189,7 +200,7 @@ const views = {
   },
 
   events: listView(() => `/events${query(formValues("events-filter"))}`, "Events", "No events match.", eventsTable),
-  requests: listView(() => "/requests", "Request journal", "No requests recorded yet.", (items) => genericTable(items, "journal")),
+  requests: listView(() => "/requests", "Request journal", "No requests recorded yet.", journalTable),
   faults: listView(() => "/faults", "Fault injection", "No faults armed.", (items) => genericTable(items, "faults")),
 };
 

@@ -213,3 +213,15 @@ async def test_webhook_attempts_show_status_retries_signature_checks_and_resend(
     await expect(cards.first.locator("summary .badge.bad")).to_have_text("no matching signature")
     await expect(cards.first.locator("dl.headers")).to_contain_text("svix-signature")
     await expect(cards.first.locator("pre.body")).to_contain_text(engagement_id)
+
+
+async def test_the_requests_view_notes_requests_that_drew_warnings(inspector: Inspector) -> None:
+    """Issue 20 §9: a Bearer-prefixed API key is accepted, and the Requests tab says so."""
+    bearer = {"Authorization": "Bearer " + AUTH["Authorization"]}
+    async with inspector.http.get(inspector.url("/api/v2/tags?limti=1"), headers=bearer) as r:
+        assert r.status == 200 and len(r.headers.getall("Warning")) == 2
+    await inspector.open("requests")
+    warning = inspector.page.locator("#requests-body p.note.warning")
+    await expect(warning).to_contain_text("1 request(s) here drew a Warning header")
+    await expect(warning).to_contain_text("Bearer")
+    await expect(inspector.page.locator("#requests-body table.journal")).to_contain_text("limti")

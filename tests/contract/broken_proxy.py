@@ -29,6 +29,8 @@ MODES = {
     "status_regresses": "every other GET of a COMPLETED engagement says PROCESSING",
     "garbage_is_500": "a create body that is not a JSON object answers 500",
     "reserialised_webhooks": "webhook bodies are re-serialised (spaced JSON) after signing",
+    "cursor_forgets_query": "a cursor holds only its position: later pages ignore the first page's search, "
+    "filters and order (the emulator before issue 20 §1)",
 }
 
 # Not bugs: conditions of a live target that every check must survive (they must pass through these).
@@ -41,6 +43,7 @@ upstream_key = web.AppKey("upstream", URL)
 mode_key = web.AppKey("mode", str)
 session_key = web.AppKey("session", aiohttp.ClientSession)
 counter_key = web.AppKey("counter", itertools.count)
+positions_key = web.AppKey("positions", dict)  # next_cursor handed out -> id of the last item of its page
 
 
 def _copy_headers(headers: Any) -> dict[str, str]:
@@ -127,9 +130,36 @@ async def _live_clock(request: web.Request) -> None:
             resp.raise_for_status()
 
 
+async def _position_only_page(request: web.Request) -> web.Response:
+    """Mode cursor_forgets_query: serve a follow-up page from the unfiltered, newest-first list, after the item
+    the cursor stood for."""
+    last_id = request.app[positions_key][request.query["cursor"]]
+    limit = int(request.query.get("limit", "25"))
+    url = request.app[upstream_key].with_path("/api/v2/engagements").with_query({"limit": "100"})
+    status, headers, payload = await _forward(request, url, b"")
+    items = json.loads(payload)["data"]
+    ids = [i["id"] for i in items]
+    rest = items[ids.index(last_id) + 1 :] if last_id in ids else []
+    page = {"object": "list", "data": rest[:limit], "has_more": len(rest) > limit, "next_cursor": None}
+    if page["has_more"]:
+        page["next_cursor"] = f"forgetful-{_tick(request)}"
+        request.app[positions_key][page["next_cursor"]] = rest[limit - 1]["id"]
+    return web.Response(status=status, body=json.dumps(page).encode(), headers=headers)
+
+
+def _remember_positions(request: web.Request, status: int, payload: bytes) -> None:
+    if request.method == "GET" and request.path == "/api/v2/engagements" and status == 200:
+        page = json.loads(payload)
+        if page.get("next_cursor") and page["data"]:
+            request.app[positions_key][page["next_cursor"]] = page["data"][-1]["id"]
+
+
 async def proxy(request: web.Request) -> web.Response:
     mode = request.app[mode_key]
     body = await request.read()
+    is_list = request.method == "GET" and request.path == "/api/v2/engagements"
+    if mode == "cursor_forgets_query" and is_list and request.query.get("cursor") in request.app[positions_key]:
+        return await _position_only_page(request)
     if mode == "live_clock":
         await _live_clock(request)
     if mode == "garbage_is_500" and _is_engagement_create(request) and _json_object(body) is None:
@@ -138,6 +168,8 @@ async def proxy(request: web.Request) -> web.Response:
     url = request.app[upstream_key].join(URL(request.path_qs, encoded=True))
     status, headers, payload = await _forward(request, url, body)
     status, payload = _rewrite_response(request, mode, status, headers, payload)
+    if mode == "cursor_forgets_query":
+        _remember_positions(request, status, payload)
     return web.Response(status=status, body=payload, headers=headers)
 
 
@@ -164,6 +196,7 @@ def build_broken_proxy(upstream_origin: str, mode: str) -> web.Application:
     app[upstream_key] = URL(upstream_origin)
     app[mode_key] = mode
     app[counter_key] = itertools.count()
+    app[positions_key] = {}
     app.cleanup_ctx.append(_session_ctx)
     app.router.add_route("POST", FORWARD_PATH, forward)
     app.router.add_route("*", "/{tail:.*}", proxy)

@@ -21,6 +21,7 @@ CAUGHT_BY = {
     "status_regresses": ["pipeline_progresses_monotonically"],
     "garbage_is_500": ["no_5xx_for_any_create_body"],
     "reserialised_webhooks": ["webhook_deliveries"],
+    "cursor_forgets_query": ["cursor_carries_its_query"],
 }
 
 

@@ -427,3 +427,13 @@ async def test_random_bodies_get_4xx_never_5xx(api: Api, payload: dict[str, Any]
     if resp.status == 422:
         body = await resp.json()
         assert body["errors"] and all(e["field"] and e["code"] and e["message"] for e in body["errors"])
+
+
+async def test_an_integral_number_is_an_integer_speaker_index(api: Api) -> None:
+    """JSON Schema's integer (the served document) includes 0.0; 0.5 stays invalid_type (regression: 0.0 was 422)."""
+    entry: dict[str, Any] = {"speaker_index": 0.0, "start_seconds": 0, "end_seconds": 1, "text": "x"}
+    timeline = {"speakers": [{"name": "A"}], "entries": [entry]}
+    assert (await api.create(external_id="t-int", transcript_timeline=timeline)).status == 201
+    entry["speaker_index"] = 0.5
+    body = await problem(await api.create(external_id="t-half", transcript_timeline=timeline), 422, "validation_failed")
+    assert body["errors"][0]["field"] == "transcript_timeline.entries[0].speaker_index"

@@ -232,3 +232,21 @@ async def test_bucket_semantics_against_a_model(api: Api) -> None:
         assert got == expected, params
 
     check()
+
+
+async def test_json_entries_take_what_indexed_entries_take(api: Api) -> None:
+    """The served document says entries hold id and object_type only, and ids are at most 255 characters:
+    the JSON form enforces both, as the indexed form always did for keys (regression: extra keys were ignored)."""
+    extra = json.dumps([{"id": "1", "object_type": "contact", "note": "x"}])
+    body = await problem(await api.call("GET", "/api/v2/contacts?" + urlencode({EQ: extra})), 422, "validation_failed")
+    assert [e["field"] for e in body["errors"]] == [f"{EQ}[0][note]"]
+    long_id = json.dumps([{"id": "9" * 256, "object_type": "contact"}])
+    body = await problem(
+        await api.call("GET", "/api/v2/contacts?" + urlencode({EQ: long_id})), 422, "validation_failed"
+    )
+    assert body["errors"][0]["code"] == "too_long"
+    # JSON has one number type: 12345.0 and an id past 64 bits are integers, as the document's schema says.
+    for number in ("12345.0", "123456789012345678901234567890"):
+        text = f'[{{"id": {number}, "object_type": "contact"}}]'
+        resp = await api.call("GET", "/api/v2/contacts?" + urlencode({EQ: text}))
+        assert resp.status == 200, await resp.text()

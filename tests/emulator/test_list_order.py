@@ -24,30 +24,28 @@ def principal(emulator: Emulator, *key_scopes: str) -> Principal:
 
 def by_sorting(emulator: Emulator, who: Principal, query: EngagementQuery) -> Page[Engagement]:
     """The model: what listing did before it kept an order, sort every record that matches."""
-    from fake_askelephant.core.paging import Cursor
-
     private_ok = scopes.can_read_private(who)
     items = [
         e
         for e in emulator.store.workspace(WS).engagements.values()
         if (private_ok or not e.is_private) and query.matches(e)
     ]
-    cursor = Cursor.decode(query.cursor, query.order) if query.cursor else None
-    return paginate(items, lambda e: (e.updated_at, e.id), order=query.order, limit=query.limit, cursor=cursor)
+    return paginate(items, lambda e: (e.updated_at, e.id), order=query.order, limit=query.limit, after=query.after)
 
 
 def walk(emulator: Emulator, who: Principal, **query: Any) -> list[list[str]]:
     """Every page of a query, each checked against the model (cursors included)."""
-    pages, cursor = [], None
+    pages: list[list[str]] = []
+    after = None
     while True:
-        q = EngagementQuery(cursor=cursor, **query)
+        q = EngagementQuery(after=after, **query)
         got, want = emulator.engagements.list_engagements(who, q), by_sorting(emulator, who, q)
         assert [e.id for e in got.items] == [e.id for e in want.items]
-        assert got.next_cursor == want.next_cursor
+        assert got.next_after == want.next_after
         pages.append([e.id for e in got.items])
-        if not got.next_cursor:
+        if not got.next_after:
             return pages
-        cursor = got.next_cursor
+        after = got.next_after
 
 
 QUERIES: list[dict[str, Any]] = [

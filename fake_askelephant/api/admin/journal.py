@@ -46,6 +46,7 @@ class JournalEntry:
     wall_time: str
     fault_id: str | None
     outcome: str  # "answered" | "reset" | "truncate" | "cancelled" | "client_abort" (status 499)
+    warnings: tuple[str, ...] = ()  # what the response's Warning headers said (Bearer API key, ignored parameters)
 
 
 class RequestJournal:
@@ -107,6 +108,7 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
                 wall_time=format_ms(wall_ms()),
                 fault_id=request.get(fault_id_key),
                 outcome=outcome,
+                warnings=tuple(context.warnings(request)),
             )
         )
 

@@ -51,6 +51,7 @@ async def schema(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
+    """The generated document (api/openapi/), naming this server: the tokenUrl is relative to it."""
     doc = wire.openapi_document()
     doc["servers"] = [{"url": f"{request.scheme}://{request.host}/api", "description": "this emulator"}]
     return json_response(doc)

@@ -12,14 +12,15 @@ from pydantic_core import PydanticCustomError
 from ...config import Settings
 from ...core.errors import ValidationFailed
 from ...core.events import EVENT_TYPES
-from ...core.paging import Cursor, paginate
+from ...core.paging import paginate
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
 from ...webhooks.endpoints import HeaderStyle
 from ...webhooks.hazards import Hazards
 from ...webhooks.signing import InvalidSecret, validate_secret
 from .. import context
+from ..cursors import ListWalk
 from ..queries import QueryErrors, once, parse_page_params
-from ..responses import json_response, list_response, read_body, read_json_object, unpaged_list
+from ..responses import json_response, read_body, read_json_object, unpaged_list
 from ..schemas import WireModel, reject_null
 from ..validation import validate
 
@@ -182,16 +183,14 @@ async def recover_endpoint(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
+    walk = ListWalk.start(request)
+    q = walk.query
     errors = QueryErrors()
-    once(request.query)
-    limit, _, cursor_token = parse_page_params({k: v for k, v in request.query.items() if k != "order_by"}, errors)
-    status = request.query.get("status")
+    limit, _, _ = parse_page_params({k: v for k, v in q.items() if k != "order_by"}, errors)
+    status = q.get("status")
     if status not in (None, "succeeded", "failed"):
         errors.add("status", "invalid_enum", "status must be succeeded or failed.")
     errors.raise_if_any()
-    order = "updated_at:asc"  # attempt order; the cursor codec is shared with the API's lists
-    cursor = Cursor.decode(cursor_token, order) if cursor_token else None
-    q = request.query
     records = (
         r
         for r in context.emulator(request).webhooks.log
@@ -201,8 +200,9 @@ async def list_deliveries(request: web.Request) -> web.Response:
         and (not q.get("svix_id") or r.delivery.message.id == q["svix_id"])
         and (status is None or r.status == status)
     )
-    page = paginate(records, lambda r: (r.seq, ""), order=order, limit=limit, cursor=cursor)
-    return list_response(page, lambda r: r.view())
+    # Attempt order; the cursor codec is shared with the API's lists.
+    page = paginate(records, lambda r: (r.seq, ""), order="updated_at:asc", limit=limit, after=walk.after)
+    return walk.respond(page, lambda r: r.view())
 
 
 @routes.post("/__admin/deliveries/{msg_id}/resend")
