@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from . import api, redaction
-from .api import admin, hosts, problems
+from .api import admin, cors, hosts, problems
 from .api.admin import access, faults, inspector, journal, scenarios, snapshots
 from .api.admin.seed_data import SeedDataError, describe, startup_seed_data
 from .api.context import emulator_key, settings_key
@@ -45,8 +45,12 @@ def create_app(
     settings = settings or Settings()
     redaction.install()  # no secret in aiohttp's or the emulator's log lines
     persister = Persister(settings.state_file)
-    emulator, fetcher = _build_emulator(settings, persister, clock)
-    persister.attach(emulator)
+    try:
+        emulator, fetcher = _build_emulator(settings, persister, clock)
+        persister.attach(emulator)
+    except BaseException:  # a refused file or bad seed data: nothing will be served, so let go of the file
+        persister.close_file()
+        raise
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[emulator_key] = emulator
     app[settings_key] = settings
@@ -58,6 +62,7 @@ def create_app(
         journal.setup,  # latency of everything inside; the status actually sent
         problems.setup,  # a request id on every response, problem+json for every error raised inside
         hosts.setup,  # a loopback-bound emulator answers loopback names only (DNS rebinding), before anything acts
+        cors.setup,  # --cors-origin: preflights answered before auth or faults; /api only, never /__admin
         access.setup,  # /__admin: the admin token, and no cross-site changes (CSRF) — before anything acts on them
         faults.setup,  # first in the check order (api.md §4); phase "after" wraps the real work, state write included
         snapshots.setup,  # --state-file: on disk before the answer leaves (an "after" fault loses a saved response)

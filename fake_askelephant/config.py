@@ -47,6 +47,7 @@ class Settings:
     public_url: str | None = None  # base of /__media links; default: the address a request arrived on
     admin_token: str | None = None  # required on /__admin (but health, the inspector page, the sink) when set
     allowed_hosts: tuple[str, ...] = ()  # names a loopback-bound emulator answers to besides localhost (api/hosts.py)
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call /api (api/cors.py); "*" for any
 
 
 def _time_scale(text: str) -> float:
@@ -73,6 +74,15 @@ def _log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
     return text.lower()
+
+
+def _cors_origin(text: str) -> str:
+    if text == "*":
+        return text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"expected an origin such as http://localhost:5173 (scheme, host, port), or *, got {text!r}")
+    return text.rstrip("/")
 
 
 def _http_url(text: str) -> str:
@@ -262,6 +272,14 @@ OPTIONS: tuple[Option, ...] = (
         "bound to loopback, answer requests addressed to this name too (repeatable; * for any): "
         "others get 421, a DNS-rebinding defence",
         "NAME",
+        repeatable=True,
+    ),
+    Option(
+        "--cors-origin",
+        "cors_origins",
+        _cors_origin,
+        "a browser origin (http://localhost:5173) allowed to call /api, or * for any (repeatable); never /__admin",
+        "ORIGIN",
         repeatable=True,
     ),
     Option(

@@ -14,7 +14,7 @@ from typing import Any
 
 from .core import scopes, views
 from .core.changes import ChangeRecorder
-from .core.clock import ScheduledJob, Scheduler, VirtualClock
+from .core.clock import CLOCK_MAX_MS, ScheduledJob, Scheduler, VirtualClock
 from .core.companies import CompanyService
 from .core.contacts import ContactService
 from .core.derived import DerivedContent
@@ -32,8 +32,10 @@ from .core.rules import PipelineRules
 from .core.seed_data import Loaded, SeedDataLoader, WorkspaceSeed
 from .core.seeded import TokenStream
 from .core.store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, Workspace, parse_api_key
-from .core.tags import TagService
+from .core.tags import AutoTagging, TagService
+from .core.timefmt import format_ms
 from .core.users import NewUser, UserService
+from .core.write_set import WriteSet
 from .webhooks.delivery import Dispatcher
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -63,10 +65,12 @@ class Emulator:
         self.ids = IdFactory(seed, clock.now_ms)
         self.request_ids = IdFactory(seed, clock.now_ms, "requests")
         self.key_tokens = TokenStream(seed, "keys")
-        self.store = Store()
+        # What changed since the state file was last written (core/write_set.py); persistence switches it on.
+        self.write_set = WriteSet()
+        self.store = Store(self.write_set)
         self.releaser = Releaser()
-        self.bus = EventBus(clock, self.ids, event_log_limit)
-        self.changes = ChangeRecorder(clock, self.bus, self.store.reorder_engagement)
+        self.bus = EventBus(clock, self.ids, event_log_limit, self.write_set)
+        self.changes = ChangeRecorder(clock, self.bus, self.store.reorder_engagement, self.write_set)
         self.rules = PipelineRules(self.ids)
         self.faults = FaultRules(random.Random(f"{seed}:faults"))
         self.pipeline = Pipeline(
@@ -79,6 +83,7 @@ class Emulator:
         self.contacts = ContactService(directory)
         self.companies = CompanyService(directory)
         self.tags = TagService(directory)
+        self.pipeline.attach_tagger(AutoTagging(self.store, self.content))
         self.engagements = EngagementService(
             seed=seed,
             store=self.store,
@@ -101,7 +106,9 @@ class Emulator:
             companies=self.companies,
             tags=self.tags,
         )
-        self.webhooks = Dispatcher(seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids)
+        self.webhooks = Dispatcher(
+            seed=seed, clock=clock, scheduler=self.scheduler, ids=self.ids, write_set=self.write_set
+        )
         self.webhooks.attach(self.bus)
         self._startup_seed_data = list(seed_data)
         self._configured_keys = list(api_keys)
@@ -125,7 +132,7 @@ class Emulator:
         # its own stream and time part 0, so it never shifts API-made ids and a state-file restart or a
         # snapshot restore (which boot first, then load) overwrites it instead of adding a second copy.
         seed_data_ids = IdFactory(self.seed, lambda: 0, "seed-data")
-        self.seed_data.load(self._startup_seed_data, emit=False, ids=seed_data_ids)
+        self.startup_loaded = self.seed_data.load(self._startup_seed_data, emit=False, ids=seed_data_ids)
 
     def authenticate_token(self, token: str) -> Principal | None:
         """OAuth bearer tokens from `POST /v1/oauth/token`; unknown or expired (virtual clock) → None."""
@@ -181,6 +188,8 @@ class Emulator:
                     "contact_ids": e.contact_ids,
                     "company_ids": e.company_ids,
                     "tag_ids": e.tag_ids,
+                    "participant_user_ids": e.participant_user_ids,
+                    "submitted_transcript": e.submitted_transcript,
                     "pipeline": self.pipeline.state(e.id),
                 }
                 for e in ws.engagements.values()
@@ -196,10 +205,24 @@ class Emulator:
             ],
         }
 
-    async def advance(self, seconds: float) -> None:
+    async def advance(self, seconds: float, *, field: str = "seconds") -> None:
+        """Run everything due within `seconds`; 422 (ValidationFailed) when that passes the clock's range."""
+        now = self.clock.now_ms()
+        if now + round(seconds * 1000) > CLOCK_MAX_MS:
+            left = (CLOCK_MAX_MS - now) / 1000
+            raise ValidationFailed.single(
+                field,
+                "invalid_range",
+                f"The virtual clock ends at {format_ms(CLOCK_MAX_MS)}; from {format_ms(now)} at most {left:g} "
+                "seconds are left.",
+            )
         await self.scheduler.advance(seconds)
 
     async def set_now(self, ms: int) -> None:
+        if ms > CLOCK_MAX_MS:
+            raise ValidationFailed.single(
+                "now", "invalid_range", f"The virtual clock ends at {format_ms(CLOCK_MAX_MS)}; now is past it."
+            )
         """Forward only; runs everything due on the way."""
         await self.scheduler.advance(max(0, ms - self.clock.now_ms()) / 1000)
 

@@ -65,9 +65,11 @@ class Problem(Exception):
         errors: Sequence[FieldError] | None = None,
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
+        slug: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
+        self.slug = slug or slug_for(status)  # a slug of its own (503 unavailable) beats the status's
         self.detail = detail
         self.errors = list(errors) if errors is not None else None
         self.headers = dict(headers or {})
@@ -76,7 +78,7 @@ class Problem(Exception):
             self.headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
 
     def body(self, request_id: str) -> dict[str, Any]:
-        slug = slug_for(self.status)
+        slug = self.slug
         body: dict[str, Any] = {
             "type": TYPE_BASE + slug,
             "title": slug.replace("_", " ").title(),

@@ -11,11 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import events, views
+from . import write_set as tables
 from .clock import VirtualClock
 from .events import Event, EventBus
 from .models import Company, Contact, Engagement, Tag
+from .write_set import WriteSet, scoped
 
 Record = Engagement | Contact | Company | Tag
+_TABLES: dict[type[Any], str] = {
+    Engagement: tables.ENGAGEMENTS,
+    Contact: tables.CONTACTS,
+    Company: tables.COMPANIES,
+    Tag: tables.TAGS,
+}
 
 
 @dataclass(frozen=True)
@@ -47,18 +55,34 @@ class ChangeRecorder:
     """`emit=False` stores without events: start-up seed data is the world as it was before the emulator started,
     so nobody is told about it (emulator choice)."""
 
-    def __init__(self, clock: VirtualClock, bus: EventBus, reorder: Callable[[Engagement], None]) -> None:
+    def __init__(
+        self,
+        clock: VirtualClock,
+        bus: EventBus,
+        reorder: Callable[[Engagement], None],
+        write_set: WriteSet | None = None,
+    ) -> None:
         self._clock = clock
         self._bus = bus
         self._reorder = reorder  # the store's engagement list order, told whenever updated_at moves
+        self._write_set = write_set if write_set is not None else WriteSet()  # what the state file must get next
+
+    def _stored(self, record: Record, *, gone: bool = False) -> None:
+        key = scoped(record.workspace_id, record.id)
+        if gone:
+            self._write_set.gone(_TABLES[type(record)], key)
+        else:
+            self._write_set.put(_TABLES[type(record)], key, record)
 
     def created(self, record: Record, *, emit: bool = True) -> Event | None:
+        self._stored(record)
         if not emit:
             return None
         kind = _KINDS[type(record)]
         return self._bus.emit(f"v1.{kind.name}.created", record.workspace_id, kind.view(record))
 
     def deleted(self, record: Record) -> Event:
+        self._stored(record, gone=True)
         kind = _KINDS[type(record)]
         return self._bus.emit(f"v1.{kind.name}.deleted", record.workspace_id, kind.view(record))
 
@@ -72,6 +96,7 @@ class ChangeRecorder:
         relations_moved = any(name in kind.relations and getattr(record, name) != v for name, v in fields.items())
         for name, value in fields.items():
             setattr(record, name, value)
+        self._stored(record)
         if not kind.every_write_counts and kind.view(record) == before:
             return None  # a no-op write stores nothing, so updated_at stays
         self._touch(record)

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import jsonutil
+from . import write_set as tables
 from .clock import VirtualClock
 from .ids import IdFactory
 from .releaser import Dropped
 from .timefmt import format_ms
+from .write_set import WriteSet
 
 ENGAGEMENT_CREATED = "v1.engagement.created"
 ENGAGEMENT_UPDATED = "v1.engagement.updated"
@@ -72,9 +74,12 @@ Subscriber = Callable[[Event], None]
 class EventBus:
     """Emits envelopes at the virtual now, keeps a bounded log, and notifies subscribers in order."""
 
-    def __init__(self, clock: VirtualClock, ids: IdFactory, log_limit: int = 10_000) -> None:
+    def __init__(
+        self, clock: VirtualClock, ids: IdFactory, log_limit: int = 10_000, write_set: WriteSet | None = None
+    ) -> None:
         self._clock = clock
         self._ids = ids
+        self._changes = write_set if write_set is not None else WriteSet()
         self.log: deque[Event] = deque(maxlen=log_limit)
         self._subscribers: list[Subscriber] = []
 
@@ -89,7 +94,10 @@ class EventBus:
         previous: Mapping[str, Any] | None = None,
     ) -> Event:
         event = Event(self._ids.new("evt"), type_, self._clock.now_ms(), workspace_id, obj, previous or {})
+        if len(self.log) == self.log.maxlen:  # the bounded log forgets its oldest event
+            self._changes.gone(tables.EVENTS, self.log[0].id)
         self.log.append(event)
+        self._changes.put(tables.EVENTS, event.id, event)
         for fn in self._subscribers:
             fn(event)
         return event

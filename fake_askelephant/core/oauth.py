@@ -7,6 +7,7 @@ import string
 from collections.abc import Callable, Iterable
 
 from . import scopes
+from . import write_set as tables
 from .errors import DomainError, ValidationFailed
 from .models import OAuthClient, OAuthToken, Principal
 from .seeded import TokenStream
@@ -47,6 +48,7 @@ class OAuthService:
             raise ValidationFailed.single("scopes", "invalid_enum", f"Unknown scope(s): {', '.join(unknown)}.")
         client = OAuthClient(f"oac_{self._random(20)}", self._random(40), workspace_id, user_id, frozenset(wanted))
         self._store.oauth_clients[client.client_id] = client
+        self._store.write_set.put(tables.OAUTH_CLIENTS, client.client_id, client)
         return client
 
     def issue_token(self, client_id: str, client_secret: str, requested: str | None) -> OAuthToken:
@@ -74,6 +76,7 @@ class OAuthService:
             self._now_ms() + TOKEN_LIFETIME_S * 1000,
         )
         self._store.oauth_tokens[token.token] = token
+        self._store.write_set.put(tables.OAUTH_TOKENS, token.token, token)
         return token
 
     def authenticate(self, bearer: str) -> Principal | None:
@@ -87,3 +90,4 @@ class OAuthService:
         now = self._now_ms()
         for key in [k for k, t in self._store.oauth_tokens.items() if now >= t.expires_at]:
             del self._store.oauth_tokens[key]
+            self._store.write_set.gone(tables.OAUTH_TOKENS, key)

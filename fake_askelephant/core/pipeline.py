@@ -7,10 +7,12 @@ not run yet; stages never reorder (a stage due before its predecessor waits for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from . import content
+from . import write_set as tables
 from .changes import ChangeRecorder
 from .clock import ScheduledJob, Scheduler, VirtualClock
 from .errors import Conflict
@@ -36,6 +38,9 @@ _OVERRIDE_STAGE = {
 
 TRANSCRIPT_MIN_S, TRANSCRIPT_MAX_S, TRANSCRIPT_FRACTION = 20, 120, 0.15
 JITTER_S = {"processing": (2.0, 5.0), "action_items": (30.0, 90.0), "signals": (60.0, 180.0)}
+# Longest scripted stage delay (pipeline rules, overrides): a year, like one clock/advance. Keeps every due time
+# a formattable timestamp; longer values in an old state file are clamped on load (issue 18).
+MAX_DELAY_S = 366 * 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,12 @@ class Pipeline:
         self._changes = changes
         self._store = store
         self.runs: dict[str, PipelineRun] = {}
+        self._tagger: Callable[[Engagement], list[str]] | None = None
+
+    def attach_tagger(self, tagger: Callable[[Engagement], list[str]]) -> None:
+        """The analysis' tagging (core/tags.py AutoTagging): it reads derived content, which reads these runs, so it
+        is attached once both exist (emulator.py)."""
+        self._tagger = tagger
 
     def start(
         self,
@@ -152,6 +163,7 @@ class Pipeline:
         run = PipelineRun(e.id, e.workspace_id, e.created_at, duration, speakers, owner, jitter, overrides or AS_USUAL)
         self.runs[e.id] = run
         self._schedule(run)
+        self._changed(run)
         return run
 
     def state(self, engagement_id: str) -> dict[str, Any]:
@@ -177,6 +189,7 @@ class Pipeline:
             raise Conflict(f"Stage(s) already ran and cannot change: {', '.join(ran)}.")
         run.overrides = run.overrides.merged(overrides)
         self._schedule(run)
+        self._changed(run)
         return run
 
     def resume(self, run: PipelineRun) -> None:
@@ -186,8 +199,13 @@ class Pipeline:
         if not run.finished:
             self._schedule(run)
 
+    def _changed(self, run: PipelineRun) -> None:
+        self._store.write_set.put(tables.PIPELINE_RUNS, run.engagement_id, run)
+
     def forget(self, engagement_id: str) -> None:
         run = self.runs.pop(engagement_id, None)
+        if run:
+            self._store.write_set.gone(tables.PIPELINE_RUNS, engagement_id)
         if run:
             # Cancelled jobs let go of their callbacks, which refer back to the run: the run is freed now, not
             # by a full garbage-collector pass (after a reset of 10,000 engagements, a pause of most of a second).
@@ -225,6 +243,7 @@ class Pipeline:
             return
         run.done_at[stage] = self._clock.now_ms()
         run.jobs.pop(stage, None)
+        self._changed(run)
         getattr(self, f"_stage_{stage}")(run, e)
         if run.failed or all(s in run.done_at for s in STAGES):
             # Keep the finished run: its stage times are the engagement's history (admin, inspector).
@@ -248,13 +267,19 @@ class Pipeline:
             self._changes.transcript_completed(e)
 
     def _stage_action_items(self, run: PipelineRun, e: Engagement) -> None:
-        self._finish_insight(run, e)
+        """The first analysis stage; tagging always runs here, whatever run_workflows or scripted insights say
+        (create engagement; issue 20 §7). New tags join those already linked, in the stage's updated event."""
+        fields: dict[str, Any] = {}
+        if self._tagger is not None:
+            applied = [t for t in self._tagger(e) if t not in e.tag_ids]
+            if applied:
+                fields["tag_ids"] = [*e.tag_ids, *applied]
+        self._finish_insight(run, e, **fields)
 
     def _stage_signals(self, run: PipelineRun, e: Engagement) -> None:
         self._finish_insight(run, e)
 
-    def _finish_insight(self, run: PipelineRun, e: Engagement) -> None:
-        fields: dict[str, Any] = {}
+    def _finish_insight(self, run: PipelineRun, e: Engagement, **fields: Any) -> None:
         if all(s in run.done_at for s in INSIGHT_STAGES):
             # The later insight stage carries the final status in the same change (pipeline.md §2).
             failed = any(getattr(run.overrides, s) == "failed" for s in INSIGHT_STAGES)

@@ -7,11 +7,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
+from . import write_set as tables
 from .directory import Directory
 from .engagement_order import EngagementOrder
 from .errors import NotFound
 from .models import ApiKey, Company, Contact, Engagement, OAuthClient, OAuthToken, Principal, User
 from .releaser import Dropped
+from .write_set import WriteSet, scoped
 
 DEFAULT_WORKSPACE = "wrks_local"
 DEFAULT_USER = "usr_local"
@@ -35,6 +37,8 @@ class Workspace:
     by_external_id: dict[str, str] = field(default_factory=dict)
     # Contacts, companies, tags, transcript comments (api.md §10).
     directory: Directory = field(default_factory=Directory)
+    # Configuration, kept by a plain reset like users: `is_private` omitted → this (api.md §5; seed data / admin).
+    private_by_default: bool = False
 
     def __post_init__(self) -> None:
         # Derived, so not a field: persistence neither saves it nor loads it (EngagementOrder.sync).
@@ -51,7 +55,9 @@ class Workspace:
 class Store:
     """All workspaces. Every lookup is workspace-scoped: a foreign id is simply not found."""
 
-    def __init__(self) -> None:
+    def __init__(self, write_set: WriteSet | None = None) -> None:
+        # The write set (core/write_set.py): every service that stores through the store tells it what changed.
+        self.write_set = write_set if write_set is not None else WriteSet()
         self.workspaces: dict[str, Workspace] = {}
         self.keys: dict[str, ApiKey] = {}
         # OAuth credentials survive a reset like API keys do (pipeline.md §7).
@@ -64,11 +70,16 @@ class Store:
         ws = self.workspaces.get(workspace_id)
         if ws is None:
             ws = self.workspaces[workspace_id] = Workspace(workspace_id)
+            self.write_set.put(tables.WORKSPACES, workspace_id, ws)
         return ws
 
     def add_user(self, user: User) -> User:
         self.workspace(user.workspace_id).users[user.id] = user
+        self.user_changed(user)
         return user
+
+    def user_changed(self, user: User) -> None:
+        self.write_set.put(tables.USERS, scoped(user.workspace_id, user.id), user)
 
     def get_user(self, workspace_id: str, user_id: str) -> User:
         ws = self.workspaces.get(workspace_id)
@@ -93,6 +104,7 @@ class Store:
 
     def add_api_key(self, key: ApiKey) -> ApiKey:
         self.keys[key.key_id] = key
+        self.write_set.put(tables.API_KEYS, key.key_id, key)
         return key
 
     def authenticate_key(self, token: str) -> Principal | None:
@@ -113,6 +125,10 @@ class Store:
         ws.engagements[engagement.id] = engagement
         ws.by_external_id[engagement.external_id] = engagement.id
         ws.engagement_order.put(engagement)
+        self.engagement_changed(engagement)
+
+    def engagement_changed(self, engagement: Engagement) -> None:
+        self.write_set.put(tables.ENGAGEMENTS, scoped(engagement.workspace_id, engagement.id), engagement)
 
     def reorder_engagement(self, engagement: Engagement) -> None:
         """Its updated_at moved (ChangeRecorder)."""
@@ -160,12 +176,14 @@ class Store:
         ws.engagements.pop(engagement.id, None)
         ws.by_external_id.pop(engagement.external_id, None)
         ws.engagement_order.discard(engagement.id)
+        self.write_set.gone(tables.ENGAGEMENTS, scoped(engagement.workspace_id, engagement.id))
 
     def reset(self, workspace_id: str | None = None, *, everything: bool = False) -> list[Dropped]:
         """Clear resources; keys, users and workspaces survive unless `everything` (pipeline.md §7).
 
         O(workspaces): what is dropped is returned, for a Releaser to free.
         """
+        self.write_set.everything()
         targets = [self.workspaces[workspace_id]] if workspace_id in self.workspaces else []
         if workspace_id is None:
             targets = list(self.workspaces.values())

@@ -15,6 +15,9 @@ _ISO = re.compile(
 MIN_MS = 0  # 1970-01-01T00:00:00Z
 # Up to the end of 9099: far enough, and end_at = start_at + a day still formats (year < 10000).
 MAX_MS = int(datetime(9100, 1, 1, tzinfo=UTC).timestamp()) * 1000 - 1
+# What format_ms renders (1970 to the end of 9999); beyond, it saturates instead of raising (see format_ms).
+_FIRST_S = 0
+_LAST_S = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 
 
 class TimestampOutOfRange(ValueError):
@@ -22,8 +25,16 @@ class TimestampOutOfRange(ValueError):
 
 
 def format_ms(ms: int) -> str:
-    """Render epoch milliseconds as the emulator writes timestamps: ms precision and a `Z` (api.md §1)."""
-    return f"{_format_seconds(ms // 1000)}.{ms % 1000:03d}Z"
+    """Render epoch milliseconds as the emulator writes timestamps: ms precision and a `Z` (api.md §1).
+
+    Total: a value outside 1970–9999 (none can be stored any more, but a state file written by an older
+    version may hold one) renders as the nearest representable instant instead of raising, so no route can
+    answer 500 because of a stored time (issue 18).
+    """
+    seconds = ms // 1000
+    if not _FIRST_S <= seconds <= _LAST_S:
+        return f"{_format_seconds(_FIRST_S if seconds < _FIRST_S else _LAST_S)}.{0 if seconds < _FIRST_S else 999:03d}Z"
+    return f"{_format_seconds(seconds)}.{ms % 1000:03d}Z"
 
 
 @lru_cache(maxsize=4096)

@@ -1,28 +1,43 @@
-"""Keeps the state file in step with the emulator: diffed writes off the event loop, snapshots, restore.
+"""Keeps the state file in step with the emulator: write-through commits, honest failures, snapshots, restore.
 
-Rows are encoded on the event loop (a consistent view: nothing else runs meanwhile) and compared with what
-was last written; only changed rows go to SQLite, on one worker thread that owns the connection.
-Writes happen after every request that may change state (before its response is sent, so an answered
-request is on disk), when scheduled work ran (checked every FLUSH_INTERVAL_S), and at shutdown.
+The promise (docs/reliability.md): with a state file, a state-changing request is answered 2xx only after its
+change is committed. `commit()` takes the core's write set (core/write_set.py), encodes those records on the event
+loop (a consistent view: nothing else runs meanwhile), and writes them in one transaction on the worker thread
+that owns the connection; cost grows with what changed, not with what is stored. Requests that finish while a
+commit runs are covered by the next one (group commit).
+
+When a commit fails (disk full, read-only, I/O error) nothing of it is on disk, so memory is put back to match the
+file: everything is reloaded from it (the rare, O(state) path), `epoch` moves so every request that was in flight
+answers 503 instead of 2xx, and `unavailable` names the cause (health: `degraded`) until a write succeeds again.
+Meanwhile scheduled work waits (Scheduler.gate): what it would change could not be stored; it runs once writes
+succeed, from the restored schedule, so it is retried, never dropped. Writes resume without a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from ..core import write_set as tables
+from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.errors import NotFound
 from ..core.timefmt import format_ms, wall_ms
 from ..emulator import Emulator
 from . import state
-from .statefile import Key, SnapshotInfo, StateFile
+from .statefile import START_FRESH, Key, Row, SnapshotInfo, StateFile, StateFileError
 
 log = logging.getLogger("fake_askelephant.persistence")
-FLUSH_INTERVAL_S = 0.5
+FLUSH_INTERVAL_S = 0.2  # background work (stages, deliveries) is written within this long
+PROBE_INTERVAL_S = 1.0  # while degraded, how often the background loop tries to write again
 R = TypeVar("R")
+
+
+class StorageUnavailable(Exception):
+    """A change could not be made durable; nothing of it was kept (the HTTP edge answers 503)."""
 
 
 class Persister:
@@ -32,15 +47,23 @@ class Persister:
         self.path = path
         self._executor: ThreadPoolExecutor | None = None
         self._file: StateFile | None = None
-        self._saved: dict[Key, bytes] = {}
+        self._saved: list[Row] = []
         self._meta: dict[str, str] = {}
         if path is not None:  # in-memory mode opens its database on the first snapshot
             file = self._open()
-            self._saved = self._pool().submit(file.rows).result()
-            self._meta = self._pool().submit(file.meta).result()
-        self._written: dict[Key, bytes] = {}
+            try:
+                self._saved = self._pool().submit(file.rows).result()
+                self._meta = self._pool().submit(file.meta).result()
+            except sqlite3.DatabaseError as exc:  # a damaged page shows only when it is read
+                self.close_file()
+                raise StateFileError(f"{path}: damaged state file ({exc}); {START_FRESH}") from exc
         self._lock = asyncio.Lock()
         self._emulator: Emulator | None = None
+        self._ambient: dict[Key, Any] = {}  # what each ambient row was when last written (rng: its state)
+        self._moves = 0  # clock.moves at the last commit
+        self.unavailable: str | None = None
+        self.epoch = 0  # moves when memory was put back to the file: in-flight requests must not answer 2xx
+        self._writable: asyncio.Event | None = None
 
     @property
     def durable(self) -> bool:
@@ -50,21 +73,69 @@ class Persister:
 
     def saved_seed(self) -> int | None:
         seed = self._meta.get("seed")
-        return int(seed) if seed is not None and self._saved else None
+        if seed is None or not self._saved:
+            return None
+        if not seed.isdigit():
+            raise StateFileError(f"{self.path}: damaged state file (seed {seed!r} is not a number); {START_FRESH}")
+        return int(seed)
 
     def saved_now_ms(self) -> int | None:
-        clock = state.saved_clock(self._saved)
-        return clock[0] if clock else None
+        """The saved virtual now, clamped into the clock's range (load reports a clamp)."""
+        try:
+            clock = state.saved_clock(self._saved)
+        except Exception as exc:
+            problem = f"damaged state file (clock row: {_one_line(exc)})"
+            raise StateFileError(f"{self.path}: {problem}; {START_FRESH}") from exc
+        return min(max(clock[0], CLOCK_MIN_MS), CLOCK_MAX_MS) if clock else None
 
     def attach(self, emulator: Emulator) -> int:
-        """Load the saved rows (if any) into a freshly built emulator; returns how many rows were loaded."""
+        """Load the saved rows (if any) into a freshly built emulator; returns how many rows were loaded.
+
+        A row that cannot be read is a StateFileError naming the file (never a traceback, never an empty start);
+        values that had to be clamped into range are logged as warnings. From here on the emulator reports its
+        changes (core/write_set.py); the first commit writes what start-up configuration added.
+        """
         self._emulator = emulator
         loaded = len(self._saved)
         if self._saved:
-            state.load(emulator, self._saved)
-            self._written = self._saved
-        self._saved = {}
+            try:
+                notes = state.load(emulator, self._saved)
+            except Exception as exc:  # anything in the rows that does not fit: the file, not the server, is bad
+                raise StateFileError(
+                    f"{self.path}: damaged state file (cannot load its records: {_one_line(exc)}); {START_FRESH}"
+                ) from exc
+            for note in notes:
+                log.warning("state file %s: %s", self.path, note)
+        if self.durable:
+            changes = emulator.write_set
+            changes.on = True
+            if loaded:
+                self._note_configuration(emulator)
+            else:
+                changes.everything()
+        self._saved = []
+        self._moves = emulator.clock.moves
         return loaded
+
+    @staticmethod
+    def _note_configuration(em: Emulator) -> None:
+        """Keys, users and seed data made at start-up may be missing from (or newer than) the file."""
+        for key in em.store.keys.values():
+            em.write_set.put(tables.API_KEYS, key.key_id, key)
+        for ws in em.store.workspaces.values():
+            em.write_set.put(tables.WORKSPACES, ws.id, ws)
+            for user in ws.users.values():
+                em.store.user_changed(user)
+        for loaded in em.startup_loaded:
+            d = em.store.workspace(loaded.workspace_id).directory
+            for kind, ids, table in (
+                (tables.CONTACTS, loaded.contacts, d.contacts),
+                (tables.COMPANIES, loaded.companies, d.companies),
+                (tables.TAGS, loaded.tags, d.tags),
+            ):
+                for record_id in ids:
+                    if record_id in table:
+                        em.write_set.put(kind, f"{loaded.workspace_id}/{record_id}", table[record_id])
 
     @property
     def emulator(self) -> Emulator:
@@ -73,76 +144,158 @@ class Persister:
 
     # Writing ----------------------------------------------------------------------------------------
 
-    async def flush(self) -> None:
+    async def commit(self) -> bool:
+        """Write everything changed so far. False: it could not be stored and memory was put back to the file."""
         async with self._lock:
-            await self._flush_locked()
+            return await self._commit_locked()
 
-    async def flush_quietly(self) -> None:
-        """Flush, logging a failure instead of raising: the in-memory state stays right and the next
-        flush retries every row not yet written."""
-        try:
-            await self.flush()
-        except Exception:
-            log.exception("could not write the state file %s", self.path)
-
-    async def _flush_locked(self) -> None:
-        rows = self._collect()
-        upserts = {k: v for k, v in rows.items() if self._written.get(k) != v}
-        deletes = [k for k in self._written if k not in rows]
-        if upserts or deletes:
-            meta = {"seed": str(self.emulator.seed), "saved_at": format_ms(wall_ms())}
-            await self._run(self._open().write, upserts, deletes, meta)
-        self._written = rows
-
-    def _collect(self) -> dict[Key, bytes]:
-        rows: dict[Key, bytes] = {}
-        for kind, key, value in state.dump(self.emulator):
-            k = (kind, key)
-            if kind in state.IMMUTABLE_KINDS and k in self._written:
-                rows[k] = self._written[k]
-            else:
-                rows[k] = state.encode(value)
-        return rows
-
-    def activity(self) -> tuple[Any, ...]:
-        """Cheap fingerprint that moves when scheduled work ran (stages emit events, attempts are logged)."""
+    async def _commit_locked(self) -> bool:
+        if not self.durable:
+            return True
         em = self.emulator
-        last_event = em.bus.log[-1].id if em.bus.log else None
-        return (
-            len(em.bus.log),
-            last_event,
-            len(em.webhooks.log),
-            em.webhooks.log[-1].seq if em.webhooks.log else 0,
-            em.scheduler.next_due_ms(),
-            sum(f.hits for f in em.faults.rules),
-        )
+        records, reset = em.write_set.take()
+        if reset:
+            upserts = state.dump(em)
+            deletes: list[Key] = []
+            ambient: dict[Key, Any] = {}
+            for kind, key, value in state.ambient(em):
+                ambient[(kind, key)] = _fingerprint(value)
+        else:
+            upserts, ambient = self._ambient_rows(em)
+            if not records and not ambient and em.clock.moves == self._moves:
+                return True  # only a running clock moved: written with the next real change
+            upserts.append(("meta.clock", "now", state.clock_body(em)))
+            deletes = [k for k, record in records.items() if record is None]
+            deletes += [k for k, now in ambient.items() if now is None]
+            upserts += [(k, key, state.encode(k, key, r)) for (k, key), r in records.items() if r is not None]
+        meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
+        try:
+            await self._run(self._open().write, upserts, deletes, meta, replace=reset)
+        except (sqlite3.Error, OSError) as exc:
+            await self._fail(exc)
+            return False
+        if reset:
+            self._ambient = ambient
+        for k, now in ambient.items():
+            if now is None:
+                self._ambient.pop(k, None)
+            else:
+                self._ambient[k] = now
+        self._moves = em.clock.moves
+        self._recovered()
+        return True
+
+    def _ambient_rows(self, em: Emulator) -> tuple[list[Row], dict[Key, Any]]:
+        """The ambient rows that differ from what was last written (their fingerprints; None: the row is gone)."""
+        rows: list[Row] = []
+        seen: dict[Key, Any] = {}
+        present: set[Key] = set()
+        for kind, key, value in state.ambient(em, clock=False):
+            present.add((kind, key))
+            now = _fingerprint(value)
+            if self._ambient.get((kind, key)) != now:
+                seen[(kind, key)] = now
+                rows.append((kind, key, state.ambient_body(value)))
+        for gone in self._ambient.keys() - present:
+            if gone[0] != "meta.clock":
+                seen[gone] = None
+        return rows, seen
+
+    async def _fail(self, exc: BaseException) -> None:
+        """Nothing of the failed transaction is on disk: put memory back to the file, and say so until it heals."""
+        reason = f"the state file {self.path} could not be written ({_one_line(exc)})"
+        if self.unavailable is None:
+            log.error("%s; answering 503 to state-changing requests until a write succeeds", reason)
+        self.unavailable = reason
+        self.epoch += 1
+        self._gate().clear()
+        em = self.emulator
+        try:
+            rows = await self._run(self._open().rows)
+        except (sqlite3.Error, OSError) as read_error:  # cannot even read it back: keep memory, report both
+            log.error("could not read the state file back either (%s)", _one_line(read_error))
+            return
+        self._reload(em, rows)
+
+    def _reload(self, em: Emulator, rows: list[Row], *, restoring: bool = False) -> None:
+        """Replace memory with `rows`; the clock stays where it runs unless the failed changes moved it (or a
+        snapshot is `restoring`, which brings its own time)."""
+        now, moved = em.clock.now_ms(), em.clock.moves != self._moves
+        request_ids = em.request_ids.snapshot()  # answered request ids are never handed out twice
+        em.write_set.on = False
+        try:
+            em.reset(everything=True)
+            state.load(em, rows)
+        finally:
+            em.write_set.take()
+            em.write_set.on = True
+        em.request_ids.restore(request_ids)
+        if not moved and not restoring:
+            em.clock.restore(now)
+        self._moves = em.clock.moves
+        em.scheduler.poke()
+
+    def _recovered(self) -> None:
+        if self.unavailable is not None:
+            log.warning("the state file %s is writable again; writes resumed", self.path)
+        self.unavailable = None
+        self._gate().set()
+
+    async def probe(self) -> bool:
+        """While degraded: try a write (what is pending, else a heartbeat). True once writes succeed again."""
+        async with self._lock:
+            if self.unavailable is None:
+                return True
+            if self.emulator.write_set:
+                return await self._commit_locked()
+            try:
+                await self._run(self._open().write, [], [], [("probed_at", format_ms(wall_ms()))])
+            except (sqlite3.Error, OSError):
+                return False
+            self._recovered()
+            return True
+
+    def _gate(self) -> asyncio.Event:
+        if self._writable is None:
+            self._writable = asyncio.Event()
+            if self.unavailable is None:
+                self._writable.set()
+        return self._writable
+
+    async def wait_writable(self) -> None:
+        """Scheduler.gate: scheduled work waits while its changes could not be stored."""
+        if self.unavailable is not None:
+            await self._gate().wait()
 
     async def run(self) -> None:
-        """Background: flush when scheduled work changed the state (time_scale > 0, webhook retries)."""
-        seen = self.activity()
+        """Background: write what scheduled work changed; while degraded, try again every PROBE_INTERVAL_S."""
         while True:
+            if self.unavailable is not None:
+                await asyncio.sleep(PROBE_INTERVAL_S)
+                await self.probe()
+                continue
             await asyncio.sleep(FLUSH_INTERVAL_S)
-            now = self.activity()
-            if now != seen:
-                seen = now
-                await self.flush_quietly()
+            if self.emulator.write_set:
+                await self.commit()
 
     async def close(self) -> None:
-        if self.durable:
-            await self.flush_quietly()
-        if self._file is not None:
-            await self._run(self._open().close)
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
+        if self.durable and self._emulator is not None:
+            await self.commit()
+        self.close_file()
 
     # Snapshots ------------------------------------------------------------------------------------
 
     async def snapshot(self, name: str) -> SnapshotInfo:
         em = self.emulator
         async with self._lock:
-            await self._flush_locked()
+            if not await self._commit_locked():
+                raise StorageUnavailable(self.unavailable or "the state file could not be written")
             info = SnapshotInfo(name, format_ms(em.clock.now_ms()), format_ms(wall_ms()), em.seed, 0)
-            return await self._run(self._open().save_snapshot, info)
+            rows = None if self.durable else state.dump(em)
+            try:
+                return await self._run(self._open().save_snapshot, info, rows)
+            except (sqlite3.Error, OSError) as exc:  # nothing in memory changed: only the snapshot is missing
+                raise StorageUnavailable(f"the snapshot could not be written ({_one_line(exc)})") from exc
 
     async def restore(self, name: str) -> int:
         """Replace the whole state (clock included) with snapshot `name`; returns its row count."""
@@ -151,10 +304,21 @@ class Persister:
             rows = await self._run(self._open().snapshot_rows, name)
             if rows is None:
                 raise NotFound("snapshot", name)
-            em.reset(everything=True)
-            em.scheduler.clear()
-            state.load(em, rows)
-            await self._flush_locked()
+            if self.durable:
+                if not await self._commit_locked():
+                    raise StorageUnavailable(self.unavailable or "the state file could not be written")
+                meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
+                try:
+                    await self._run(self._open().restore_snapshot, name, meta)
+                except (sqlite3.Error, OSError) as exc:
+                    await self._fail(exc)
+                    raise StorageUnavailable(self.unavailable or "the state file could not be written") from exc
+                self._reload(em, rows, restoring=True)
+                self._ambient = {}  # the next commit writes every ambient row (request ids kept counting)
+            else:
+                em.reset(everything=True)
+                state.load(em, rows)
+            self._moves = em.clock.moves
             return len(rows)
 
     async def snapshots(self) -> list[SnapshotInfo]:
@@ -163,6 +327,15 @@ class Persister:
     async def delete_snapshot(self, name: str) -> None:
         if not await self._run(self._open().delete_snapshot, name):
             raise NotFound("snapshot", name)
+
+    def close_file(self) -> None:
+        """Close the file and its thread (shutdown, or a start-up that failed after the file was opened)."""
+        if self._file is not None:
+            self._pool().submit(self._file.close).result()
+            self._file = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -175,5 +348,18 @@ class Persister:
             self._file = self._pool().submit(StateFile, self.path or ":memory:").result()
         return self._file
 
-    async def _run(self, fn: Callable[..., R], *args: Any) -> R:
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), fn, *args)
+    async def _run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool(), lambda: fn(*args, **kwargs))
+
+
+def _fingerprint(value: Any) -> Any:
+    """Cheap to compare: a stream's position as is; anything else as its encoded bytes."""
+    if hasattr(value, "snapshot") and hasattr(value, "restore"):
+        return value.snapshot()
+    return state.ambient_body(value)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"

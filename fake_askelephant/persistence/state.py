@@ -1,27 +1,30 @@
-"""What is persisted: the emulator's state as rows `(kind, key) -> JSON`, and how rows load back.
+"""What is persisted: the emulator's state as rows `(kind, key) -> JSON`, what one write holds, how rows load.
 
-Persisted (one row per record, so a write touches only what changed):
+One row per record (state format 2), so a write costs what changed, not what is stored (issue 18):
 
-| kind | key | what |
-|---|---|---|
-| `meta.clock` | `now` | virtual now and time scale |
-| `meta.rng` | stream name | every seeded RNG, so ids and draws continue instead of repeating |
-| `meta.media_key` | `hmac` | the random key signing /__media links (base64), so links survive a restart |
-| `workspace` | pos/workspace id | the Workspace's plain fields (indexes such as `by_external_id`) |
-| `workspace.<field>` | workspace id/pos/id | each record of every `dict[str, <dataclass>]` field of Workspace |
-| `store.<attr>` | pos/id | each record of the Store-level tables in STORE_TABLES (API keys) |
-| `events` | time.n/id | the event log (n orders events of one virtual ms; the clock never runs back) |
-| `rules`, `faults` | pos | armed pipeline rules and HTTP faults |
-| `pipeline.runs` | pos/engagement id | stage times, jitter, overrides; unfinished runs are rescheduled on load |
-| `webhooks.*` | see webhook_state.py | endpoints, messages with pending deliveries, attempt log, sinks |
+| kind | key | what | written when |
+|---|---|---|---|
+| `meta.clock` | `now` | virtual now and time scale | every write |
+| `meta.rng` | stream name | every seeded RNG, so ids and draws continue instead of repeating | it moved |
+| `meta.media_key` | `hmac` | the random key signing /__media links (base64), so links survive a restart | it changed |
+| `workspace` | workspace id | the workspace itself (its indexes are derived on load) | tracked |
+| `workspace.users`, `workspace.engagements` | ws id/id | the records | tracked |
+| `workspace.directory.<table>` | ws id/id | contacts, companies, tags, transcript comments | tracked |
+| `store.keys`, `store.oauth_clients`, `store.oauth_tokens` | id | credentials | tracked |
+| `events` | event id | the event log (bounded: the oldest row goes as an event falls out) | tracked |
+| `rules`, `faults` | id | armed pipeline rules and HTTP faults (hits, remaining) | it changed |
+| `pipeline.runs` | engagement id | stage times, jitter, overrides; unfinished runs are rescheduled on load | tracked |
+| `webhooks.*` | see webhook_state.py | endpoints, messages with pending deliveries, attempt log, sinks | both |
 
-Keys carry the record's position (`pos`, zero-padded) so every dict and list loads in its original order:
-insertion order decides listing ties and the order same-instant work is rescheduled in.
-Not persisted: the request journal, idempotency reservations of requests in flight, scheduler jobs (they are
-rebuilt from pipeline runs and pending deliveries), caches (`_`-prefixed dataclass fields).
-Workspace fields are found from the dataclass, so a model that gains a `dict[str, Contact]` is persisted
-with no change here; a new Store-level table needs one STORE_TABLES entry (tests/reliability checks that
-every Store attribute is listed).
+"Tracked" rows are written when the core reports them in its write set (core/write_set.py); the few "ambient"
+rows (clock, streams, rules, faults, webhook endpoints and sinks, counters: bounded by what the client
+configured, not by traffic) are compared with what was last written. Order: every table loads in the order its
+rows were first written (the file's `seq`), which is the order the dicts had.
+Not persisted: the request journal, idempotency reservations of requests in flight, scheduler jobs (rebuilt from
+pipeline runs and pending deliveries), derived indexes (external_id, list order, contact/company lookups),
+caches (`_`-prefixed dataclass fields). A record's row is its dataclass (persistence/codec.py): a field that
+later becomes derived (issue 22: generated transcripts) simply stops being written and old rows' copies are
+ignored on load.
 """
 
 from __future__ import annotations
@@ -29,27 +32,35 @@ from __future__ import annotations
 import base64
 import dataclasses
 import random
-import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..core import write_set as tables
+from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.events import Event
 from ..core.faults import FaultRule
-from ..core.models import ApiKey, OAuthClient, OAuthToken
-from ..core.pipeline import PipelineRun
+from ..core.models import (
+    ApiKey,
+    Company,
+    Contact,
+    Engagement,
+    OAuthClient,
+    OAuthToken,
+    Tag,
+    TranscriptComment,
+    User,
+)
+from ..core.pipeline import MAX_DELAY_S, PipelineOverrides, PipelineRun
 from ..core.rules import PipelineRule
 from ..core.seeded import RngState, rng_restore, rng_snapshot
 from ..core.store import Workspace
+from ..core.timefmt import format_ms
+from ..core.write_set import Key
 from ..emulator import Emulator
 from . import codec, webhook_state
 
-Key = tuple[str, str]
-Row = tuple[str, str, Any]  # kind, key, JSON-ready value
-
-# Store attributes holding `dict[id, record]`; "workspaces" is handled field by field below.
-STORE_TABLES: dict[str, type] = {"keys": ApiKey, "oauth_clients": OAuthClient, "oauth_tokens": OAuthToken}
-STORE_STRUCTURE = frozenset({"workspaces"})
+Row = tuple[str, str, Any]  # kind, key, value (a live record or JSON-ready data)
 
 
 class SavesPosition(Protocol):
@@ -87,119 +98,220 @@ RNG_STREAMS = (
     RngStream("faults", lambda em: _PublicRandom(em.faults.rng)),
     RngStream("oauth", lambda em: em.oauth.tokens),
 )
-# Rows whose body never changes once written (append-only logs): flushing skips re-encoding known keys.
-IMMUTABLE_KINDS = frozenset({"events", *webhook_state.IMMUTABLE_KINDS})
+
+# Workspace record tables: the Workspace field (or Directory field) that holds each, and its record type.
+WORKSPACE_TABLES: dict[str, tuple[str, type]] = {
+    tables.USERS: ("users", User),
+    tables.ENGAGEMENTS: ("engagements", Engagement),
+}
+DIRECTORY_TABLES: dict[str, tuple[str, type]] = {
+    tables.CONTACTS: ("contacts", Contact),
+    tables.COMPANIES: ("companies", Company),
+    tables.TAGS: ("tags", Tag),
+    tables.TRANSCRIPT_COMMENTS: ("transcript_comments", TranscriptComment),
+}
+# Store attributes holding `dict[id, record]`; "workspaces" is handled table by table above.
+STORE_TABLES: dict[str, tuple[str, type]] = {
+    tables.API_KEYS: ("keys", ApiKey),
+    tables.OAUTH_CLIENTS: ("oauth_clients", OAuthClient),
+    tables.OAUTH_TOKENS: ("oauth_tokens", OAuthToken),
+}
+STORE_STRUCTURE = frozenset({"workspaces", "write_set"})
+# Workspace fields that are configuration, kept in the workspace's own row (plain JSON values).
+WORKSPACE_SETTINGS = ("private_by_default",)
 
 
-def _record_fields(cls: type) -> dict[str, type]:
-    """Fields typed `dict[str, <dataclass>]`: each value becomes its own row."""
-    out: dict[str, type] = {}
-    for name, tp in typing.get_type_hints(cls).items():
-        args = typing.get_args(tp)
-        if typing.get_origin(tp) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
-            out[name] = typing.cast(type, args[1])
+def _plain_run(run: PipelineRun, _key: str) -> Any:
+    return codec.to_plain(run, skip=("jobs",))
+
+
+def _as_is(record: Any, _key: str) -> Any:
+    return record
+
+
+# How a tracked record (core/write_set.py) becomes its row's JSON-ready value.
+ENCODERS: dict[str, Callable[[Any, str], Any]] = {
+    # The workspace's own configuration; its records have tables of their own.
+    tables.WORKSPACES: lambda ws, key: {"id": key, **{name: getattr(ws, name) for name in WORKSPACE_SETTINGS}},
+    **dict.fromkeys([*WORKSPACE_TABLES, *DIRECTORY_TABLES, *STORE_TABLES, tables.EVENTS], _as_is),
+    tables.PIPELINE_RUNS: _plain_run,
+    tables.WEBHOOK_MESSAGES: lambda deliveries, key: webhook_state.message_row(key, deliveries),
+    tables.WEBHOOK_ATTEMPTS: lambda record, key: webhook_state.attempt_row(record),
+    tables.SINK_REQUESTS: _as_is,
+}
+
+
+def encode(kind: str, key: str, record: Any) -> bytes:
+    return codec.dumps(ENCODERS[kind](record, key))
+
+
+# Writing -------------------------------------------------------------------------------------------------------
+
+
+def clock_body(em: Emulator) -> bytes:
+    return codec.dumps({"now_ms": em.clock.now_ms(), "time_scale": em.clock.time_scale})
+
+
+def ambient(em: Emulator, *, clock: bool = True) -> Iterator[Row]:
+    """The rows compared at every write (few, bounded by configuration); streams as themselves (ambient_body)."""
+    if clock:
+        yield "meta.clock", "now", {"now_ms": em.clock.now_ms(), "time_scale": em.clock.time_scale}
+    for stream in RNG_STREAMS:
+        yield "meta.rng", stream.name, stream.get(em)
+    yield "meta.media_key", "hmac", base64.b64encode(em.media_key).decode()
+    for rule in em.rules.rules:
+        yield "rules", rule.id, rule
+    for fault in em.faults.rules:
+        yield "faults", fault.id, fault
+    yield from webhook_state.ambient(em.webhooks)
+
+
+def records(em: Emulator) -> Iterator[Row]:
+    """Every tracked record, in the order of its table (a full dump: new files, resets, in-memory snapshots)."""
+    for ws in em.store.workspaces.values():
+        yield tables.WORKSPACES, ws.id, ws
+    for ws in em.store.workspaces.values():
+        for kind, (attr, _) in WORKSPACE_TABLES.items():
+            for record_id, record in getattr(ws, attr).items():
+                yield kind, f"{ws.id}/{record_id}", record
+        for kind, (attr, _) in DIRECTORY_TABLES.items():
+            for record_id, record in getattr(ws.directory, attr).items():
+                yield kind, f"{ws.id}/{record_id}", record
+    for kind, (attr, _) in STORE_TABLES.items():
+        for record_id, record in getattr(em.store, attr).items():
+            yield kind, record_id, record
+    for event in em.bus.log:
+        yield tables.EVENTS, event.id, event
+    for engagement_id, run in em.pipeline.runs.items():
+        yield tables.PIPELINE_RUNS, engagement_id, run
+    yield from webhook_state.records(em.webhooks)
+
+
+def ambient_body(value: Any) -> bytes:
+    """A seeded stream's position, or any other ambient value, as JSON."""
+    if hasattr(value, "snapshot") and hasattr(value, "restore"):
+        value = value.snapshot()
+    return codec.dumps(value)
+
+
+def dump(em: Emulator) -> list[tuple[str, str, bytes]]:
+    """The whole state as encoded rows, in load order."""
+    out = [(kind, key, ambient_body(value)) for kind, key, value in ambient(em)]
+    out += [(kind, key, encode(kind, key, record)) for kind, key, record in records(em)]
     return out
 
 
-WORKSPACE_TABLES = _record_fields(Workspace)
+# Loading -------------------------------------------------------------------------------------------------------
 
 
-def positioned(i: int, key: str = "") -> str:
-    return f"{i:09d}/{key}" if key else f"{i:09d}"
+class RowError(ValueError):
+    """A row that does not decode: names it (persister turns it into a one-line StateFileError)."""
 
 
-def unpositioned(key: str) -> str:
-    return key.partition("/")[2]
+def _group(rows: Iterable[tuple[str, str, bytes]]) -> dict[str, dict[str, bytes]]:
+    by_kind: dict[str, dict[str, bytes]] = {}
+    for kind, key, body in rows:
+        by_kind.setdefault(kind, {})[key] = body
+    return by_kind
 
 
-def dump(em: Emulator) -> Iterator[Row]:
-    """Every row of the current state; values are encoded by the caller (lazily for immutable kinds)."""
-    yield "meta.clock", "now", {"now_ms": em.clock.now_ms(), "time_scale": em.clock.time_scale}
-    for stream in RNG_STREAMS:
-        yield "meta.rng", stream.name, _Lazy(stream.get(em).snapshot)
-    yield "meta.media_key", "hmac", base64.b64encode(em.media_key).decode()
-    for w, ws in enumerate(em.store.workspaces.values()):
-        plain = {f.name: getattr(ws, f.name) for f in dataclasses.fields(ws) if f.name not in WORKSPACE_TABLES}
-        yield "workspace", positioned(w, ws.id), plain
-        for field_name in WORKSPACE_TABLES:
-            for i, (record_id, record) in enumerate(getattr(ws, field_name).items()):
-                yield f"workspace.{field_name}", f"{ws.id}/{positioned(i, record_id)}", record
-    for attr in STORE_TABLES:
-        for i, (record_id, record) in enumerate(getattr(em.store, attr).items()):
-            yield f"store.{attr}", positioned(i, record_id), record
-    yield from _event_rows(em.bus.log)
-    for i, rule in enumerate(em.rules.rules):
-        yield "rules", positioned(i), rule
-    for i, fault in enumerate(em.faults.rules):
-        yield "faults", positioned(i), fault
-    for i, (engagement_id, run) in enumerate(em.pipeline.runs.items()):
-        yield "pipeline.runs", positioned(i, engagement_id), codec.to_plain(run, skip=("jobs",))
-    yield from webhook_state.dump(em.webhooks)
+def _decode(tp: Any, kind: str, key: str, body: bytes) -> Any:
+    try:
+        return codec.loads(tp, body)
+    except Exception as exc:
+        raise RowError(f"row {kind} {key!r}: {exc}") from exc
 
 
-def _event_rows(log: Iterable[Event]) -> Iterator[Row]:
-    """Keys stay put as the bounded log drops its oldest entries, so known events are never re-encoded."""
-    previous, n = None, 0
-    for event in log:
-        n = n + 1 if event.created_at == previous else 0
-        previous = event.created_at
-        yield "events", f"{event.created_at:015d}.{n:06d}/{event.id}", event
+def saved_clock(rows: Iterable[tuple[str, str, bytes]]) -> tuple[int, float] | None:
+    for kind, key, body in rows:
+        if (kind, key) == ("meta.clock", "now"):
+            data = _decode(dict[str, Any], kind, key, body)
+            return int(data["now_ms"]), float(data["time_scale"])
+    return None
 
 
-@dataclass(frozen=True)
-class _Lazy:
-    """A value computed only when its row is encoded."""
-
-    make: Callable[[], Any]
-
-
-def encode(value: Any) -> bytes:
-    return codec.dumps(value.make() if isinstance(value, _Lazy) else value)
-
-
-def saved_clock(rows: Mapping[Key, bytes]) -> tuple[int, float] | None:
-    raw = rows.get(("meta.clock", "now"))
-    if raw is None:
-        return None
-    data = codec.loads(dict[str, Any], raw)
-    return int(data["now_ms"]), float(data["time_scale"])
-
-
-def load(em: Emulator, rows: Mapping[Key, bytes]) -> None:
-    """Replace the emulator's state with `rows`. Call on a fresh or fully reset emulator.
+def load(em: Emulator, rows: Iterable[tuple[str, str, bytes]]) -> list[str]:
+    """Replace the emulator's state with `rows` (in file order). Call on a fresh or fully reset emulator.
 
     Keys and users configured at start-up stay (configuration beats saved state); everything else, and the
     clock, becomes what was saved. Unfinished pipeline runs and pending deliveries are rescheduled at their
-    saved virtual times.
+    saved virtual times. Returns what had to be clamped into range (a file written by an older version that let
+    the clock or a pipeline delay run past the limits), one sentence each. Raises RowError naming a bad row.
     """
-    by_kind: dict[str, dict[str, bytes]] = {}
-    for (kind, key), body in sorted(rows.items()):
-        by_kind.setdefault(kind, {})[key] = body
+    rows = list(rows)
+    by_kind = _group(rows)
+    notes: list[str] = []
     clock = saved_clock(rows)
     if clock is not None:
+        if not CLOCK_MIN_MS <= clock[0] <= CLOCK_MAX_MS:
+            notes.append(
+                f"the virtual clock ({clock[0]} ms) was outside its range and was set to "
+                f"{format_ms(min(max(clock[0], CLOCK_MIN_MS), CLOCK_MAX_MS))}"
+            )
         em.clock.restore(clock[0])
     if "hmac" in by_kind.get("meta.media_key", {}):
-        em.media_key = base64.b64decode(codec.loads(str, by_kind["meta.media_key"]["hmac"]))
+        em.media_key = base64.b64decode(_decode(str, "meta.media_key", "hmac", by_kind["meta.media_key"]["hmac"]))
+    rngs = by_kind.get("meta.rng", {})
     for stream in RNG_STREAMS:
-        if stream.name in by_kind.get("meta.rng", {}):
-            stream.get(em).restore(codec.loads(list[Any], by_kind["meta.rng"][stream.name]))
-    for key, body in by_kind.get("workspace", {}).items():
-        loaded = codec.loads(Workspace, body)
-        ws = em.store.workspace(unpositioned(key))
-        for f in dataclasses.fields(Workspace):
-            if f.name not in WORKSPACE_TABLES:
-                setattr(ws, f.name, getattr(loaded, f.name))
-    for field_name, record_type in WORKSPACE_TABLES.items():
-        for key, body in by_kind.get(f"workspace.{field_name}", {}).items():
-            ws_id, _, rest = key.partition("/")
-            getattr(em.store.workspace(ws_id), field_name)[unpositioned(rest)] = codec.loads(record_type, body)
-    for attr, record_type in STORE_TABLES.items():
-        table = getattr(em.store, attr)
-        for key, body in by_kind.get(f"store.{attr}", {}).items():
-            table.setdefault(unpositioned(key), codec.loads(record_type, body))
-    em.bus.log.extend(codec.loads(Event, body) for body in by_kind.get("events", {}).values())
-    em.rules.rules = [codec.loads(PipelineRule, body) for body in by_kind.get("rules", {}).values()]
-    em.faults.rules = [codec.loads(FaultRule, body) for body in by_kind.get("faults", {}).values()]
-    for body in by_kind.get("pipeline.runs", {}).values():
-        em.pipeline.resume(codec.loads(PipelineRun, body))
-    webhook_state.load(em.webhooks, by_kind, em.bus.log)
+        if stream.name in rngs:
+            stream.get(em).restore(_decode(list[Any], "meta.rng", stream.name, rngs[stream.name]))
+    store = em.store
+    for ws_id, body in by_kind.get(tables.WORKSPACES, {}).items():
+        saved = _decode(dict[str, Any], tables.WORKSPACES, ws_id, body)
+        ws = store.workspace(ws_id)
+        for name in WORKSPACE_SETTINGS:
+            if name in saved:  # a file from before the setting existed keeps the default
+                setattr(ws, name, saved[name])
+    for kind, (attr, tp) in WORKSPACE_TABLES.items():
+        for key, body in by_kind.get(kind, {}).items():
+            record = _decode(tp, kind, key, body)
+            if kind == tables.ENGAGEMENTS:
+                store.insert_engagement(record)
+            else:
+                getattr(store.workspace(key.partition("/")[0]), attr)[record.id] = record
+    for kind, (attr, tp) in DIRECTORY_TABLES.items():
+        for key, body in by_kind.get(kind, {}).items():
+            getattr(store.workspace(key.partition("/")[0]).directory, attr)[key.partition("/")[2]] = _decode(
+                tp, kind, key, body
+            )
+    for ws in store.workspaces.values():
+        ws.directory.rebuild_indexes()
+    for kind, (attr, tp) in STORE_TABLES.items():
+        table = getattr(store, attr)
+        for key, body in by_kind.get(kind, {}).items():
+            table.setdefault(key, _decode(tp, kind, key, body))
+    em.bus.log.extend(_decode(Event, tables.EVENTS, k, b) for k, b in by_kind.get(tables.EVENTS, {}).items())
+    em.rules.rules = [_decode(PipelineRule, "rules", k, b) for k, b in by_kind.get("rules", {}).items()]
+    for rule in em.rules.rules:
+        rule.pipeline = _clamped(rule.pipeline, f"pipeline rule {rule.id}", notes)
+    em.faults.rules = [_decode(FaultRule, "faults", k, b) for k, b in by_kind.get("faults", {}).items()]
+    for key, body in by_kind.get(tables.PIPELINE_RUNS, {}).items():
+        run = _decode(PipelineRun, tables.PIPELINE_RUNS, key, body)
+        run.overrides = _clamped(run.overrides, f"the pipeline of {run.engagement_id}", notes)
+        em.pipeline.resume(run)
+    try:
+        webhook_state.load(em.webhooks, by_kind, em.bus.log)
+    except (codec.CodecError, ValueError, KeyError, TypeError) as exc:
+        raise RowError(f"webhook rows: {exc!r}") from exc
+    return notes
+
+
+def _clamped(overrides: PipelineOverrides, owner: str, notes: list[str]) -> PipelineOverrides:
+    """Delays beyond MAX_DELAY_S (accepted by versions before issue 18) made due times unformattable."""
+    too_long = {stage: s for stage, s in overrides.delays.items() if not 0 <= s <= MAX_DELAY_S}
+    if not too_long:
+        return overrides
+    notes.append(
+        f"{owner}: delays {', '.join(f'{k}={v:g} s' for k, v in too_long.items())} were beyond "
+        f"{MAX_DELAY_S} s and were clamped"
+    )
+    delays = {k: min(max(v, 0.0), float(MAX_DELAY_S)) for k, v in overrides.delays.items()}
+    return dataclasses.replace(overrides, delays=delays)
+
+
+def by_key(rows: Iterable[tuple[str, str, bytes]]) -> dict[Key, bytes]:
+    """Rows as a mapping (tests compare the file with a fresh dump)."""
+    return {(kind, key): body for kind, key, body in rows}
+
+
+__all__ = ["Workspace", "by_key", "dump", "encode", "load"]

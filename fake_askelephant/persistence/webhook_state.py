@@ -2,8 +2,8 @@
 
 | kind | key | what |
 |---|---|---|
-| `webhooks.endpoints` | pos/endpoint id | WebhookEndpoint (secrets, hazards, disable state) |
-| `webhooks.messages` | pos/msg id | the event and, per endpoint, state, attempt counts and the next due time |
+| `webhooks.endpoints` | endpoint id | WebhookEndpoint (secrets, hazards, disable state) |
+| `webhooks.messages` | msg id | the event and, per endpoint, state, attempt counts and the next due time |
 | `webhooks.attempts` | seq | one attempt record (append-only) |
 | `webhooks.sinks` | name | scripted statuses and how many answers were served |
 | `webhooks.sink_requests` | name/seq | what a sink received (append-only) |
@@ -27,37 +27,40 @@ from ..webhooks.endpoints import WebhookEndpoint
 from ..webhooks.sink import SinkConfig, SinkRequest, SinksSnapshot
 from . import codec
 
-IMMUTABLE_KINDS = frozenset({"webhooks.attempts", "webhooks.sink_requests"})
 
-
-def dump(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
+def ambient(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
+    """The few rows compared at every write: seeded streams, endpoints, sink scripts, counters."""
     saved = d.snapshot()
     yield "meta.rng", "webhooks.secrets", saved.secrets
     for endpoint_id, rng in saved.hazards.items():
         yield "meta.rng", f"webhooks.hazards.{endpoint_id}", rng
-    for i, endpoint in enumerate(d.endpoints.values()):
-        yield "webhooks.endpoints", f"{i:09d}/{endpoint.id}", endpoint
-    for i, (msg_id, deliveries) in enumerate(d.messages.items()):
-        event = deliveries[0].message.event
-        yield (
-            "webhooks.messages",
-            f"{i:09d}/{msg_id}",
-            {"id": msg_id, "event": event, "deliveries": [_delivery(x) for x in deliveries]},
-        )
-    for record in d.log:
-        yield "webhooks.attempts", f"{record.seq:012d}", _attempt(record)
+    for endpoint in d.endpoints.values():
+        yield "webhooks.endpoints", endpoint.id, endpoint
     sinks, counters = d.sinks, d.sinks.snapshot()
     for name in sinks.configs.keys() | counters.served.keys() | counters.dropped.keys():
         row = {"config": sinks.configs.get(name), "served": counters.served.get(name, 0)}
         yield "webhooks.sinks", name, {**row, "dropped": counters.dropped.get(name, 0)}
-    for name, requests in sinks.received.items():
-        for request in requests:
-            yield "webhooks.sink_requests", f"{name}/{request.seq:012d}", request
     yield "webhooks.counters", "seq", {"attempts": saved.attempt_seq, "sink_requests": counters.seq}
 
 
+def records(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
+    """The tracked rows (core/changes.py), all of them: messages, attempts, what sinks received."""
+    for msg_id, deliveries in d.messages.items():
+        yield "webhooks.messages", msg_id, deliveries
+    for record in d.log:
+        yield "webhooks.attempts", str(record.seq), record
+    for name, requests in d.sinks.received.items():
+        for request in requests:
+            yield "webhooks.sink_requests", f"{name}/{request.seq}", request
+
+
+def message_row(msg_id: str, deliveries: list[Delivery]) -> dict[str, Any]:
+    return {"id": msg_id, "event": deliveries[0].message.event, "deliveries": [_delivery(x) for x in deliveries]}
+
+
 def _delivery(x: Delivery) -> dict[str, Any]:
-    due = x.job.due_ms if x.job is not None and not x.job.cancelled else None
+    pending = x.state == "pending" and x.job is not None and not x.job.cancelled
+    due = x.job.due_ms if pending and x.job is not None else None  # a finished delivery's last job is history
     return {
         "endpoint_id": x.endpoint.id,
         "endpoint_url": x.endpoint.url,
@@ -70,7 +73,7 @@ def _delivery(x: Delivery) -> dict[str, Any]:
     }
 
 
-def _attempt(record: AttemptRecord) -> dict[str, Any]:
+def attempt_row(record: AttemptRecord) -> dict[str, Any]:
     event = record.delivery.message.event
     plain = codec.to_plain(record, skip=("delivery",))
     return {

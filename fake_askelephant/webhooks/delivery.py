@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import write_set as tables
 from ..core.clock import ScheduledJob, Scheduler, VirtualClock
 from ..core.errors import NotFound
 from ..core.events import Event, EventBus
@@ -23,6 +24,7 @@ from ..core.ids import IdFactory
 from ..core.releaser import Dropped
 from ..core.seeded import RngState, rng_restore, rng_snapshot
 from ..core.timefmt import format_ms
+from ..core.write_set import WriteSet
 from .endpoints import HeaderStyle, WebhookEndpoint
 from .hazards import OUT_OF_ORDER_HOLD_MS, Hazard, HazardDice, Hazards
 from .signing import generate_secret
@@ -130,8 +132,11 @@ class Dispatcher:
     wall: Callable[[], float] = time.time
     endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     sinks: Sinks = field(default_factory=Sinks)
+    # The write set (core/write_set.py): messages and attempts; endpoints and sinks are few and compared instead.
+    write_set: WriteSet = field(default_factory=WriteSet)
 
     def __post_init__(self) -> None:
+        self.sinks.write_set = self.write_set
         self._secret_rng = random.Random(f"{self.seed}:webhook-secrets")
         self._dice = HazardDice(self.seed)
         self._transport = SinkSender(self.sinks, self.sink_secrets, self.clock.now_ms, self.wall)
@@ -282,14 +287,21 @@ class Dispatcher:
             held.remove(delivery)
             self._schedule(delivery, self.clock.now_ms())
 
+    def _message_changed(self, msg_id: str) -> None:
+        deliveries = self.messages.get(msg_id)
+        if deliveries is not None:
+            self.write_set.put(tables.WEBHOOK_MESSAGES, msg_id, deliveries)
+
     def _remember(self, msg_id: str, deliveries: list[Delivery]) -> None:
         self.messages[msg_id] = deliveries
+        self._message_changed(msg_id)
         # Bounded: forget the oldest finished messages (they can no longer be resent or recovered).
         while len(self.messages) > self.log_limit:
             oldest_id, oldest = next(iter(self.messages.items()))
             if any(d.state == "pending" for d in oldest):
                 break
             del self.messages[oldest_id]
+            self.write_set.gone(tables.WEBHOOK_MESSAGES, oldest_id)
 
     def _schedule(self, delivery: Delivery, due_ms: int) -> None:
         delivery.job = self.scheduler.call_at(
@@ -298,12 +310,14 @@ class Dispatcher:
             name="webhook",
             subject=f"{delivery.message.id}:{delivery.endpoint.id}",
         )
+        self._message_changed(delivery.message.id)
 
     def _drop(self, delivery: Delivery) -> None:
         if delivery.job:
             delivery.job.cancel()
         if delivery.state == "pending":
             delivery.state = "failed"
+        self._message_changed(delivery.message.id)
 
     # Attempts ---------------------------------------------------------------------------------
 
@@ -394,6 +408,8 @@ class Dispatcher:
         status: str,
     ) -> None:
         self._seq += 1
+        if len(self.log) == self.log.maxlen:
+            self.write_set.gone(tables.WEBHOOK_ATTEMPTS, str(self.log[0].seq))
         self.log.append(
             AttemptRecord(
                 self._seq,
@@ -411,6 +427,8 @@ class Dispatcher:
                 outcome.truncated,
             )
         )
+        self.write_set.put(tables.WEBHOOK_ATTEMPTS, str(self._seq), self.log[-1])
+        self._message_changed(delivery.message.id)
 
     def _draw(self, endpoint: WebhookEndpoint, hazard: Hazard) -> bool:
         return self._dice.draw(endpoint.id, endpoint.hazards, hazard)

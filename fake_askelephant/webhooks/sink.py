@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..core import write_set as tables
 from ..core.releaser import Dropped
 from ..core.timefmt import format_ms
+from ..core.write_set import WriteSet
 from .signing import Verification, verify
 from .transport import Sender, SendResult
 
@@ -99,6 +101,7 @@ class Sinks:
     """
 
     def __init__(self, limit: int = REQUEST_LIMIT, byte_limit: int = BYTE_LIMIT) -> None:
+        self.write_set = WriteSet()  # received requests (configs and counters are compared instead); the dispatcher's
         self._limit = limit
         self._byte_limit = byte_limit
         self.configs: dict[str, SinkConfig] = {}
@@ -153,6 +156,7 @@ class Sinks:
     def _keep(self, name: str, request: SinkRequest) -> None:
         requests = self.received.setdefault(name, deque())
         requests.append(request)
+        self.write_set.put(tables.SINK_REQUESTS, f"{name}/{request.seq}", request)
         self._order.append((name, request))
         self._bytes += _size(request)
         self._kept += 1
@@ -168,6 +172,7 @@ class Sinks:
             self._order = deque(entry for entry in self._order if id(entry[1]) in live)
 
     def _let_go(self, name: str, request: SinkRequest) -> None:
+        self.write_set.gone(tables.SINK_REQUESTS, f"{name}/{request.seq}")
         self._bytes -= _size(request)
         self._kept -= 1
         self.dropped[name] = self.dropped.get(name, 0) + 1

@@ -16,15 +16,26 @@ from ...core import views
 from ...core.content import CONTENT_VERSION
 from ...core.errors import NotFound, ValidationFailed
 from ...core.models import SignalType, UserRole
-from ...core.pipeline import STAGES, InsightOutcome, PipelineOverrides, Stage, TranscriptionOutcome, WebhookChoice
+from ...core.pipeline import (
+    MAX_DELAY_S,
+    STAGES,
+    InsightOutcome,
+    PipelineOverrides,
+    Stage,
+    TranscriptionOutcome,
+    WebhookChoice,
+)
 from ...core.rules import MediaOutcome, PipelineRule
-from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
+from ...core.seed_data import apply_settings
+from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
 from ...core.timefmt import format_ms
 from ...core.users import NewUser
 from .. import context
 from ..queries import once
 from ..responses import json_response, read_body, unpaged_list
-from ..schemas import Timestamp, WireModel, reject_null
+from ..schemas import CrmAssociationIn, Timestamp, WireModel, reject_null
+from .seed_data import WorkspaceSettingsIn
+from .snapshots import persister_key
 
 T = TypeVar("T")
 
@@ -44,7 +55,7 @@ class ApiKeyIn(WireModel):
 
 
 class AdvanceIn(WireModel):
-    seconds: float = Field(ge=0, le=366 * 86_400)
+    seconds: float = Field(ge=0, le=MAX_DELAY_S)
 
 
 class SetClockIn(WireModel):
@@ -68,10 +79,10 @@ class CannedSignalIn(WireModel):
 
 
 class DelaysIn(WireModel):
-    processing: float | None = Field(None, ge=0)
-    transcript: float | None = Field(None, ge=0)
-    action_items: float | None = Field(None, ge=0)
-    signals: float | None = Field(None, ge=0)
+    processing: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    transcript: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    action_items: float | None = Field(None, ge=0, le=MAX_DELAY_S)
+    signals: float | None = Field(None, ge=0, le=MAX_DELAY_S)
 
     def chosen(self) -> dict[Stage, float]:
         return {stage: delay for stage in STAGES if (delay := getattr(self, stage)) is not None}
@@ -132,16 +143,19 @@ def clock_body(request: web.Request) -> dict[str, Any]:
 
 @routes.get("/__admin/health")
 async def health(request: web.Request) -> web.Response:
+    """`degraded` with the `reason` while the state file cannot be written (state-changing requests get 503)."""
     emulator = context.emulator(request)
-    return json_response(
-        {
-            "status": "ok",
-            "version": __version__,
-            **clock_body(request),
-            "seed": emulator.seed,
-            "content_version": CONTENT_VERSION,
-        }
-    )
+    body: dict[str, Any] = {
+        "status": "ok",
+        "version": __version__,
+        **clock_body(request),
+        "seed": emulator.seed,
+        "content_version": CONTENT_VERSION,
+    }
+    unavailable = request.app[persister_key].unavailable if persister_key in request.app else None
+    if unavailable is not None:
+        body.update(status="degraded", reason=unavailable)
+    return json_response(body)
 
 
 @routes.get("/__admin/clock")
@@ -274,6 +288,51 @@ async def delete_company(request: web.Request) -> web.Response:
     emulator = context.emulator(request)
     emulator.companies.delete_company(_found(request, "company", emulator.store.find_company_by_id))
     return web.Response(status=204)
+
+
+@routes.put("/__admin/engagements/{engagement_id}/crm_association")
+async def set_engagement_crm_association(request: web.Request) -> web.Response:
+    """The CRM record an engagement was matched to (the emulator has no CRM integration): shown on the engagement,
+    and the deal (or company, contact) its CRM filter resolves to (issue 20 §5, §8). Emits v1.engagement.updated."""
+    body = await read_body(request, CrmAssociationIn, check_content_type=False)
+    emulator = context.emulator(request)
+    engagement = _found(request, "engagement", emulator.store.find_engagement_by_id)
+    emulator.engagements.set_crm_association(engagement, body.to_core())
+    return json_response(views.engagement(engagement))
+
+
+@routes.delete("/__admin/engagements/{engagement_id}/crm_association")
+async def clear_engagement_crm_association(request: web.Request) -> web.Response:
+    emulator = context.emulator(request)
+    engagement = _found(request, "engagement", emulator.store.find_engagement_by_id)
+    emulator.engagements.set_crm_association(engagement, None)
+    return json_response(views.engagement(engagement))
+
+
+@routes.get("/__admin/workspaces/{workspace_id}")
+async def get_workspace_settings(request: web.Request) -> web.Response:
+    return json_response(workspace_settings(_workspace(request)))
+
+
+@routes.patch("/__admin/workspaces/{workspace_id}")
+async def update_workspace_settings(request: web.Request) -> web.Response:
+    """`{"is_private_default": true}`: engagements created without `is_private` are private (api.md §5)."""
+    body = await read_body(request, WorkspaceSettingsIn, check_content_type=False)
+    ws = _workspace(request)
+    apply_settings(context.emulator(request).store, ws, body.to_core())
+    return json_response(workspace_settings(ws))
+
+
+def _workspace(request: web.Request) -> Workspace:
+    workspace_id = request.match_info["workspace_id"]
+    ws = context.emulator(request).store.workspaces.get(workspace_id)
+    if ws is None:
+        raise NotFound("workspace", workspace_id)
+    return ws
+
+
+def workspace_settings(ws: Workspace) -> dict[str, Any]:
+    return {"object": "workspace_settings", "workspace_id": ws.id, "is_private_default": ws.private_by_default}
 
 
 def _found(request: web.Request, kind: str, find: Callable[[str], T | None]) -> T:

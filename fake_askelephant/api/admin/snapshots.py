@@ -18,9 +18,11 @@ from pydantic import Field
 
 from ...config import Settings
 from ...core.timefmt import format_ms
-from ...persistence.persister import Persister
+from ...persistence.persister import Persister, StorageUnavailable
 from ...persistence.statefile import SnapshotInfo
 from .. import context
+from ..context import emulator_key
+from ..problems import Problem
 from ..queries import once
 from ..responses import json_response, read_body
 from ..schemas import WireModel
@@ -49,14 +51,20 @@ def snapshot_body(info: SnapshotInfo) -> dict[str, object]:
 @routes.post("/__admin/snapshot")
 async def take_snapshot(request: web.Request) -> web.Response:
     body = await read_body(request, SnapshotIn, check_content_type=False)
-    info = await request.app[persister_key].snapshot(body.name)
+    try:
+        info = await request.app[persister_key].snapshot(body.name)
+    except StorageUnavailable as exc:
+        raise unavailable(f"No snapshot was taken: {exc}.") from exc
     return json_response(snapshot_body(info), status=201)
 
 
 @routes.post("/__admin/restore")
 async def restore_snapshot(request: web.Request) -> web.Response:
     body = await read_body(request, SnapshotIn, check_content_type=False)
-    records = await request.app[persister_key].restore(body.name)
+    try:
+        records = await request.app[persister_key].restore(body.name)
+    except StorageUnavailable as exc:
+        raise unavailable(f"Nothing was restored: {exc}.") from exc
     now = context.emulator(request).clock.now_ms()
     return json_response({"restored": body.name, "records": records, "now": format_ms(now)})
 
@@ -74,21 +82,48 @@ async def delete_snapshot(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+RETRY_AFTER_S = 2
+
+
+def unavailable(detail: str) -> Problem:
+    """503 `…/errors/unavailable`: the change was not made (or was rolled back); retrying later is safe."""
+    return Problem(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)}, slug="unavailable")
+
+
 @web.middleware
 async def persist_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """After a request that may have changed state, write before the answer leaves (installed only with
-    --state-file). Inside the fault middleware: a phase "after" fault loses a response that is on disk."""
-    try:
+    """--state-file: a state-changing request is answered 2xx only once its change is committed.
+
+    Inside the fault middleware: a phase "after" fault loses a response that is on disk. While the file cannot be
+    written, such requests are refused up front (503) unless a write succeeds again first; a request whose change
+    could not be committed, or that was in flight when memory was put back to the file, gets 503, not its 2xx.
+    """
+    if request.method in READ_ONLY_METHODS:
         return await handler(request)
-    finally:
-        if request.method not in READ_ONLY_METHODS:
-            await request.app[persister_key].flush_quietly()
+    persister = request.app[persister_key]
+    if persister.unavailable is not None and not await persister.probe():
+        raise unavailable(f"Nothing was changed: {persister.unavailable}.")
+    epoch = persister.epoch
+    try:
+        response = await handler(request)
+    except StorageUnavailable as exc:
+        raise unavailable(f"Nothing was changed: {exc}.") from exc
+    except Exception:
+        await persister.commit()  # whatever the failing request changed is written, or rolled back
+        raise
+    stored = await persister.commit()
+    if response.status < 400 and (not stored or persister.epoch != epoch):
+        raise unavailable(f"The change was not kept: {persister.unavailable or 'the state file could not be written'}.")
+    return response
 
 
 async def persistence_ctx(app: web.Application) -> AsyncIterator[None]:
     """Flush as scheduled work changes state; at shutdown (after in-flight requests), a final write."""
     persister = app[persister_key]
-    task = asyncio.create_task(persister.run(), name="fake-askelephant-persistence") if persister.durable else None
+    task = None
+    if persister.durable:
+        app[emulator_key].scheduler.gate = persister.wait_writable
+        task = asyncio.create_task(persister.run(), name="fake-askelephant-persistence")
     yield
     if task is not None:
         task.cancel()
