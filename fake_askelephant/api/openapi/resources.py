@@ -34,7 +34,8 @@ UserId = Annotated[str, _id("usr")]
 TagId = Annotated[str, _id("tag")]
 ActionItemId = Annotated[str, _id("actitm")]
 SignalId = Annotated[str, _id("sgnl")]
-CommentId = Annotated[str, _id("tcmt")]
+CommentId = Annotated[str, _id("tano")]
+TimelineId = Annotated[str, _id("tt")]
 EventId = Annotated[str, _id("evt")]
 WorkspaceId = Annotated[str, _id("wrks")]
 RequestId = Annotated[str, _id("rid")]
@@ -55,9 +56,9 @@ class Resource(BaseModel):
 class CrmAssociation(Resource):
     """As sent with PUT …/crm_association (emulator choice: the emulator links to no CRM, it remembers)."""
 
-    object_type: str = Field(min_length=1, max_length=100)
+    object_type: str = Field(min_length=1, max_length=255)
     crm_object_id: str = Field(min_length=1, max_length=255)
-    source: str = Field(OMITTED, min_length=1, max_length=100)
+    source: str = Field(min_length=1, max_length=255)
 
 
 class EmailAddress(Resource):
@@ -140,11 +141,16 @@ class EngagementCompany(Resource):
 
 
 class Tag(Resource):
+    """The create-tag page's shape."""
+
     object: Literal["tag"]
     id: TagId
     name: str
     created_at: Timestamp
     updated_at: Timestamp
+    hex_color: str | None = Field(pattern=r"^#[A-Fa-f0-9]{6}$")
+    description: str | None
+    auto_tagging_enabled: bool
 
 
 class ActionItem(Resource):
@@ -222,6 +228,7 @@ class TranscriptEntry(Resource):
 
 class TranscriptTimeline(Resource):
     object: Literal["transcript_timeline"]
+    id: TimelineId = Field(description="The engagement's primary timeline (emulator choice: the page lists no id).")
     engagement_id: EngagementId
     speakers: list[Speaker]
     entries: list[TranscriptEntry]
@@ -229,14 +236,29 @@ class TranscriptTimeline(Resource):
 
 
 class TranscriptComment(Resource):
+    """The create-transcript-comment page's shape (`object`, `status` values and `anchor` fields: emulator choice)."""
+
     object: Literal["transcript_comment"]
     id: CommentId
     engagement_id: EngagementId
-    text: str
-    start_seconds: float | None = Field(ge=0)
-    author_user_id: UserId
+    transcript_timeline_id: TimelineId
+    body: str = Field(min_length=1, max_length=50_000)
+    status: Literal["open", "resolved"]
+    anchor: dict[str, Any]
+    created_by: UserId
+    resolved_by: UserId | None
+    resolved_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class DeleteConfirmation(Resource):
+    """Every public delete answers this (the delete-tag page's `tag_delete_response`; for the others: emulator
+    choice)."""
+
+    id: str
+    object: Literal["tag", "contact", "company", "transcript_comment"]
+    deleted: bool
 
 
 class OAuthToken(Resource):
