@@ -288,11 +288,21 @@ class OAuthClient:
     scopes: frozenset[str]
 
 
+OAuthGrantKind = Literal["access", "refresh", "code"]
+
+
 @dataclass(frozen=True)
 class OAuthToken:
+    """What the authorization server issued: an access token, a refresh token, or an authorization code (with
+    the redirect URI and PKCE challenge it is bound to). One table, so reset and persistence treat them alike."""
+
     token: str
     client_id: str
     workspace_id: str
     user_id: str
     scopes: frozenset[str]
     expires_at: int  # virtual-clock ms
+    kind: OAuthGrantKind = "access"
+    redirect_uri: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None

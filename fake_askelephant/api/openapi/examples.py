@@ -216,6 +216,25 @@ async def _flow(r: _Recorder) -> None:
     }
     await r.call("issue_token", "POST", "/api/v1/oauth/token", form=token_request, status=200)
     await r.call("issue_token", "POST", "/api/v1/oauth/token", form={"grant_type": "password"}, status=400)
+    # authorization_code with PKCE (RFC 7636 appendix B's verifier and challenge), then a refresh.
+    consent = {
+        "redirect_uri": "https://dialer.example.com/oauth/callback",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    code = await r.admin("POST", f"/oauth-clients/{client['client_id']}/authorize", consent)
+    exchange = {
+        "grant_type": "authorization_code",
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        "code": code["code"],
+        "redirect_uri": consent["redirect_uri"],
+        "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    }
+    tokens = await r.call("issue_token", "POST", "/api/v1/oauth/token", form=exchange, status=200)
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    refresh |= {"client_id": client["client_id"], "client_secret": client["client_secret"]}
+    await r.call("issue_token", "POST", "/api/v1/oauth/token", form=refresh, status=200)
 
     # The rest of the event types: a company delete, and an engagement delete (no public route: the control plane).
     last_company = companies["data"][-1]["id"]

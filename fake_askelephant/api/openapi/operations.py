@@ -369,7 +369,8 @@ OPERATIONS: dict[str, Operation] = {
         "Soft-delete a tag; engagements carrying it let go of it.", TAGS, 200, out.DeleteConfirmation, errors=(404,)
     ),
     "issue_token": Operation(
-        "OAuth 2.0 client credentials grant (RFC 6749 §4.4): client in the body or HTTP Basic.",
+        "OAuth 2.0 token: client credentials, authorization code with PKCE, refresh token (RFC 6749, RFC 7636); "
+        "the client in the body or HTTP Basic.",
         OAUTH,
         200,
         out.OAuthToken,

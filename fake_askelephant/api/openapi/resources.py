@@ -267,6 +267,11 @@ class OAuthToken(Resource):
     access_token: str = Field(min_length=1)
     token_type: Literal["Bearer"]
     expires_in: int = Field(gt=0)
+    refresh_token: str = Field(
+        OMITTED,
+        min_length=1,
+        description="authorization_code and refresh_token grants only (RFC 6749 §4.4.3); a refresh spends it.",
+    )
     scope: str
 
 
@@ -369,12 +374,19 @@ EVENTS: dict[str, type[Resource]] = {event_type: _event(event_type) for event_ty
 
 
 class TokenRequest(BaseModel):
-    """POST /api/v1/oauth/token, form-encoded (RFC 6749 §4.4). Documentation only: api/oauth.py reads the form
-    itself, with RFC 6749's error codes. The client authenticates here or with HTTP Basic, not both."""
+    """POST /api/v1/oauth/token, form-encoded (RFC 6749 §4.1.3, §4.4, §6). Documentation only: api/oauth.py reads
+    the form itself, with RFC 6749's error codes. The client authenticates here (`client_secret_post`) or with HTTP
+    Basic, not both. A code comes from the consent step (`POST /__admin/oauth-clients/{id}/authorize`)."""
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 
-    grant_type: Literal["client_credentials"]
+    grant_type: Literal["client_credentials", "authorization_code", "refresh_token"]
     client_id: str = Field(OMITTED, min_length=1)
     client_secret: str = Field(OMITTED, min_length=1)
-    scope: str = Field(OMITTED, description="Space-separated scopes, a subset of the client's; default all of them.")
+    scope: str = Field(
+        OMITTED, description="Space-separated scopes narrowing the client's (or the refresh token's); default all."
+    )
+    code: str = Field(OMITTED, min_length=1, description="authorization_code: the code; single use, 10 minutes.")
+    redirect_uri: str = Field(OMITTED, description="authorization_code: the redirect URI the code was issued for.")
+    code_verifier: str = Field(OMITTED, description="authorization_code: the PKCE verifier (RFC 7636), if challenged.")
+    refresh_token: str = Field(OMITTED, min_length=1, description="refresh_token: the refresh token to spend.")
