@@ -170,6 +170,24 @@ class StateFile:
             (k, key, bytes(b)) for k, key, b in self._db.execute("SELECT kind, key, body FROM records ORDER BY seq")
         ]
 
+    def rows_of(self, kinds: Sequence[str]) -> list[Row]:
+        """The records of a few kinds (by the (kind, key) index), in first-insertion order."""
+        marks = ", ".join("?" * len(kinds))  # placeholders only: the kinds are bound parameters
+        query = f"SELECT kind, key, body FROM records WHERE kind IN ({marks}) ORDER BY seq"  # noqa: S608
+        found = self._db.execute(query, kinds)
+        return [(k, key, bytes(b)) for k, key, b in found]
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
+
+    def rows_after(self, seq: int, limit: int) -> tuple[int, list[Row]]:
+        """Up to `limit` records after position `seq`, in order, and the position to read on from: the file is
+        read in pieces while start-up decodes the previous one (Persister.load)."""
+        found = self._db.execute(
+            "SELECT seq, kind, key, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
+        return (found[-1][0] if found else seq), [(k, key, bytes(b)) for _, k, key, b in found]
+
     def write(
         self, upserts: Sequence[Row], deletes: Iterable[Key], meta: Iterable[tuple[str, str]], *, replace: bool = False
     ) -> None:

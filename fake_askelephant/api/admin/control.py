@@ -141,7 +141,8 @@ def clock_body(request: web.Request) -> dict[str, Any]:
 
 @routes.get("/__admin/health")
 async def health(request: web.Request) -> web.Response:
-    """`degraded` with the `reason` while the state file cannot be written (state-changing requests get 503)."""
+    """`ok`; `starting` (503) while a state file's records load; `degraded` with the `reason` while the state file
+    cannot be written (state-changing requests get 503)."""
     emulator = context.emulator(request)
     body: dict[str, Any] = {
         "status": "ok",
@@ -150,9 +151,13 @@ async def health(request: web.Request) -> web.Response:
         "seed": emulator.seed,
         "content_version": CONTENT_VERSION,
     }
-    unavailable = request.app[persister_key].unavailable if persister_key in request.app else None
-    if unavailable is not None:
-        body.update(status="degraded", reason=unavailable)
+    persister = request.app.get(persister_key)
+    if persister is not None and persister.starting is not None:
+        # 503, so probes that look only at the status (Kubernetes, `urlopen` loops) wait too.
+        body.update(status="starting", reason=persister.starting)
+        return json_response(body, status=503, headers={"Retry-After": "1"})
+    if persister is not None and persister.unavailable is not None:
+        body.update(status="degraded", reason=persister.unavailable)
     return json_response(body)
 
 

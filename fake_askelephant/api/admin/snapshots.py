@@ -28,6 +28,7 @@ from ..responses import json_response, read_body
 from ..schemas import WireModel
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+HEALTH_PATH = "/__admin/health"
 
 persister_key = web.AppKey("persister_key", Persister)
 routes = web.RouteTableDef()
@@ -115,6 +116,24 @@ async def persist_middleware(request: web.Request, handler: Handler) -> web.Stre
     if response.status < 400 and (not stored or persister.epoch != epoch):
         raise unavailable(f"The change was not kept: {persister.unavailable or 'the state file could not be written'}.")
     return response
+
+
+@web.middleware
+async def starting_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """While a state file's records load (`serve`, issue 23), every request but health waits for them: nothing
+    may see, or change, half a state. Outside the fault middleware, since faults are part of that state."""
+    persister = request.app[persister_key]
+    if persister.starting is not None and request.path != HEALTH_PATH:
+        try:
+            await persister.until_loaded()
+        except StorageUnavailable as exc:
+            raise unavailable(f"The saved state could not be loaded: {exc}.") from exc
+    return await handler(request)
+
+
+def setup_starting(app: web.Application, settings: Settings) -> None:
+    if app[persister_key].durable:
+        app.middlewares.append(starting_middleware)
 
 
 async def persistence_ctx(app: web.Application) -> AsyncIterator[None]:
