@@ -147,12 +147,16 @@ class Persister:
             for _ in self._checked(loader.finishing()):
                 await slices.tick()
             self._loaded_now(loader)
-        except sqlite3.DatabaseError as exc:  # a damaged page shows only when it is read
-            self._failed_to_load(f"{self.path}: damaged state file ({exc}); {START_FRESH}")
-            raise StateFileError(self._load_failed) from exc
         except StateFileError as exc:
             self._failed_to_load(str(exc))
             raise
+        except sqlite3.DatabaseError as exc:  # a damaged page shows only when it is read
+            self._failed_to_load(f"{self.path}: damaged state file ({exc}); {START_FRESH}")
+            raise StateFileError(self._load_failed) from exc
+        except Exception as exc:
+            failure = self._damaged(exc)
+            self._failed_to_load(str(failure))
+            raise failure from exc
 
     def _failed_to_load(self, reason: str) -> None:
         self._load_failed = reason
@@ -201,6 +205,11 @@ class Persister:
         self._moves = emulator.clock.moves
         self._loaded_event().set()
         emulator.scheduler.poke()
+
+    @property
+    def load_failed(self) -> str | None:
+        """Why the deferred load failed (`serve` is exiting with it)."""
+        return self._load_failed
 
     @property
     def loaded(self) -> bool:

@@ -123,7 +123,7 @@ async def starting_middleware(request: web.Request, handler: Handler) -> web.Str
     """While a state file's records load (`serve`, issue 23), every request but health waits for them: nothing
     may see, or change, half a state. Outside the fault middleware, since faults are part of that state."""
     persister = request.app[persister_key]
-    if persister.starting is not None and request.path != HEALTH_PATH:
+    if (persister.starting is not None or persister.load_failed is not None) and request.path != HEALTH_PATH:
         try:
             await persister.until_loaded()
         except StorageUnavailable as exc:
