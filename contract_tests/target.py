@@ -300,11 +300,13 @@ class Target:
         )
         return Workspace(workspace_id, ApiClient(self.http, self.base_url, minted["key"], real=False), True)
 
-    def mint_client(self, workspace_id: str, scopes: tuple[str, ...]) -> ApiClient:
-        """Another key in an existing workspace."""
-        minted = self.admin_json(
-            "POST", "/api-keys", {"scopes": list(scopes), "workspace_id": workspace_id}, expect=201
-        )
+    def mint_client(self, workspace_id: str, scopes: tuple[str, ...], user_email: str | None = None) -> ApiClient:
+        """Another key in an existing workspace; ``user_email`` gives it a user of its own (else the workspace's
+        owner, who owns what the workspace's first key creates)."""
+        body: dict[str, Any] = {"scopes": list(scopes), "workspace_id": workspace_id}
+        if user_email is not None:
+            body["user"] = {"email": user_email}
+        minted = self.admin_json("POST", "/api-keys", body, expect=201)
         return ApiClient(self.http, self.base_url, minted["key"], real=False)
 
     def default_workspace(self) -> Workspace:

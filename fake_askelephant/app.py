@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from . import api, redaction
-from .api import admin, problems
+from .api import admin, cors, problems
 from .api.admin import access, faults, inspector, journal, scenarios, snapshots
 from .api.admin.seed_data import SeedDataError, describe, startup_seed_data
 from .api.context import emulator_key, settings_key
@@ -68,6 +68,7 @@ def create_app(
         journal.setup,  # latency of everything inside; the status actually sent
         problems.setup,  # a request id on every response, problem+json for every error raised inside
         snapshots.setup_starting,  # --state-file: requests wait while the saved state loads (health: "starting")
+        cors.setup,  # --cors-origin: preflights answered before auth or faults; /api only, never /__admin
         access.setup,  # /__admin: the admin token, and no cross-site changes (CSRF) — before anything acts on them
         faults.setup,  # first in the check order (api.md §4); phase "after" wraps the real work, state write included
         snapshots.setup,  # --state-file: on disk before the answer leaves (an "after" fault loses a saved response)

@@ -46,6 +46,7 @@ class Settings:
     max_connections: int = 1000
     public_url: str | None = None  # base of /__media links; default: the address a request arrived on
     admin_token: str | None = None  # required on /__admin (but health, the inspector page, the sink) when set
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call /api (api/cors.py); "*" for any
 
 
 def _time_scale(text: str) -> float:
@@ -72,6 +73,15 @@ def _log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
     return text.lower()
+
+
+def _cors_origin(text: str) -> str:
+    if text == "*":
+        return text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"expected an origin such as http://localhost:5173 (scheme, host, port), or *, got {text!r}")
+    return text.rstrip("/")
 
 
 def _http_url(text: str) -> str:
@@ -246,6 +256,14 @@ OPTIONS: tuple[Option, ...] = (
         _admin_token,
         "require this token (X-Admin-Token) on /__admin; set it whenever the port is reachable from a network",
         "TOKEN",
+    ),
+    Option(
+        "--cors-origin",
+        "cors_origins",
+        _cors_origin,
+        "a browser origin (http://localhost:5173) allowed to call /api, or * for any (repeatable); never /__admin",
+        "ORIGIN",
+        repeatable=True,
     ),
     Option(
         "--fixtures",

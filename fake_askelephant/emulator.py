@@ -32,7 +32,7 @@ from .core.rules import PipelineRules
 from .core.seed_data import Loaded, SeedDataLoader, WorkspaceSeed
 from .core.seeded import TokenStream
 from .core.store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, Workspace, parse_api_key
-from .core.tags import TagService
+from .core.tags import AutoTagging, TagService
 from .core.timefmt import format_ms
 from .core.users import NewUser, UserService
 from .core.write_set import WriteSet
@@ -83,6 +83,7 @@ class Emulator:
         self.contacts = ContactService(directory)
         self.companies = CompanyService(directory)
         self.tags = TagService(directory)
+        self.pipeline.attach_tagger(AutoTagging(self.store, self.content))
         self.engagements = EngagementService(
             seed=seed,
             store=self.store,
@@ -187,6 +188,8 @@ class Emulator:
                     "contact_ids": e.contact_ids,
                     "company_ids": e.company_ids,
                     "tag_ids": e.tag_ids,
+                    "participant_user_ids": e.participant_user_ids,
+                    "submitted_transcript": e.submitted_transcript,
                     "pipeline": self.pipeline.state(e.id),
                 }
                 for e in ws.engagements.values()

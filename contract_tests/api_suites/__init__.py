@@ -10,4 +10,5 @@ from contract_tests.api_suites import (  # noqa: F401
     rules,
     stateful,
     webhooks,
+    workspace_state,
 )

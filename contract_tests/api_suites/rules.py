@@ -56,20 +56,36 @@ def check_default_page_size_is_25(target: Target, budget: Budget) -> None:
 
 @api_check("reads", needs_admin=True)
 def check_private_engagements_hidden(target: Target, budget: Budget) -> None:
-    """Without engagements:private:read a private engagement is 404 and unlisted; with it, visible (api.md §3.1)."""
+    """A private engagement is visible to its participants (the owner, users among the participants) and to
+    engagements:private:read; to anyone else 404 and unlisted. Replacing its tags needs engagements:write +
+    engagements:private:write only (api.md §3.1)."""
     workspace = target.new_workspace()
-    private = created(
-        target, workspace.client.create_engagement(minimal_payload(target, target.fresh_external_id(), is_private=True))
+    participant = "participant@contract-test.example.com"
+    payload = minimal_payload(
+        target, target.fresh_external_id(), is_private=True, participants=[{"name": "P", "email": participant}]
     )
+    private = created(target, workspace.client.create_engagement(payload))
     public = created(target, workspace.client.create_engagement(minimal_payload(target, target.fresh_external_id())))
     assert private["is_private"] is True, "is_private: true was not stored"
-    reader = target.mint_client(workspace.workspace_id, ("engagements:read",))
+    owner = target.mint_client(workspace.workspace_id, ("engagements:read",))  # the workspace owner owns both
+    get_engagement(target, owner, private["id"])
+    # The participant becomes a user after the fact: matching is by email at create, so mint it first next time.
+    reader = target.mint_client(workspace.workspace_id, ("engagements:read",), "stranger@contract-test.example.com")
     expect.problem(target, reader.get(f"/v2/engagements/{private['id']}"), 404)
     listed = {e["id"] for e in walk(target, reader, {"limit": "100"})}
     assert listed == {public["id"]}, f"a reader without private:read lists {sorted(listed)}"
     private_reader = target.mint_client(workspace.workspace_id, ("engagements:read", "engagements:private:read"))
     get_engagement(target, private_reader, private["id"])
     assert {e["id"] for e in walk(target, private_reader, {"limit": "100"})} == {public["id"], private["id"]}
+    member = target.mint_client(workspace.workspace_id, ("engagements:read",), participant)
+    later = created(target, workspace.client.create_engagement({**payload, "external_id": target.fresh_external_id()}))
+    get_engagement(target, member, later["id"])
+    expect.problem(target, member.get(f"/v2/engagements/{private['id']}"), 404)  # not a user when it was created
+    writer = target.mint_client(
+        workspace.workspace_id, ("engagements:write", "engagements:private:write"), "ops@contract-test.example.com"
+    )
+    resp = writer.request("PUT", f"/v2/engagements/{private['id']}/tags", json_body={"tag_ids": []})
+    expect.status(resp, 200)
 
 
 @api_check("create", needs_admin=True)

@@ -78,7 +78,8 @@ async def get_transcript_timeline(request: web.Request) -> web.Response:
     engagement_id = request.match_info["engagement_id"]
     engagement = context.emulator(request).engagements.get_engagement(principal, engagement_id)
     if engagement.is_private:
-        # Private timelines also need engagements:read + private:read (api.md §3.1).
+        # Private timelines also need engagements:read, and private:read unless the caller is a participant
+        # (api.md §3.1; get_engagement hid it from everyone else).
         scopes.require(principal, (scopes.ENGAGEMENTS_READ,))
     _, timeline = context.emulator(request).engagements.get_transcript_timeline(principal, engagement_id)
     return json_response(views.transcript_timeline(engagement_id, timeline))

@@ -12,11 +12,13 @@ import heapq
 import inspect
 import itertools
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .slicing import SLICE_S, Slices
 from .timefmt import MAX_MS, MIN_MS, wall_ms
 
 log = logging.getLogger("fake_askelephant.clock")
@@ -112,6 +114,16 @@ def _spent() -> None:
     """What a cancelled or finished job calls instead of its callback (which it no longer holds)."""
 
 
+class _Tally:
+    """How many cancelled jobs one heap still holds, so the pending count is O(1). A reset swaps the heap out
+    with its tally; jobs cancelled later (a slice at a time) count against the old one."""
+
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        self.cancelled = 0
+
+
 @dataclass(eq=False, slots=True, weakref_slot=True)
 class ScheduledJob:
     due_ms: int
@@ -120,6 +132,7 @@ class ScheduledJob:
     kind: str = ""  # what the job does ("processing", "webhook"), and
     subject: str = ""  # what it does it for (an engagement, a message): joined only when a failure is logged
     cancelled: bool = False
+    tally: _Tally | None = None  # the heap's tally while the job is in it
 
     @property
     def name(self) -> str:
@@ -128,8 +141,12 @@ class ScheduledJob:
     def cancel(self) -> None:
         # Letting go of the callback breaks the job <-> owner cycle (a run's or a delivery's job refers back to
         # it), so a dropped owner is freed by reference counting, not by a full garbage-collector pass.
+        if self.cancelled:
+            return
         self.cancelled = True
         self.fn = _spent
+        if self.tally is not None:
+            self.tally.cancelled += 1
 
 
 # Heap entries are (due_ms, seq, job): tuples of ints compare in C, several times faster than dataclass
@@ -146,9 +163,11 @@ class Scheduler:
     completes before the next one starts.
     """
 
-    def __init__(self, clock: VirtualClock) -> None:
+    def __init__(self, clock: VirtualClock, slice_s: float = SLICE_S) -> None:
         self.clock = clock
+        self.slice_s = slice_s  # run_until yields to the event loop after this much work (core/slicing.py)
         self._heap: list[_Entry] = []
+        self._tally = _Tally()
         self._seq = itertools.count()
         self._lock = asyncio.Lock()
         self._wakeup: asyncio.Event | None = None
@@ -158,10 +177,11 @@ class Scheduler:
         self.gate: Callable[[], Awaitable[None]] | None = None
 
     def __len__(self) -> int:
-        return sum(1 for _, _, job in self._heap if not job.cancelled)
+        """Pending jobs, in O(1) (an admin read: `GET /__admin/scheduler`)."""
+        return len(self._heap) - self._tally.cancelled
 
     def call_at(self, due_ms: int, fn: Job, *, name: str = "", subject: str = "") -> ScheduledJob:
-        job = ScheduledJob(due_ms, next(self._seq), fn, name, subject)
+        job = ScheduledJob(due_ms, next(self._seq), fn, name, subject, False, self._tally)
         heapq.heappush(self._heap, (due_ms, job.seq, job))
         if self._wakeup is not None and self._heap[0][2] is job:
             self._wakeup.set()
@@ -172,26 +192,38 @@ class Scheduler:
 
     def next_due_ms(self) -> int | None:
         while self._heap and self._heap[0][2].cancelled:
-            heapq.heappop(self._heap)
+            self._taken(heapq.heappop(self._heap)[2])
         return self._heap[0][0] if self._heap else None
+
+    def _taken(self, job: ScheduledJob) -> None:
+        """`job` left the heap: it no longer counts as pending or as cancelled-but-queued."""
+        if job.cancelled and job.tally is self._tally:
+            self._tally.cancelled -= 1
+        job.tally = None
 
     def discard_cancelled(self) -> None:
         """Drop cancelled jobs in one pass. Popping them one by one in `next_due_ms` after a reset of 10,000
         engagements (40,000 stage jobs) blocked the event loop for most of a second (benchmarks/)."""
         live = [entry for entry in self._heap if not entry[2].cancelled]
         if len(live) != len(self._heap):
+            for _, _, job in self._heap:
+                if job.cancelled:
+                    job.tally = None
             heapq.heapify(live)
             self._heap[:] = live
+        self._tally.cancelled = 0
 
     def clear(self) -> None:
         for _, _, job in self._heap:
             job.cancel()
+            job.tally = None
         self._heap.clear()
+        self._tally.cancelled = 0
 
     def drop_all(self) -> list[_Entry]:
         """Take every pending job out in O(1) and return them (a full reset: all jobs belong to the state it
         clears). The caller cancels them, a slice at a time (core/releaser.py); none of them runs again."""
-        dropped, self._heap = self._heap, []
+        dropped, self._heap, self._tally = self._heap, [], _Tally()
         return dropped
 
     async def advance(self, seconds: float) -> None:
@@ -203,15 +235,21 @@ class Scheduler:
         await self.run_until(target, step_clock=True)
         self.clock.jump_to(target)
 
-    async def run_until(self, target_ms: int, *, step_clock: bool, wait: bool = True) -> int:
+    async def run_until(self, target_ms: int, *, step_clock: bool, wait: bool = True, sliced: bool = True) -> int:
         """Run jobs due at or before `target_ms`; returns how many ran.
 
         step_clock: jump the clock to each job's due time first (advance); otherwise jobs run at the clock's
         current time (the background ticker, where the clock moves by itself).
         wait: await async jobs before moving to the next instant; the ticker passes False so a stalled
         receiver cannot stall the pipeline of everyone else.
+
+        sliced: after `slice_s` of work, yield to the event loop (core/slicing.py), so requests keep being
+        answered during a long advance. Jobs still run one at a time, in (due, enqueue) order; async jobs of an
+        instant still start together at its end. A request answered in between sees the clock at the instant
+        reached so far, with every job due before it done (pipeline.md §1).
         """
         ran = 0
+        slices = Slices(self.slice_s if sliced else math.inf)
         async with self._lock:
             while (due := self.next_due_ms()) is not None and due <= target_ms:
                 if step_clock:
@@ -220,12 +258,14 @@ class Scheduler:
                 # Same-instant work, including work that this work schedules for the same instant.
                 while self._heap and self._heap[0][0] <= due:
                     job = heapq.heappop(self._heap)[2]
+                    self._taken(job)
                     if job.cancelled:
                         continue
                     ran += 1
                     result = self._run(job)
                     if result is not None:
                         pending.append(self._guard(job, result))
+                    await slices.tick()
                 if not pending:
                     continue
                 if wait:
@@ -280,7 +320,11 @@ class Scheduler:
             while True:
                 if self.gate is not None:
                     await self.gate()
-                await self.run_until(self.clock.now_ms(), step_clock=False, wait=False)
+                # On a frozen clock the ticker only runs work due at once (a create's first webhook attempts) and
+                # does not yield: where those attempts start among the client's next requests stays independent of
+                # machine speed, so a scenario replays byte for byte. A running clock's backlog is sliced.
+                running = self.clock.time_scale > 0
+                await self.run_until(self.clock.now_ms(), step_clock=False, wait=False, sliced=running)
                 due = self.next_due_ms()
                 timeout = None if due is None else self.clock.wall_seconds_until(due)
                 self._wakeup.clear()

@@ -7,6 +7,8 @@ signal quotes a substring of a real entry. core/derived.py calls these when cont
 CONTENT_VERSION names the generator: version 2 (issue 22/23) draws names, companies and phrases from a per-seed
 vocabulary (core/vocabulary.py) with a SHAKE-128 stream (seeded.Draws) instead of calling faker per phrase, which
 took ~1.1 ms per engagement; the same seed gives different words than version 1 did (docs/emulator-choices.md).
+Version 3 (issue 20 §6): a submitted plain `transcript` is supplementary text; the media is transcribed as for any
+call, where version 2 turned the submitted lines into the timeline.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from .models import Participant, SignalType, Speaker, TranscriptEntry, Transcrip
 from .seeded import Draws
 from .vocabulary import Vocabulary
 
-CONTENT_VERSION = 2
+CONTENT_VERSION = 3
 
 # Signal detection: first matching entry per type, in this order (emulator choice).
 _SIGNAL_PATTERNS: tuple[tuple[SignalType, str, str], ...] = (
@@ -155,30 +157,6 @@ def generate_timeline(speakers: list[Speaker], duration: int, draws: Draws, voca
             end = end_cap if end_cap > start else start
         speaker = 0 if by_owner else others[i % len(others)]
         add(TranscriptEntry(speaker, start / 10, end / 10, text, (draw() % 121 - 30) / 100))
-    return TranscriptTimeline(speakers, entries)
-
-
-def timeline_from_text(
-    transcript: str, speakers: list[Speaker], duration: int, draws: Draws, vocab: Vocabulary
-) -> TranscriptTimeline:
-    """Turn a submitted plain transcript into a timeline: `Name: text` lines keep their speaker."""
-    by_name = {s.name.casefold(): s.speaker_index for s in speakers}
-    raw = [line.strip() for line in transcript.splitlines() if line.strip()][:20_000]
-    if not raw:
-        return generate_timeline(speakers, duration, draws, vocab)
-    slot = duration / len(raw)
-    sentiment = iter(draws.words(len(raw))).__next__
-    entries = []
-    for i, line in enumerate(raw):
-        name, sep, text = line.partition(":")
-        speaker = by_name.get(name.strip().casefold()) if sep else None
-        if speaker is None:
-            speaker, text = i % len(speakers), line
-        text = (text.strip() or line)[:10_000]
-        start = round(i * slot, 1)
-        entries.append(
-            TranscriptEntry(speaker, start, round(start + slot * 0.9, 1), text, (sentiment() % 121 - 30) / 100)
-        )
     return TranscriptTimeline(speakers, entries)
 
 

@@ -1,15 +1,18 @@
 """`filter[crm_associations]` entries and their bucket semantics (api.md §6.3, §10).
 
-Buckets (docs): company = company_ids + CRM companies; participant = contact_ids + CRM contacts;
-project = CRM deals. OR within a bucket, AND across the populated ones. The emulator has no CRM, so
-CRM entries on engagements resolve to nothing: a bucket filled only by them matches nothing, and next
-to valid ids they take nothing away (emulator choice). Contacts and companies carry the association a
-client stored, so their own lists match CRM entries against it (emulator choice).
+Buckets (docs): company = company_ids + CRM associations that resolve to companies; participant = contact_ids +
+CRM associations that resolve to contacts; project = CRM associations that resolve to deals. OR within a bucket,
+AND across the populated ones; unresolved entries take nothing away from the direct ids in their bucket, and a
+bucket filled only by unresolved entries matches nothing.
+
+The workspace's CRM state is what it stores (emulator choice): the associations on its contacts and companies,
+and an engagement's own association (seed data / admin), which also places a deal. Contacts and companies match
+CRM entries against their stored association on their own lists too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from .models import CrmAssociation
@@ -24,15 +27,31 @@ class CrmRef:
     object_type: str
 
 
-def bucket(ids: frozenset[str] | None, refs: tuple[CrmRef, ...], object_type: str) -> frozenset[str] | None:
-    """The ids an engagement must share one of, or None when the bucket is not populated."""
-    if ids is None and not any(r.object_type == object_type for r in refs):
+@dataclass(frozen=True)
+class Bucket:
+    """One populated bucket: the ids an engagement may share (direct and resolved), and the entries it may match
+    with its own association."""
+
+    ids: frozenset[str]
+    refs: tuple[CrmRef, ...]
+
+    def admits(self, have: Collection[str], own: CrmAssociation | None) -> bool:
+        return not self.ids.isdisjoint(have) or association_matches(own, self.refs)
+
+
+def resolve_bucket(
+    ids: frozenset[str] | None,
+    refs: tuple[CrmRef, ...],
+    object_type: str,
+    holders: Iterable[tuple[str, CrmAssociation | None]] = (),
+) -> Bucket | None:
+    """The bucket of `object_type`, None when nothing populates it. `holders` (id, association) are the records
+    whose stored association resolves an entry into their id (contacts, companies)."""
+    mine = tuple(r for r in refs if r.object_type == object_type)
+    if ids is None and not mine:
         return None
-    return ids or frozenset()
-
-
-def bucket_admits(wanted: frozenset[str] | None, have: Collection[str]) -> bool:
-    return wanted is None or not wanted.isdisjoint(have)
+    resolved = {record_id for record_id, a in holders if mine and association_matches(a, mine)}
+    return Bucket((ids or frozenset()) | resolved, mine)
 
 
 def association_matches(association: CrmAssociation | None, refs: tuple[CrmRef, ...]) -> bool:

@@ -14,14 +14,15 @@ stage's virtual time as their time part: the same on every read, and independent
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from . import content
 from .ids import ulid
-from .models import ActionItem, Engagement, Signal, TranscriptTimeline
+from .models import ActionItem, Engagement, Signal, Tag, TranscriptTimeline
 from .pipeline import Pipeline, PipelineRun
 from .seeded import Draws
 from .vocabulary import vocabulary
@@ -109,11 +110,30 @@ class DerivedContent:
     def _make_timeline(self, e: Engagement, run: PipelineRun) -> TranscriptTimeline:
         if e.submitted_timeline is not None:
             return e.submitted_timeline
+        # A submitted plain `transcript` is supplementary text stored beside the media, which is still transcribed
+        # (create engagement; issue 20 §6): it never replaces the timeline.
         draws, vocab = self._draws(e, "timeline"), vocabulary(self._seed)
         speakers = content.speakers_for(run.speakers, run.owner, draws, vocab)
-        if e.submitted_transcript:
-            return content.timeline_from_text(e.submitted_transcript, speakers, run.duration, draws, vocab)
         return content.generate_timeline(speakers, run.duration, draws, vocab)
+
+    def auto_tags(self, e: Engagement, tags: Iterable[Tag]) -> list[str]:
+        """The workspace tags the analysis applies ("tagging always runs", create engagement; issue 20 §7).
+
+        Among the tags with auto-tagging enabled: every one whose name occurs in the call (its transcript and any
+        supplementary text a client submitted), as whole words, any case. When none does, the one a hash of the
+        seed and the transcript picks stands for the call's topic, so every processed call is tagged while the
+        workspace has a tag to give. Deterministic: one seed and call, one set (emulator choice).
+        """
+        eligible = sorted((t for t in tags if t.auto_tagging_enabled and t.deleted_at is None), key=lambda t: t.id)
+        timeline = self.timeline(e)
+        if not eligible or timeline is None:
+            return []
+        text = " ".join([*(entry.text for entry in timeline.entries), e.submitted_transcript or ""]).casefold()
+        named = [t.id for t in eligible if re.search(rf"(?<!\w){re.escape(t.name.casefold())}(?!\w)", text)]
+        if named:
+            return named
+        digest = hashlib.blake2b(f"{self._seed}:{e.id}:tags:{text}".encode(), digest_size=8).digest()
+        return [eligible[int.from_bytes(digest, "big") % len(eligible)].id]
 
     def _assignee(self, e: Engagement, timeline: TranscriptTimeline, speaker_index: int) -> str:
         speaker = next((s for s in timeline.speakers if s.speaker_index == speaker_index), None)

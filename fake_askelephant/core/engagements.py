@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import content, policies, scopes, views
 from . import write_set as tables
 from .changes import ChangeRecorder
-from .crm import CrmRef, bucket, bucket_admits
+from .crm import Bucket, CrmRef, resolve_bucket
 from .derived import DerivedContent
 from .directory import Directory
 from .directory_service import link_contacts
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
-from .models import Engagement, EngagementDraft, Participant, Principal, TranscriptComment, TranscriptTimeline, User
+from .models import (
+    CrmAssociation,
+    Engagement,
+    EngagementDraft,
+    Participant,
+    Principal,
+    TranscriptComment,
+    TranscriptTimeline,
+    User,
+)
 from .paging import Page, Position, TimeRange, paginate, paginate_ordered
 from .pipeline import Pipeline
 from .rules import PipelineRule, PipelineRules
@@ -49,6 +58,8 @@ class EngagementQuery:
     company_ids: frozenset[str] | None = None
     contact_ids: frozenset[str] | None = None
     crm_associations: tuple[CrmRef, ...] = ()
+    # company, participant and project buckets, resolved against the workspace (EngagementService.resolved)
+    buckets: tuple[Bucket | None, Bucket | None, Bucket | None] | None = None
 
     def matches(self, e: Engagement) -> bool:
         if self.search and self.search.casefold() not in e.title.casefold():
@@ -60,11 +71,19 @@ class EngagementQuery:
         if e.start_at not in self.start_at or e.updated_at not in self.updated_at:
             return False
         # Buckets (api.md §6.3, core/crm.py): OR within a bucket, AND across the populated ones.
+        company, participant, project = self.buckets or self.unresolved_buckets()
+        return (
+            (company is None or company.admits(e.company_ids, e.crm_association))
+            and (participant is None or participant.admits(e.contact_ids, e.crm_association))
+            and (project is None or project.admits((), e.crm_association))
+        )
+
+    def unresolved_buckets(self) -> tuple[Bucket | None, Bucket | None, Bucket | None]:
         refs = self.crm_associations
         return (
-            bucket_admits(bucket(self.company_ids, refs, "company"), e.company_ids)
-            and bucket_admits(bucket(self.contact_ids, refs, "contact"), e.contact_ids)
-            and bucket_admits(bucket(None, refs, "deal"), ())
+            resolve_bucket(self.company_ids, refs, "company"),
+            resolve_bucket(self.contact_ids, refs, "contact"),
+            resolve_bucket(None, refs, "deal"),
         )
 
 
@@ -167,6 +186,7 @@ class EngagementService:
     ) -> Engagement:
         now = self._now_ms()
         ws = principal.workspace_id
+        ws_record = self._store.workspace(ws)
         owner = self._resolve_owner(ws, principal, draft.participants)
         matched = [self._store.find_user(ws, p.email, p.phone) for p in draft.participants]
         # The id comes first so linking contacts (which draws ids) leaves engagement ids as they were.
@@ -179,7 +199,7 @@ class EngagementService:
             title=draft.title,
             engagement_type=draft.engagement_type,
             processing_status="PENDING",
-            is_private=bool(draft.is_private),
+            is_private=ws_record.private_by_default if draft.is_private is None else draft.is_private,
             is_internal=bool(matched) and all(u is not None for u in matched),
             created_at=now,
             updated_at=now,
@@ -200,6 +220,7 @@ class EngagementService:
             submitted_timeline=_with_user_ids(draft.transcript_timeline, self._store, ws),
             contact_ids=contact_ids,
             company_ids=company_ids,
+            participant_user_ids=list(dict.fromkeys(u.id for u in matched if u is not None)),
         )
         self._store.insert_engagement(e)
         self._changes.created(e)
@@ -233,7 +254,7 @@ class EngagementService:
 
     def get_engagement(self, principal: Principal, engagement_id: str) -> Engagement:
         e = self._store.get_engagement(principal.workspace_id, engagement_id)
-        if e.is_private and not scopes.can_read_private(principal):
+        if not can_view(principal, e):
             # Hidden, not forbidden: its existence must not leak (api.md §3.1).
             raise NotFound("engagement", engagement_id)
         return e
@@ -260,11 +281,12 @@ class EngagementService:
         return out
 
     def list_engagements(self, principal: Principal, query: EngagementQuery) -> Page[Engagement]:
-        private_ok = scopes.can_read_private(principal)
         ws = self._store.workspace(principal.workspace_id)
+        if query.crm_associations:
+            query = replace(query, buckets=_resolved_buckets(ws.directory, query))
 
         def admits(e: Engagement) -> bool:
-            return (private_ok or not e.is_private) and query.matches(e)
+            return can_view(principal, e) and query.matches(e)
 
         def key(e: Engagement) -> tuple[int, str]:
             return e.updated_at, e.id
@@ -307,10 +329,13 @@ class EngagementService:
     # Links and comments (api.md §10) --------------------------------------------------------------
 
     def _writable(self, principal: Principal, engagement_id: str) -> Engagement:
-        """Private without private:read → 404 (hidden); private:read without private:write → 403 (api.md §3.1)."""
-        e = self.get_engagement(principal, engagement_id)
+        """A private engagement needs engagements:private:write, and nothing more (api.md §3.1): without it, a
+        caller who may view it gets 403, anyone else 404 (hidden)."""
+        e = self._store.get_engagement(principal.workspace_id, engagement_id)
         if e.is_private and not scopes.has(principal, scopes.ENGAGEMENTS_PRIVATE_WRITE):
-            raise Forbidden([scopes.ENGAGEMENTS_PRIVATE_WRITE])
+            if can_view(principal, e):
+                raise Forbidden([scopes.ENGAGEMENTS_PRIVATE_WRITE])
+            raise NotFound("engagement", engagement_id)
         return e
 
     def replace_engagement_contacts(
@@ -351,10 +376,33 @@ class EngagementService:
         self._store.write_set.put(tables.TRANSCRIPT_COMMENTS, scoped(e.workspace_id, comment.id), comment)
         return comment
 
+    def set_crm_association(self, e: Engagement, association: CrmAssociation | None) -> Engagement:
+        """Seed data / admin: the CRM record the engagement was matched to, or none (api.md §6.2)."""
+        self._changes.change(e, crm_association=association)
+        return e
+
     def delete_engagement(self, e: Engagement) -> None:
         self._pipeline.forget(e.id)
         self._store.delete_engagement(e)
         self._changes.deleted(e)
+
+
+def can_view(principal: Principal, e: Engagement) -> bool:
+    """Private engagements: "only participants and users with engagements:private:read can view" (create
+    engagement). Participants are the owner and the users matched among the participants (api.md §3.1)."""
+    if not e.is_private or scopes.can_read_private(principal):
+        return True
+    return principal.user_id == e.owner_user_id or principal.user_id in e.participant_user_ids
+
+
+def _resolved_buckets(d: Directory, query: EngagementQuery) -> tuple[Bucket | None, Bucket | None, Bucket | None]:
+    """CRM entries resolve through the workspace's stored associations (core/crm.py)."""
+    refs = query.crm_associations
+    return (
+        resolve_bucket(query.company_ids, refs, "company", ((c.id, c.crm_association) for c in d.companies.values())),
+        resolve_bucket(query.contact_ids, refs, "contact", ((c.id, c.crm_association) for c in d.contacts.values())),
+        resolve_bucket(None, refs, "deal"),
+    )
 
 
 def _speaker_name(p: Participant, user: User | None) -> str:

@@ -7,7 +7,7 @@ participants costs a few hundred bytes instead of about a kilobyte, and the coll
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 ENGAGEMENT_TYPES = ("MEETING", "CALL", "EMAIL", "TASK", "NOTE", "CALENDAR_EVENT", "DOCUMENT")
 PROCESSING_STATUSES = ("PENDING", "PROCESSING", "COMPLETED", "FAILED")
@@ -169,7 +169,11 @@ class Engagement:
     contact_ids: list[str] = field(default_factory=list)
     company_ids: list[str] = field(default_factory=list)
     tag_ids: list[str] = field(default_factory=list)
-    crm_association: dict[str, Any] | None = None
+    # The CRM record it was matched to (seed data / admin: the emulator has no CRM integration).
+    crm_association: CrmAssociation | None = None
+    # Users among the participants (matched by email, then phone): with the owner, they may view it when it is
+    # private (api.md §3.1).
+    participant_user_ids: list[str] = field(default_factory=list)
     # Bumped on every stored change so views can be cached per version.
     version: int = 0
 
@@ -247,6 +251,11 @@ class Tag:
     name: str
     created_at: int
     updated_at: int
+    description: str | None = None
+    hex_color: str | None = None
+    # The analysis applies the tag to calls that match it (core/derived.py auto_tags); default on (emulator choice).
+    auto_tagging_enabled: bool = True
+    deleted_at: int | None = None  # soft delete (api.md §10): gone from every read, kept for the record
 
 
 @dataclass

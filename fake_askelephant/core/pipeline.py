@@ -7,6 +7,7 @@ not run yet; stages never reorder (a stage due before its predecessor waits for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -142,6 +143,12 @@ class Pipeline:
         self._changes = changes
         self._store = store
         self.runs: dict[str, PipelineRun] = {}
+        self._tagger: Callable[[Engagement], list[str]] | None = None
+
+    def attach_tagger(self, tagger: Callable[[Engagement], list[str]]) -> None:
+        """The analysis' tagging (core/tags.py AutoTagging): it reads derived content, which reads these runs, so it
+        is attached once both exist (emulator.py)."""
+        self._tagger = tagger
 
     def start(
         self,
@@ -260,13 +267,19 @@ class Pipeline:
             self._changes.transcript_completed(e)
 
     def _stage_action_items(self, run: PipelineRun, e: Engagement) -> None:
-        self._finish_insight(run, e)
+        """The first analysis stage; tagging always runs here, whatever run_workflows or scripted insights say
+        (create engagement; issue 20 §7). New tags join those already linked, in the stage's updated event."""
+        fields: dict[str, Any] = {}
+        if self._tagger is not None:
+            applied = [t for t in self._tagger(e) if t not in e.tag_ids]
+            if applied:
+                fields["tag_ids"] = [*e.tag_ids, *applied]
+        self._finish_insight(run, e, **fields)
 
     def _stage_signals(self, run: PipelineRun, e: Engagement) -> None:
         self._finish_insight(run, e)
 
-    def _finish_insight(self, run: PipelineRun, e: Engagement) -> None:
-        fields: dict[str, Any] = {}
+    def _finish_insight(self, run: PipelineRun, e: Engagement, **fields: Any) -> None:
         if all(s in run.done_at for s in INSIGHT_STAGES):
             # The later insight stage carries the final status in the same change (pipeline.md §2).
             failed = any(getattr(run.overrides, s) == "failed" for s in INSIGHT_STAGES)

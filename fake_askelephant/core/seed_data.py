@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from . import write_set as tables
 from .companies import CompanyDraft, CompanyService
 from .contacts import ContactDraft, ContactService
 from .content import rng_for
@@ -63,12 +64,20 @@ class TagSeed:
 
 
 @dataclass(frozen=True)
+class WorkspaceSettings:
+    """The workspace's configuration; None leaves a setting as it is."""
+
+    is_private_default: bool | None = None  # `is_private` omitted on create → this (api.md §5)
+
+
+@dataclass(frozen=True)
 class WorkspaceSeed:
     workspace_id: str
     users: tuple[UserSeed, ...] = ()
     companies: tuple[CompanySeed, ...] = ()
     contacts: tuple[ContactSeed, ...] = ()
     tags: tuple[TagSeed, ...] = ()
+    settings: WorkspaceSettings = WorkspaceSettings()
 
 
 @dataclass
@@ -116,6 +125,7 @@ class SeedDataLoader:
 
     def _apply(self, fx: WorkspaceSeed, emit: bool) -> Loaded:
         ws = self._store.workspace(fx.workspace_id)
+        apply_settings(self._store, ws, fx.settings)
         loaded = Loaded(fx.workspace_id)
         loaded.users = [self._upsert_user(fx.workspace_id, u).id for u in fx.users]
         for company in fx.companies:
@@ -343,3 +353,10 @@ def sample_workspace(seed: int, workspace_id: str) -> WorkspaceSeed:
             )
     tags = tuple(TagSeed(name) for name in rng.sample(TAG_NAMES, TAGS))
     return WorkspaceSeed(workspace_id, tuple(users), tuple(companies), tuple(contacts), tags)
+
+
+def apply_settings(store: Store, ws: Workspace, settings: WorkspaceSettings) -> None:
+    """Seed data and `PATCH /__admin/workspaces/{id}`: configuration, no event (nothing public shows it)."""
+    if settings.is_private_default is not None and settings.is_private_default != ws.private_by_default:
+        ws.private_by_default = settings.is_private_default
+        store.write_set.put(tables.WORKSPACES, ws.id, ws)

@@ -37,6 +37,8 @@ class Workspace:
     by_external_id: dict[str, str] = field(default_factory=dict)
     # Contacts, companies, tags, transcript comments (api.md §10).
     directory: Directory = field(default_factory=Directory)
+    # Configuration, kept by a plain reset like users: `is_private` omitted → this (api.md §5; seed data / admin).
+    private_by_default: bool = False
 
     def __post_init__(self) -> None:
         # Derived, so not a field: persistence neither saves it nor loads it (EngagementOrder.sync).

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .derived import DerivedContent
 from .directory_service import DirectoryService
-from .models import Principal, Tag
+from .models import Engagement, Principal, Tag
 from .paging import ListQuery, Page, list_page
+from .store import Store
 
 
 class TagService(DirectoryService):
@@ -37,3 +39,14 @@ class TagService(DirectoryService):
             linked=lambda e: tag.id in e.tag_ids,
             unlink=lambda e: self._changes.change(e, tag_ids=[t for t in e.tag_ids if t != tag.id]),
         )
+
+
+class AutoTagging:
+    """The pipeline's tagging hook (Pipeline.attach_tagger): the workspace tags the analysis applies to a call."""
+
+    def __init__(self, store: Store, derived: DerivedContent) -> None:
+        self._store = store
+        self._derived = derived
+
+    def __call__(self, e: Engagement) -> list[str]:
+        return self._derived.auto_tags(e, self._store.workspace(e.workspace_id).directory.tags.values())

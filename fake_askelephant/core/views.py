@@ -51,8 +51,8 @@ def engagement(e: Engagement) -> dict[str, Any]:
     }
     if e.external_url is not None:
         out["external_url"] = e.external_url
-    if e.crm_association:
-        out["crm_association"] = e.crm_association
+    if e.crm_association is not None:
+        out["crm_association"] = crm_association(e.crm_association)
     out["owner_user_id"] = e.owner_user_id
     if e.host_user_id:
         out["host_user_id"] = e.host_user_id

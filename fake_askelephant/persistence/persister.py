@@ -67,7 +67,6 @@ class Persister:
         self._loader: state.Loader | None = None  # saved rows still to load (attach(defer=True), then load())
         self._loaded: asyncio.Event | None = None
         self._load_failed: str | None = None
-        self.starting: str | None = None  # while saved rows load: what health says (status `starting`)
         self._ambient: dict[Key, Any] = {}  # what each ambient row was when last written (rng: its state)
         self._moves = 0  # clock.moves at the last commit
         self.unavailable: str | None = None
@@ -116,7 +115,6 @@ class Persister:
             self._loaded_now(loader)
         elif defer:
             self._loader = loader
-            self.starting = self._progress(0)
         else:
             self._loading(loader.add, self._pool().submit(self._open().rows).result())
             self._loading(loader.finish)
@@ -143,7 +141,6 @@ class Persister:
                 for start in range(0, len(rows), LOAD_STEP_ROWS):
                     self._loading(loader.add, rows[start : start + LOAD_STEP_ROWS])
                     await slices.tick()
-                self.starting = self._progress(loader.rows)
             for _ in self._checked(loader.finishing()):
                 await slices.tick()
             self._loaded_now(loader)
@@ -160,11 +157,14 @@ class Persister:
 
     def _failed_to_load(self, reason: str) -> None:
         self._load_failed = reason
-        self.starting = None
         self._loaded_event().set()
 
-    def _progress(self, rows: int) -> str:
-        return f"loading the state file {self.path}: {rows:,} of {self._total:,} records"
+    @property
+    def starting(self) -> str | None:
+        """While the saved rows load (attach(defer=True) until load() is done): how far it got, for health."""
+        if self._loader is None or self._load_failed is not None:
+            return None
+        return f"loading the state file {self.path}: {self._loader.rows:,} of {self._total:,} records"
 
     def _loading(self, step: Callable[..., object], *args: Any) -> None:
         try:
@@ -201,7 +201,6 @@ class Persister:
             else:
                 changes.everything()
         self._loader = None
-        self.starting = None
         self._moves = emulator.clock.moves
         self._loaded_event().set()
         emulator.scheduler.poke()

@@ -117,6 +117,8 @@ STORE_TABLES: dict[str, tuple[str, type]] = {
     tables.OAUTH_TOKENS: ("oauth_tokens", OAuthToken),
 }
 STORE_STRUCTURE = frozenset({"workspaces", "write_set"})
+# Workspace fields that are configuration, kept in the workspace's own row (plain JSON values).
+WORKSPACE_SETTINGS = ("private_by_default",)
 
 
 def _plain_run(run: PipelineRun, _key: str) -> Any:
@@ -129,7 +131,8 @@ def _as_is(record: Any, _key: str) -> Any:
 
 # How a tracked record (core/write_set.py) becomes its row's JSON-ready value.
 ENCODERS: dict[str, Callable[[Any, str], Any]] = {
-    tables.WORKSPACES: lambda ws, key: {"id": key},
+    # The workspace's own configuration; its records have tables of their own.
+    tables.WORKSPACES: lambda ws, key: {"id": key, **{name: getattr(ws, name) for name in WORKSPACE_SETTINGS}},
     **dict.fromkeys([*WORKSPACE_TABLES, *DIRECTORY_TABLES, *STORE_TABLES, tables.EVENTS], _as_is),
     tables.PIPELINE_RUNS: _plain_run,
     tables.WEBHOOK_MESSAGES: lambda deliveries, key: webhook_state.message_row(key, deliveries),
@@ -274,8 +277,12 @@ class Loader:
             if stream.name in rngs:
                 stream.get(em).restore(_decode(list[Any], "meta.rng", stream.name, rngs[stream.name]))
         self._later["meta.rng"] = rngs  # the dispatcher's streams are restored with the webhooks
-        for ws_id in by_kind.get(tables.WORKSPACES, {}):
-            self._ws(ws_id)
+        for ws_id, body in by_kind.get(tables.WORKSPACES, {}).items():
+            saved = _decode(dict[str, Any], tables.WORKSPACES, ws_id, body)
+            ws = self._ws(ws_id)
+            for name in WORKSPACE_SETTINGS:
+                if name in saved:  # a file from before the setting existed keeps the default
+                    setattr(ws, name, saved[name])
 
     def add(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
         """Rows in file order (prelude rows are skipped)."""

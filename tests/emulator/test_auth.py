@@ -86,7 +86,8 @@ async def test_workspaces_are_isolated(api: Api) -> None:
 async def test_private_engagements_are_hidden_without_private_read(api: Api) -> None:
     private = await (await api.create(external_id="p1", is_private=True)).json()
     public = await (await api.create(external_id="p2")).json()
-    reader = await api.new_key(["engagements:read", "transcript_timelines:read"])
+    # Another user of the workspace (no participant): the owner would see it (issue 20 §4, test_private_access.py).
+    reader = await api.new_key(["engagements:read", "transcript_timelines:read"], user={"email": "rd@example.com"})
     await problem(await api.get(private["id"], key=reader), 404, "not_found")
     listing = await (await api.call("GET", "/api/v2/engagements", key=reader)).json()
     assert [e["id"] for e in listing["data"]] == [public["id"]]

@@ -6,17 +6,18 @@ import random
 from typing import Any
 
 from fake_askelephant.core import scopes
-from fake_askelephant.core.engagements import EngagementQuery
+from fake_askelephant.core.engagements import EngagementQuery, can_view
 from fake_askelephant.core.models import Engagement, EngagementDraft, Principal
 from fake_askelephant.core.paging import Page, paginate
+from fake_askelephant.core.users import NewUser
 from fake_askelephant.emulator import Emulator
 from tests.conftest import Api
 
 WS = "wrks_local"
 
 
-def principal(emulator: Emulator, *key_scopes: str) -> Principal:
-    key = emulator.create_api_key(list(key_scopes), WS)
+def principal(emulator: Emulator, *key_scopes: str, user: NewUser | None = None) -> Principal:
+    key = emulator.create_api_key(list(key_scopes), WS, user)
     found = emulator.store.authenticate_key(key.token)
     assert found is not None
     return found
@@ -24,12 +25,7 @@ def principal(emulator: Emulator, *key_scopes: str) -> Principal:
 
 def by_sorting(emulator: Emulator, who: Principal, query: EngagementQuery) -> Page[Engagement]:
     """The model: what listing did before it kept an order, sort every record that matches."""
-    private_ok = scopes.can_read_private(who)
-    items = [
-        e
-        for e in emulator.store.workspace(WS).engagements.values()
-        if (private_ok or not e.is_private) and query.matches(e)
-    ]
+    items = [e for e in emulator.store.workspace(WS).engagements.values() if can_view(who, e) and query.matches(e)]
     return paginate(items, lambda e: (e.updated_at, e.id), order=query.order, limit=query.limit, after=query.after)
 
 
@@ -60,6 +56,8 @@ QUERIES: list[dict[str, Any]] = [
 async def test_pages_equal_sorting_the_workspace_through_creates_changes_deletes_and_resets(api: Api) -> None:
     em = api.emulator
     admin, plain = principal(em, scopes.ADMIN), principal(em, scopes.ENGAGEMENTS_READ)
+    # Not a participant of anything: sees no private engagement (the owner, `plain`, sees its own).
+    stranger = principal(em, scopes.ENGAGEMENTS_READ, user=NewUser("stranger@example.com"))
     rng = random.Random(7)
     live: list[Engagement] = []
     for step in range(400):
@@ -89,6 +87,7 @@ async def test_pages_equal_sorting_the_workspace_through_creates_changes_deletes
             for query in QUERIES:
                 walk(em, admin, **query)
                 walk(em, plain, **query)
+                walk(em, stranger, **query)
     assert len(em.store.workspace(WS).engagements) > 50
     for query in QUERIES:
         walk(em, admin, **query)

@@ -184,16 +184,21 @@ async def test_submitted_timeline_becomes_the_transcript(api: Api) -> None:
     assert timeline["overall_sentiment"] is None  # no sentiment was submitted
 
 
-async def test_plain_transcript_lines_feed_the_timeline(api: Api) -> None:
-    eid = (
-        await (
-            await api.create(transcript="Jane Doe: We are also looking at Gong.\nAlice Smith: Let me follow up Friday.")
-        ).json()
-    )["id"]
+async def test_a_submitted_transcript_is_supplementary_and_the_media_is_still_transcribed(api: Api) -> None:
+    """Issue 20 §6 (create engagement: stored alongside the recording, which is still transcribed)."""
+    submitted = "Jane Doe: We are also looking at Gong.\nAlice Smith: Let me follow up Friday."
+    eid = (await (await api.create(transcript=submitted)).json())["id"]
+    twin = (await (await api.create(seed_call(external_id="twin"))).json())["id"]
     await api.advance(600)
-    body = await full(api, eid)
-    assert body["transcript"] == "Jane Doe: We are also looking at Gong.\nAlice Smith: Let me follow up Friday."
-    assert "competitor" in {s["type"] for s in body["signals"]}
+    body, plain = await full(api, eid), await full(api, twin)
+    assert body["transcript"] != submitted and "Gong" not in body["transcript"]  # the media's transcription
+    assert body["transcript"].startswith("Alice Smith: ") and len(body["transcript"].splitlines()) > 2
+    assert body["signals"] and plain["signals"]
+    stored = next(
+        e for w in (await (await api.client.get("/__admin/state")).json())["workspaces"] for e in w["engagements"]
+        if e["id"] == eid
+    )  # fmt: skip
+    assert stored["submitted_transcript"] == submitted
 
 
 async def test_call_without_participants_still_has_a_transcript(api: Api) -> None:

@@ -190,7 +190,8 @@ async def test_replace_engagement_contacts_moves_companies_too(api: Api) -> None
 
 @pytest.mark.parametrize("what", ["tags", "contacts"])
 async def test_replace_scopes_and_private_engagements(api: Api, what: str) -> None:
-    """engagements:write; private: no private:read → 404, private:read without private:write → 403 (api.md §3.1)."""
+    """engagements:write; private ones also engagements:private:write, nothing more (api.md §3.1): without it, a
+    caller who may view it gets 403, anyone else 404."""
     public = await (await api.create(external_id="pub")).json()
     private = await (await api.create(external_id="priv", is_private=True)).json()
     body: dict[str, list[str]] = {"tag_ids": []} if what == "tags" else {"contact_ids": []}
@@ -200,12 +201,18 @@ async def test_replace_scopes_and_private_engagements(api: Api, what: str) -> No
 
     reader = await api.new_key(["engagements:read", "engagements:private:read"])
     assert (await problem(await put(public["id"], reader), 403, "forbidden"))["missing_scopes"] == ["engagements:write"]
-    writer = await api.new_key(["engagements:write"])
+    stranger = {"email": "stranger@example.com"}
+    writer = await api.new_key(["engagements:write"], user=stranger)
     assert (await put(public["id"], writer)).status == 200
     await problem(await put(private["id"], writer), 404, "not_found")
-    sees_private = await api.new_key(["engagements:write", "engagements:private:read"])
+    sees_private = await api.new_key(["engagements:write", "engagements:private:read"], user=stranger)
     forbidden = await problem(await put(private["id"], sees_private), 403, "forbidden")
     assert forbidden["missing_scopes"] == ["engagements:private:write"]
+    owner = await api.new_key(["engagements:write"])  # the owner may view it, so is told what is missing
+    owner_forbidden = await problem(await put(private["id"], owner), 403, "forbidden")
+    assert owner_forbidden["missing_scopes"] == ["engagements:private:write"]
+    write_only = await api.new_key(["engagements:write", "engagements:private:write"], user=stranger)
+    assert (await put(private["id"], write_only)).status == 200  # no private:read needed (issue 20 §4)
     full = await api.new_key(["engagements:write", "engagements:private:read", "engagements:private:write"])
     assert (await put(private["id"], full)).status == 200
     other = await api.new_key(["engagements:write"], workspace_id="wrks_other")
@@ -256,7 +263,7 @@ async def test_transcript_comment_scopes_and_privacy(api: Api) -> None:
     only_write = await api.new_key(["transcript_comments:write"])
     body = await problem(await api.call("POST", path, key=only_write, json={"text": "x"}), 403, "forbidden")
     assert body["missing_scopes"] == ["engagements:read"]
-    no_private = await api.new_key(["transcript_comments:write", "engagements:read"])
+    no_private = await api.new_key(["transcript_comments:write", "engagements:read"], user={"email": "x@example.com"})
     await problem(await api.call("POST", path, key=no_private, json={"text": "x"}), 404, "not_found")
     with_private = await api.new_key(["transcript_comments:write", "engagements:read", "engagements:private:read"])
     assert (await api.call("POST", path, key=with_private, json={"text": "x"})).status == 201

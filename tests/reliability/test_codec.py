@@ -8,7 +8,14 @@ from typing import Any, Literal
 
 import pytest
 
-from fake_askelephant.core.models import Engagement, Participant, Speaker, TranscriptEntry, TranscriptTimeline
+from fake_askelephant.core.models import (
+    CrmAssociation,
+    Engagement,
+    Participant,
+    Speaker,
+    TranscriptEntry,
+    TranscriptTimeline,
+)
 from fake_askelephant.core.pipeline import PipelineOverrides
 from fake_askelephant.persistence import codec
 
@@ -26,7 +33,8 @@ def test_engagement_with_nested_records_round_trips() -> None:
         "ngmt_1", "wrks_1", "Call", "CALL", "PROCESSING", False, False, 1, 2, 1, "usr_1", None, "dialer", "x-1",
         participants=(Participant("Alice", "alice@example.com", is_owner=True), Participant(phone="+1555")),
         submitted_timeline=timeline,
-        crm_association={"object_type": "deal", "nested": [1, {"a": None}]},
+        crm_association=CrmAssociation("deal", "D-7", "hubspot"),
+        participant_user_ids=["usr_1"],
     )  # fmt: skip
     back = roundtrip(Engagement, e)
     assert back == e

@@ -220,7 +220,7 @@ def test_every_workspace_field_is_a_table_or_derived() -> None:
     derived = {"id", "by_external_id", "directory", "contact_by_email", "contact_by_phone", "company_by_domain"}
     tables = {attr for attr, _ in (*state.WORKSPACE_TABLES.values(), *state.DIRECTORY_TABLES.values())}
     fields = {f.name for f in (*dataclasses.fields(Workspace), *dataclasses.fields(Directory))}
-    assert fields - derived == tables
+    assert fields - derived - set(state.WORKSPACE_SETTINGS) == tables
 
 
 def test_a_file_that_is_not_a_state_file_is_refused(tmp_path: Path) -> None:
@@ -260,3 +260,22 @@ def test_seeded_streams_continue_from_their_snapshots() -> None:
     sinks.restore(dataclasses.replace(sinks.snapshot(), served={"s": 1}, seq=41))
     answer = sinks.receive("s", {}, b"{}", [], virtual_ms=0, wall_s=0.0)
     assert answer.status == 200 and sinks.requests("s")[0].seq == 42
+
+
+async def test_issue_20_state_survives_a_restart(make_api: Callable[..., Any], tmp_path: Path) -> None:
+    """The workspace privacy default, an engagement's CRM association and the tags the analysis applied."""
+    settings = frozen_settings(state_file=str(tmp_path / "state.sqlite"))
+    first: Api = await make_api(settings)
+    assert (await first.client.patch("/__admin/workspaces/wrks_local", json={"is_private_default": True})).status == 200
+    await first.call("POST", "/api/v2/tags", json={"name": "Pricing"})
+    eid = (await (await first.create()).json())["id"]
+    association = {"object_type": "deal", "crm_object_id": "D-9", "source": "hubspot"}
+    await first.client.put(f"/__admin/engagements/{eid}/crm_association", json=association)
+    await first.advance(600)
+    before = await (await first.get(eid, expand="tags")).json()
+    await first.client.close()
+    second: Api = await make_api(settings)
+    after = await (await second.get(eid, expand="tags")).json()
+    assert after == before and after["is_private"] and after["crm_association"] == association and after["tags"]
+    settings_after = await (await second.client.get("/__admin/workspaces/wrks_local")).json()
+    assert settings_after["is_private_default"] is True

@@ -26,13 +26,15 @@ from ...core.pipeline import (
     WebhookChoice,
 )
 from ...core.rules import MediaOutcome, PipelineRule
-from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
+from ...core.seed_data import apply_settings
+from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
 from ...core.timefmt import format_ms
 from ...core.users import NewUser
 from .. import context
 from ..queries import once
 from ..responses import json_response, read_body, unpaged_list
-from ..schemas import Timestamp, WireModel, reject_null
+from ..schemas import CrmAssociationIn, Timestamp, WireModel, reject_null
+from .seed_data import WorkspaceSettingsIn
 from .snapshots import persister_key
 
 T = TypeVar("T")
@@ -295,6 +297,51 @@ async def delete_company(request: web.Request) -> web.Response:
     emulator = context.emulator(request)
     emulator.companies.delete_company(_found(request, "company", emulator.store.find_company_by_id))
     return web.Response(status=204)
+
+
+@routes.put("/__admin/engagements/{engagement_id}/crm_association")
+async def set_engagement_crm_association(request: web.Request) -> web.Response:
+    """The CRM record an engagement was matched to (the emulator has no CRM integration): shown on the engagement,
+    and the deal (or company, contact) its CRM filter resolves to (issue 20 §5, §8). Emits v1.engagement.updated."""
+    body = await read_body(request, CrmAssociationIn, check_content_type=False)
+    emulator = context.emulator(request)
+    engagement = _found(request, "engagement", emulator.store.find_engagement_by_id)
+    emulator.engagements.set_crm_association(engagement, body.to_core())
+    return json_response(views.engagement(engagement))
+
+
+@routes.delete("/__admin/engagements/{engagement_id}/crm_association")
+async def clear_engagement_crm_association(request: web.Request) -> web.Response:
+    emulator = context.emulator(request)
+    engagement = _found(request, "engagement", emulator.store.find_engagement_by_id)
+    emulator.engagements.set_crm_association(engagement, None)
+    return json_response(views.engagement(engagement))
+
+
+@routes.get("/__admin/workspaces/{workspace_id}")
+async def get_workspace_settings(request: web.Request) -> web.Response:
+    return json_response(workspace_settings(_workspace(request)))
+
+
+@routes.patch("/__admin/workspaces/{workspace_id}")
+async def update_workspace_settings(request: web.Request) -> web.Response:
+    """`{"is_private_default": true}`: engagements created without `is_private` are private (api.md §5)."""
+    body = await read_body(request, WorkspaceSettingsIn, check_content_type=False)
+    ws = _workspace(request)
+    apply_settings(context.emulator(request).store, ws, body.to_core())
+    return json_response(workspace_settings(ws))
+
+
+def _workspace(request: web.Request) -> Workspace:
+    workspace_id = request.match_info["workspace_id"]
+    ws = context.emulator(request).store.workspaces.get(workspace_id)
+    if ws is None:
+        raise NotFound("workspace", workspace_id)
+    return ws
+
+
+def workspace_settings(ws: Workspace) -> dict[str, Any]:
+    return {"object": "workspace_settings", "workspace_id": ws.id, "is_private_default": ws.private_by_default}
 
 
 def _found(request: web.Request, kind: str, find: Callable[[str], T | None]) -> T:

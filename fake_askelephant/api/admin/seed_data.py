@@ -10,7 +10,8 @@ companies: [{domains: [{domain, is_primary?}], name, description, industry, webs
 contacts:  [{first_name, last_name, emails: [{email, is_primary?}], phone_numbers: [{phone_number}],
              description, time_zone, company: <cmp_ id or domain>, crm_association, id?}]
 tags:      [{name, id?}]
-workspaces: [ {workspace_id, users, companies, contacts, tags}, … ]   # more workspaces, same shape
+settings:  {is_private_default}   # the workspace's configuration (api.md §5: is_private omitted → this)
+workspaces: [ {workspace_id, users, companies, contacts, tags, settings}, … ]   # more workspaces, same shape
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from ...core.contacts import ContactDraft
 from ...core.directory import email_key
 from ...core.errors import DomainError, ValidationFailed
 from ...core.models import UserRole
-from ...core.seed_data import CompanySeed, ContactSeed, TagSeed, UserSeed, WorkspaceSeed, sample_workspace
+from ...core.seed_data import (
+    CompanySeed,
+    ContactSeed,
+    TagSeed,
+    UserSeed,
+    WorkspaceSeed,
+    WorkspaceSettings,
+    sample_workspace,
+)
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
 from .. import context
 from ..problems import Problem
@@ -50,6 +59,7 @@ from ..schemas import (
     email_shape,
     emails_to_core,
     phones_to_core,
+    reject_null,
 )
 from ..validation import in_request_order, to_field_error
 
@@ -163,8 +173,20 @@ class TagSeedIn(SeedModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+class WorkspaceSettingsIn(SeedModel):
+    """`settings` of a seed-data workspace, and the body of `PATCH /__admin/workspaces/{workspace_id}`."""
+
+    is_private_default: bool | None = None
+
+    _no_null = field_validator("is_private_default", mode="before")(reject_null)
+
+    def to_core(self) -> WorkspaceSettings:
+        return WorkspaceSettings(is_private_default=self.is_private_default)
+
+
 class WorkspaceSeedIn(SeedModel):
     workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
+    settings: WorkspaceSettingsIn = Field(default_factory=WorkspaceSettingsIn)
     users: list[UserSeedIn] = Field(default_factory=list, max_length=MAX_RECORDS)
     companies: list[CompanySeedIn] = Field(default_factory=list, max_length=MAX_RECORDS)
     contacts: list[ContactSeedIn] = Field(default_factory=list, max_length=MAX_RECORDS)
@@ -196,11 +218,12 @@ class WorkspaceSeedIn(SeedModel):
             tuple(c.to_core() for c in self.companies),
             tuple(c.to_core() for c in self.contacts),
             tuple(TagSeed(t.name, t.id) for t in self.tags),
+            self.settings.to_core(),
         )
 
     @property
     def empty(self) -> bool:
-        return not (self.users or self.companies or self.contacts or self.tags)
+        return not (self.users or self.companies or self.contacts or self.tags or self.settings.model_fields_set)
 
 
 def _unique_across(name: str, keys_per_record: list[list[str]], noun: str) -> None:
