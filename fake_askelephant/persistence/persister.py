@@ -352,8 +352,12 @@ class Persister:
         self.unavailable = None
         self._gate().set()
 
-    async def probe(self) -> bool:
-        """While degraded: try a write (what is pending, else a heartbeat). True once writes succeed again."""
+    async def probe(self, *, heal: bool = True) -> bool:
+        """While degraded: try a write (what is pending, else a heartbeat). True once writes succeed again.
+
+        `heal=False` (a request about to change something): a heartbeat that fits does not end `degraded`; the
+        request's own commit does, if it fits too. On a nearly full disk a tiny write can succeed where a real
+        change cannot: each retried request would otherwise log "writable again" and reopen scheduled work."""
         async with self._lock:
             if self.unavailable is None:
                 return True
@@ -363,7 +367,8 @@ class Persister:
                 await self._run(self._open().write, [], [], [("probed_at", format_ms(wall_ms()))])
             except (sqlite3.Error, OSError):
                 return False
-            self._recovered()
+            if heal:
+                self._recovered()
             return True
 
     def _gate(self) -> asyncio.Event:

@@ -96,13 +96,13 @@ async def persist_middleware(request: web.Request, handler: Handler) -> web.Stre
     """--state-file: a state-changing request is answered 2xx only once its change is committed.
 
     Inside the fault middleware: a phase "after" fault loses a response that is on disk. While the file cannot be
-    written, such requests are refused up front (503) unless a write succeeds again first; a request whose change
+    written, such requests are refused up front (503) unless a small write succeeds first; a request whose change
     could not be committed, or that was in flight when memory was put back to the file, gets 503, not its 2xx.
     """
     if request.method in READ_ONLY_METHODS:
         return await handler(request)
     persister = request.app[persister_key]
-    if persister.unavailable is not None and not await persister.probe():
+    if persister.unavailable is not None and not await persister.probe(heal=False):
         raise unavailable(f"Nothing was changed: {persister.unavailable}.")
     epoch = persister.epoch
     try:
