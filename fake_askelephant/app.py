@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from . import api, redaction
-from .api import admin, cors, problems
+from .api import admin, cors, hosts, problems
 from .api.admin import access, faults, inspector, journal, scenarios, snapshots
 from .api.admin.seed_data import SeedDataError, describe, startup_seed_data
 from .api.context import emulator_key, settings_key
@@ -61,6 +61,7 @@ def create_app(
         scenarios.setup,  # recording: what the client got, the final response or a connection a fault dropped
         journal.setup,  # latency of everything inside; the status actually sent
         problems.setup,  # a request id on every response, problem+json for every error raised inside
+        hosts.setup,  # a loopback-bound emulator answers loopback names only (DNS rebinding), before anything acts
         cors.setup,  # --cors-origin: preflights answered before auth or faults; /api only, never /__admin
         access.setup,  # /__admin: the admin token, and no cross-site changes (CSRF) — before anything acts on them
         faults.setup,  # first in the check order (api.md §4); phase "after" wraps the real work, state write included

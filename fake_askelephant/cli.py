@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # In-flight requests get this long after SIGTERM; with the bounded scheduler drain and the final state write
 # the process exits within 5 s (container runtimes send SIGKILL after 10 s by default). When it does not (a handler
-# blocking the event loop), the watchdog in shutdown.py ends it at 4.5 s.
+# blocking the event loop), the watchdog in shutdown.py ends it at 4 s.
 SHUTDOWN_GRACE_S = 3.0
 # `health` needs only where `serve` listens: other flags (and their env vars) are not its business.
 HEALTH_OPTIONS = (

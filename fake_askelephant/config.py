@@ -46,6 +46,7 @@ class Settings:
     max_connections: int = 1000
     public_url: str | None = None  # base of /__media links; default: the address a request arrived on
     admin_token: str | None = None  # required on /__admin (but health, the inspector page, the sink) when set
+    allowed_hosts: tuple[str, ...] = ()  # names a loopback-bound emulator answers to besides localhost (api/hosts.py)
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call /api (api/cors.py); "*" for any
 
 
@@ -156,6 +157,13 @@ def _admin_token(text: str) -> str:
     return text
 
 
+def _allowed_host(text: str) -> str:
+    name = text.strip().lower().removesuffix(".")
+    if name != "*" and (not name or not name.isascii() or any(c in name for c in "/:@ ")):
+        raise ValueError(f"expected a host name without scheme or port (or *), got {text!r}")
+    return name
+
+
 def _fixtures(text: str) -> str:
     if text in ("sample", "none") or os.path.isfile(text):
         return text
@@ -256,6 +264,15 @@ OPTIONS: tuple[Option, ...] = (
         _admin_token,
         "require this token (X-Admin-Token) on /__admin; set it whenever the port is reachable from a network",
         "TOKEN",
+    ),
+    Option(
+        "--allowed-host",
+        "allowed_hosts",
+        _allowed_host,
+        "bound to loopback, answer requests addressed to this name too (repeatable; * for any): "
+        "others get 421, a DNS-rebinding defence",
+        "NAME",
+        repeatable=True,
     ),
     Option(
         "--cors-origin",

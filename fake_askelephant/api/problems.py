@@ -37,6 +37,7 @@ SLUGS = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_content_type",
+    421: "misdirected_request",
     422: "validation_failed",
     429: "rate_limited",
     499: "client_closed_request",

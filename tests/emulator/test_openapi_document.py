@@ -4,6 +4,7 @@ generator looks, and its examples true to the contract's independent JSON Schema
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -118,6 +119,30 @@ def test_optional_body_fields_are_nullable_only_where_the_server_takes_null() ->
         for s in schemas.values()
         for p in s.get("properties", {}).values()
     )
+
+
+def test_request_defaults_are_words_so_generators_keep_those_fields_optional() -> None:
+    """openapi-typescript 7 makes a property with `default` required: a create body without run_workflows, or a
+    participant without is_owner, did not compile (tests/clients/test_typescript_client.py)."""
+    doc = openapi_document()
+    bodies = {
+        op["requestBody"]["content"][m]["schema"]["$ref"]
+        for _, _, op in operations(doc)
+        if "requestBody" in op
+        for m in op["requestBody"]["content"]
+    }
+    schemas = doc["components"]["schemas"]
+    seen, stack = set(), [ref.rsplit("/", 1)[1] for ref in bodies]
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack += re.findall(r'"#/components/schemas/(\w+)"', json.dumps(schemas[name]))
+    assert {"EngagementCreateIn", "ParticipantIn", "SpeakerIn"} <= seen
+    assert [(n, p) for n in seen for p, s in schemas[n].get("properties", {}).items() if "default" in s] == []
+    create = schemas["EngagementCreateIn"]
+    assert create["properties"]["run_workflows"]["description"] == "Default: true."
+    assert "run_workflows" not in create["required"]
 
 
 def test_every_status_has_its_schema_and_every_response_its_headers() -> None:

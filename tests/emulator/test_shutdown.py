@@ -33,7 +33,7 @@ def block_the_loop(server: Served) -> socket.socket:
     host, port = server.base.removeprefix("http://").split(":")
     client = socket.create_connection((host, int(port)), timeout=10)
     try:
-        client.sendall(b"POST /__test/block HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n")
+        client.sendall(b"POST /__test/block HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n")
         assert server.proc.stdout is not None
         assert server.proc.stdout.readline().strip() == BLOCKING
     except BaseException:

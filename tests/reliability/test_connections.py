@@ -44,7 +44,7 @@ def open_connections(server: TestServer) -> int:
 async def slow_client(port: int | None, closed: list[int], peak: list[int], server: TestServer) -> None:
     """Sends half a request head, then one header byte at a time, until the server closes the connection."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n")
+    writer.write(b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\n")
     try:
         while not reader.at_eof():
             peak[0] = max(peak[0], open_connections(server))
@@ -106,7 +106,7 @@ async def test_a_slow_upload_is_not_cut_by_the_header_timeout(server: TestServer
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     body = b'{"seconds": 1}'
     writer.write(
-        b"POST /__admin/clock/advance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /__admin/clock/advance HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
         + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
     )
     await writer.drain()

@@ -31,29 +31,31 @@ KEY = f"sk-apik_probe.{KEY_SECRET}"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"webhook-secret-never-in-logs!!").decode()
 SIGNATURE = "v1," + base64.b64encode(b"s" * 32).decode()
 AUTH = f"Authorization: {KEY}\r\n".encode()
-GET = b"GET /api/v2/users HTTP/1.1\r\nHost: x\r\n" + AUTH
-GET = b"GET /api/v2/users HTTP/1.1\r\nHost: x\r\n" + AUTH
+GET = b"GET /api/v2/users HTTP/1.1\r\nHost: localhost\r\n" + AUTH
+GET = b"GET /api/v2/users HTTP/1.1\r\nHost: localhost\r\n" + AUTH
 
 # One of each kind of request aiohttp's parser refuses, each carrying the key (and other secrets) somewhere.
 MALFORMED = {
-    "bad header value": b"GET /api/v2/users HTTP/1.1\r\nHost: x\r\n" + AUTH + b"X-Bad: a\x01b\r\n\r\n",
-    "bad method": b"G@T /api/v2/users HTTP/1.1\r\nHost: x\r\n" + AUTH + b"\r\n",
-    "bad version": b"GET /api/v2/users?k=" + KEY.encode() + b" HTTP/9.9\r\nHost: x\r\n" + AUTH + b"\r\n",
+    "bad header value": b"GET /api/v2/users HTTP/1.1\r\nHost: localhost\r\n" + AUTH + b"X-Bad: a\x01b\r\n\r\n",
+    "bad method": b"G@T /api/v2/users HTTP/1.1\r\nHost: localhost\r\n" + AUTH + b"\r\n",
+    "bad version": b"GET /api/v2/users?k=" + KEY.encode() + b" HTTP/9.9\r\nHost: localhost\r\n" + AUTH + b"\r\n",
     "header without colon": GET + b"garbage " + KEY.encode() + b"\r\n\r\n",
-    "bad content-length": b"POST /api/v2/engagements HTTP/1.1\r\nHost: x\r\n" + AUTH + b"Content-Length: abc\r\n\r\n",
-    "content-length and chunked": b"POST /api/v2/engagements HTTP/1.1\r\nHost: x\r\n"
+    "bad content-length": b"POST /api/v2/engagements HTTP/1.1\r\nHost: localhost\r\n"
+    + AUTH
+    + b"Content-Length: abc\r\n\r\n",
+    "content-length and chunked": b"POST /api/v2/engagements HTTP/1.1\r\nHost: localhost\r\n"
     + AUTH
     + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-    "bad chunk size": b"POST /api/v2/engagements HTTP/1.1\r\nHost: x\r\n"
+    "bad chunk size": b"POST /api/v2/engagements HTTP/1.1\r\nHost: localhost\r\n"
     + AUTH
     + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
     + KEY.encode()
     + b"\r\n0\r\n\r\n",
     "header line too long": GET + b"X-Long: " + b"a" * 9000 + b"\r\n\r\n",
-    "nul in target": b"GET /api/v2/users\x00 HTTP/1.1\r\nHost: x\r\n" + AUTH + b"\r\n",
+    "nul in target": b"GET /api/v2/users\x00 HTTP/1.1\r\nHost: localhost\r\n" + AUTH + b"\r\n",
     "space in header name": GET + b"Bad Name: " + KEY.encode() + b"\r\n\r\n",
-    "bare LF": b"GET /api/v2/users HTTP/1.1\nHost: x\n" + AUTH.replace(b"\r", b"") + b"X: \x7f\n\n",
-    "signature in a bad header": b"POST /__admin/sink/ci HTTP/1.1\r\nHost: x\r\nsvix-signature: "
+    "bare LF": b"GET /api/v2/users HTTP/1.1\nHost: localhost\n" + AUTH.replace(b"\r", b"") + b"X: \x7f\n\n",
+    "signature in a bad header": b"POST /__admin/sink/ci HTTP/1.1\r\nHost: localhost\r\nsvix-signature: "
     + SIGNATURE.encode()
     + b"\r\nX-Secret: "
     + WEBHOOK_SECRET.encode()
@@ -106,7 +108,7 @@ def encoded_request(path: str, encoding: str, body: bytes) -> bytes:
     content_type = "application/x-www-form-urlencoded" if path == FORM_ROUTE else "application/json"
     return (
         (
-            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Encoding: {name}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Encoding: {name}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n"
         ).encode()
         + AUTH
@@ -180,7 +182,8 @@ async def abort_mid_body(port: int | None, path: str, how: str, framing: str) ->
     length = "Content-Length: 1000" if framing == "content-length" else "Transfer-Encoding: chunked"
     part = b'{"seconds":' if framing == "content-length" else b'b\r\n{"seconds":'
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n{length}\r\n".encode() + AUTH)
+    head = f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n{length}\r\n"
+    writer.write(head.encode() + AUTH)
     writer.write(b"\r\n" + part)
     await writer.drain()
     if how == "reset":

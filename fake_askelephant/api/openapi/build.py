@@ -9,6 +9,7 @@ declared only where the server accepts them.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -154,7 +155,11 @@ def _components() -> dict[str, Any]:
     _, top = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     defs: dict[str, Any] = top["$defs"]
     nullable_ok = _null_rejecting_fields()
-    return {name: _tidy(schema, nullable_ok.get(name, set())) for name, schema in sorted(defs.items())}
+    requests = {model.__name__ for model in _all_models()}
+    return {
+        name: _tidy(schema, nullable_ok.get(name, set()), request=name in requests)
+        for name, schema in sorted(defs.items())
+    }
 
 
 def _null_rejecting_fields() -> dict[str, set[str]]:
@@ -187,14 +192,22 @@ def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
         yield from _models_in(arg)
 
 
-def _tidy(schema: dict[str, Any], no_null: set[str]) -> dict[str, Any]:
+def _tidy(schema: dict[str, Any], no_null: set[str], *, request: bool = False) -> dict[str, Any]:
     """Pydantic's schema, made exact and plain: explicit null only where accepted, no `default: null`, no
-    per-property titles, `$ref` never wrapped."""
+    per-property titles, `$ref` never wrapped.
+
+    In request bodies a default is said in words, not as `default`: openapi-typescript 7 (its default
+    `defaultNonNullable`) makes every property with a `default` required, so a create body without
+    `run_workflows` or a participant without `is_owner` would not compile (openapi-ts/openapi-typescript#2012).
+    """
     schema = copy.deepcopy(schema)
     for name, prop in list(schema.get("properties", {}).items()):
         prop.pop("title", None)
         if prop.get("default", 0) is None:
             del prop["default"]
+        elif request and "default" in prop:
+            said = f"Default: {json.dumps(prop.pop('default'))}."
+            prop["description"] = f"{prop['description']} {said}" if prop.get("description") else said
         if name in no_null and "anyOf" in prop:
             branches = [b for b in prop.pop("anyOf") if b != {"type": "null"}]
             (only,) = branches
