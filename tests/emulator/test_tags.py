@@ -235,7 +235,7 @@ async def test_transcript_comments(api: Api) -> None:
     assert no_position["start_seconds"] is None
     state = await (await api.client.get("/__admin/state")).json()
     stored = next(w for w in state["workspaces"] if w["id"] == "wrks_local")["transcript_comments"]
-    assert [c["id"] for c in stored] == [comment["id"], no_position["id"]]
+    assert [c["id"] for c in stored] == [no_position["id"], comment["id"]]  # newest first (issue 22: paged)
 
 
 @pytest.mark.parametrize(
