@@ -10,6 +10,8 @@ persistence/        `--state-file` and snapshots
 scenarios/          the scenario format, runner, reports and session recorder
 inspector/          the /__admin/ui page (package data) and engagement histories
 media_fetch.py      `--media-fetch`; healthcheck.py the container HEALTHCHECK
+testing.py          FakeAskElephant: an isolated workspace on a running emulator, for a vendor's tests
+pytest_plugin.py    the `fake_askelephant` fixture (entry point pytest11)
 """
 
 __version__ = "0.1.0"

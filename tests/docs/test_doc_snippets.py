@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow  # runs the docs' snippets in fresh interpreters
 
 # The entry point `pip install` registers (pyproject.toml, [project.entry-points.pytest11]).
 PACKAGE_PLUGIN = "contract_tests.plugin"
+EMULATOR_PLUGIN = "fake_askelephant.pytest_plugin"
 FAILING = """
 name: deliberately-failing
 steps:
@@ -43,10 +44,11 @@ def run_pytest(directory: Path, *plugins: str) -> subprocess.CompletedProcess[st
 
 
 def test_readme_in_your_tests_needs_only_pytest(tmp_path: Path) -> None:
-    """The README showed an `async def` test: without an asyncio plugin pytest does not run it at all."""
+    """The README's five lines, with only the plugin the package's entry point loads (no asyncio plugin)."""
     sync_test, _ = python_blocks(ROOT / "README.md", "In your tests (Python)")
+    assert len(sync_test.strip().splitlines()) <= 5
     (tmp_path / "test_readme_snippet.py").write_text(sync_test)
-    result = run_pytest(tmp_path, PACKAGE_PLUGIN)
+    result = run_pytest(tmp_path, EMULATOR_PLUGIN)
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
 
 
@@ -54,7 +56,7 @@ def test_readme_async_snippet_needs_pytest_asyncio(tmp_path: Path) -> None:
     _, async_test = python_blocks(ROOT / "README.md", "In your tests (Python)")
     assert "pip install pytest pytest-asyncio" in (ROOT / "README.md").read_text()
     (tmp_path / "test_readme_async_snippet.py").write_text(async_test)
-    result = run_pytest(tmp_path, PACKAGE_PLUGIN, "pytest_asyncio.plugin")
+    result = run_pytest(tmp_path, EMULATOR_PLUGIN, "pytest_asyncio.plugin")
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
 
 
