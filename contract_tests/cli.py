@@ -5,6 +5,8 @@
         --target-url https://app.askelephant.ai/api
     askelephant-contract receiver --url https://dialer.example.com/hooks/askelephant --secret whsec_… \\
         [--probe-url https://dialer.example.com/hooks/askelephant/probe]
+    fake-askelephant proxy --upstream https://app.askelephant.ai/api --record session.jsonl   # then:
+    askelephant-contract parity session.jsonl --target-url http://127.0.0.1:8787/api
     askelephant-contract list            # every check, by suite
     askelephant-contract schema engagement | openapi
 
@@ -65,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     receiver.add_argument("--check", action="append", help="only this check (repeatable)")
     _common(receiver)
 
+    parity = sub.add_parser("parity", help="replay a `fake-askelephant proxy` recording against --target-url")
+    parity.add_argument("recording", help="the JSON Lines file the proxy wrote")
+    parity.add_argument("--target-url", required=True, help="the emulator's API base (or its root)")
+    parity.add_argument("--api-key", help="the target's key (default: the emulator's default key)")
+
     sub.add_parser("list", help="list every check")
     schema = sub.add_parser("schema", help="print a JSON Schema, or 'openapi' for the bundled OpenAPI document")
     schema.add_argument("name", choices=[*list_schemas(), "openapi"])
@@ -106,6 +113,27 @@ def run_receiver(args: argparse.Namespace) -> int:
     return _finish(run_receiver_contract_sync(target, only=args.check), args)
 
 
+def run_parity(args: argparse.Namespace) -> int:
+    """Exit 0: no difference; 1: differences, one a line."""
+    from pathlib import Path
+
+    from contract_tests import parity
+    from contract_tests.target import EMULATOR_DEFAULT_KEY, api_base_url
+
+    try:
+        recording = parity.load(Path(args.recording))
+    except (OSError, ValueError) as exc:
+        raise TargetError(f"cannot read the recording: {exc}") from exc
+    try:
+        found = parity.replay(recording, api_base_url(args.target_url), args.api_key or EMULATOR_DEFAULT_KEY)
+    except (OSError, ValueError) as exc:
+        raise TargetError(f"cannot replay against {args.target_url}: {exc}") from exc
+    for difference in found:
+        print(difference)
+    print(f"{len(recording)} exchanges replayed, {len(found)} difference(s)")
+    return 1 if found else 0
+
+
 def list_checks() -> int:
     for check in select_checks():
         admin = "  [emulator only]" if check.needs_admin else ""
@@ -139,6 +167,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return run_api(args)
         if args.command == "receiver":
             return run_receiver(args)
+        if args.command == "parity":
+            return run_parity(args)
         if args.command == "list":
             return list_checks()
         doc = openapi_document() if args.name == "openapi" else load_schema(args.name)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 # the process exits within 5 s (container runtimes send SIGKILL after 10 s by default). When it does not (a handler
 # blocking the event loop), the watchdog in shutdown.py ends it at 4 s.
 SHUTDOWN_GRACE_S = 3.0
+PROXY_KEY_ENV = "ASKELEPHANT_API_KEY"
 # `health` needs only where `serve` listens: other flags (and their env vars) are not its business.
 HEALTH_OPTIONS = (
     replace(OPTIONS_BY_DEST["host"], help="the host `serve` binds; 0.0.0.0 or :: is probed on 127.0.0.1"),
@@ -54,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer [default 3]")
     add_arguments(health, HEALTH_OPTIONS)
     scenario_cli.add_parser(commands)
+    proxy = commands.add_parser(
+        "proxy",
+        help="forward to a real AskElephant API and record each exchange (for askelephant-contract parity)",
+        description="Forward /api/... to --upstream with the key in ASKELEPHANT_API_KEY (reads and contract-test: "
+        "engagement creates only) and append each exchange, secrets dropped and ids normalised, to --record.",
+    )
+    proxy.add_argument("--upstream", required=True, help="the API base, e.g. https://app.askelephant.ai/api")
+    proxy.add_argument("--record", required=True, help="the JSON Lines recording to append to")
+    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on [default 127.0.0.1]")
+    proxy.add_argument("--port", type=int, default=8788, help="port to listen on [default 8788]")
     return parser
 
 
@@ -88,6 +99,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0 if healthy else 1
     if args.command == "scenario":
         return scenario_cli.main(args)
+    if args.command == "proxy":
+        return _proxy_command(parser, args)
     parser.error(f"unknown command {args.command}")
 
 
@@ -116,6 +129,22 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         return 2
     except SeedDataError as exc:  # raised while building the app
         parser.error(str(exc))
+    return 0
+
+
+def _proxy_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    key = os.environ.get(PROXY_KEY_ENV)
+    if not key:
+        parser.error(f"proxy: set {PROXY_KEY_ENV} (the upstream key is read from the environment only)")
+    from pathlib import Path
+
+    from aiohttp import web
+
+    from . import proxy
+
+    app = proxy.make_app(args.upstream, key, Path(args.record))
+    print(f"fake-askelephant proxy: http://{args.host}:{args.port}/api → {proxy.api_base(args.upstream)}", flush=True)
+    web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
 
 

@@ -3,6 +3,7 @@
 from contract_tests.api_suites import (  # noqa: F401
     concurrency,
     create,
+    directory,
     fuzz,
     lists,
     pipeline,

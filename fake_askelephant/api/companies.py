@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from ..core import scopes, views
 from ..core.directory import normalize_domain
+from ..core.engagements import EngagementQuery
+from ..core.models import Principal
 from . import context
 from .context import query_params, requires
 from .cursors import ListWalk
-from .queries import DIRECTORY_LIST_PARAMS, QueryErrors, parse_list_query
+from .engagements import engagement_list
+from .queries import (
+    DIRECTORY_LIST_PARAMS,
+    SCOPED_ENGAGEMENT_FILTERS,
+    SCOPED_ENGAGEMENT_PARAMS,
+    QueryErrors,
+    parse_list_query,
+)
 from .responses import conditional_json, json_response, read_body
-from .schemas import CompanyCreateIn
+from .schemas import CompanyCreateIn, CompanyPatchIn, CrmAssociationIn
 
 routes = web.RouteTableDef()
 
@@ -57,3 +68,59 @@ async def get_company(request: web.Request) -> web.Response:
         context.principal(request), request.match_info["company_id"]
     )
     return conditional_json(request, views.company(company))
+
+
+@routes.patch("/api/v2/companies/{company_id}")
+@requires(scopes.COMPANIES_WRITE)
+async def update_company(request: web.Request) -> web.Response:
+    """body 400/415 → fields 422 → 404 → a domain another company holds 409 → 200 + v1.company.updated."""
+    body = await read_body(request, CompanyPatchIn)
+    company = context.emulator(request).companies.patch_company(
+        context.principal(request), request.match_info["company_id"], body.changes()
+    )
+    return json_response(views.company(company))
+
+
+@routes.delete("/api/v2/companies/{company_id}")
+@requires(scopes.COMPANIES_WRITE)
+async def delete_company(request: web.Request) -> web.Response:
+    """200 with the delete confirmation (as the tag's); contacts and engagements let go of it."""
+    companies = context.emulator(request).companies
+    company = companies.get_company(context.principal(request), request.match_info["company_id"])
+    companies.delete_company(company)
+    return json_response(views.deleted(company.id, "company"))
+
+
+@routes.put("/api/v2/companies/{company_id}/crm_association")
+@requires(scopes.COMPANIES_WRITE)
+async def set_company_crm_association(request: web.Request) -> web.Response:
+    """Replaces the company's single CRM association (set-company-crm-association)."""
+    body = await read_body(request, CrmAssociationIn)
+    company = context.emulator(request).companies.set_crm_association(
+        context.principal(request), request.match_info["company_id"], body.to_core()
+    )
+    return json_response(views.company(company))
+
+
+@routes.delete("/api/v2/companies/{company_id}/crm_association")
+@requires(scopes.COMPANIES_WRITE)
+async def clear_company_crm_association(request: web.Request) -> web.Response:
+    """No body; 200 with the company without its crm_association (as the contact's clear)."""
+    company = context.emulator(request).companies.set_crm_association(
+        context.principal(request), request.match_info["company_id"], None
+    )
+    return json_response(views.company(company))
+
+
+@routes.get("/api/v2/companies/{company_id}/engagements")
+@requires(scopes.ENGAGEMENTS_READ)
+@query_params(*SCOPED_ENGAGEMENT_PARAMS)
+async def list_company_engagements(request: web.Request) -> web.Response:
+    """The engagements related to the company (scopes matrix: engagements:read, + the expand scopes)."""
+    company_id = request.match_info["company_id"]
+
+    def of_company(principal: Principal, query: EngagementQuery) -> EngagementQuery:
+        context.emulator(request).companies.get_company(principal, company_id)  # 404 first
+        return replace(query, company_ids=frozenset({company_id}))
+
+    return engagement_list(request, filters=SCOPED_ENGAGEMENT_FILTERS, crm=False, scoped_to=of_company)

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from aiohttp import web
 
 from ..core import scopes, views
+from ..core.engagements import EngagementQuery
 from ..core.models import Contact, Principal
 from . import context
 from .context import query_params, requires
 from .cursors import ListWalk
-from .queries import DIRECTORY_LIST_PARAMS, QueryErrors, parse_list_query
+from .engagements import engagement_list
+from .queries import (
+    DIRECTORY_LIST_PARAMS,
+    SCOPED_ENGAGEMENT_FILTERS,
+    SCOPED_ENGAGEMENT_PARAMS,
+    QueryErrors,
+    parse_list_query,
+)
 from .responses import conditional_json, json_response, read_body
-from .schemas import ContactPatchIn, CrmAssociationIn
+from .schemas import ContactCreateIn, ContactPatchIn, CrmAssociationIn
 
 routes = web.RouteTableDef()
 T = TypeVar("T")
@@ -32,6 +41,15 @@ async def list_contacts(request: web.Request) -> web.Response:
     errors.raise_if_any()
     page = context.emulator(request).contacts.list_contacts(principal, query)
     return walk.respond(page, views.contact)
+
+
+@routes.post("/api/v2/contacts")
+@requires(scopes.CONTACTS_WRITE)
+async def create_contact(request: web.Request) -> web.Response:
+    """body 400/415 → fields 422 → unknown company_id 422 → an email taken 409 → 201 + v1.contact.created."""
+    body = await read_body(request, ContactCreateIn)
+    contact = context.emulator(request).contacts.create_contact_for(context.principal(request), body.to_draft())
+    return json_response(views.contact(contact), status=201)
 
 
 @routes.get("/api/v2/contacts/{contact_id}")
@@ -57,6 +75,37 @@ async def set_contact_crm_association(request: web.Request) -> web.Response:
     """Replaces the contact's single CRM association (path: emulator choice)."""
     body = await read_body(request, CrmAssociationIn)
     return _changed(request, context.emulator(request).contacts.set_crm_association, body.to_core())
+
+
+@routes.delete("/api/v2/contacts/{contact_id}/crm_association")
+@requires(scopes.CONTACTS_WRITE)
+async def clear_contact_crm_association(request: web.Request) -> web.Response:
+    """No body; 200 with the contact, which no longer carries a crm_association (clear-contact-crm-association)."""
+    return _changed(request, context.emulator(request).contacts.set_crm_association, None)
+
+
+@routes.delete("/api/v2/contacts/{contact_id}")
+@requires(scopes.CONTACTS_WRITE)
+async def delete_contact(request: web.Request) -> web.Response:
+    """200 with the delete confirmation (as the tag's); engagements let go of it, then v1.contact.deleted."""
+    contacts = context.emulator(request).contacts
+    contact = contacts.get_contact(context.principal(request), request.match_info["contact_id"])
+    contacts.delete_contact(contact)
+    return json_response(views.deleted(contact.id, "contact"))
+
+
+@routes.get("/api/v2/contacts/{contact_id}/engagements")
+@requires(scopes.ENGAGEMENTS_READ)
+@query_params(*SCOPED_ENGAGEMENT_PARAMS)
+async def list_contact_engagements(request: web.Request) -> web.Response:
+    """The engagements the contact took part in (scopes matrix: engagements:read, + the expand scopes)."""
+    contact_id = request.match_info["contact_id"]
+
+    def of_contact(principal: Principal, query: EngagementQuery) -> EngagementQuery:
+        context.emulator(request).contacts.get_contact(principal, contact_id)  # 404 first
+        return replace(query, contact_ids=frozenset({contact_id}))
+
+    return engagement_list(request, filters=SCOPED_ENGAGEMENT_FILTERS, crm=False, scoped_to=of_contact)
 
 
 def _changed(request: web.Request, change: Callable[[Principal, str, T], Contact], value: T) -> web.Response:

@@ -3,24 +3,26 @@ transcript comments. Thin: parse, call the engagement service, render."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 from aiohttp import web
 
 from ..core import scopes, views
+from ..core.engagements import EngagementQuery
 from ..core.models import Engagement, Principal
 from . import context
 from .context import query_params, requires
 from .cursors import ListWalk
 from .media_links import media_link
-from .queries import ENGAGEMENT_LIST_PARAMS, QueryErrors, parse_engagement_query, parse_expand
+from .queries import ENGAGEMENT_FILTERS, ENGAGEMENT_LIST_PARAMS, QueryErrors, parse_engagement_query, parse_expand
 from .responses import conditional_json, json_response, read_body, read_json_object
 from .schemas import (
     EngagementCreateIn,
     ReplaceContactsIn,
     ReplaceTagsIn,
     TranscriptCommentIn,
+    TranscriptCommentPatchIn,
     create_cross_field_errors,
 )
 from .validation import validate
@@ -61,10 +63,24 @@ async def get_engagement(request: web.Request) -> web.Response:
 @requires(scopes.ENGAGEMENTS_READ)
 @query_params(*ENGAGEMENT_LIST_PARAMS)
 async def list_engagements(request: web.Request) -> web.Response:
+    return engagement_list(request)
+
+
+def engagement_list(
+    request: web.Request,
+    *,
+    filters: Mapping[str, tuple[str, ...]] = ENGAGEMENT_FILTERS,
+    crm: bool = True,
+    scoped_to: Callable[[Principal, EngagementQuery], EngagementQuery] | None = None,
+) -> web.Response:
+    """A page of engagements: GET /v2/engagements, and the contact's and company's engagements, whose path names
+    the contact or company (`scoped_to` looks it up, 404 first, and narrows the query to it)."""
     principal = context.principal(request)
     walk = ListWalk.start(request, workspace_id=principal.workspace_id)
-    query, expand = parse_engagement_query(walk.query, walk.after)
+    query, expand = parse_engagement_query(walk.query, walk.after, filters=filters, crm=crm)
     scopes.require(principal, (scopes.EXPAND_SCOPES[x] for x in expand if x in scopes.EXPAND_SCOPES))
+    if scoped_to is not None:
+        query = scoped_to(principal, query)
     service = context.emulator(request).engagements
     page = service.list_engagements(principal, query)
     link = partial(media_link, request)
@@ -116,6 +132,41 @@ async def create_transcript_comment(request: web.Request) -> web.Response:
     """201; 404 when hidden or before the transcript exists (emulator choice), 422 for bad fields."""
     body = await read_body(request, TranscriptCommentIn)
     comment = context.emulator(request).engagements.add_transcript_comment(
-        context.principal(request), request.match_info["engagement_id"], body.text, body.start_seconds
+        context.principal(request),
+        request.match_info["engagement_id"],
+        body.body,
+        body.transcript_timeline_id,
+        body.anchor,
     )
     return json_response(views.transcript_comment(comment), status=201)
+
+
+@routes.get("/api/v2/transcript_comments/{transcript_comment_id}")
+@requires(scopes.TRANSCRIPT_COMMENTS_READ, scopes.ENGAGEMENTS_READ)
+async def get_transcript_comment(request: web.Request) -> web.Response:
+    """404 when unknown or on an engagement the caller may not view (scopes matrix: + engagements:read)."""
+    comment = context.emulator(request).engagements.get_transcript_comment(
+        context.principal(request), request.match_info["transcript_comment_id"]
+    )
+    return conditional_json(request, views.transcript_comment(comment))
+
+
+@routes.patch("/api/v2/transcript_comments/{transcript_comment_id}")
+@requires(scopes.TRANSCRIPT_COMMENTS_WRITE, scopes.ENGAGEMENTS_READ)
+async def update_transcript_comment(request: web.Request) -> web.Response:
+    """body, status (open | resolved: resolving records resolved_by / resolved_at), anchor."""
+    body = await read_body(request, TranscriptCommentPatchIn)
+    comment = context.emulator(request).engagements.update_transcript_comment(
+        context.principal(request), request.match_info["transcript_comment_id"], body.changes()
+    )
+    return json_response(views.transcript_comment(comment))
+
+
+@routes.delete("/api/v2/transcript_comments/{transcript_comment_id}")
+@requires(scopes.TRANSCRIPT_COMMENTS_WRITE, scopes.ENGAGEMENTS_READ)
+async def delete_transcript_comment(request: web.Request) -> web.Response:
+    """200 with the delete confirmation, as the tag's (emulator choice: that page was not captured)."""
+    comment = context.emulator(request).engagements.delete_transcript_comment(
+        context.principal(request), request.match_info["transcript_comment_id"]
+    )
+    return json_response(views.deleted(comment.id, "transcript_comment"))

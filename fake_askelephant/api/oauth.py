@@ -1,8 +1,9 @@
-"""`POST /api/v1/oauth/token`: the client credentials grant (api.md §10, RFC 6749 §4.4).
+"""`POST /api/v1/oauth/token` (api.md §10): the client credentials (RFC 6749 §4.4), authorization code with PKCE
+(§4.1.3, RFC 7636) and refresh token (§6) grants; the client authenticates by HTTP Basic or `client_secret_post`.
 
 Errors are problem+json carrying RFC 6749 §5.2 `error` and `error_description` members (emulator choice):
 invalid_request 400 (not form-encoded, repeated or missing parameter, two client auth methods),
-unsupported_grant_type 400, invalid_client 401, invalid_scope 400.
+unsupported_grant_type 400, invalid_client 401, invalid_grant 400, invalid_scope 400.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .problems import Problem
 from .responses import json_response
 
 FORM = "application/x-www-form-urlencoded"
-GRANT = "client_credentials"
+GRANTS = ("client_credentials", "authorization_code", "refresh_token")
 _STATUS = {"invalid_client": 401}
 routes = web.RouteTableDef()
 
@@ -50,23 +51,41 @@ async def issue_token(request: web.Request) -> web.Response:
     grant_type = form.get("grant_type")
     if not grant_type:
         raise oauth_problem("invalid_request", "grant_type is required.")
-    if grant_type != GRANT:
-        raise oauth_problem("unsupported_grant_type", f"Only grant_type={GRANT} is supported by the emulator.")
+    if grant_type not in GRANTS:
+        raise oauth_problem("unsupported_grant_type", f"grant_type must be one of: {', '.join(GRANTS)}.")
     client_id, client_secret, basic = _client_credentials(request, form)
-    scope = form.get("scope")
+    scope = _optional(form, "scope")
+    oauth = context.emulator(request).oauth
+    refresh = None
     try:
-        token = context.emulator(request).oauth.issue_token(client_id, client_secret, str(scope) if scope else None)
+        if grant_type == "client_credentials":
+            token = oauth.issue_token(client_id, client_secret, scope)
+        elif grant_type == "authorization_code":
+            code = _required(form, "code")
+            token, refresh = oauth.exchange_code(
+                client_id, client_secret, code, _optional(form, "redirect_uri"), _optional(form, "code_verifier")
+            )
+        else:
+            token, refresh = oauth.refresh(client_id, client_secret, _required(form, "refresh_token"), scope)
     except OAuthError as exc:
         raise oauth_problem(exc.error, str(exc), basic=basic and exc.error == "invalid_client") from exc
-    return json_response(
-        {
-            "access_token": token.token,
-            "token_type": "Bearer",
-            "expires_in": TOKEN_LIFETIME_S,
-            "scope": " ".join(sorted(token.scopes)),
-        },
-        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-    )
+    body: dict[str, Any] = {"access_token": token.token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S}
+    if refresh is not None:
+        body["refresh_token"] = refresh.token
+    body["scope"] = " ".join(sorted(token.scopes))
+    return json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _optional(form: Mapping[str, Any], name: str) -> str | None:
+    value = form.get(name)
+    return str(value) if value else None
+
+
+def _required(form: Mapping[str, Any], name: str) -> str:
+    value = _optional(form, name)
+    if value is None:
+        raise oauth_problem("invalid_request", f"{name} is required for this grant_type.")
+    return value
 
 
 def _client_credentials(request: web.Request, form: Mapping[str, Any]) -> tuple[str, str, bool]:

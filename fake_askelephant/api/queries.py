@@ -193,6 +193,14 @@ def _id_set(fld: str, ops: Mapping[str, str], prefix: str, errors: QueryErrors) 
 PAGING = ("limit", "cursor", "order_by")
 FILTERS = "filter["  # a prefix: every filter[…] name is read (and judged) by the route's filter parser
 ENGAGEMENT_LIST_PARAMS = (*PAGING, "search", FILTERS, "expand")
+# A contact's or company's engagements: the path names whose; no id or CRM filters (emulator choice).
+SCOPED_ENGAGEMENT_PARAMS = ENGAGEMENT_LIST_PARAMS
+SCOPED_ENGAGEMENT_FILTERS = {
+    "engagement_type": ("eq", "in"),
+    "processing_status": ("eq", "in"),
+    "start_at": ("gt", "gte", "lt", "lte"),
+    "updated_at": ("gt", "gte", "lt", "lte"),
+}
 DIRECTORY_LIST_PARAMS = (*PAGING, "search", FILTERS)
 TAG_LIST_PARAMS = (*PAGING, FILTERS)  # the list-tags page documents no search
 
@@ -238,28 +246,33 @@ ENGAGEMENT_FILTERS = {
 
 
 def parse_engagement_query(
-    query: Mapping[str, str], after: Position | None = None
+    query: Mapping[str, str],
+    after: Position | None = None,
+    *,
+    filters: Mapping[str, tuple[str, ...]] = ENGAGEMENT_FILTERS,
+    crm: bool = True,
 ) -> tuple[EngagementQuery, tuple[str, ...]]:
-    """`after` comes from the cursor (api/cursors.py ListWalk)."""
+    """`after` comes from the cursor (api/cursors.py ListWalk); a contact's or company's engagements take fewer
+    `filters` and no CRM entries."""
     errors = QueryErrors()
     limit, order, _ = parse_page_params(query, errors)
-    filters = filter_params(query, ENGAGEMENT_FILTERS, nested=(CRM_FIELD,))
-    crm = parse_crm_associations(query, CRM_OBJECT_TYPES, errors)
+    parsed = filter_params(query, filters, nested=(CRM_FIELD,) if crm else ())
+    crm_refs = parse_crm_associations(query, CRM_OBJECT_TYPES, errors) if crm else None
     expand = parse_expand(query, errors)
     result = EngagementQuery(
         order=order,
         limit=limit,
         after=after,
         search=query.get("search") or None,
-        engagement_types=_enum_set("engagement_type", filters.get("engagement_type", {}), ENGAGEMENT_TYPES, errors),
+        engagement_types=_enum_set("engagement_type", parsed.get("engagement_type", {}), ENGAGEMENT_TYPES, errors),
         processing_statuses=_enum_set(
-            "processing_status", filters.get("processing_status", {}), PROCESSING_STATUSES, errors
+            "processing_status", parsed.get("processing_status", {}), PROCESSING_STATUSES, errors
         ),
-        start_at=time_range("start_at", filters.get("start_at", {}), errors),
-        updated_at=time_range("updated_at", filters.get("updated_at", {}), errors),
-        company_ids=_id_set("company_ids", filters.get("company_ids", {}), "cmp", errors),
-        contact_ids=_id_set("contact_ids", filters.get("contact_ids", {}), "cnt", errors),
-        crm_associations=crm or (),
+        start_at=time_range("start_at", parsed.get("start_at", {}), errors),
+        updated_at=time_range("updated_at", parsed.get("updated_at", {}), errors),
+        company_ids=_id_set("company_ids", parsed.get("company_ids", {}), "cmp", errors),
+        contact_ids=_id_set("contact_ids", parsed.get("contact_ids", {}), "cnt", errors),
+        crm_associations=crm_refs or (),
     )
     errors.raise_if_any()
     return result, expand

@@ -11,11 +11,13 @@ from typing import Annotated, Any, Literal, TypeGuard
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..core import policies
+from ..core import jsonutil, policies
 from ..core.companies import CompanyDraft
+from ..core.contacts import ContactDraft
 from ..core.directory import email_key, normalize_domain
 from ..core.errors import FieldError
 from ..core.models import (
+    CommentStatus,
     CompanyDomain,
     CrmAssociation,
     EmailAddress,
@@ -26,6 +28,7 @@ from ..core.models import (
     TranscriptEntry,
     TranscriptTimeline,
 )
+from ..core.tags import TagDraft
 from ..core.timefmt import TimestampOutOfRange, parse_iso
 from .openapi.patterns import (
     DOMAIN_PATTERN,
@@ -352,13 +355,13 @@ class DomainIn(WireModel):
 
 
 class CrmAssociationIn(WireModel):
-    """PUT /v2/contacts/{id}/crm_association; also in fixtures. Stored and returned as sent."""
+    """PUT /v2/contacts|companies/{id}/crm_association; also in seed data. All three required, strings of 1–255
+    (set-company-crm-association page); `object_type` is an enum whose values were not captured, so any text is
+    taken (emulator choice). Stored and returned as sent."""
 
-    object_type: str = Field(min_length=1, max_length=100)
+    object_type: str = Field(min_length=1, max_length=255)
     crm_object_id: str = Field(min_length=1, max_length=255)
-    source: str | None = Field(None, min_length=1, max_length=100)
-
-    _no_null = field_validator("source", mode="before")(reject_null)
+    source: str = Field(min_length=1, max_length=255)
 
     def to_core(self) -> CrmAssociation:
         return CrmAssociation(self.object_type, self.crm_object_id, self.source)
@@ -456,14 +459,121 @@ class CompanyCreateIn(WireModel):
         return CompanyDraft(domains=domains_to_core(self.domains), name=self.name, description=self.description)
 
 
+class ContactCreateIn(WireModel):
+    """POST /v2/contacts (page not captured: the update-contact fields, no nulls, plus `crm_association`; at least
+    a name, an email or a phone number; emulator choice)."""
+
+    model_config = ConfigDict(
+        **WireModel.model_config,
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["first_name"]},
+                {"required": ["last_name"]},
+                {"required": ["emails"], "properties": {"emails": {"minItems": 1}}},
+                {"required": ["phone_numbers"], "properties": {"phone_numbers": {"minItems": 1}}},
+            ]
+        },
+    )
+
+    first_name: str | None = Field(None, min_length=1, max_length=255)
+    last_name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+    time_zone: str | None = Field(None, min_length=1, max_length=255)
+    company_id: str | None = Field(None, min_length=1, max_length=100)
+    emails: list[EmailIn] = Field(
+        default_factory=list,
+        max_length=MAX_EMAILS,
+        json_schema_extra=at_most_one("is_primary"),
+        description="At most one primary, no address twice (case-insensitive); none marked → the first.",
+    )
+    phone_numbers: list[PhoneIn] = Field(
+        default_factory=list,
+        max_length=MAX_PHONES,
+        json_schema_extra=at_most_one("is_primary"),
+        description="At most one primary, no number twice; none marked → the first.",
+    )
+    crm_association: CrmAssociationIn | None = None
+
+    _no_null = field_validator(
+        "first_name", "last_name", "description", "time_zone", "company_id", "emails", "phone_numbers",
+        "crm_association", mode="before",
+    )(reject_null)  # fmt: skip
+    _emails = field_validator("emails")(checked_emails)
+    _phones = field_validator("phone_numbers")(checked_phones)
+
+    @model_validator(mode="after")
+    def _someone(self) -> ContactCreateIn:
+        if not (self.first_name or self.last_name or self.emails or self.phone_numbers):
+            raise PydanticCustomError("required", "must have a name, an email or a phone number")
+        return self
+
+    def to_draft(self) -> ContactDraft:
+        return ContactDraft(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            emails=emails_to_core(self.emails),
+            phone_numbers=phones_to_core(self.phone_numbers),
+            description=self.description,
+            time_zone=self.time_zone,
+            company_id=self.company_id,
+            crm_association=self.crm_association.to_core() if self.crm_association else None,
+        )
+
+
+class CompanyPatchIn(WireModel):
+    """PATCH /v2/companies/{id} (page not captured: the create-company fields; `null` clears name, description;
+    domains replace the list; emulator choice)."""
+
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+    domains: list[DomainIn] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_DOMAINS,
+        json_schema_extra=at_most_one("is_primary"),
+        description="Replaces the list; at most one primary, no domain twice.",
+    )
+
+    _no_null = field_validator("domains", mode="before")(reject_null)
+    _domains = field_validator("domains")(lambda v: checked_domains(v) if v is not None else v)
+
+    def changes(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            out[name] = list(domains_to_core(value)) if name == "domains" and value is not None else value
+        return out
+
+
+HEX_COLOR = r"^#[A-Fa-f0-9]{6}$"
+
+
 class TagIn(WireModel):
-    name: str = Field(min_length=1, max_length=100)
+    """POST /v2/tags (create-tag page)."""
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+    hex_color: str | None = Field(None, pattern=HEX_COLOR)
+    auto_tagging_enabled: bool = True
+
+    _no_null = field_validator("description", "hex_color", "auto_tagging_enabled", mode="before")(reject_null)
+
+    def to_core(self) -> TagDraft:
+        return TagDraft(self.name, self.description, self.hex_color, self.auto_tagging_enabled)
 
 
 class TagPatchIn(WireModel):
-    name: str | None = Field(None, min_length=1, max_length=100)
+    """Update a tag (documented capability, path unknown: emulator choice). `null` clears description, hex_color."""
 
-    _no_null = field_validator("name", mode="before")(reject_null)
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, min_length=1, max_length=2000)
+    hex_color: str | None = Field(None, pattern=HEX_COLOR)
+    auto_tagging_enabled: bool | None = None
+
+    _no_null = field_validator("name", "auto_tagging_enabled", mode="before")(reject_null)
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class ReplaceContactsIn(WireModel):
@@ -474,12 +584,47 @@ class ReplaceTagsIn(WireModel):
     tag_ids: list[str] = Field(max_length=MAX_LINKED_IDS)
 
 
+MAX_COMMENT_CHARS = 50_000
+MAX_ANCHOR_BYTES = 10_000  # the anchor's fields were not captured: any small JSON object (emulator choice)
+
+
+def trimmed_comment_body(value: str) -> str:
+    """Leading and trailing whitespace is trimmed server-side; whitespace-only → 422 (create-comment page)."""
+    trimmed = value.strip()
+    if not trimmed:
+        raise PydanticCustomError("too_short", "must not be blank (it is trimmed server-side)")
+    return trimmed
+
+
+def small_anchor(value: dict[str, Any]) -> dict[str, Any]:
+    if len(jsonutil.dumps(value)) > MAX_ANCHOR_BYTES:
+        raise PydanticCustomError("too_long", f"must be at most {MAX_ANCHOR_BYTES:,} bytes of JSON")
+    return value
+
+
 class TranscriptCommentIn(WireModel):
-    """`transcript_timeline_id` (docs: default the primary timeline) is accepted and ignored: an engagement
-    has exactly one timeline in the emulator (emulator choice)."""
+    """POST /v2/engagements/{id}/transcript_comments (create-transcript-comment page). `transcript_timeline_id`
+    omitted → the engagement's primary timeline; another → 422."""
 
-    text: str = Field(min_length=1, max_length=5000)
-    start_seconds: float | None = Field(None, ge=0, allow_inf_nan=False)
-    transcript_timeline_id: str | None = Field(None, min_length=1, max_length=255)
+    body: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
+    transcript_timeline_id: str | None = Field(None, pattern=r"^tt_[A-Za-z0-9]+$")
+    anchor: dict[str, Any] | None = None
 
-    _no_null = field_validator("start_seconds", "transcript_timeline_id", mode="before")(reject_null)
+    _no_null = field_validator("transcript_timeline_id", "anchor", mode="before")(reject_null)
+    _trim = field_validator("body")(trimmed_comment_body)
+    _anchor = field_validator("anchor")(small_anchor)
+
+
+class TranscriptCommentPatchIn(WireModel):
+    """PATCH /v2/transcript_comments/{id} (page not captured: emulator choice): body, status, anchor."""
+
+    body: str | None = Field(None, min_length=1, max_length=MAX_COMMENT_CHARS)
+    status: CommentStatus | None = None
+    anchor: dict[str, Any] | None = None
+
+    _no_null = field_validator("body", "status", "anchor", mode="before")(reject_null)
+    _trim = field_validator("body")(lambda v: trimmed_comment_body(v) if v is not None else v)
+    _anchor = field_validator("anchor")(lambda v: small_anchor(v) if v is not None else v)
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}

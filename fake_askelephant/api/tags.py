@@ -32,25 +32,26 @@ async def list_tags(request: web.Request) -> web.Response:
 @routes.post("/api/v2/tags")
 @requires(scopes.TAGS_WRITE)
 async def create_tag(request: web.Request) -> web.Response:
+    """409 when a live tag already has the name (any case: emulator choice, the page names no rule)."""
     body = await read_body(request, TagIn)
-    tag = context.emulator(request).tags.create_tag(context.principal(request).workspace_id, body.name)
+    tag = context.emulator(request).tags.create_tag(context.principal(request).workspace_id, body.to_core())
     return json_response(views.tag(tag), status=201)
 
 
 @routes.patch("/api/v2/tags/{tag_id}")
 @requires(scopes.TAGS_WRITE)
 async def update_tag(request: web.Request) -> web.Response:
+    """Update a tag: a documented capability whose path no page gives (emulator-choices.md)."""
     body = await read_body(request, TagPatchIn)
     tags = context.emulator(request).tags
     tag = tags.get_tag(context.principal(request), request.match_info["tag_id"])
-    if body.name is not None:
-        tags.rename_tag(tag, body.name)
+    tags.update_tag(tag, body.changes())
     return json_response(views.tag(tag))
 
 
 @routes.delete("/api/v2/tags/{tag_id}")
 @requires(scopes.TAGS_WRITE)
 async def delete_tag(request: web.Request) -> web.Response:
-    """Also detaches the tag from every engagement carrying it (each emits v1.engagement.updated)."""
-    context.emulator(request).tags.delete_tag(context.principal(request), request.match_info["tag_id"])
-    return web.Response(status=204)
+    """Soft delete → 200 `{id, object: "tag", deleted: true}` (delete-tag page); engagements let go of it."""
+    tag = context.emulator(request).tags.delete_tag(context.principal(request), request.match_info["tag_id"])
+    return json_response(views.deleted(tag.id, "tag"))

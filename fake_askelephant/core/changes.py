@@ -81,8 +81,9 @@ class ChangeRecorder:
         kind = _KINDS[type(record)]
         return self._bus.emit(f"v1.{kind.name}.created", record.workspace_id, kind.view(record))
 
-    def deleted(self, record: Record) -> Event:
-        self._stored(record, gone=True)
+    def deleted(self, record: Record, *, soft: bool = False) -> Event:
+        """`soft`: the record stays stored (a soft-deleted tag keeps its row, marked deleted_at)."""
+        self._stored(record, gone=not soft)
         kind = _KINDS[type(record)]
         return self._bus.emit(f"v1.{kind.name}.deleted", record.workspace_id, kind.view(record))
 

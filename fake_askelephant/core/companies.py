@@ -27,6 +27,10 @@ class CompanyDraft:
     crm_association: CrmAssociation | None = None
 
 
+# What PATCH /v2/companies/{id} may change (its page was not captured: the create fields, emulator choice).
+PATCHABLE = ("name", "description", "domains")
+
+
 class CompanyService(DirectoryService):
     def list_companies(self, principal: Principal, query: ListQuery, domain: str | None = None) -> Page[Company]:
         """search = name (api.md §8); `domain` normalised by the edge; CRM entries match the stored association."""
@@ -69,8 +73,19 @@ class CompanyService(DirectoryService):
         self._changes.created(company, emit=emit)
         return company
 
+    def patch_company(self, principal: Principal, company_id: str, changes: Mapping[str, Any]) -> Company:
+        """PATCH /v2/companies/{id}: name, description, domains; a domain another company holds → 409."""
+        company = self.get_company(principal, company_id)
+        return self.update_company(company, {k: v for k, v in changes.items() if k in PATCHABLE})
+
+    def set_crm_association(self, principal: Principal, company_id: str, association: CrmAssociation | None) -> Company:
+        """Replaces the company's single association, or clears it with None (api.md §10)."""
+        company = self.get_company(principal, company_id)
+        self._changes.change(company, crm_association=association)
+        return company
+
     def update_company(self, company: Company, changes: Mapping[str, Any], *, emit: bool = True) -> Company:
-        """Fixtures re-applied to an existing company (no public update route)."""
+        """PATCH and seed data re-applied to an existing company."""
         d = self._directory(company.workspace_id)
         fields = dict(changes)
         if "domains" in fields:
@@ -79,7 +94,8 @@ class CompanyService(DirectoryService):
         return self._change_indexed(company, fields, emit=emit, unindex=d.unindex_company, index=d.index_company)
 
     def delete_company(self, company: Company) -> None:
-        """Admin only: contacts lose it as their company, engagements as a related company; then deleted."""
+        """`DELETE /v2/companies/{id}` and the admin delete: contacts lose it as their company, engagements as a
+        related company; then v1.company.deleted."""
         d = self._directory(company.workspace_id)
 
         def remove() -> None:

@@ -81,8 +81,17 @@ class ContactService(DirectoryService):
                 fields[name] = with_one_primary(fields[name])
         return self._change_indexed(contact, fields, emit=emit, unindex=d.unindex_contact, index=d.index_contact)
 
-    def set_crm_association(self, principal: Principal, contact_id: str, association: CrmAssociation) -> Contact:
-        """Replaces the contact's single association (api.md §10)."""
+    def create_contact_for(self, principal: Principal, draft: ContactDraft) -> Contact:
+        """POST /v2/contacts: unknown company_id → 422, an email another contact holds → 409 (emulator choice)."""
+        d = self._directory(principal.workspace_id)
+        if draft.company_id is not None and draft.company_id not in d.companies:
+            raise ValidationFailed.single(
+                "company_id", "invalid_enum", f"company_id {draft.company_id!r} is not a company in this workspace."
+            )
+        return self.create_contact(principal.workspace_id, draft)
+
+    def set_crm_association(self, principal: Principal, contact_id: str, association: CrmAssociation | None) -> Contact:
+        """Replaces the contact's single association, or clears it with None (api.md §10)."""
         contact = self.get_contact(principal, contact_id)
         self._changes.change(contact, crm_association=association)
         return contact
@@ -146,7 +155,8 @@ class ContactService(DirectoryService):
         return [c.id for c in linked], d.companies_of(linked)
 
     def delete_contact(self, contact: Contact) -> None:
-        """Admin only: unlinks it from engagements (each emits updated), then emits `v1.contact.deleted`."""
+        """`DELETE /v2/contacts/{id}` and the admin delete: unlinks it from engagements (each emits updated), then
+        emits `v1.contact.deleted`."""
         d = self._directory(contact.workspace_id)
         self._delete(
             contact,

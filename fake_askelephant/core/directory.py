@@ -7,7 +7,7 @@ Users are not in the directory: they are the workspace's members (credentials ac
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -22,6 +22,11 @@ def with_one_primary(items: Sequence[P]) -> list[P]:
     if out and not any(i.is_primary for i in out):
         out[0] = replace(out[0], is_primary=True)
     return out
+
+
+def live_tags(tags: Iterable[Tag]) -> Iterator[Tag]:
+    """The tags not soft-deleted (api.md §10: a deleted tag is gone from every read)."""
+    return (t for t in tags if t.deleted_at is None)
 
 
 def email_key(email: str) -> str:

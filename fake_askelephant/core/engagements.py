@@ -15,7 +15,7 @@ from . import write_set as tables
 from .changes import ChangeRecorder
 from .crm import Bucket, CrmRef, association_matches, resolve_bucket
 from .derived import DerivedContent
-from .directory import Directory
+from .directory import Directory, live_tags
 from .directory_service import link_contacts
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
@@ -364,26 +364,79 @@ class EngagementService:
     def replace_engagement_tags(self, principal: Principal, engagement_id: str, tag_ids: Sequence[str]) -> Engagement:
         e = self._writable(principal, engagement_id)
         d = self._store.workspace(principal.workspace_id).directory
-        _check_known("tag_ids", tag_ids, d.tags, "tag")
+        _check_known("tag_ids", tag_ids, {t.id: t for t in live_tags(d.tags.values())}, "tag")
         self._changes.change(e, tag_ids=_unique(tag_ids))
         return e
 
+    # Transcript comments (api.md §10): on the engagement's primary timeline, visible with the engagement.
+
     def add_transcript_comment(
-        self, principal: Principal, engagement_id: str, text: str, start_seconds: float | None
+        self,
+        principal: Principal,
+        engagement_id: str,
+        body: str,
+        timeline_id: str | None = None,
+        anchor: Mapping[str, Any] | None = None,
     ) -> TranscriptComment:
-        """404 for hidden engagements and, until the transcript stage ran, for visible ones (emulator choice)."""
+        """404 for hidden engagements and, until the transcript stage ran, for visible ones (emulator choice); a
+        `transcript_timeline_id` other than the primary timeline's → 422 (emulator choice)."""
         e = self.get_engagement(principal, engagement_id)
         if not self._derived.has_transcript(e):
             raise NotFound(
                 "transcript_timeline", detail=f"Engagement {engagement_id} has no transcript to comment on yet."
             )
+        primary = views.timeline_id(e.id)
+        if timeline_id is not None and timeline_id != primary:
+            raise ValidationFailed.single(
+                "transcript_timeline_id",
+                "invalid_enum",
+                f"transcript_timeline_id {timeline_id!r} is not a timeline of this engagement ({primary} is).",
+            )
         now = self._now_ms()
         comment = TranscriptComment(
-            self._ids.new("tcmt"), e.workspace_id, e.id, text, start_seconds, principal.user_id, now, now
-        )
+            self._ids.new("tano"), e.workspace_id, e.id, primary, body, principal.user_id, now, now,
+            anchor=dict(anchor or {}),
+        )  # fmt: skip
         self._store.workspace(e.workspace_id).directory.transcript_comments[comment.id] = comment
-        self._store.write_set.put(tables.TRANSCRIPT_COMMENTS, scoped(e.workspace_id, comment.id), comment)
+        self._comment_stored(comment)
         return comment
+
+    def get_transcript_comment(self, principal: Principal, comment_id: str) -> TranscriptComment:
+        """404 when unknown, in another workspace, or on an engagement the caller may not view."""
+        comment = self._store.workspace(principal.workspace_id).directory.transcript_comments.get(comment_id)
+        e = self._store.find_engagement(principal.workspace_id, comment.engagement_id) if comment else None
+        if comment is None or e is None or not can_view(principal, e):
+            raise NotFound("transcript_comment", comment_id)
+        return comment
+
+    def update_transcript_comment(
+        self, principal: Principal, comment_id: str, changes: Mapping[str, Any]
+    ) -> TranscriptComment:
+        """`body`, `anchor`, `status` (PATCH page not captured: emulator choice). Resolving records who and when;
+        reopening clears both. Nothing changed → nothing stored, `updated_at` stays."""
+        comment = self.get_transcript_comment(principal, comment_id)
+        now = self._now_ms()
+        fields = {k: v for k, v in changes.items() if k in ("body", "anchor", "status")}
+        if fields.get("status") == "resolved" and comment.status != "resolved":
+            fields.update(resolved_by=principal.user_id, resolved_at=now)
+        elif fields.get("status") == "open" and comment.status != "open":
+            fields.update(resolved_by=None, resolved_at=None)
+        fields = {k: v for k, v in fields.items() if getattr(comment, k) != v}
+        if fields:
+            for name, value in fields.items():
+                setattr(comment, name, value)
+            comment.updated_at = max(comment.updated_at, now)
+            self._comment_stored(comment)
+        return comment
+
+    def delete_transcript_comment(self, principal: Principal, comment_id: str) -> TranscriptComment:
+        comment = self.get_transcript_comment(principal, comment_id)
+        del self._store.workspace(comment.workspace_id).directory.transcript_comments[comment.id]
+        self._store.write_set.gone(tables.TRANSCRIPT_COMMENTS, scoped(comment.workspace_id, comment.id))
+        return comment
+
+    def _comment_stored(self, comment: TranscriptComment) -> None:
+        self._store.write_set.put(tables.TRANSCRIPT_COMMENTS, scoped(comment.workspace_id, comment.id), comment)
 
     def set_crm_association(self, e: Engagement, association: CrmAssociation | None) -> Engagement:
         """Seed data / admin: the CRM record the engagement was matched to, or none (api.md §6.2)."""
@@ -548,4 +601,4 @@ def _related(d: Directory, e: Engagement, name: str) -> list[dict[str, Any]]:
     if name == "contacts":
         return [views.contact(d.contacts[i]) for i in e.contact_ids if i in d.contacts]
     assert name == "tags", name
-    return [views.tag(d.tags[i]) for i in e.tag_ids if i in d.tags]
+    return [views.tag(d.tags[i]) for i in e.tag_ids if i in d.tags and d.tags[i].deleted_at is None]

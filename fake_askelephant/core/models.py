@@ -7,7 +7,7 @@ participants costs a few hundred bytes instead of about a kilobyte, and the coll
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ENGAGEMENT_TYPES = ("MEETING", "CALL", "EMAIL", "TASK", "NOTE", "CALENDAR_EVENT", "DOCUMENT")
 PROCESSING_STATUSES = ("PENDING", "PROCESSING", "COMPLETED", "FAILED")
@@ -258,16 +258,23 @@ class Tag:
     deleted_at: int | None = None  # soft delete (api.md §10): gone from every read, kept for the record
 
 
+CommentStatus = Literal["open", "resolved"]  # the page's enum values were not captured (emulator choice)
+
+
 @dataclass
 class TranscriptComment:
     id: str
     workspace_id: str
     engagement_id: str
-    text: str
-    start_seconds: float | None
-    author_user_id: str
+    transcript_timeline_id: str
+    body: str
+    created_by: str
     created_at: int
     updated_at: int
+    status: CommentStatus = "open"
+    anchor: dict[str, Any] = field(default_factory=dict)
+    resolved_by: str | None = None
+    resolved_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -281,11 +288,21 @@ class OAuthClient:
     scopes: frozenset[str]
 
 
+OAuthGrantKind = Literal["access", "refresh", "code"]
+
+
 @dataclass(frozen=True)
 class OAuthToken:
+    """What the authorization server issued: an access token, a refresh token, or an authorization code (with
+    the redirect URI and PKCE challenge it is bound to). One table, so reset and persistence treat them alike."""
+
     token: str
     client_id: str
     workspace_id: str
     user_id: str
     scopes: frozenset[str]
     expires_at: int  # virtual-clock ms
+    kind: OAuthGrantKind = "access"
+    redirect_uri: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None

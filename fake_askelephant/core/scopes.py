@@ -13,6 +13,7 @@ ENGAGEMENTS_PRIVATE_READ = "engagements:private:read"
 ENGAGEMENTS_WRITE = "engagements:write"
 ENGAGEMENTS_PRIVATE_WRITE = "engagements:private:write"
 TRANSCRIPT_TIMELINES_READ = "transcript_timelines:read"
+TRANSCRIPT_COMMENTS_READ = "transcript_comments:read"
 TRANSCRIPT_COMMENTS_WRITE = "transcript_comments:write"
 USERS_READ = "users:read"
 CONTACTS_READ = "contacts:read"
@@ -29,6 +30,7 @@ ALL = (
     ENGAGEMENTS_WRITE,
     ENGAGEMENTS_PRIVATE_WRITE,
     TRANSCRIPT_TIMELINES_READ,
+    TRANSCRIPT_COMMENTS_READ,
     TRANSCRIPT_COMMENTS_WRITE,
     CONTACTS_READ,
     CONTACTS_WRITE,

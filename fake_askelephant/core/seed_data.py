@@ -22,12 +22,12 @@ from . import write_set as tables
 from .companies import CompanyDraft, CompanyService
 from .contacts import ContactDraft, ContactService
 from .content import rng_for
-from .directory import Directory, email_key, normalize_domain
+from .directory import Directory, email_key, live_tags, normalize_domain
 from .errors import Conflict, FieldError, ValidationFailed
 from .ids import IdFactory
-from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, User, UserRole
+from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, Tag, User, UserRole
 from .store import Store, Workspace
-from .tags import TagService
+from .tags import TagDraft, TagService
 from .vocabulary import CATCH_PHRASE_WORDS, COMPANY_SUFFIXES, FIRST_NAMES, LAST_NAMES
 
 
@@ -61,6 +61,9 @@ class ContactSeed:
 class TagSeed:
     name: str
     id: str | None = None
+    description: str | None = None
+    hex_color: str | None = None
+    auto_tagging_enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,11 @@ class SeedDataLoader:
                 )
         if errors:
             raise ValidationFailed(errors)
+        for i, t in enumerate(fx.tags):
+            target = _tag_target(d, t)
+            namesake = next((x for x in live_tags(d.tags.values()) if x.name.casefold() == t.name.casefold()), None)
+            if namesake is not None and namesake.id != (target.id if target else t.id):
+                raise Conflict(f"tags[{i}]: the name {t.name!r} belongs to tag {namesake.id}.")
 
     # Upserts ------------------------------------------------------------------------------------
 
@@ -216,10 +224,12 @@ class SeedDataLoader:
         return existing.id
 
     def _upsert_tag(self, workspace_id: str, d: Directory, t: TagSeed, emit: bool) -> str:
-        existing = d.tags.get(t.id) if t.id else next((x for x in d.tags.values() if x.name == t.name), None)
+        draft = TagDraft(t.name, t.description, t.hex_color, t.auto_tagging_enabled)
+        existing = _tag_target(d, t)
         if existing is None:
-            return self._tags.create_tag(workspace_id, t.name, emit=emit, tag_id=t.id or self._ids.new("tag")).id
-        self._tags.rename_tag(existing, t.name, emit=emit)
+            return self._tags.create_tag(workspace_id, draft, emit=emit, tag_id=t.id or self._ids.new("tag")).id
+        existing.deleted_at = None  # a seed naming a soft-deleted tag's id brings it back
+        self._tags.update_tag(existing, _as_fields(draft), emit=emit)
         return existing.id
 
 
@@ -238,6 +248,14 @@ def _contact_target(d: Directory, c: ContactSeed) -> Contact | None:
     by_email = (d.contact_with_email(e.email) for e in c.draft.emails)
     by_phone = (d.contact_with_phone(p.phone_number) for p in c.draft.phone_numbers)
     return next((h for h in (*by_email, *by_phone) if h is not None), None)
+
+
+def _tag_target(d: Directory, t: TagSeed) -> Tag | None:
+    """The tag a seed updates: its id (a soft-deleted one too: the seed brings it back), else the live tag with its
+    name (any case)."""
+    if t.id is not None:
+        return d.tags.get(t.id)
+    return next((x for x in live_tags(d.tags.values()) if x.name.casefold() == t.name.casefold()), None)
 
 
 def _company_key(ref: str) -> str:

@@ -108,6 +108,7 @@ def overall_sentiment(timeline: TranscriptTimeline) -> float | None:
 def transcript_timeline(engagement_id: str, timeline: TranscriptTimeline) -> dict[str, Any]:
     return {
         "object": "transcript_timeline",
+        "id": timeline_id(engagement_id),
         "engagement_id": engagement_id,
         "speakers": [
             {
@@ -208,23 +209,43 @@ def engagement_company(c: Company) -> dict[str, Any]:
 
 
 def tag(t: Tag) -> dict[str, Any]:
+    """The create-tag page's shape: hex_color and description string or null, auto_tagging_enabled boolean."""
     return {
         "object": "tag",
         "id": t.id,
         "name": t.name,
         "created_at": format_ms(t.created_at),
         "updated_at": format_ms(t.updated_at),
+        "hex_color": t.hex_color,
+        "description": t.description,
+        "auto_tagging_enabled": t.auto_tagging_enabled,
     }
 
 
 def transcript_comment(c: TranscriptComment) -> dict[str, Any]:
+    """The create-transcript-comment page's shape (`object` and `status` values: emulator choice)."""
     return {
         "object": "transcript_comment",
         "id": c.id,
         "engagement_id": c.engagement_id,
-        "text": c.text,
-        "start_seconds": c.start_seconds,
-        "author_user_id": c.author_user_id,
+        "transcript_timeline_id": c.transcript_timeline_id,
+        "body": c.body,
+        "status": c.status,
+        "anchor": c.anchor,
+        "created_by": c.created_by,
+        "resolved_by": c.resolved_by,
+        "resolved_at": _ts(c.resolved_at),
         "created_at": format_ms(c.created_at),
         "updated_at": format_ms(c.updated_at),
     }
+
+
+def deleted(record_id: str, kind: str) -> dict[str, Any]:
+    """The delete confirmation (delete-tag page: `tag_delete_response`), for every public delete."""
+    return {"id": record_id, "object": kind, "deleted": True}
+
+
+def timeline_id(engagement_id: str) -> str:
+    """An engagement's primary transcript timeline (`tt_…`, the comment page): one per engagement here, so its id
+    is the engagement's, re-prefixed (emulator choice)."""
+    return "tt_" + engagement_id.removeprefix("ngmt_")

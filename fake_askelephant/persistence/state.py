@@ -36,6 +36,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
+from ..core import views
 from ..core import write_set as tables
 from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.events import Event
@@ -217,9 +220,24 @@ def _group(rows: Iterable[tuple[str, str, bytes]]) -> dict[str, dict[str, bytes]
 
 def _decode(tp: Any, kind: str, key: str, body: bytes) -> Any:
     try:
+        if kind == tables.TRANSCRIPT_COMMENTS:
+            body = _comment_before_issue_20(body)
         return codec.loads(tp, body)
     except Exception as exc:
         raise RowError(f"row {kind} {key!r}: {exc}") from exc
+
+
+def _comment_before_issue_20(body: bytes) -> bytes:
+    """A comment saved before the documented shape (issue 20: `text`, `author_user_id`, no timeline id) reads as
+    one of today's: text → body, author → created_by, the engagement's primary timeline."""
+    data = orjson.loads(body)
+    if "body" in data or "text" not in data:
+        return body
+    data["body"] = data.pop("text")
+    data["created_by"] = data.pop("author_user_id", "")
+    data["transcript_timeline_id"] = views.timeline_id(str(data.get("engagement_id", "")))
+    data.pop("start_seconds", None)
+    return orjson.dumps(data)
 
 
 def saved_clock(rows: Iterable[tuple[str, str, bytes]]) -> tuple[int, float] | None:

@@ -281,6 +281,16 @@ class Dispatcher:
                     earlier.job.cancel()
                 self._schedule(earlier, due)  # same instant, enqueued after: arrives after the newer one
 
+    def send_test(self, endpoint_id: str, event: Event) -> Message:
+        """The portal's "send test event": one message to this endpoint only, through the normal path (signed,
+        retried, logged, resendable), whatever event types it subscribes to; hazards apply as to any message."""
+        endpoint = self.get_endpoint(endpoint_id)
+        message = Message("msg_" + event.id.split("_", 1)[1], event)
+        delivery = Delivery(message, endpoint)
+        self._remember(message.id, [delivery])
+        self._schedule(delivery, self.clock.now_ms())
+        return message
+
     def _release(self, delivery: Delivery) -> None:
         held = self._held.get(delivery.endpoint.id, [])
         if any(d is delivery for d in held):

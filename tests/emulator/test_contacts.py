@@ -322,8 +322,9 @@ async def test_crm_association_is_replaced_returned_as_sent_and_filterable(api: 
         "crm_object_id": "003A1",
         "source": "salesforce",
     }
-    second = await (await api.call("PUT", path, json={"object_type": "Contact", "crm_object_id": "77"})).json()
-    assert second["crm_association"] == {"object_type": "Contact", "crm_object_id": "77"}  # single, replaced
+    replacement = {"object_type": "Contact", "crm_object_id": "77", "source": "hubspot"}
+    second = await (await api.call("PUT", path, json=replacement)).json()
+    assert second["crm_association"] == replacement  # single, replaced
     updates = await events(api, "v1.contact.updated")
     assert (
         len(updates) == 2 and updates[1]["data"]["previous_attributes"]["crm_association"]["crm_object_id"] == "003A1"
@@ -346,7 +347,12 @@ async def test_crm_association_rules(api: Api) -> None:
     assert [(e["field"], e["code"]) for e in body["errors"]] == [
         ("object_type", "too_short"),
         ("crm_object_id", "required"),
+        ("source", "required"),  # all three required (set-company-crm-association page; fidelity.md K09)
     ]
+    long = {"object_type": "contact", "crm_object_id": "1", "source": "s" * 255}
+    assert (await api.call("PUT", path, json=long)).status == 200  # 1–255 (K09: was ≤ 100)
+    body = await problem(await api.call("PUT", path, json={**long, "source": "s" * 256}), 422, "validation_failed")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("source", "too_long")]
     body = await problem(
         await api.call("PUT", path, json={"object_type": "contact", "crm_object_id": 5, "source": None}),
         422,
@@ -357,7 +363,9 @@ async def test_crm_association_rules(api: Api) -> None:
         ("source", "invalid_type"),
     ]
     resp = await api.call(
-        "PUT", "/api/v2/contacts/cnt_nope/crm_association", json={"object_type": "contact", "crm_object_id": "1"}
+        "PUT",
+        "/api/v2/contacts/cnt_nope/crm_association",
+        json={"object_type": "contact", "crm_object_id": "1", "source": "hubspot"},
     )
     await problem(resp, 404, "not_found")
 

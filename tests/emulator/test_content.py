@@ -88,6 +88,8 @@ async def content_digest(make_api: Callable[..., Any]) -> str:
     for eid in ids:
         full = await (await api.get(eid, expand="transcript,action_items,signals")).json()
         timeline = await (await api.call("GET", f"/api/v2/engagements/{eid}/transcript_timeline")).json()
+        # The timeline's id is the engagement's, re-prefixed (issue 20): an id, not generated content.
+        assert timeline.pop("id") == "tt_" + eid.removeprefix("ngmt_")
         rendered.append([full["transcript"], full["action_items"], full["signals"], timeline])
     return hashlib.sha256(repr(rendered).encode()).hexdigest()
 

@@ -99,4 +99,4 @@ async def test_a_deal_resolves_to_the_engagements_matched_to_it(api: Api) -> Non
     assert (await api.client.delete(path)).status == 200
     assert await listed(api, **deal) == set()
     await problem(await api.client.put("/__admin/engagements/ngmt_nope/crm_association", json={
-        "object_type": "deal", "crm_object_id": "1"}), 404, "not_found")  # fmt: skip
+        "object_type": "deal", "crm_object_id": "1", "source": "x"}), 404, "not_found")  # fmt: skip

@@ -27,7 +27,7 @@ async def test_resources_and_expansions_match_the_contract_schemas(api: Api) -> 
                     "industry": "Software",
                     "website": "https://customer.com",
                     "number_of_employees": 50,
-                    "crm_association": {"object_type": "company", "crm_object_id": "1"},
+                    "crm_association": {"object_type": "company", "crm_object_id": "1", "source": "hubspot"},
                 }
             ]
         },
@@ -38,14 +38,18 @@ async def test_resources_and_expansions_match_the_contract_schemas(api: Api) -> 
     await api.advance(600)
     comment = await (
         await api.call(
-            "POST", f"/api/v2/engagements/{created['id']}/transcript_comments", json={"text": "x", "start_seconds": 1}
+            "POST",
+            f"/api/v2/engagements/{created['id']}/transcript_comments",
+            json={"body": "x", "anchor": {"entry_index": 0}},
         )
     ).json()
     full = await (await api.get(created["id"], expand="companies,contacts,owner,tags")).json()
     assert full["companies"] and full["contacts"] and full["tags"] and full["owner"]
     jane = next(c for c in full["contacts"] if c["first_name"] == "Jane")
     await api.call(
-        "PUT", f"/api/v2/contacts/{jane['id']}/crm_association", json={"object_type": "contact", "crm_object_id": "9"}
+        "PUT",
+        f"/api/v2/contacts/{jane['id']}/crm_association",
+        json={"object_type": "contact", "crm_object_id": "9", "source": "hubspot"},
     )
     assert_valid("engagement", full)
     assert_valid("tag", tag)

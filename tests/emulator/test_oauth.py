@@ -116,11 +116,9 @@ async def test_http_basic_client_authentication(api: Api) -> None:
     ("form", "status", "error"),
     [
         ({}, 400, "invalid_request"),
-        (
-            {"grant_type": "authorization_code", "code": "abc", "redirect_uri": "https://x"},
-            400,
-            "unsupported_grant_type",
-        ),
+        # A supported grant (issue 20) still needs the client first.
+        ({"grant_type": "authorization_code", "code": "abc", "redirect_uri": "https://x"}, 401, "invalid_client"),
+        ({"grant_type": "refresh_token", "refresh_token": "ert_x"}, 401, "invalid_client"),
         ({"grant_type": "password"}, 400, "unsupported_grant_type"),
         ({"grant_type": "client_credentials"}, 401, "invalid_client"),
         ({"grant_type": "client_credentials", "client_id": "oac_nobody", "client_secret": "x"}, 401, "invalid_client"),

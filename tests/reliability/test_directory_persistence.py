@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,8 +35,13 @@ async def build_state(api: Api) -> dict[str, Any]:
     }
     token = (await (await api.call("POST", "/api/v1/oauth/token", key=None, data=form)).json())["access_token"]
     await api.advance(600)
-    await api.call("POST", f"/api/v2/engagements/{created['id']}/transcript_comments", json={"text": "nice"})
-    return {"engagement": created["id"], "client": client, "token": token, "form": form}
+    path = f"/api/v2/engagements/{created['id']}/transcript_comments"
+    comment = await (await api.call("POST", path, json={"body": "nice", "anchor": {"entry_index": 1}})).json()
+    resolved = await api.call("PATCH", f"/api/v2/transcript_comments/{comment['id']}", json={"status": "resolved"})
+    assert resolved.status == 200, await resolved.text()
+    gone = await (await api.call("POST", "/api/v2/tags", json={"name": "Soft-deleted"})).json()
+    assert (await api.call("DELETE", f"/api/v2/tags/{gone['id']}")).status == 200
+    return {"engagement": created["id"], "client": client, "token": token, "form": form, "comment": comment["id"]}
 
 
 async def test_restart_with_state_file_keeps_the_directory_once(make_api: Callable[..., Any], tmp_path: Path) -> None:
@@ -57,6 +64,14 @@ async def test_restart_with_state_file_keeps_the_directory_once(make_api: Callab
     assert (await second.call("POST", "/api/v1/oauth/token", key=None, data=made["form"])).status == 200
     again = await (await second.client.post("/__admin/oauth-clients", json={"scopes": ["contacts:read"]})).json()
     assert again["client_id"] != made["client"]["client_id"]
+    comment = await (await second.call("GET", f"/api/v2/transcript_comments/{made['comment']}")).json()
+    assert (comment["status"], comment["anchor"], comment["resolved_by"]) == (
+        "resolved",
+        {"entry_index": 1},
+        "usr_local",
+    )
+    # A soft-deleted tag stays deleted, and its name stays free.
+    assert (await second.call("POST", "/api/v2/tags", json={"name": "Soft-deleted"})).status == 201
     # Participants still find their contacts after the restart.
     replay = await (await second.create(external_id="after-restart")).json()
     linked = (await (await second.get(replay["id"], expand="contacts")).json())["contacts"]
@@ -76,3 +91,30 @@ async def test_snapshot_restore_brings_back_the_directory(make_api: Callable[...
     assert await everything(api) == before
     bearer = f"Bearer {made['token']}"
     assert (await api.call("GET", "/api/v2/contacts", key=bearer)).status == 200
+
+
+async def test_a_comment_saved_before_issue_20_loads_in_the_documented_shape(
+    make_api: Callable[..., Any], tmp_path: Path
+) -> None:
+    """State files written before issue 20 stored `text`, `start_seconds`, `author_user_id` and no timeline id."""
+    settings = frozen_settings(state_file=str(tmp_path / "state.sqlite"))
+    first: Api = await make_api(settings)
+    created = await (await first.create()).json()
+    await first.advance(600)
+    path = f"/api/v2/engagements/{created['id']}/transcript_comments"
+    comment = await (await first.call("POST", path, json={"body": "Old shape"})).json()
+    await first.client.close()
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        ((key, body),) = db.execute(
+            "SELECT key, body FROM records WHERE kind = 'workspace.directory.transcript_comments'"
+        ).fetchall()
+        row = json.loads(body)
+        old = {
+            "id": row["id"], "workspace_id": row["workspace_id"], "engagement_id": row["engagement_id"],
+            "text": "Old shape", "start_seconds": 4.5, "author_user_id": row["created_by"],
+            "created_at": row["created_at"], "updated_at": row["updated_at"],
+        }  # fmt: skip
+        db.execute("UPDATE records SET body = ? WHERE key = ?", (json.dumps(old).encode(), key))
+    second: Api = await make_api(settings)
+    loaded = await (await second.call("GET", f"/api/v2/transcript_comments/{comment['id']}")).json()
+    assert loaded == comment

@@ -39,6 +39,7 @@ def schemathesis_cli() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(480)  # ~40 operations × 4 phases: ~60 s alone, several times that on a busy 2-core machine
 def test_schemathesis_all_phases_all_checks_zero_failures(emulator: OnAThread) -> None:
     result = subprocess.run(
         [

@@ -5,7 +5,8 @@ OAuth clients), the state dump and event log, pipeline overrides and rules, and 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 from pydantic import Field, field_validator
@@ -16,6 +17,7 @@ from ...core import views
 from ...core.content import CONTENT_VERSION
 from ...core.errors import NotFound, ValidationFailed
 from ...core.models import SignalType, UserRole
+from ...core.oauth import CODE_LIFETIME_S
 from ...core.pipeline import (
     MAX_DELAY_S,
     STAGES,
@@ -137,6 +139,22 @@ class OAuthClientIn(WireModel):
     workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
 
 
+class OAuthConsentIn(WireModel):
+    """The authorization request a consenting user approves (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
+
+    redirect_uri: str = Field(min_length=1, max_length=2048, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+    scope: str | None = Field(None, max_length=2000)
+    state: str | None = Field(None, max_length=2000)
+    # A challenge is 43–128 unreserved characters (RFC 7636 §4.1–§4.2).
+    code_challenge: str | None = Field(None, min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")
+    code_challenge_method: Literal["S256", "plain"] | None = None
+    user_id: str | None = Field(None, description="The consenting user; default the client's (the owner).")
+
+    _no_null = field_validator("scope", "state", "code_challenge", "code_challenge_method", "user_id", mode="before")(
+        reject_null
+    )
+
+
 routes = web.RouteTableDef()
 
 
@@ -232,6 +250,37 @@ async def create_oauth_client(request: web.Request) -> web.Response:
             "client_secret": client.secret,
             "workspace_id": client.workspace_id,
             "scopes": sorted(client.scopes),
+        },
+        status=201,
+    )
+
+
+@routes.post("/__admin/oauth-clients/{client_id}/authorize")
+async def authorize_oauth_client(request: web.Request) -> web.Response:
+    """The authorization server's consent step, played for tests: the user approves, a single-use code comes back
+    with the redirect a browser would follow (`location`). 404 unknown client; 422 unknown user or scope."""
+    body = await read_body(request, OAuthConsentIn, check_content_type=False)
+    em = context.emulator(request)
+    client = em.store.oauth_clients.get(request.match_info["client_id"])
+    if client is None:
+        raise NotFound("oauth client", request.match_info["client_id"])
+    user_id = body.user_id or client.user_id
+    if user_id not in em.store.workspace(client.workspace_id).users:
+        raise ValidationFailed.single("user_id", "invalid_enum", f"{user_id} is not a user of {client.workspace_id}.")
+    code = em.oauth.authorize(
+        client.client_id, body.redirect_uri, user_id, body.scope, body.code_challenge, body.code_challenge_method
+    )
+    query = {"code": code.token, **({"state": body.state} if body.state is not None else {})}
+    separator = "&" if urlsplit(body.redirect_uri).query else "?"
+    return json_response(
+        {
+            "code": code.token,
+            "expires_in": CODE_LIFETIME_S,
+            "redirect_uri": body.redirect_uri,
+            "location": body.redirect_uri + separator + urlencode(query),
+            "user_id": user_id,
+            "scope": " ".join(sorted(code.scopes)),
+            "code_challenge_method": code.code_challenge_method,
         },
         status=201,
     )

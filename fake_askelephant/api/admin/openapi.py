@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -30,6 +30,13 @@ else:
     wire = _wire_schemas()
 
 routes = web.RouteTableDef()
+
+
+def event_example(event_type: str) -> dict[str, Any]:
+    """The `data` of an event type's example envelope in the served document (a copy)."""
+    webhook = wire.openapi_document()["webhooks"][event_type]["post"]
+    data: dict[str, Any] = webhook["requestBody"]["content"]["application/json"]["example"]["data"]
+    return data
 
 
 @routes.get("/__admin/schemas")

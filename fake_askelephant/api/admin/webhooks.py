@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from ...config import Settings
 from ...core.errors import ValidationFailed
-from ...core.events import EVENT_TYPES
+from ...core.events import EVENT_TYPES, Event
 from ...core.paging import paginate_ordered
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
 from ...webhooks.delivery import AttemptRecord
@@ -24,6 +24,7 @@ from ..queries import QueryErrors, once, parse_page_params
 from ..responses import json_response, read_body, read_json_object, unpaged_list, versioned_json
 from ..schemas import WireModel, reject_null
 from ..validation import validate
+from .openapi import event_example
 
 routes = web.RouteTableDef()
 Probability = Field(0.0, ge=0, le=1)
@@ -173,6 +174,41 @@ async def rotate_secret(request: web.Request) -> web.Response:
     dispatcher.get_endpoint(request.match_info["endpoint_id"])
     body = validate(RotateIn, await _body(request))
     return json_response(dispatcher.rotate_secret(request.match_info["endpoint_id"], body.secret).view())
+
+
+class TestEventIn(WireModel):
+    event_type: str = Field("v1.engagement.created", json_schema_extra={"enum": list(EVENT_TYPES)})
+
+    @field_validator("event_type")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in EVENT_TYPES:
+            raise PydanticCustomError("invalid_enum", f"must be one of {', '.join(EVENT_TYPES)}")
+        return value
+
+
+@routes.post("/__admin/webhook-endpoints/{endpoint_id}/send-test")
+async def send_test_event(request: web.Request) -> web.Response:
+    """The portal's "send test events" (webhooks page): the event type's example from the served OpenAPI
+    document, as a new event of the endpoint's workspace, delivered to this endpoint only. 202: delivery follows
+    on the clock, as for any message; its svix-id is in the answer and in /__admin/deliveries."""
+    em = context.emulator(request)
+    endpoint = em.webhooks.get_endpoint(request.match_info["endpoint_id"])
+    body = validate(TestEventIn, await _body(request))
+    example = event_example(body.event_type)
+    event = Event(
+        em.ids.new("evt"),
+        body.event_type,
+        em.clock.now_ms(),
+        endpoint.workspace_id,
+        example["object"],
+        example["previous_attributes"],
+    )
+    message = em.webhooks.send_test(endpoint.id, event)
+    return json_response(
+        {"object": "webhook_test", "svix_id": message.id, "endpoint_id": endpoint.id, "event": event.envelope()},
+        status=202,
+    )
 
 
 @routes.post("/__admin/webhook-endpoints/{endpoint_id}/recover")

@@ -120,13 +120,21 @@ async def _flow(r: _Recorder) -> None:
     everything = ",".join(OPERATIONS["get_engagement"].query[0].schema["items"]["enum"])
     await r.call("get_engagement", "GET", f"{engagement}?expand={everything}", status=200)
     await r.call("get_transcript_timeline", "GET", f"{engagement}/transcript_timeline", status=200)
-    await r.call(
+    comment = await r.call(
         "create_transcript_comment",
         "POST",
         f"{engagement}/transcript_comments",
-        json={"text": "Pricing objection handled well here.", "start_seconds": 42.5},
+        json={"body": "Pricing objection handled well here.", "anchor": {"entry_index": 7}},
         status=201,
     )
+    await r.call(
+        "create_transcript_comment", "POST", f"{engagement}/transcript_comments", json={"body": "   "}, status=422
+    )
+    comment_path = f"/api/v2/transcript_comments/{comment['id']}"
+    await r.call("get_transcript_comment", "GET", comment_path, status=200)
+    await r.call("update_transcript_comment", "PATCH", comment_path, json={"status": "resolved"}, status=200)
+    await r.call("delete_transcript_comment", "DELETE", comment_path, status=200)
+    await r.call("get_transcript_comment", "GET", comment_path, status=404)
     await r.call("create_engagement", "POST", "/api/v2/engagements", json=second, status=201)
     page = await r.call("list_engagements", "GET", "/api/v2/engagements?limit=1", status=200)
     other_query = f"/api/v2/engagements?limit=1&search=Jane&cursor={page['next_cursor']}"
@@ -151,13 +159,37 @@ async def _flow(r: _Recorder) -> None:
     )
     ids = [c["id"] for c in contacts["data"]]
     await r.call("replace_engagement_contacts", "PUT", f"{engagement}/contacts", json={"contact_ids": ids}, status=200)
+    await r.call("list_contact_engagements", "GET", f"/api/v2/contacts/{contact['id']}/engagements?limit=5", status=200)
+    await r.call(
+        "clear_contact_crm_association", "DELETE", f"/api/v2/contacts/{contact['id']}/crm_association", status=200
+    )
+    lead = {
+        "first_name": "Lena",
+        "last_name": "Ortiz",
+        "emails": [{"email": "lena.ortiz@prospect.example", "is_primary": True}],
+        "phone_numbers": [{"phone_number": "+14155550199"}],
+        "crm_association": {"object_type": "contact", "crm_object_id": "00Q5e00000ABC", "source": "salesforce"},
+    }
+    new_contact = await r.call("create_contact", "POST", "/api/v2/contacts", json=lead, status=201)
+    await r.call("create_contact", "POST", "/api/v2/contacts", json=lead, status=409)
+    await r.call("delete_contact", "DELETE", f"/api/v2/contacts/{new_contact['id']}", status=200)
 
     companies = await r.call("list_companies", "GET", "/api/v2/companies?limit=2", status=200)
     await r.call("get_company", "GET", f"/api/v2/companies/{companies['data'][0]['id']}", status=200)
     company = {"domains": [{"domain": "https://www.Acme.com/", "is_primary": True}], "name": "Acme"}
     await r.call("create_company", "POST", "/api/v2/companies", json=company, status=201)
     await r.call("create_company", "POST", "/api/v2/companies", json=company, status=409)
-
+    first_company = f"/api/v2/companies/{companies['data'][0]['id']}"
+    await r.call("list_company_engagements", "GET", f"{first_company}/engagements?limit=5", status=200)
+    await r.call("update_company", "PATCH", first_company, json={"description": "Key account."}, status=200)
+    await r.call(
+        "set_company_crm_association",
+        "PUT",
+        f"{first_company}/crm_association",
+        json={"object_type": "company", "crm_object_id": "12345", "source": "hubspot"},
+        status=200,
+    )
+    await r.call("clear_company_crm_association", "DELETE", f"{first_company}/crm_association", status=200)
     users = await r.call("list_users", "GET", "/api/v2/users?limit=2", status=200)
     await r.call("get_user", "GET", f"/api/v2/users/{users['data'][0]['id']}", status=200)
 
@@ -169,9 +201,11 @@ async def _flow(r: _Recorder) -> None:
         json={"tag_ids": [t["id"] for t in tags["data"]]},
         status=200,
     )
-    tag = await r.call("create_tag", "POST", "/api/v2/tags", json={"name": "Follow-up"}, status=201)
+    new_tag = {"name": "Follow-up", "hex_color": "#1E90FF", "description": "Needs a call back."}
+    tag = await r.call("create_tag", "POST", "/api/v2/tags", json=new_tag, status=201)
+    await r.call("create_tag", "POST", "/api/v2/tags", json={"name": "follow-up"}, status=409)
     await r.call("update_tag", "PATCH", f"/api/v2/tags/{tag['id']}", json={"name": "Follow up"}, status=200)
-    await r.call("delete_tag", "DELETE", f"/api/v2/tags/{tag['id']}", status=204)
+    await r.call("delete_tag", "DELETE", f"/api/v2/tags/{tag['id']}", status=200)
 
     client = await r.admin("POST", "/oauth-clients", {"scopes": ["engagements:read"]})
     token_request = {
@@ -182,13 +216,29 @@ async def _flow(r: _Recorder) -> None:
     }
     await r.call("issue_token", "POST", "/api/v1/oauth/token", form=token_request, status=200)
     await r.call("issue_token", "POST", "/api/v1/oauth/token", form={"grant_type": "password"}, status=400)
+    # authorization_code with PKCE (RFC 7636 appendix B's verifier and challenge), then a refresh.
+    consent = {
+        "redirect_uri": "https://dialer.example.com/oauth/callback",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    code = await r.admin("POST", f"/oauth-clients/{client['client_id']}/authorize", consent)
+    exchange = {
+        "grant_type": "authorization_code",
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        "code": code["code"],
+        "redirect_uri": consent["redirect_uri"],
+        "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    }
+    tokens = await r.call("issue_token", "POST", "/api/v1/oauth/token", form=exchange, status=200)
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    refresh |= {"client_id": client["client_id"], "client_secret": client["client_secret"]}
+    await r.call("issue_token", "POST", "/api/v1/oauth/token", form=refresh, status=200)
 
-    # The rest of the event types: deletes from the control plane, a company update through seed data.
-    first = companies["data"][0]
-    renamed = {"id": first["id"], "name": "Renamed Inc", "domains": first["domains"]}
-    await r.admin("POST", "/fixtures", {"companies": [renamed]})
-    await r.admin("DELETE", f"/contacts/{ids[-1]}")
-    await r.admin("DELETE", f"/companies/{companies['data'][-1]['id']}")
+    # The rest of the event types: a company delete, and an engagement delete (no public route: the control plane).
+    last_company = companies["data"][-1]["id"]
+    await r.call("delete_company", "DELETE", f"/api/v2/companies/{last_company}", status=200)
     await r.admin("DELETE", f"/engagements/{created['id']}")
     for envelope in (await r.admin("GET", "/events"))["data"]:
         r.examples.events.setdefault(envelope["type"], envelope)

@@ -17,7 +17,7 @@ from ...core.crm import CRM_OBJECT_TYPES, MAX_CRM_ENTRIES
 from ...core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
 from ...core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS
 from .. import schemas as body
-from ..queries import ENGAGEMENT_FILTERS, EXPANDS, MAX_CRM_ID, MAX_IN
+from ..queries import ENGAGEMENT_FILTERS, EXPANDS, MAX_CRM_ID, MAX_IN, SCOPED_ENGAGEMENT_FILTERS
 from . import resources as out
 from .patterns import DOMAIN_PATTERN, REQUEST_DATETIME_PATTERN, id_pattern
 
@@ -142,12 +142,24 @@ ENGAGEMENT_QUERY = (
     _expand(),
 )
 
-ENGAGEMENTS, CONTACTS, COMPANIES, USERS, TAGS, OAUTH = (
+# A contact's or company's engagements: the engagement list's query without the id and CRM filters.
+SCOPED_ENGAGEMENT_QUERY = (
+    *PAGING,
+    SEARCH,
+    *_enum_filter("engagement_type", ENGAGEMENT_TYPES),
+    *_enum_filter("processing_status", PROCESSING_STATUSES),
+    *_range("start_at", SCOPED_ENGAGEMENT_FILTERS["start_at"]),
+    *_range("updated_at", SCOPED_ENGAGEMENT_FILTERS["updated_at"]),
+    _expand(),
+)
+
+ENGAGEMENTS, CONTACTS, COMPANIES, USERS, TAGS, COMMENTS, OAUTH = (
     "Engagements",
     "Contacts",
     "Companies",
     "Users",
     "Tags",
+    "Transcript comments",
     "OAuth",
 )
 
@@ -201,12 +213,31 @@ OPERATIONS: dict[str, Operation] = {
         errors=(404,),
     ),
     "create_transcript_comment": Operation(
-        "Comment on the transcript (404 until the transcript exists).",
-        ENGAGEMENTS,
+        "Comment on the transcript's primary timeline (404 until the transcript exists).",
+        COMMENTS,
         201,
         out.TranscriptComment,
         body=body.TranscriptCommentIn,
         errors=(404,),
+    ),
+    "get_transcript_comment": Operation(
+        "Retrieve a transcript comment (404 also when its engagement is hidden from the caller).",
+        COMMENTS,
+        200,
+        out.TranscriptComment,
+        errors=(404,),
+        conditional=True,
+    ),
+    "update_transcript_comment": Operation(
+        "Update a transcript comment's body, anchor or status (resolved records who and when).",
+        COMMENTS,
+        200,
+        out.TranscriptComment,
+        body=body.TranscriptCommentPatchIn,
+        errors=(404,),
+    ),
+    "delete_transcript_comment": Operation(
+        "Delete a transcript comment.", COMMENTS, 200, out.DeleteConfirmation, errors=(404,)
     ),
     "list_contacts": Operation(
         "List contacts; search matches name and email.",
@@ -215,7 +246,29 @@ OPERATIONS: dict[str, Operation] = {
         out.ContactList,
         query=(*PAGING, SEARCH, *UPDATED_AT, _crm(("contact",))),
     ),
+    "create_contact": Operation(
+        "Create a contact (409: another contact holds an email; 422: unknown company_id).",
+        CONTACTS,
+        201,
+        out.Contact,
+        body=body.ContactCreateIn,
+        errors=(409,),
+    ),
     "get_contact": Operation("Retrieve a contact.", CONTACTS, 200, out.Contact, errors=(404,), conditional=True),
+    "delete_contact": Operation(
+        "Delete a contact; engagements let go of it.", CONTACTS, 200, out.DeleteConfirmation, errors=(404,)
+    ),
+    "clear_contact_crm_association": Operation(
+        "Clear the contact's CRM association.", CONTACTS, 200, out.Contact, errors=(404,)
+    ),
+    "list_contact_engagements": Operation(
+        "The engagements the contact took part in.",
+        CONTACTS,
+        200,
+        out.EngagementList,
+        query=SCOPED_ENGAGEMENT_QUERY,
+        errors=(404,),
+    ),
     "update_contact": Operation(
         "Update a contact; null clears a text field (409: another contact holds an email; 422: unknown company_id).",
         CONTACTS,
@@ -258,6 +311,40 @@ OPERATIONS: dict[str, Operation] = {
         errors=(409,),
     ),
     "get_company": Operation("Retrieve a company.", COMPANIES, 200, out.Company, errors=(404,), conditional=True),
+    "update_company": Operation(
+        "Update a company; null clears name or description; domains replace the list (409: a domain is taken).",
+        COMPANIES,
+        200,
+        out.Company,
+        body=body.CompanyPatchIn,
+        errors=(404, 409),
+    ),
+    "delete_company": Operation(
+        "Delete a company; its contacts and engagements let go of it.",
+        COMPANIES,
+        200,
+        out.DeleteConfirmation,
+        errors=(404,),
+    ),
+    "set_company_crm_association": Operation(
+        "Replace the company's CRM association.",
+        COMPANIES,
+        200,
+        out.Company,
+        body=body.CrmAssociationIn,
+        errors=(404,),
+    ),
+    "clear_company_crm_association": Operation(
+        "Clear the company's CRM association.", COMPANIES, 200, out.Company, errors=(404,)
+    ),
+    "list_company_engagements": Operation(
+        "The engagements related to the company.",
+        COMPANIES,
+        200,
+        out.EngagementList,
+        query=SCOPED_ENGAGEMENT_QUERY,
+        errors=(404,),
+    ),
     "list_users": Operation(
         "List the workspace's users; search matches name and email.",
         USERS,
@@ -267,11 +354,23 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "get_user": Operation("Retrieve a user.", USERS, 200, out.User, errors=(404,), conditional=True),
     "list_tags": Operation("List tags.", TAGS, 200, out.TagList, query=(*PAGING, *UPDATED_AT)),
-    "create_tag": Operation("Create a tag.", TAGS, 201, out.Tag, body=body.TagIn),
-    "update_tag": Operation("Rename a tag.", TAGS, 200, out.Tag, body=body.TagPatchIn, errors=(404,)),
-    "delete_tag": Operation("Delete a tag; engagements carrying it let go of it.", TAGS, 204, None, errors=(404,)),
+    "create_tag": Operation(
+        "Create a tag (409: a tag has the name, any case).", TAGS, 201, out.Tag, body=body.TagIn, errors=(409,)
+    ),
+    "update_tag": Operation(
+        "Update a tag (the path is the emulator's: no page gives one).",
+        TAGS,
+        200,
+        out.Tag,
+        body=body.TagPatchIn,
+        errors=(404, 409),
+    ),
+    "delete_tag": Operation(
+        "Soft-delete a tag; engagements carrying it let go of it.", TAGS, 200, out.DeleteConfirmation, errors=(404,)
+    ),
     "issue_token": Operation(
-        "OAuth 2.0 client credentials grant (RFC 6749 §4.4): client in the body or HTTP Basic.",
+        "OAuth 2.0 token: client credentials, authorization code with PKCE, refresh token (RFC 6749, RFC 7636); "
+        "the client in the body or HTTP Basic.",
         OAUTH,
         200,
         out.OAuthToken,

@@ -34,7 +34,8 @@ UserId = Annotated[str, _id("usr")]
 TagId = Annotated[str, _id("tag")]
 ActionItemId = Annotated[str, _id("actitm")]
 SignalId = Annotated[str, _id("sgnl")]
-CommentId = Annotated[str, _id("tcmt")]
+CommentId = Annotated[str, _id("tano")]
+TimelineId = Annotated[str, _id("tt")]
 EventId = Annotated[str, _id("evt")]
 WorkspaceId = Annotated[str, _id("wrks")]
 RequestId = Annotated[str, _id("rid")]
@@ -55,9 +56,9 @@ class Resource(BaseModel):
 class CrmAssociation(Resource):
     """As sent with PUT …/crm_association (emulator choice: the emulator links to no CRM, it remembers)."""
 
-    object_type: str = Field(min_length=1, max_length=100)
+    object_type: str = Field(min_length=1, max_length=255)
     crm_object_id: str = Field(min_length=1, max_length=255)
-    source: str = Field(OMITTED, min_length=1, max_length=100)
+    source: str = Field(min_length=1, max_length=255)
 
 
 class EmailAddress(Resource):
@@ -140,11 +141,16 @@ class EngagementCompany(Resource):
 
 
 class Tag(Resource):
+    """The create-tag page's shape."""
+
     object: Literal["tag"]
     id: TagId
     name: str
     created_at: Timestamp
     updated_at: Timestamp
+    hex_color: str | None = Field(pattern=r"^#[A-Fa-f0-9]{6}$")
+    description: str | None
+    auto_tagging_enabled: bool
 
 
 class ActionItem(Resource):
@@ -222,6 +228,7 @@ class TranscriptEntry(Resource):
 
 class TranscriptTimeline(Resource):
     object: Literal["transcript_timeline"]
+    id: TimelineId = Field(description="The engagement's primary timeline (emulator choice: the page lists no id).")
     engagement_id: EngagementId
     speakers: list[Speaker]
     entries: list[TranscriptEntry]
@@ -229,14 +236,29 @@ class TranscriptTimeline(Resource):
 
 
 class TranscriptComment(Resource):
+    """The create-transcript-comment page's shape (`object`, `status` values and `anchor` fields: emulator choice)."""
+
     object: Literal["transcript_comment"]
     id: CommentId
     engagement_id: EngagementId
-    text: str
-    start_seconds: float | None = Field(ge=0)
-    author_user_id: UserId
+    transcript_timeline_id: TimelineId
+    body: str = Field(min_length=1, max_length=50_000)
+    status: Literal["open", "resolved"]
+    anchor: dict[str, Any]
+    created_by: UserId
+    resolved_by: UserId | None
+    resolved_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class DeleteConfirmation(Resource):
+    """Every public delete answers this (the delete-tag page's `tag_delete_response`; for the others: emulator
+    choice)."""
+
+    id: str
+    object: Literal["tag", "contact", "company", "transcript_comment"]
+    deleted: bool
 
 
 class OAuthToken(Resource):
@@ -245,6 +267,11 @@ class OAuthToken(Resource):
     access_token: str = Field(min_length=1)
     token_type: Literal["Bearer"]
     expires_in: int = Field(gt=0)
+    refresh_token: str = Field(
+        OMITTED,
+        min_length=1,
+        description="authorization_code and refresh_token grants only (RFC 6749 §4.4.3); a refresh spends it.",
+    )
     scope: str
 
 
@@ -347,12 +374,19 @@ EVENTS: dict[str, type[Resource]] = {event_type: _event(event_type) for event_ty
 
 
 class TokenRequest(BaseModel):
-    """POST /api/v1/oauth/token, form-encoded (RFC 6749 §4.4). Documentation only: api/oauth.py reads the form
-    itself, with RFC 6749's error codes. The client authenticates here or with HTTP Basic, not both."""
+    """POST /api/v1/oauth/token, form-encoded (RFC 6749 §4.1.3, §4.4, §6). Documentation only: api/oauth.py reads
+    the form itself, with RFC 6749's error codes. The client authenticates here (`client_secret_post`) or with HTTP
+    Basic, not both. A code comes from the consent step (`POST /__admin/oauth-clients/{id}/authorize`)."""
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 
-    grant_type: Literal["client_credentials"]
+    grant_type: Literal["client_credentials", "authorization_code", "refresh_token"]
     client_id: str = Field(OMITTED, min_length=1)
     client_secret: str = Field(OMITTED, min_length=1)
-    scope: str = Field(OMITTED, description="Space-separated scopes, a subset of the client's; default all of them.")
+    scope: str = Field(
+        OMITTED, description="Space-separated scopes narrowing the client's (or the refresh token's); default all."
+    )
+    code: str = Field(OMITTED, min_length=1, description="authorization_code: the code; single use, 10 minutes.")
+    redirect_uri: str = Field(OMITTED, description="authorization_code: the redirect URI the code was issued for.")
+    code_verifier: str = Field(OMITTED, description="authorization_code: the PKCE verifier (RFC 7636), if challenged.")
+    refresh_token: str = Field(OMITTED, min_length=1, description="refresh_token: the refresh token to spend.")
