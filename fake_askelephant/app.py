@@ -35,19 +35,25 @@ Setup = Callable[[web.Application, Settings], None]
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: VirtualClock | None = None, sender: Sender | None = None
+    settings: Settings | None = None,
+    *,
+    clock: VirtualClock | None = None,
+    sender: Sender | None = None,
+    defer_load: bool = False,
 ) -> web.Application:
     """Build the emulator app.
 
     Seams: `clock` shares or pre-positions the virtual clock; `sender` delivers webhooks to every URL that is
-    not the built-in sink (default: one pooled aiohttp session, opened and closed with the app).
+    not the built-in sink (default: one pooled aiohttp session, opened and closed with the app). `defer_load`
+    (`serve`): a state file's records are loaded by `await app[persister_key].load()` once the server listens,
+    health answering `starting` and other requests waiting meanwhile; otherwise they are loaded here.
     """
     settings = settings or Settings()
     redaction.install()  # no secret in aiohttp's or the emulator's log lines
     persister = Persister(settings.state_file)
     try:
         emulator, fetcher = _build_emulator(settings, persister, clock)
-        persister.attach(emulator)
+        persister.attach(emulator, defer=defer_load)
     except BaseException:  # a refused file or bad seed data: nothing will be served, so let go of the file
         persister.close_file()
         raise
@@ -62,6 +68,7 @@ def create_app(
         journal.setup,  # latency of everything inside; the status actually sent
         problems.setup,  # a request id on every response, problem+json for every error raised inside
         hosts.setup,  # a loopback-bound emulator answers loopback names only (DNS rebinding), before anything acts
+        snapshots.setup_starting,  # --state-file: requests wait while the saved state loads (health: "starting")
         cors.setup,  # --cors-origin: preflights answered before auth or faults; /api only, never /__admin
         access.setup,  # /__admin: the admin token, and no cross-site changes (CSRF) — before anything acts on them
         faults.setup,  # first in the check order (api.md §4); phase "after" wraps the real work, state write included

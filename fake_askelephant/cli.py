@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -177,7 +178,7 @@ async def serve(settings: Settings, signals: ShutdownSignals) -> None:
     # Bound first: a port in use starts nothing (no state file opened, no session to close).
     listener, handlers = await bind(settings.host, settings.port)
     try:
-        app = create_app(settings)
+        app = create_app(settings, defer_load=True)
         runner = EmulatorRunner(
             app,
             limits=ConnectionLimits(settings.header_timeout, settings.max_connections),
@@ -191,16 +192,37 @@ async def serve(settings: Settings, signals: ShutdownSignals) -> None:
         raise
     try:
         site = await start_site(runner, listener, handlers, settings.host)
-        # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them.
-        gc.freeze()
-        gc.enable()
         stop = asyncio.Event()
         signals.attach(asyncio.get_running_loop(), stop.set)
+        if not await _load_state(app, stop):
+            return  # a signal came while the state file loaded: nothing changed, nothing to write
+        # Start-up objects (modules, schemas, a loaded state) live long: keep full garbage-collector passes from
+        # re-scanning them.
+        gc.freeze()
+        gc.enable()
         print(banner(app, settings, site.port, site.addresses), flush=True)
         await stop.wait()
     finally:
         listener.close()  # stop accepting (the site does the same when it started)
         await runner.cleanup()
+
+
+async def _load_state(app: web.Application, stop: asyncio.Event) -> bool:
+    """A state file's records, loaded while the server already answers (health: 503 `starting`, other requests
+    wait), so a container's health check sees a live process at once (issue 23). False: stopped first."""
+    from .api.admin.snapshots import persister_key
+
+    loading = asyncio.ensure_future(app[persister_key].load())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({loading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not loading.done():
+        loading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loading
+        return False
+    loading.result()  # a row that does not decode: StateFileError, one line and exit 2
+    return True
 
 
 def banner(app: web.Application, settings: Settings, port: int, bound: Sequence[tuple[str, int]] = ()) -> str:

@@ -94,13 +94,22 @@ class Directory:
         self.company_by_domain.clear()
 
     def rebuild_indexes(self) -> None:
+        for _ in self.rebuilding_indexes():
+            pass
+
+    def rebuilding_indexes(self, piece: int = 1000) -> Iterator[None]:
+        """rebuild_indexes, pausing (yield) every `piece` records: a state file's load gives way to requests."""
         self.contact_by_email.clear()
         self.contact_by_phone.clear()
         self.company_by_domain.clear()
-        for contact in self.contacts.values():
+        for n, contact in enumerate(list(self.contacts.values()), 1):
             self.index_contact(contact)
-        for company in self.companies.values():
+            if n % piece == 0:
+                yield
+        for n, company in enumerate(list(self.companies.values()), 1):
             self.index_company(company)
+            if n % piece == 0:
+                yield
 
     # Contacts -----------------------------------------------------------------------------------
 

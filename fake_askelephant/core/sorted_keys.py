@@ -20,7 +20,16 @@ class SortedKeys:
     __slots__ = ("_len", "_lists", "_maxes")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
-        ordered = sorted(keys)
+        self._fill(sorted(keys))
+
+    @classmethod
+    def from_sorted(cls, ordered: list[Key]) -> SortedKeys:
+        """From keys already in order (no sort)."""
+        made = cls.__new__(cls)
+        made._fill(ordered)
+        return made
+
+    def _fill(self, ordered: list[Key]) -> None:
         self._lists: list[list[Key]] = [ordered[i : i + LOAD] for i in range(0, len(ordered), LOAD)]
         self._maxes: list[Key] = [chunk[-1] for chunk in self._lists]
         self._len = len(ordered)

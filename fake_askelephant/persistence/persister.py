@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..core import write_set as tables
 from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.errors import NotFound
+from ..core.slicing import Slices
 from ..core.timefmt import format_ms, wall_ms
 from ..emulator import Emulator
 from . import state
@@ -33,6 +34,8 @@ from .statefile import START_FRESH, Key, Row, SnapshotInfo, StateFile, StateFile
 log = logging.getLogger("fake_askelephant.persistence")
 FLUSH_INTERVAL_S = 0.2  # background work (stages, deliveries) is written within this long
 PROBE_INTERVAL_S = 1.0  # while degraded, how often the background loop tries to write again
+LOAD_PIECE_ROWS = 2000  # rows read from the file at a time while start-up loads it (~2 MB of engagements)
+LOAD_STEP_ROWS = 32  # rows loaded between two looks at the clock (each ~5-20 µs: a slice overruns by < 1 ms)
 R = TypeVar("R")
 
 
@@ -47,18 +50,23 @@ class Persister:
         self.path = path
         self._executor: ThreadPoolExecutor | None = None
         self._file: StateFile | None = None
-        self._saved: list[Row] = []
+        self._prelude: list[Row] = []  # read at once; the other rows stream in at load
+        self._total = 0  # records in the file when it was opened
         self._meta: dict[str, str] = {}
         if path is not None:  # in-memory mode opens its database on the first snapshot
             file = self._open()
             try:
-                self._saved = self._pool().submit(file.rows).result()
                 self._meta = self._pool().submit(file.meta).result()
+                self._prelude = self._pool().submit(file.rows_of, state.PRELUDE_KINDS).result()
+                self._total = self._pool().submit(file.count).result()
             except sqlite3.DatabaseError as exc:  # a damaged page shows only when it is read
                 self.close_file()
                 raise StateFileError(f"{path}: damaged state file ({exc}); {START_FRESH}") from exc
         self._lock = asyncio.Lock()
         self._emulator: Emulator | None = None
+        self._loader: state.Loader | None = None  # saved rows still to load (attach(defer=True), then load())
+        self._loaded: asyncio.Event | None = None
+        self._load_failed: str | None = None
         self._ambient: dict[Key, Any] = {}  # what each ambient row was when last written (rng: its state)
         self._moves = 0  # clock.moves at the last commit
         self.unavailable: str | None = None
@@ -73,7 +81,7 @@ class Persister:
 
     def saved_seed(self) -> int | None:
         seed = self._meta.get("seed")
-        if seed is None or not self._saved:
+        if seed is None or not self._total:
             return None
         if not seed.isdigit():
             raise StateFileError(f"{self.path}: damaged state file (seed {seed!r} is not a number); {START_FRESH}")
@@ -82,40 +90,143 @@ class Persister:
     def saved_now_ms(self) -> int | None:
         """The saved virtual now, clamped into the clock's range (load reports a clamp)."""
         try:
-            clock = state.saved_clock(self._saved)
+            clock = state.saved_clock(self._prelude)
         except Exception as exc:
             problem = f"damaged state file (clock row: {_one_line(exc)})"
             raise StateFileError(f"{self.path}: {problem}; {START_FRESH}") from exc
         return min(max(clock[0], CLOCK_MIN_MS), CLOCK_MAX_MS) if clock else None
 
-    def attach(self, emulator: Emulator) -> int:
-        """Load the saved rows (if any) into a freshly built emulator; returns how many rows were loaded.
+    def attach(self, emulator: Emulator, *, defer: bool = False) -> int:
+        """Load the saved rows (if any) into a freshly built emulator; returns how many rows the file holds.
 
-        A row that cannot be read is a StateFileError naming the file (never a traceback, never an empty start);
-        values that had to be clamped into range are logged as warnings. From here on the emulator reports its
-        changes (core/write_set.py); the first commit writes what start-up configuration added.
+        `defer`: only the prelude (clock, seeded streams, media key, workspaces) now; the records stream in with
+        `await load()` while the server answers health with `starting` (issue 23: `serve` with 100,000 stored
+        engagements answers at once). A row that cannot be read is a StateFileError naming the file (never a
+        traceback, never an empty start); values that had to be clamped into range are logged as warnings. From
+        then on the emulator reports its changes (core/write_set.py); the first commit writes what start-up
+        configuration added.
         """
         self._emulator = emulator
-        loaded = len(self._saved)
-        if self._saved:
-            try:
-                notes = state.load(emulator, self._saved)
-            except Exception as exc:  # anything in the rows that does not fit: the file, not the server, is bad
-                raise StateFileError(
-                    f"{self.path}: damaged state file (cannot load its records: {_one_line(exc)}); {START_FRESH}"
-                ) from exc
-            for note in notes:
-                log.warning("state file %s: %s", self.path, note)
+        loader = state.Loader(emulator)
+        self._loading(loader.prelude, self._prelude)
+        self._prelude = []
+        if not self._total:
+            self._loading(loader.finish)
+            self._loaded_now(loader)
+        elif defer:
+            self._loader = loader
+        else:
+            self._loading(loader.add, self._pool().submit(self._open().rows).result())
+            self._loading(loader.finish)
+            self._loaded_now(loader)
+        return self._total
+
+    async def load(self, slices: Slices | None = None) -> None:
+        """The deferred part of attach(defer=True): read the file in pieces on the worker thread (the next piece
+        is read while this one is decoded) and load row by row, yielding to the event loop every few
+        milliseconds (core/slicing.py), so health and waiting requests are answered meanwhile. Raises
+        StateFileError for a row that does not decode (requests waiting for the load then get 503)."""
+        loader = self._loader
+        if loader is None:
+            return
+        slices = slices or Slices()
+        file = self._open()
+        try:
+            reading = asyncio.ensure_future(self._run(file.rows_after, 0, LOAD_PIECE_ROWS))
+            while True:
+                seq, rows = await reading
+                if not rows:
+                    break
+                reading = asyncio.ensure_future(self._run(file.rows_after, seq, LOAD_PIECE_ROWS))
+                for start in range(0, len(rows), LOAD_STEP_ROWS):
+                    self._loading(loader.add, rows[start : start + LOAD_STEP_ROWS])
+                    await slices.tick()
+            for _ in self._checked(loader.finishing()):
+                await slices.tick()
+            self._loaded_now(loader)
+        except StateFileError as exc:
+            self._failed_to_load(str(exc))
+            raise
+        except sqlite3.DatabaseError as exc:  # a damaged page shows only when it is read
+            self._failed_to_load(f"{self.path}: damaged state file ({exc}); {START_FRESH}")
+            raise StateFileError(self._load_failed) from exc
+        except Exception as exc:
+            failure = self._damaged(exc)
+            self._failed_to_load(str(failure))
+            raise failure from exc
+
+    def _failed_to_load(self, reason: str) -> None:
+        self._load_failed = reason
+        self._loaded_event().set()
+
+    @property
+    def starting(self) -> str | None:
+        """While the saved rows load (attach(defer=True) until load() is done): how far it got, for health."""
+        if self._loader is None or self._load_failed is not None:
+            return None
+        return f"loading the state file {self.path}: {self._loader.rows:,} of {self._total:,} records"
+
+    def _loading(self, step: Callable[..., object], *args: Any) -> None:
+        try:
+            step(*args)
+        except StateFileError:
+            raise
+        except Exception as exc:
+            raise self._damaged(exc) from exc
+
+    def _checked(self, steps: Iterator[None]) -> Iterator[None]:
+        try:
+            yield from steps
+        except StateFileError:
+            raise
+        except Exception as exc:
+            raise self._damaged(exc) from exc
+
+    def _damaged(self, exc: Exception) -> StateFileError:
+        """Anything in the rows that does not fit: the file, not the server, is bad."""
+        return StateFileError(
+            f"{self.path}: damaged state file (cannot load its records: {_one_line(exc)}); {START_FRESH}"
+        )
+
+    def _loaded_now(self, loader: state.Loader) -> None:
+        """The load is complete (`loader` finished)."""
+        emulator = self.emulator
+        for note in loader.notes:
+            log.warning("state file %s: %s", self.path, note)
         if self.durable:
             changes = emulator.write_set
             changes.on = True
-            if loaded:
+            if self._total:
                 self._note_configuration(emulator)
             else:
                 changes.everything()
-        self._saved = []
+        self._loader = None
         self._moves = emulator.clock.moves
-        return loaded
+        self._loaded_event().set()
+        emulator.scheduler.poke()
+
+    @property
+    def load_failed(self) -> str | None:
+        """Why the deferred load failed (`serve` is exiting with it)."""
+        return self._load_failed
+
+    @property
+    def loaded(self) -> bool:
+        return self._loader is None and self._emulator is not None and self._load_failed is None
+
+    def _loaded_event(self) -> asyncio.Event:
+        if self._loaded is None:
+            self._loaded = asyncio.Event()
+            if self._loader is None:
+                self._loaded.set()
+        return self._loaded
+
+    async def until_loaded(self) -> None:
+        """Requests sent while the saved rows load wait here; StorageUnavailable if the load failed."""
+        if self._loader is not None or self._load_failed is not None:
+            await self._loaded_event().wait()
+        if self._load_failed is not None:
+            raise StorageUnavailable(self._load_failed)
 
     @staticmethod
     def _note_configuration(em: Emulator) -> None:
@@ -241,8 +352,12 @@ class Persister:
         self.unavailable = None
         self._gate().set()
 
-    async def probe(self) -> bool:
-        """While degraded: try a write (what is pending, else a heartbeat). True once writes succeed again."""
+    async def probe(self, *, heal: bool = True) -> bool:
+        """While degraded: try a write (what is pending, else a heartbeat). True once writes succeed again.
+
+        `heal=False` (a request about to change something): a heartbeat that fits does not end `degraded`; the
+        request's own commit does, if it fits too. On a nearly full disk a tiny write can succeed where a real
+        change cannot: each retried request would otherwise log "writable again" and reopen scheduled work."""
         async with self._lock:
             if self.unavailable is None:
                 return True
@@ -252,7 +367,8 @@ class Persister:
                 await self._run(self._open().write, [], [], [("probed_at", format_ms(wall_ms()))])
             except (sqlite3.Error, OSError):
                 return False
-            self._recovered()
+            if heal:
+                self._recovered()
             return True
 
     def _gate(self) -> asyncio.Event:
@@ -263,12 +379,18 @@ class Persister:
         return self._writable
 
     async def wait_writable(self) -> None:
-        """Scheduler.gate: scheduled work waits while its changes could not be stored."""
+        """Scheduler.gate: scheduled work waits while the saved rows load, and while its changes could not be
+        stored."""
+        if self._loader is not None:
+            await self._loaded_event().wait()
         if self.unavailable is not None:
             await self._gate().wait()
 
     async def run(self) -> None:
         """Background: write what scheduled work changed; while degraded, try again every PROBE_INTERVAL_S."""
+        await self._loaded_event().wait()
+        if self._load_failed is not None:
+            return
         while True:
             if self.unavailable is not None:
                 await asyncio.sleep(PROBE_INTERVAL_S)
@@ -279,7 +401,7 @@ class Persister:
                 await self.commit()
 
     async def close(self) -> None:
-        if self.durable and self._emulator is not None:
+        if self.durable and self.loaded:  # stopped while loading: nothing changed, nothing to write
             await self.commit()
         self.close_file()
 

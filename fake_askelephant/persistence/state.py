@@ -32,7 +32,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -206,16 +206,14 @@ def dump(em: Emulator) -> list[tuple[str, str, bytes]]:
 
 # Loading -------------------------------------------------------------------------------------------------------
 
+# Read before anything is served (Persister.open): the clock, the seeded streams (so a request id handed out while
+# the rest loads, health answering `starting`, continues the saved sequence), the media key, and the workspaces
+# (few; created in their saved order before their records arrive).
+PRELUDE_KINDS = ("meta.clock", "meta.rng", "meta.media_key", tables.WORKSPACES)
+
 
 class RowError(ValueError):
     """A row that does not decode: names it (persister turns it into a one-line StateFileError)."""
-
-
-def _group(rows: Iterable[tuple[str, str, bytes]]) -> dict[str, dict[str, bytes]]:
-    by_kind: dict[str, dict[str, bytes]] = {}
-    for kind, key, body in rows:
-        by_kind.setdefault(kind, {})[key] = body
-    return by_kind
 
 
 def _decode(tp: Any, kind: str, key: str, body: bytes) -> Any:
@@ -248,70 +246,152 @@ def saved_clock(rows: Iterable[tuple[str, str, bytes]]) -> tuple[int, float] | N
     return None
 
 
-def load(em: Emulator, rows: Iterable[tuple[str, str, bytes]]) -> list[str]:
-    """Replace the emulator's state with `rows` (in file order). Call on a fresh or fully reset emulator.
+class Loader:
+    """Puts saved rows into a fresh (or fully reset) emulator: `prelude`, then `add` every other row in file order
+    (as the file streams in, Persister.load), then `finish`.
 
-    Keys and users configured at start-up stay (configuration beats saved state); everything else, and the
-    clock, becomes what was saved. Unfinished pipeline runs and pending deliveries are rescheduled at their
-    saved virtual times. Returns what had to be clamped into range (a file written by an older version that let
-    the clock or a pipeline delay run past the limits), one sentence each. Raises RowError naming a bad row.
+    Keys and users configured at start-up stay (configuration beats saved state); everything else, and the clock,
+    becomes what was saved. Unfinished pipeline runs and pending deliveries are rescheduled at their saved virtual
+    times. Each big table's row costs a typed decode and a dict insert (derived indexes are built once, in
+    `finish`: inserting 100,000 engagements one by one into the kept list order was O(n²)). `notes` collects what
+    had to be clamped into range (a file written by an older version that let the clock or a pipeline delay run
+    past the limits), one sentence each. A bad row raises RowError naming it.
     """
+
+    def __init__(self, em: Emulator) -> None:
+        self.em = em
+        self.notes: list[str] = []
+        self.rows = 0
+        self._later: dict[str, dict[str, bytes]] = {}
+        self._events: list[Event] = []
+        self._workspaces: dict[str, Workspace] = {}
+        self._add: dict[str, Callable[[str, bytes], None]] = {
+            tables.USERS: self._user,
+            tables.ENGAGEMENTS: self._engagement,
+            **{kind: self._directory_record(kind, attr, tp) for kind, (attr, tp) in DIRECTORY_TABLES.items()},
+            **{kind: self._store_record(kind, attr, tp) for kind, (attr, tp) in STORE_TABLES.items()},
+            tables.EVENTS: self._event,
+            tables.PIPELINE_RUNS: self._run,
+        }
+
+    def prelude(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
+        """The PRELUDE_KINDS rows."""
+        rows = list(rows)
+        em = self.em
+        clock = saved_clock(rows)
+        if clock is not None:
+            if not CLOCK_MIN_MS <= clock[0] <= CLOCK_MAX_MS:
+                self.notes.append(
+                    f"the virtual clock ({clock[0]} ms) was outside its range and was set to "
+                    f"{format_ms(min(max(clock[0], CLOCK_MIN_MS), CLOCK_MAX_MS))}"
+                )
+            em.clock.restore(clock[0])
+        by_kind = _group(rows)
+        if "hmac" in by_kind.get("meta.media_key", {}):
+            body = by_kind["meta.media_key"]["hmac"]
+            em.media_key = base64.b64decode(_decode(str, "meta.media_key", "hmac", body))
+        rngs = by_kind.get("meta.rng", {})
+        for stream in RNG_STREAMS:
+            if stream.name in rngs:
+                stream.get(em).restore(_decode(list[Any], "meta.rng", stream.name, rngs[stream.name]))
+        self._later["meta.rng"] = rngs  # the dispatcher's streams are restored with the webhooks
+        for ws_id, body in by_kind.get(tables.WORKSPACES, {}).items():
+            saved = _decode(dict[str, Any], tables.WORKSPACES, ws_id, body)
+            ws = self._ws(ws_id)
+            for name in WORKSPACE_SETTINGS:
+                if name in saved:  # a file from before the setting existed keeps the default
+                    setattr(ws, name, saved[name])
+
+    def add(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Rows in file order (prelude rows are skipped)."""
+        handlers, later = self._add, self._later
+        for kind, key, body in rows:
+            add = handlers.get(kind)
+            if add is not None:
+                add(key, body)
+            elif kind not in PRELUDE_KINDS:  # webhooks.*, rules, faults; unknown kinds are ignored, as always
+                later.setdefault(kind, {})[key] = body
+        self.rows += len(rows)
+
+    def _ws(self, key: str) -> Workspace:
+        ws_id = key.partition("/")[0]
+        ws = self._workspaces.get(ws_id)
+        if ws is None:
+            ws = self._workspaces[ws_id] = self.em.store.workspace(ws_id)
+        return ws
+
+    def _user(self, key: str, body: bytes) -> None:
+        user: User = _decode(User, tables.USERS, key, body)
+        self._ws(key).users[user.id] = user
+
+    def _engagement(self, key: str, body: bytes) -> None:
+        e: Engagement = _decode(Engagement, tables.ENGAGEMENTS, key, body)
+        ws = self._ws(key)
+        ws.engagements[e.id] = e
+        ws.by_external_id[e.external_id] = e.id
+
+    def _directory_record(self, kind: str, attr: str, tp: type) -> Callable[[str, bytes], None]:
+        def add(key: str, body: bytes) -> None:
+            getattr(self._ws(key).directory, attr)[key.partition("/")[2]] = _decode(tp, kind, key, body)
+
+        return add
+
+    def _store_record(self, kind: str, attr: str, tp: type) -> Callable[[str, bytes], None]:
+        table = getattr(self.em.store, attr)
+
+        def add(key: str, body: bytes) -> None:
+            if key not in table:  # configured at start-up: the configuration wins
+                table[key] = _decode(tp, kind, key, body)
+
+        return add
+
+    def _event(self, key: str, body: bytes) -> None:
+        self._events.append(_decode(Event, tables.EVENTS, key, body))
+
+    def _run(self, key: str, body: bytes) -> None:
+        run: PipelineRun = _decode(PipelineRun, tables.PIPELINE_RUNS, key, body)
+        run.overrides = _clamped(run.overrides, f"the pipeline of {run.engagement_id}", self.notes)
+        self.em.pipeline.resume(run)
+
+    def finish(self) -> list[str]:
+        """Derived indexes, then the bounded tables that refer to the rest. Returns the clamp notes."""
+        for _ in self.finishing():
+            pass
+        return self.notes
+
+    def finishing(self) -> Iterator[None]:
+        """finish, pausing (yield) every few milliseconds' worth of work (Persister.load gives way to requests)."""
+        em, later = self.em, self._later
+        for ws in em.store.workspaces.values():
+            yield from ws.engagement_order.rebuilding(ws.engagements)
+            yield from ws.directory.rebuilding_indexes()
+        em.bus.log.extend(self._events)
+        em.rules.rules = [_decode(PipelineRule, "rules", k, b) for k, b in later.get("rules", {}).items()]
+        for rule in em.rules.rules:
+            rule.pipeline = _clamped(rule.pipeline, f"pipeline rule {rule.id}", self.notes)
+        em.faults.rules = [_decode(FaultRule, "faults", k, b) for k, b in later.get("faults", {}).items()]
+        yield
+        try:
+            yield from webhook_state.loading(em.webhooks, later, em.bus.log)
+        except (codec.CodecError, ValueError, KeyError, TypeError) as exc:
+            raise RowError(f"webhook rows: {exc!r}") from exc
+
+
+def _group(rows: Iterable[tuple[str, str, bytes]]) -> dict[str, dict[str, bytes]]:
+    by_kind: dict[str, dict[str, bytes]] = {}
+    for kind, key, body in rows:
+        by_kind.setdefault(kind, {})[key] = body
+    return by_kind
+
+
+def load(em: Emulator, rows: Iterable[tuple[str, str, bytes]]) -> list[str]:
+    """Replace the emulator's state with `rows` (in file order) at once (Loader); returns the clamp notes.
+    Call on a fresh or fully reset emulator."""
     rows = list(rows)
-    by_kind = _group(rows)
-    notes: list[str] = []
-    clock = saved_clock(rows)
-    if clock is not None:
-        if not CLOCK_MIN_MS <= clock[0] <= CLOCK_MAX_MS:
-            notes.append(
-                f"the virtual clock ({clock[0]} ms) was outside its range and was set to "
-                f"{format_ms(min(max(clock[0], CLOCK_MIN_MS), CLOCK_MAX_MS))}"
-            )
-        em.clock.restore(clock[0])
-    if "hmac" in by_kind.get("meta.media_key", {}):
-        em.media_key = base64.b64decode(_decode(str, "meta.media_key", "hmac", by_kind["meta.media_key"]["hmac"]))
-    rngs = by_kind.get("meta.rng", {})
-    for stream in RNG_STREAMS:
-        if stream.name in rngs:
-            stream.get(em).restore(_decode(list[Any], "meta.rng", stream.name, rngs[stream.name]))
-    store = em.store
-    for ws_id, body in by_kind.get(tables.WORKSPACES, {}).items():
-        saved = _decode(dict[str, Any], tables.WORKSPACES, ws_id, body)
-        ws = store.workspace(ws_id)
-        for name in WORKSPACE_SETTINGS:
-            if name in saved:  # a file from before the setting existed keeps the default
-                setattr(ws, name, saved[name])
-    for kind, (attr, tp) in WORKSPACE_TABLES.items():
-        for key, body in by_kind.get(kind, {}).items():
-            record = _decode(tp, kind, key, body)
-            if kind == tables.ENGAGEMENTS:
-                store.insert_engagement(record)
-            else:
-                getattr(store.workspace(key.partition("/")[0]), attr)[record.id] = record
-    for kind, (attr, tp) in DIRECTORY_TABLES.items():
-        for key, body in by_kind.get(kind, {}).items():
-            getattr(store.workspace(key.partition("/")[0]).directory, attr)[key.partition("/")[2]] = _decode(
-                tp, kind, key, body
-            )
-    for ws in store.workspaces.values():
-        ws.directory.rebuild_indexes()
-    for kind, (attr, tp) in STORE_TABLES.items():
-        table = getattr(store, attr)
-        for key, body in by_kind.get(kind, {}).items():
-            table.setdefault(key, _decode(tp, kind, key, body))
-    em.bus.log.extend(_decode(Event, tables.EVENTS, k, b) for k, b in by_kind.get(tables.EVENTS, {}).items())
-    em.rules.rules = [_decode(PipelineRule, "rules", k, b) for k, b in by_kind.get("rules", {}).items()]
-    for rule in em.rules.rules:
-        rule.pipeline = _clamped(rule.pipeline, f"pipeline rule {rule.id}", notes)
-    em.faults.rules = [_decode(FaultRule, "faults", k, b) for k, b in by_kind.get("faults", {}).items()]
-    for key, body in by_kind.get(tables.PIPELINE_RUNS, {}).items():
-        run = _decode(PipelineRun, tables.PIPELINE_RUNS, key, body)
-        run.overrides = _clamped(run.overrides, f"the pipeline of {run.engagement_id}", notes)
-        em.pipeline.resume(run)
-    try:
-        webhook_state.load(em.webhooks, by_kind, em.bus.log)
-    except (codec.CodecError, ValueError, KeyError, TypeError) as exc:
-        raise RowError(f"webhook rows: {exc!r}") from exc
-    return notes
+    loader = Loader(em)
+    loader.prelude(row for row in rows if row[0] in PRELUDE_KINDS)
+    loader.add(rows)
+    return loader.finish()
 
 
 def _clamped(overrides: PipelineOverrides, owner: str, notes: list[str]) -> PipelineOverrides:

@@ -140,10 +140,10 @@ class StateFile:
     def _migrate(self) -> None:
         """Format 1 → 2 in one transaction: a crash midway leaves the format 1 file as it was."""
         with self._transaction():
-            current = {(k, key): bytes(b) for k, key, b in self._db.execute("SELECT kind, key, body FROM records")}
+            current = {(k, key): _bytes(b) for k, key, b in self._db.execute("SELECT kind, key, body FROM records")}
             saved: dict[str, dict[Key, bytes]] = {}
             for name, k, key, b in self._db.execute("SELECT name, kind, key, body FROM snapshot_records"):
-                saved.setdefault(name, {})[(k, key)] = bytes(b)
+                saved.setdefault(name, {})[(k, key)] = _bytes(b)
             snapshots = self._db.execute("SELECT * FROM snapshots").fetchall()
             meta = self._db.execute("SELECT key, value FROM meta WHERE key != 'format'").fetchall()
             for table in COLUMNS:
@@ -167,8 +167,26 @@ class StateFile:
     def rows(self) -> list[Row]:
         """Every record, in first-insertion order."""
         return [
-            (k, key, bytes(b)) for k, key, b in self._db.execute("SELECT kind, key, body FROM records ORDER BY seq")
+            (k, key, _bytes(b)) for k, key, b in self._db.execute("SELECT kind, key, body FROM records ORDER BY seq")
         ]
+
+    def rows_of(self, kinds: Sequence[str]) -> list[Row]:
+        """The records of a few kinds (by the (kind, key) index), in first-insertion order."""
+        marks = ", ".join("?" * len(kinds))  # placeholders only: the kinds are bound parameters
+        query = f"SELECT kind, key, body FROM records WHERE kind IN ({marks}) ORDER BY seq"  # noqa: S608
+        found = self._db.execute(query, kinds)
+        return [(k, key, _bytes(b)) for k, key, b in found]
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
+
+    def rows_after(self, seq: int, limit: int) -> tuple[int, list[Row]]:
+        """Up to `limit` records after position `seq`, in order, and the position to read on from: the file is
+        read in pieces while start-up decodes the previous one (Persister.load)."""
+        found = self._db.execute(
+            "SELECT seq, kind, key, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
+        return (found[-1][0] if found else seq), [(k, key, _bytes(b)) for _, k, key, b in found]
 
     def write(
         self, upserts: Sequence[Row], deletes: Iterable[Key], meta: Iterable[tuple[str, str]], *, replace: bool = False
@@ -206,7 +224,7 @@ class StateFile:
         if self._db.execute("SELECT 1 FROM snapshots WHERE name = ?", (name,)).fetchone() is None:
             return None
         found = self._db.execute("SELECT kind, key, body FROM snapshot_records WHERE name = ? ORDER BY seq", (name,))
-        return [(k, key, bytes(b)) for k, key, b in found]
+        return [(k, key, _bytes(b)) for k, key, b in found]
 
     def restore_snapshot(self, name: str, meta: Iterable[tuple[str, str]]) -> None:
         """Make snapshot `name` the current rows, in one transaction."""
@@ -234,6 +252,14 @@ class StateFile:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+def _bytes(body: object) -> bytes:
+    """A body as written (BLOB), or as a hand edit with the sqlite3 shell leaves it (TEXT, a number): the decoder
+    then names the row, instead of a TypeError here."""
+    if isinstance(body, bytes):
+        return body
+    return (body if isinstance(body, str) else repr(body)).encode()
 
 
 class _Transaction:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,23 @@ def test_sorted_keys_behave_like_a_sorted_list(monkeypatch: pytest.MonkeyPatch, 
                 assert list(keys.walk(lo, hi, descending=True)) == inside[::-1]
     with pytest.raises(KeyError):
         keys.remove((999, "absent"))
+
+
+def test_a_sliced_rebuild_equals_a_sorted_one() -> None:
+    """EngagementOrder.rebuilding (a state file's sliced load) lands on the order `sync` would build."""
+    from fake_askelephant.core.engagement_order import EngagementOrder
+    from fake_askelephant.core.models import Engagement
+
+    rng = random.Random(3)
+    records: dict[str, Any] = {}
+    for n in range(5_000):
+        e = object.__new__(Engagement)
+        object.__setattr__(e, "id", f"ngmt_{rng.randrange(10**9):09d}{n}")
+        object.__setattr__(e, "updated_at", rng.randrange(100))
+        records[e.id] = e
+    rebuilt, synced = EngagementOrder(), EngagementOrder()
+    pauses = sum(1 for _ in rebuilt.rebuilding(records, piece=700))
+    synced.sync(records)
+    assert pauses > 5
+    assert list(rebuilt.all) == list(synced.all) == sorted((e.updated_at, e.id) for e in records.values())
+    assert list(rebuilt.walk(None, (50, ""), descending=True)) == list(synced.walk(None, (50, ""), descending=True))

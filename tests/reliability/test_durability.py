@@ -2,13 +2,14 @@
 
 The oracle for "what is on disk" is the file itself, read with plain sqlite3, compared with a full dump of memory
 made by the same codec (never what the persister says it wrote). A full disk is injected at the one seam where
-SQLite is written (StateFile.write and friends raise SQLITE_FULL's error), and for real in a subprocess whose
-file-size limit stops SQLite's writes (test_real_write_failures_in_a_served_process).
+SQLite is written (StateFile.write and friends raise SQLITE_FULL's error); test_disk_full_process.py fills a real
+disk under a served process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from fake_askelephant.api.admin.snapshots import persister_key
+from fake_askelephant.persistence import persister as persister_module
 from fake_askelephant.persistence import state
 from fake_askelephant.persistence.statefile import StateFile
 from tests.conftest import Api, frozen_settings, problem, seed_call
@@ -143,6 +145,38 @@ async def test_a_full_disk_is_503_nothing_kept_health_degraded_then_recovery(
     await assert_file_matches_memory(api, path)
     stored = {key.partition("/")[2] for kind, key in on_disk(path) if kind == "workspace.engagements"}
     assert stored == {kept["id"], (await created.json())["id"]}
+
+
+async def test_a_nearly_full_disk_stays_degraded_while_only_a_heartbeat_fits(
+    make_api: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A request's probe write is tiny: on a disk with a few bytes left it fits where the request's change does not.
+    That must not end `degraded` (log "writable again", reopen scheduled work) before each retried request fails
+    again; seen with a real full tmpfs in test_disk_full_process.py."""
+    monkeypatch.setattr(persister_module, "PROBE_INTERVAL_S", 3600.0)  # only requests probe in this test
+    real = StateFile.write
+
+    def nearly_full(self: StateFile, upserts: Any, deletes: Any, meta: Any, **kwargs: Any) -> None:
+        if upserts or deletes:
+            raise DISK_FULL
+        real(self, upserts, deletes, meta, **kwargs)  # a heartbeat (meta only) fits
+
+    api: Api = await make_api(frozen_settings(state_file=str(tmp_path / "state.sqlite")))
+    monkeypatch.setattr(StateFile, "write", nearly_full)
+    caplog.set_level(logging.WARNING, "fake_askelephant.persistence")
+    for _ in range(3):
+        await problem(await api.create(external_id="retried"), 503, "unavailable")
+        health = await (await api.client.get("/__admin/health")).json()
+        assert health["status"] == "degraded", health
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == 1 and "could not be written (database or disk is full)" in logged[0], logged
+    monkeypatch.setattr(StateFile, "write", real)
+    assert (await api.create(external_id="retried")).status == 201
+    assert (await (await api.client.get("/__admin/health")).json())["status"] == "ok"
+    assert "writable again" in caplog.records[-1].getMessage()
 
 
 async def test_background_work_waits_while_the_disk_is_full_and_runs_after(

@@ -164,7 +164,8 @@ def clock_body(request: web.Request) -> dict[str, Any]:
 
 @routes.get("/__admin/health")
 async def health(request: web.Request) -> web.Response:
-    """`degraded` with the `reason` while the state file cannot be written (state-changing requests get 503)."""
+    """`ok`; `starting` (503, `reason`: how far it got) while `serve` loads a state file's records; `degraded` with
+    the `reason` while the state file cannot be written (state-changing requests get 503)."""
     emulator = context.emulator(request)
     body: dict[str, Any] = {
         "status": "ok",
@@ -173,9 +174,17 @@ async def health(request: web.Request) -> web.Response:
         "seed": emulator.seed,
         "content_version": CONTENT_VERSION,
     }
-    unavailable = request.app[persister_key].unavailable if persister_key in request.app else None
-    if unavailable is not None:
-        body.update(status="degraded", reason=unavailable)
+    persister = request.app.get(persister_key)
+    if persister is None:
+        return json_response(body)
+    if persister.starting is not None or persister.load_failed is not None:
+        # 503, so probes that look only at the status (Kubernetes, `urlopen` loops) wait too. `failed`: a row did
+        # not decode and `serve` is exiting with that one line.
+        status, reason = ("starting", persister.starting) if persister.starting else ("failed", persister.load_failed)
+        body.update(status=status, reason=reason)
+        return json_response(body, status=503, headers={"Retry-After": "1"})
+    if persister.unavailable is not None:
+        body.update(status="degraded", reason=persister.unavailable)
     return json_response(body)
 
 

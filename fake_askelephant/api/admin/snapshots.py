@@ -28,6 +28,7 @@ from ..responses import json_response, read_body
 from ..schemas import WireModel
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+HEALTH_PATH = "/__admin/health"
 
 persister_key = web.AppKey("persister_key", Persister)
 routes = web.RouteTableDef()
@@ -95,13 +96,13 @@ async def persist_middleware(request: web.Request, handler: Handler) -> web.Stre
     """--state-file: a state-changing request is answered 2xx only once its change is committed.
 
     Inside the fault middleware: a phase "after" fault loses a response that is on disk. While the file cannot be
-    written, such requests are refused up front (503) unless a write succeeds again first; a request whose change
+    written, such requests are refused up front (503) unless a small write succeeds first; a request whose change
     could not be committed, or that was in flight when memory was put back to the file, gets 503, not its 2xx.
     """
     if request.method in READ_ONLY_METHODS:
         return await handler(request)
     persister = request.app[persister_key]
-    if persister.unavailable is not None and not await persister.probe():
+    if persister.unavailable is not None and not await persister.probe(heal=False):
         raise unavailable(f"Nothing was changed: {persister.unavailable}.")
     epoch = persister.epoch
     try:
@@ -115,6 +116,24 @@ async def persist_middleware(request: web.Request, handler: Handler) -> web.Stre
     if response.status < 400 and (not stored or persister.epoch != epoch):
         raise unavailable(f"The change was not kept: {persister.unavailable or 'the state file could not be written'}.")
     return response
+
+
+@web.middleware
+async def starting_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """While a state file's records load (`serve`, issue 23), every request but health waits for them: nothing
+    may see, or change, half a state. Outside the fault middleware, since faults are part of that state."""
+    persister = request.app[persister_key]
+    if (persister.starting is not None or persister.load_failed is not None) and request.path != HEALTH_PATH:
+        try:
+            await persister.until_loaded()
+        except StorageUnavailable as exc:
+            raise unavailable(f"The saved state could not be loaded: {exc}.") from exc
+    return await handler(request)
+
+
+def setup_starting(app: web.Application, settings: Settings) -> None:
+    if app[persister_key].durable:
+        app.middlewares.append(starting_middleware)
 
 
 async def persistence_ctx(app: web.Application) -> AsyncIterator[None]:
