@@ -191,13 +191,20 @@ async def serve(settings: Settings, signals: ShutdownSignals) -> None:
         raise
     try:
         site = await start_site(runner, listener, handlers, settings.host)
-        # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them.
+        # Start-up objects (modules, schemas) live forever: keep full garbage-collector passes from re-scanning them;
+        # then the same for the store each time it has grown by a good part (gc_policy.py).
         gc.freeze()
         gc.enable()
+        from .api.context import emulator_key
+        from .gc_policy import FreezeAfterGrowth
+
+        governor = FreezeAfterGrowth(app[emulator_key].record_count)
+        governing = asyncio.create_task(governor.run())
         stop = asyncio.Event()
         signals.attach(asyncio.get_running_loop(), stop.set)
         print(banner(app, settings, site.port, site.addresses), flush=True)
         await stop.wait()
+        governing.cancel()
     finally:
         listener.close()  # stop accepting (the site does the same when it started)
         await runner.cleanup()
