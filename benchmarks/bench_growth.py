@@ -37,6 +37,7 @@ from fake_askelephant.core.engagements import EngagementQuery
 from fake_askelephant.core.models import CrmAssociation, EngagementDraft, Participant, Principal
 from fake_askelephant.core.paging import TimeRange
 from fake_askelephant.emulator import Emulator
+from fake_askelephant.gc_policy import FreezeAfterGrowth
 
 WS = "wrks_local"
 WORDS = ("discovery", "renewal", "pricing", "onboarding", "demo", "support", "kickoff", "review")
@@ -182,20 +183,69 @@ async def admin_reads(app: Any) -> dict[str, float]:
 ADMIN_PATHS = ("/__admin/health", "/__admin/state", "/__admin/events", "/__admin/deliveries", "/__admin/requests")
 
 
-async def measure(n: int, repeat: int, with_admin: bool) -> dict[str, Any]:
+class GcPauses:
+    """Every collection's generation and CPU time (thread time: what the collector itself cost, not the waits a
+    shared machine adds), from gc.callbacks."""
+
+    def __init__(self) -> None:
+        self.by_gen: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._t0 = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = time.thread_time()
+        else:
+            self.by_gen[info["generation"]].append((time.thread_time() - self._t0) * 1000)
+
+    def summary(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for gen, times in self.by_gen.items():
+            out[f"gen{gen}_n"] = len(times)
+            out[f"gen{gen}_max_ms"] = max(times, default=0.0)
+            out[f"gen{gen}_total_ms"] = sum(times)
+        return out
+
+
+async def creates_timed(em: Emulator, who: Principal, count: int) -> dict[str, float]:
+    """Each create's own time (raw, no coordinated-omission correction), with the collector as configured."""
+    times = []
+    for i in range(count):
+        draft = EngagementDraft("CALL", f"Late call {i}", "dialer", f"late-{i}", "https://recordings.example.com/a.mp3")
+        t0 = time.perf_counter()
+        await em.engagements.create_engagement(who, draft)
+        times.append(ms_since(t0))
+    times.sort()
+    return {
+        "p50_ms": times[len(times) // 2],
+        "p99_ms": times[int(len(times) * 0.99)],
+        "max_ms": times[-1],
+        "over_20ms": sum(t > 20 for t in times),
+    }
+
+
+async def measure(n: int, repeat: int, with_admin: bool, freeze: bool) -> dict[str, Any]:
     gc.collect()
     base = rss_bytes()
     app = create_app(Settings(seed=1, time_scale=0.0))
     em: Emulator = app[emulator_key]
     who = admin_principal(em)
+    governor = FreezeAfterGrowth(em.record_count)
+    gc.freeze()  # start-up objects, as `serve` does
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
     empty = rss_bytes()
     t0 = time.perf_counter()
     await fill(em, who, n)
     create_s = ms_since(t0) / 1000
-    gc.collect()
+    if freeze:
+        governor.check()  # what serve's governor does within a second of the growth
     created = rss_bytes()
     lists_before = time_lists(em, who, repeat)
     advance_ms, longest_gap_ms = await advance_with_ticker(em, 3600)
+    if freeze:
+        governor.check()
+    late_creates = await creates_timed(em, who, 2_000)
+    gc.callbacks.remove(pauses)
     for _ in range(200):  # let the releaser and delivery tasks settle
         await asyncio.sleep(0)
     gc.collect()
@@ -217,6 +267,9 @@ async def measure(n: int, repeat: int, with_admin: bool) -> dict[str, Any]:
         "advance_ms": advance_ms,
         "advance_per_engagement_ms": advance_ms / n,
         "longest_loop_gap_during_advance_ms": longest_gap_ms,
+        "gc_freeze_after_growth": freeze,
+        "creates_after_n": late_creates,
+        "gc_pauses": pauses.summary(),
         "admin_reads_ms": admin,
         "reset_ms": reset_ms,
         "loadavg": os.getloadavg(),
@@ -230,6 +283,10 @@ def table(result: dict[str, Any]) -> str:
         f"created, {result['rss_per_engagement_completed_b'] / 1024:.2f} KB pipelines completed",
         f"advance (all pipelines) {result['advance_ms']:.0f} ms = {result['advance_per_engagement_ms']:.3f} ms each; "
         f"longest loop hold {result['longest_loop_gap_during_advance_ms']:.1f} ms; reset {result['reset_ms']:.2f} ms",
+        f"2,000 more creates (raw, in process, freeze after growth: {result['gc_freeze_after_growth']}): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in result["creates_after_n"].items()),
+        "collector (fill → advance → creates; CPU ms): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in result["gc_pauses"].items()),
         "| list (after pipelines) | first page cold ms | warm ms | matches | full walk (limit 100) ms |",
         "|---|---|---|---|---|",
     ]
@@ -250,10 +307,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-admin", action="store_true", help="skip the admin reads")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--no-freeze", action="store_true", help="the collector as Python ships it (no gc_policy)")
     args = parser.parse_args(argv)
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
-        result = asyncio.run(measure(n, args.repeat, not args.no_admin))
+        result = asyncio.run(measure(n, args.repeat, not args.no_admin, not args.no_freeze))
         results.append(result)
         print(table(result), flush=True)
     if args.json:

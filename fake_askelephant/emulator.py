@@ -175,6 +175,13 @@ class Emulator:
         secret = self.key_tokens.token(_KEY_ALPHABET, 32)
         return self.store.add_api_key(ApiKey(key_id, secret, workspace_id, owner.id, frozenset(wanted)))
 
+    def record_count(self) -> int:
+        """Stored engagements, contacts, companies and pipeline runs: what grows with the work (gc_policy.py)."""
+        return len(self.pipeline.runs) + sum(
+            len(ws.engagements) + len(ws.directory.contacts) + len(ws.directory.companies)
+            for ws in self.store.workspaces.values()
+        )
+
     def state_version(self) -> str:
         """Moves whenever anything `state` shows may have changed: every stored write, reset and clock move (the
         inspector's cheap check, an ETag)."""
