@@ -6,7 +6,6 @@ import gc
 
 import pytest
 
-from fake_askelephant import gc_policy
 from fake_askelephant.gc_policy import FreezeAfterGrowth
 from tests.conftest import Api, seed_call
 
@@ -14,7 +13,7 @@ from tests.conftest import Api, seed_call
 def test_freezes_after_growth_only(monkeypatch: pytest.MonkeyPatch) -> None:
     frozen: list[int] = []
     size = [10_000]
-    monkeypatch.setattr(gc_policy.gc, "freeze", lambda: frozen.append(size[0]))
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(size[0]))
     governor = FreezeAfterGrowth(lambda: size[0], grow=0.25, at_least=2_000)
     for n in (10_000, 11_000, 12_400, 12_600, 13_000, 15_000, 16_000, 19_000, 4_000, 5_000, 6_500):
         size[0] = n
