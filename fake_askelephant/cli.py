@@ -197,11 +197,16 @@ async def serve(settings: Settings, signals: ShutdownSignals) -> None:
         if not await _load_state(app, stop):
             return  # a signal came while the state file loaded: nothing changed, nothing to write
         # Start-up objects (modules, schemas, a loaded state) live long: keep full garbage-collector passes from
-        # re-scanning them.
+        # re-scanning them; then the same for the store each time it has grown by a good part (gc_policy.py).
         gc.freeze()
         gc.enable()
+        from .api.context import emulator_key
+        from .gc_policy import FreezeAfterGrowth
+
+        governing = asyncio.create_task(FreezeAfterGrowth(app[emulator_key].record_count).run())
         print(banner(app, settings, site.port, site.addresses), flush=True)
         await stop.wait()
+        governing.cancel()
     finally:
         listener.close()  # stop accepting (the site does the same when it started)
         await runner.cleanup()
