@@ -1,13 +1,13 @@
 """Start-up and shutdown with a big state file (issues 18, 23): `serve --state-file` with N stored engagements.
 
-    python -m benchmarks.bench_state_startup                        # 100,000 engagements, 3 runs (~5 min on 2 cores)
+    python -m benchmarks.bench_state_startup                        # 100,000 engagements, 3 runs (~2 min on 2 cores)
     python -m benchmarks.bench_state_startup --size 10000 --runs 5
     python -m benchmarks.bench_state_startup --cache /tmp/bench-100k.sqlite   # build the file once, reuse it
 
 The file is built in-process by the same creates the API makes (benchmarks/bench_state_file.py's build_file: PENDING
 call engagements with two participants) and copied for every run. Each run spawns `python -m fake_askelephant serve
 --state-file COPY`, polls /__admin/health every 2 ms and records: spawn → first answer (it must be 503 `starting`),
-spawn → first 200 `ok` (every record loaded), the CPU seconds the server used by then (barely moved by other load,
+spawn → first 200 `ok` (every record loaded), the CPU seconds the server used by each (barely moved by other load,
 unlike wall time), SIGTERM → exit once loaded, and, in a second process, SIGTERM → exit in the middle of the load.
 Medians of the runs are printed, with the load average before and after.
 """
@@ -92,6 +92,7 @@ def _one_run(built: Path, work: Path) -> dict[str, float]:
                 status, body = answer
                 if "first_answer_s" not in out:
                     out["first_answer_s"] = now
+                    out["cpu_to_first_s"] = cpu_seconds(proc.pid)
                     if body.get("status") != "starting":
                         raise RuntimeError(f"the first answer was not `starting`: {status} {body}")
                 if status == 200 and body.get("status") == "ok":
