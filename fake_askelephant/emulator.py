@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 import secrets
 import string
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from .core import scopes, views
@@ -24,8 +25,9 @@ from .core.errors import ValidationFailed
 from .core.events import EventBus
 from .core.faults import FaultRules
 from .core.ids import IdFactory
-from .core.models import ApiKey, OAuthClient, Principal, User
+from .core.models import ApiKey, Engagement, OAuthClient, Principal, User
 from .core.oauth import OAuthService
+from .core.paging import Page, Position
 from .core.pipeline import Pipeline
 from .core.releaser import Dropped, Releaser, Step
 from .core.rules import PipelineRules
@@ -39,6 +41,17 @@ from .core.write_set import WriteSet
 from .webhooks.delivery import Dispatcher
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
+STATE_PAGE = 100
+STATE_COLLECTIONS = (
+    "users",
+    "api_keys",
+    "engagements",
+    "contacts",
+    "companies",
+    "tags",
+    "transcript_comments",
+    "oauth_clients",
+)
 
 
 class Emulator:
@@ -162,47 +175,92 @@ class Emulator:
         secret = self.key_tokens.token(_KEY_ALPHABET, 32)
         return self.store.add_api_key(ApiKey(key_id, secret, workspace_id, owner.id, frozenset(wanted)))
 
-    def state(self) -> dict[str, Any]:
-        """`GET /__admin/state`: everything stored, per workspace (secrets of keys and OAuth clients never shown)."""
+    def record_count(self) -> int:
+        """Stored engagements, contacts, companies and pipeline runs: what grows with the work (gc_policy.py)."""
+        return len(self.pipeline.runs) + sum(
+            len(ws.engagements) + len(ws.directory.contacts) + len(ws.directory.companies)
+            for ws in self.store.workspaces.values()
+        )
+
+    def state_version(self) -> str:
+        """Moves whenever anything `state` shows may have changed: every stored write, reset and clock move (the
+        inspector's cheap check, an ETag)."""
+        return f"{self.write_set.version}.{self.clock.moves}.{self.clock.now_ms()}"
+
+    def state(self, limit: int = STATE_PAGE, workspace_id: str | None = None) -> dict[str, Any]:
+        """`GET /__admin/state`: per workspace, the first page (newest first, at most `limit`) of each collection
+        with its count and the position after that page (secrets of keys and OAuth clients never shown). O(limit)
+        per collection however big the store (issue 22); `state_page` continues one collection."""
+        workspaces = [ws for ws in self.store.workspaces.values() if workspace_id is None or ws.id == workspace_id]
         return {
             **views.clock(self.clock),
             "seed": self.seed,
-            "workspaces": [self._workspace_state(ws) for ws in self.store.workspaces.values()],
+            "limit": limit,
+            "workspaces": [self._workspace_state(ws, limit) for ws in workspaces],
         }
 
-    def _workspace_state(self, ws: Workspace) -> dict[str, Any]:
+    def _workspace_state(self, ws: Workspace, limit: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": ws.id}
+        counts: dict[str, int] = {}
+        after: dict[str, Position | None] = {}
+        for name in STATE_COLLECTIONS:
+            page, counts[name] = self.state_page(ws, name, limit, None)
+            out[name], after[name] = page.items, page.next_after
+        return {**out, "counts": counts, "after": after}
+
+    def state_page(
+        self, ws: Workspace, collection: str, limit: int, after: Position | None
+    ) -> tuple[Page[dict[str, Any]], int]:
+        """One page of a workspace's collection, newest first, and the collection's size. Engagements follow their
+        kept (updated_at, id) order: O(log n + limit). The others follow insertion order from the newest; a cursor
+        is found by walking to it (O(position); these collections are small next to engagements)."""
+        if collection == "engagements":
+            order = ws.engagement_order
+            order.sync(ws.engagements)
+            keys = order.walk(None, after, descending=True)
+            found = [ws.engagements[k[1]] for k in islice(keys, limit + 1)]
+            rows = [self._engagement_row(e) for e in found]
+            positions = [(e.updated_at, e.id) for e in found]
+            return _page(rows, positions, limit), len(ws.engagements)
+        records, render = self._collection(ws, collection)
+        newest_first = iter(reversed(records))
+        if after is not None:
+            for record in newest_first:  # to the cursor's own record: the page starts after it
+                if _record_id(record) == after[1]:
+                    break
+        taken = list(islice(newest_first, limit + 1))
+        return _page([render(r) for r in taken], [(0, _record_id(r)) for r in taken], limit), len(records)
+
+    def _collection(self, ws: Workspace, name: str) -> tuple[Any, Callable[[Any], dict[str, Any]]]:
         d = ws.directory
+        if name == "users":
+            return list(ws.users.values()), views.user
+        if name == "api_keys":
+            keys = [k for k in self.store.keys.values() if k.workspace_id == ws.id]
+            return keys, lambda k: {"key_id": k.key_id, "user_id": k.user_id, "scopes": sorted(k.scopes)}
+        if name == "oauth_clients":
+            clients = [c for c in self.store.oauth_clients.values() if c.workspace_id == ws.id]
+            return clients, lambda c: {"client_id": c.client_id, "user_id": c.user_id, "scopes": sorted(c.scopes)}
+        tables: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
+            "contacts": (d.contacts, views.contact),
+            "companies": (d.companies, views.company),
+            "tags": (d.tags, views.tag),
+            "transcript_comments": (d.transcript_comments, views.transcript_comment),
+        }
+        table, render = tables[name]
+        return _ReversibleValues(table), render
+
+    def _engagement_row(self, e: Engagement) -> dict[str, Any]:
         return {
-            "id": ws.id,
-            "users": [views.user(u) for u in ws.users.values()],
-            "api_keys": [
-                {"key_id": k.key_id, "user_id": k.user_id, "scopes": sorted(k.scopes)}
-                for k in self.store.keys.values()
-                if k.workspace_id == ws.id
-            ],
-            "engagements": [
-                {
-                    **views.engagement(e),
-                    "external_id": e.external_id,
-                    "source_system": e.source_system,
-                    "contact_ids": e.contact_ids,
-                    "company_ids": e.company_ids,
-                    "tag_ids": e.tag_ids,
-                    "participant_user_ids": e.participant_user_ids,
-                    "submitted_transcript": e.submitted_transcript,
-                    "pipeline": self.pipeline.state(e.id),
-                }
-                for e in ws.engagements.values()
-            ],
-            "contacts": [views.contact(c) for c in d.contacts.values()],
-            "companies": [views.company(c) for c in d.companies.values()],
-            "tags": [views.tag(t) for t in d.tags.values()],
-            "transcript_comments": [views.transcript_comment(c) for c in d.transcript_comments.values()],
-            "oauth_clients": [
-                {"client_id": c.client_id, "user_id": c.user_id, "scopes": sorted(c.scopes)}
-                for c in self.store.oauth_clients.values()
-                if c.workspace_id == ws.id
-            ],
+            **views.engagement(e),
+            "external_id": e.external_id,
+            "source_system": e.source_system,
+            "contact_ids": e.contact_ids,
+            "company_ids": e.company_ids,
+            "tag_ids": e.tag_ids,
+            "participant_user_ids": e.participant_user_ids,
+            "submitted_transcript": e.submitted_transcript,
+            "pipeline": self.pipeline.state(e.id),
         }
 
     async def advance(self, seconds: float, *, field: str = "seconds") -> None:
@@ -250,6 +308,27 @@ class Emulator:
         self.releaser.release(dropped)
         if everything:
             self._bootstrap()
+
+
+class _ReversibleValues:
+    """A dict's values, sized and reversible without a copy (reversed() on a dict view is O(1) to start)."""
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __reversed__(self) -> Iterator[Any]:
+        return reversed(self._table.values())
+
+
+def _record_id(record: Any) -> str:
+    return str(getattr(record, "key_id", None) or getattr(record, "client_id", None) or record.id)
+
+
+def _page(rows: list[dict[str, Any]], positions: list[Position], limit: int) -> Page[dict[str, Any]]:
+    return Page(rows[:limit], positions[limit - 1] if len(rows) > limit else None)
 
 
 def _cancel_entry(entry: tuple[int, int, ScheduledJob]) -> None:

@@ -128,16 +128,13 @@ class ListWalk:
         return cls(codec, scope, MultiDictProxy(effective), bound, after)
 
     def respond(self, page: Page[T], render: Callable[[T], Any]) -> web.Response:
+        return json_response(self.body(page, render))
+
+    def body(self, page: Page[T], render: Callable[[T], Any]) -> dict[str, Any]:
         """The collection envelope (api.md §8): `next_cursor` is null exactly when `has_more` is false."""
         token = self.codec.encode(self.scope, self.bound, page.next_after) if page.next_after else None
-        return json_response(
-            {
-                "object": "list",
-                "data": [render(i) for i in page.items],
-                "has_more": page.has_more,
-                "next_cursor": token,
-            }
-        )
+        data = [render(i) for i in page.items]
+        return {"object": "list", "data": data, "has_more": page.has_more, "next_cursor": token}
 
 
 def _differing(sent: Sequence[tuple[str, str]], bound: Query) -> list[str]:

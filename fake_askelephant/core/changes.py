@@ -108,8 +108,7 @@ class ChangeRecorder:
         return self._bus.emit(f"v1.{kind.name}.updated", record.workspace_id, after, previous)
 
     def _touch(self, record: Record) -> None:
-        updated_at, record.updated_at = record.updated_at, max(record.updated_at, self._clock.now_ms())
+        record.updated_at = max(record.updated_at, self._clock.now_ms())
         if isinstance(record, Engagement):
             record.version += 1  # views are cached per version
-            if record.updated_at != updated_at:
-                self._reorder(record)
+            self._reorder(record)  # its place in the list orders: updated_at, status, links may have moved

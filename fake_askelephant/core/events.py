@@ -11,6 +11,7 @@ from . import jsonutil
 from . import write_set as tables
 from .clock import VirtualClock
 from .ids import IdFactory
+from .paging import Page, paginate_ordered
 from .releaser import Dropped
 from .timefmt import format_ms
 from .write_set import WriteSet
@@ -113,6 +114,35 @@ class EventBus:
             if resource_id and event.resource_id != resource_id:
                 continue
             yield event
+
+    def page(
+        self,
+        *,
+        type_: str | None,
+        workspace_id: str | None,
+        resource_id: str | None,
+        newest_first: bool,
+        limit: int,
+        after_id: str | None,
+    ) -> Page[Event]:
+        """One page of `find`, in emission order or newest first, after the event `after_id` (a cursor's). An event
+        the bounded log has forgotten since: a newest-first walk has nothing older left; an oldest-first walk goes
+        on from the oldest event still held."""
+        events: Iterator[Event] = iter(reversed(self.log) if newest_first else self.log)
+        if after_id is not None and any(e.id == after_id for e in self.log):
+            for event in events:  # up to the cursor's own event (the log is bounded: 10,000 by default)
+                if event.id == after_id:
+                    break
+        elif after_id is not None and newest_first:
+            return Page([], None)
+        matched = (
+            e
+            for e in events
+            if (not type_ or e.type == type_)
+            and (not workspace_id or e.workspace_id == workspace_id)
+            and (not resource_id or e.resource_id == resource_id)
+        )
+        return paginate_ordered(matched, lambda e: (e.created_at, e.id), limit=limit)
 
     def clear(self, workspace_id: str | None = None) -> list[Dropped]:
         """Swap in a log without the events (of one workspace); the old log is returned for a Releaser."""

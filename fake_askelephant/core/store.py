@@ -131,7 +131,7 @@ class Store:
         self.write_set.put(tables.ENGAGEMENTS, scoped(engagement.workspace_id, engagement.id), engagement)
 
     def reorder_engagement(self, engagement: Engagement) -> None:
-        """Its updated_at moved (ChangeRecorder)."""
+        """It changed: its updated_at, status or links may have moved (ChangeRecorder)."""
         ws = self.workspaces.get(engagement.workspace_id)
         if ws is not None and ws.engagements.get(engagement.id) is engagement:
             ws.engagement_order.put(engagement)

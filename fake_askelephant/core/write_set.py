@@ -38,23 +38,27 @@ def scoped(workspace_id: str, record_id: str) -> str:
 
 
 class WriteSet:
-    __slots__ = ("on", "records", "reset")
+    __slots__ = ("on", "records", "reset", "version")
 
     def __init__(self) -> None:
         self.on = False
+        self.version = 0  # counts every write, file or not: admin reads answer 304 while it stands still
         self.records: dict[Key, Any] = {}  # the live record, or None when it is gone; insertion-ordered
         self.reset = False
 
     def put(self, table: str, key: str, record: Any) -> None:
+        self.version += 1
         if self.on:
             self.records[(table, key)] = record
 
     def gone(self, table: str, key: str) -> None:
+        self.version += 1
         if self.on:
             self.records[(table, key)] = None
 
     def everything(self) -> None:
         """Containers were swapped out wholesale (reset, restore): the next write rewrites the file."""
+        self.version += 1
         if self.on:
             self.reset = True
             self.records.clear()

@@ -30,6 +30,10 @@ async function askForToken() {
   return token;
 }
 
+// The last answer to each GET that carried an ETag: polls send If-None-Match and a 304 (nothing changed, so the
+// server built nothing) reuses it.
+const answered = new Map();
+
 // { status, ok, body, text }; `text` doubles as a change signature so unchanged data is not re-rendered.
 export async function api(path, options) {
   const init = { headers: { Accept: "application/json" }, ...(options || {}) };
@@ -41,6 +45,9 @@ export async function api(path, options) {
   }
   const token = memoryToken || storedToken();
   if (token) init.headers["X-Admin-Token"] = token;
+  const isGet = !init.method || init.method === "GET";
+  const cached = isGet ? answered.get(path) : undefined;
+  if (cached) init.headers["If-None-Match"] = cached.etag;
   let resp;
   for (let attempt = 0; ; attempt++) {
     resp = await fetch(ADMIN + path, init);
@@ -49,6 +56,7 @@ export async function api(path, options) {
     if (!given) break;
     init.headers["X-Admin-Token"] = given;
   }
+  if (resp.status === 304 && cached) return cached.result;
   const text = await resp.text();
   let body = null;
   try {
@@ -56,7 +64,11 @@ export async function api(path, options) {
   } catch (_) {
     body = text;
   }
-  return { status: resp.status, ok: resp.ok, body, text };
+  const result = { status: resp.status, ok: resp.ok, body, text };
+  const etag = resp.headers.get("ETag");
+  if (isGet && etag && resp.ok) answered.set(path, { etag, result });
+  else if (isGet) answered.delete(path);
+  return result;
 }
 
 export function problemText(result) {

@@ -37,7 +37,7 @@ function stageStrip(stages) {
   );
 }
 
-// GET /__admin/state → one table per workspace, newest first.
+// GET /__admin/state → one table per workspace: its newest engagements (the state's first page) and how many.
 export function renderEngagements(state) {
   const out = [];
   for (const ws of state.workspaces) {
@@ -58,7 +58,7 @@ export function renderEngagements(state) {
       );
     out.push(
       el("h2", null, "Workspace ", el("code", { text: ws.id }),
-        el("span", { class: "muted", text: ` · ${rows.length} engagement(s)` })),
+        el("span", { class: "muted", text: ` · ${countText(rows.length, ws.counts && ws.counts.engagements)} engagement(s)` })),
       rows.length
         ? table(["Title", "Status", "external_id", "external_url", "Created", "Pipeline (virtual time)"], rows,
             { class: "engagements", dataset: { workspace: ws.id } })
@@ -66,6 +66,10 @@ export function renderEngagements(state) {
     );
   }
   return out;
+}
+
+function countText(shown, total) {
+  return total === undefined || total === shown ? `${shown}` : `newest ${shown} of ${total}`;
 }
 
 function summary(e) {

@@ -199,7 +199,12 @@ const views = {
     };
   },
 
-  events: listView(() => `/events${query(formValues("events-filter"))}`, "Events", "No events match.", eventsTable),
+  events: listView(
+    () => `/events${query({ ...formValues("events-filter"), order: "created_at:desc", limit: "200" })}`,
+    "Events",
+    "No events match.",
+    eventsTable,
+  ),
   requests: listView(() => "/requests", "Request journal", "No requests recorded yet.", journalTable),
   faults: listView(() => "/faults", "Fault injection", "No faults armed.", (items) => genericTable(items, "faults")),
 };

@@ -178,8 +178,15 @@ class Target:
                 return out
 
     async def events(self) -> list[dict[str, Any]]:
-        body = await self.admin("GET", "/events")
-        return list(body["data"])
+        """The whole event log in emission order, following the cursor (pages of 1000)."""
+        out: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = await self.admin("GET", "/events" + (f"?cursor={cursor}" if cursor else ""))
+            out.extend(page["data"])
+            cursor = page.get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return out
 
 
 def _problem_text(exchange: Exchange) -> str:

@@ -119,7 +119,8 @@ def test_every_operation_and_webhook_is_typed(generated: str, served_document: P
     document = json.loads(served_document.read_text())
     operations = generated.split("export interface operations {", 1)[1]
     typed = set(re.findall(r"^ {4}(\w+): \{$", operations, re.M))
-    assert set(operation_ids(document)) <= typed and len(operation_ids(document)) == 21
+    hooks = {op["operationId"] for item in document["webhooks"].values() for op in item.values()}
+    assert typed == set(operation_ids(document)) | hooks, typed ^ (set(operation_ids(document)) | hooks)
     webhooks = generated.split("export interface webhooks {", 1)[1].split("\n}\n", 1)[0]
     assert set(re.findall(r'^ {4}"([\w.]+)": \{$', webhooks, re.M)) == set(document["webhooks"])
 

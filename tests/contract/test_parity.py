@@ -16,6 +16,7 @@ from aiohttp import web
 from contract_tests import parity
 from contract_tests.cli import main as contract_main
 from fake_askelephant.app import create_app
+from fake_askelephant.cli import main as emulator_main
 from fake_askelephant.proxy import make_app as make_proxy
 from tests.conftest import DEFAULT_KEY, frozen_settings, seed_call, served_on_a_thread
 
@@ -121,3 +122,15 @@ async def test_the_cli_exit_status_and_report(
         out = capsys.readouterr().out
     assert "#1 POST /v2/engagements status: recorded 200, target 201" in out and "7 difference(s)" in out
     assert contract_main(["parity", str(tmp_path / "missing.jsonl"), "--target-url", "http://127.0.0.1:9"]) == 2
+
+
+def test_the_proxy_takes_its_key_from_the_environment_only(monkeypatch: Any, tmp_path: Path, capsys: Any) -> None:
+    monkeypatch.delenv("ASKELEPHANT_API_KEY", raising=False)
+    record = tmp_path / "never.jsonl"
+    try:
+        emulator_main(["proxy", "--upstream", "http://127.0.0.1:9/api", "--record", str(record)])
+    except SystemExit as exc:
+        assert exc.code == 2
+    else:
+        raise AssertionError("the proxy started without ASKELEPHANT_API_KEY")
+    assert "ASKELEPHANT_API_KEY" in capsys.readouterr().err and not record.exists()

@@ -282,7 +282,8 @@ async def test_transcript_comments(api: Api) -> None:
     assert [(e["field"], e["code"]) for e in other["errors"]] == [("transcript_timeline_id", "invalid_enum")]
     state = await (await api.client.get("/__admin/state")).json()
     stored = next(w for w in state["workspaces"] if w["id"] == "wrks_local")["transcript_comments"]
-    assert [c["id"] for c in stored] == [comment["id"], (await explicit.json())["id"]]
+    # newest first (issue 22: paged)
+    assert [c["id"] for c in stored] == [(await explicit.json())["id"], comment["id"]]
 
     one = f"/api/v2/transcript_comments/{comment['id']}"
     assert await (await api.call("GET", one)).json() == comment

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ async def test_a_comment_saved_before_issue_20_loads_in_the_documented_shape(
     path = f"/api/v2/engagements/{created['id']}/transcript_comments"
     comment = await (await first.call("POST", path, json={"body": "Old shape"})).json()
     await first.client.close()
-    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+    with closing(sqlite3.connect(tmp_path / "state.sqlite")) as db, db:  # closed, not only committed (3.13 warns)
         ((key, body),) = db.execute(
             "SELECT key, body FROM records WHERE kind = 'workspace.directory.transcript_comments'"
         ).fetchall()

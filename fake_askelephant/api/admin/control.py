@@ -32,14 +32,17 @@ from ...core.seed_data import apply_settings
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
 from ...core.timefmt import format_ms
 from ...core.users import NewUser
+from ...emulator import STATE_COLLECTIONS, STATE_PAGE
 from .. import context
-from ..queries import once
-from ..responses import json_response, read_body, unpaged_list
+from ..cursors import ListWalk, codec_for
+from ..queries import QueryErrors, once, parse_int
+from ..responses import json_response, read_body, unpaged_list, versioned_json
 from ..schemas import CrmAssociationIn, Timestamp, WireModel, reject_null
 from .seed_data import WorkspaceSettingsIn
 from .snapshots import persister_key
 
 T = TypeVar("T")
+ADMIN_PAGE_MAX = 1000
 
 
 class UserIn(WireModel):
@@ -294,19 +297,88 @@ async def authorize_oauth_client(request: web.Request) -> web.Response:
 
 @routes.get("/__admin/state")
 async def dump_state(request: web.Request) -> web.Response:
-    return json_response(context.emulator(request).state())
+    """Per workspace, the newest `limit` (default 100, at most 1000) of each collection, its count, and the cursor
+    that continues it at /__admin/state/{workspace_id}/{collection}; ETag = the state's version (304 unchanged)."""
+    once(request.query)
+    errors = QueryErrors()
+    limit = parse_int(request.query, "limit", errors, low=1, high=ADMIN_PAGE_MAX) or STATE_PAGE
+    errors.raise_if_any()
+    emulator = context.emulator(request)
+    workspace_id = request.query.get("workspace_id") or None
+    codec = codec_for(emulator.seed)
+
+    def build() -> dict[str, Any]:
+        state = emulator.state(limit, workspace_id)
+        for ws in state["workspaces"]:
+            after = ws.pop("after")
+            ws["next_cursors"] = {
+                name: codec.encode(f"|/__admin/state/{ws['id']}/{name}", (), position) if position else None
+                for name, position in after.items()
+            }
+        return state
+
+    return versioned_json(request, emulator.state_version(), build)
+
+
+@routes.get("/__admin/state/{workspace_id}/{collection}")
+async def state_collection(request: web.Request) -> web.Response:
+    """One page of one collection of /__admin/state, newest first, with its `count`."""
+    walk = ListWalk.start(request)
+    errors = QueryErrors()
+    limit = parse_int(walk.query, "limit", errors, low=1, high=ADMIN_PAGE_MAX) or STATE_PAGE
+    errors.raise_if_any()
+    emulator = context.emulator(request)
+    collection = request.match_info["collection"]
+    if collection not in STATE_COLLECTIONS:
+        raise NotFound(f"No collection {collection!r} in the state; one of: {', '.join(STATE_COLLECTIONS)}.")
+    ws = _workspace(request)
+
+    def build() -> dict[str, Any]:
+        page, count = emulator.state_page(ws, collection, limit, walk.after)
+        token = walk.codec.encode(walk.scope, walk.bound, page.next_after) if page.next_after else None
+        return {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": token, "count": count}
+
+    return versioned_json(request, emulator.state_version(), build)
+
+
+EVENT_ORDERS = ("created_at:asc", "created_at:desc")
 
 
 @routes.get("/__admin/events")
 async def list_events(request: web.Request) -> web.Response:
-    once(request.query)
+    """The event log, paged: `order` created_at:asc (default, emission order) or created_at:desc (newest first),
+    `limit` (default and at most 1000), `cursor`; filters type, workspace_id, engagement_id; `count` = events
+    held. A page reads at most the log (bounded) and builds only its own envelopes."""
+    walk = ListWalk.start(request)
+    q = walk.query
+    errors = QueryErrors()
+    limit = parse_int(q, "limit", errors, low=1, high=ADMIN_PAGE_MAX) or ADMIN_PAGE_MAX
+    order = q.get("order") or EVENT_ORDERS[0]
+    if order not in EVENT_ORDERS:
+        errors.add("order", "invalid_enum", f"order must be one of {', '.join(EVENT_ORDERS)}.")
+    errors.raise_if_any()
     emulator = context.emulator(request)
-    found = emulator.bus.find(
-        type_=request.query.get("type") or None,
-        workspace_id=request.query.get("workspace_id") or None,
-        resource_id=request.query.get("engagement_id") or None,
-    )
-    return unpaged_list(e.envelope() for e in found)
+
+    def build() -> dict[str, Any]:
+        bus = emulator.bus
+        page = bus.page(
+            type_=q.get("type") or None,
+            workspace_id=q.get("workspace_id") or None,
+            resource_id=q.get("engagement_id") or None,
+            newest_first=order == "created_at:desc",
+            limit=limit,
+            after_id=walk.after[1] if walk.after else None,
+        )
+        token = walk.codec.encode(walk.scope, walk.bound, page.next_after) if page.next_after else None
+        return {
+            "object": "list",
+            "data": [e.envelope() for e in page.items],
+            "has_more": page.has_more,
+            "next_cursor": token,
+            "count": len(bus.log),
+        }
+
+    return versioned_json(request, str(emulator.write_set.version), build)
 
 
 @routes.post("/__admin/engagements/{engagement_id}/pipeline")

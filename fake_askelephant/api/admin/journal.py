@@ -10,6 +10,8 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
+from itertools import islice
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -22,7 +24,7 @@ from .. import context
 from ..auth import BEARER
 from ..problems import CLIENT_CLOSED, client_gone
 from ..queries import QueryErrors, once, parse_int
-from ..responses import json_response
+from ..responses import versioned_json
 from .faults import dropped_key, fault_id_key
 
 JOURNAL_LIMIT = 1000  # entries kept (emulator choice)
@@ -52,12 +54,15 @@ class JournalEntry:
 class RequestJournal:
     def __init__(self, limit: int = JOURNAL_LIMIT) -> None:
         self.entries: deque[JournalEntry] = deque(maxlen=limit)
+        self.version = 0  # moves on every add and clear: the listing's ETag
 
     def add(self, entry: JournalEntry) -> None:
         self.entries.append(entry)
+        self.version += 1
 
     def clear(self) -> None:
         self.entries.clear()
+        self.version += 1
 
 
 journal_key = web.AppKey("journal_key", RequestJournal)
@@ -123,16 +128,20 @@ async def list_requests(request: web.Request) -> web.Response:
     errors.raise_if_any()
     method = request.query.get("method", "").upper() or None
     path = request.query.get("path") or None
-    matched = [
-        e
-        for e in reversed(request.app[journal_key].entries)
-        if (method is None or e.method == method)
-        and (status_filter is None or e.status == status_filter)
-        and (path is None or e.path == path)
-    ]
-    return json_response(
-        {"object": "list", "data": [asdict(e) for e in matched[:limit]], "has_more": len(matched) > limit}
-    )
+    journal = request.app[journal_key]
+
+    def build() -> dict[str, Any]:
+        matched = (
+            e
+            for e in reversed(journal.entries)
+            if (method is None or e.method == method)
+            and (status_filter is None or e.status == status_filter)
+            and (path is None or e.path == path)
+        )
+        page = list(islice(matched, limit + 1))
+        return {"object": "list", "data": [asdict(e) for e in page[:limit]], "has_more": len(page) > limit}
+
+    return versioned_json(request, str(journal.version), build)
 
 
 @routes.delete("/__admin/requests")

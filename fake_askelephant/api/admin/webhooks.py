@@ -12,15 +12,16 @@ from pydantic_core import PydanticCustomError
 from ...config import Settings
 from ...core.errors import ValidationFailed
 from ...core.events import EVENT_TYPES, Event
-from ...core.paging import paginate
+from ...core.paging import paginate_ordered
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
+from ...webhooks.delivery import AttemptRecord
 from ...webhooks.endpoints import HeaderStyle
 from ...webhooks.hazards import Hazards
 from ...webhooks.signing import InvalidSecret, validate_secret
 from .. import context
 from ..cursors import ListWalk
 from ..queries import QueryErrors, once, parse_page_params
-from ..responses import json_response, read_body, read_json_object, unpaged_list
+from ..responses import json_response, read_body, read_json_object, unpaged_list, versioned_json
 from ..schemas import WireModel, reject_null
 from ..validation import validate
 from .openapi import event_example
@@ -227,18 +228,27 @@ async def list_deliveries(request: web.Request) -> web.Response:
     if status not in (None, "succeeded", "failed"):
         errors.add("status", "invalid_enum", "status must be succeeded or failed.")
     errors.raise_if_any()
+    emulator = context.emulator(request)
+    after = walk.after[0] if walk.after else None
     records = (
         r
-        for r in context.emulator(request).webhooks.log
-        if (not q.get("type") or r.delivery.message.event.type == q["type"])
+        for r in emulator.webhooks.log  # in attempt (seq) order: a page stops at limit + 1 matches
+        if (after is None or r.seq > after)
+        and (not q.get("type") or r.delivery.message.event.type == q["type"])
         and (not q.get("engagement_id") or r.delivery.message.event.resource_id == q["engagement_id"])
         and (not q.get("endpoint_id") or r.delivery.endpoint.id == q["endpoint_id"])
         and (not q.get("svix_id") or r.delivery.message.id == q["svix_id"])
         and (status is None or r.status == status)
     )
-    # Attempt order; the cursor codec is shared with the API's lists.
-    page = paginate(records, lambda r: (r.seq, ""), order="updated_at:asc", limit=limit, after=walk.after)
-    return walk.respond(page, lambda r: r.view())
+    # Attempt order; the cursor codec is shared with the API's lists. ETag: the write set's version (304 unchanged).
+    version = str(emulator.write_set.version)
+    return versioned_json(
+        request, version, lambda: walk.body(paginate_ordered(records, lambda r: (r.seq, ""), limit=limit), _view)
+    )
+
+
+def _view(r: AttemptRecord) -> dict[str, Any]:
+    return r.view()
 
 
 @routes.post("/__admin/deliveries/{msg_id}/resend")
@@ -283,9 +293,14 @@ async def sink_requests(request: web.Request) -> web.Response:
     once(request.query)
     sinks = context.emulator(request).webhooks.sinks
     name = _sink(request)
-    listing = {"object": "list", "data": [r.view() for r in sinks.requests(name)], "has_more": False}
-    # `dropped`: requests this sink let go, oldest first, to stay within its count and the sinks' byte bound.
-    return json_response({**listing, "next_cursor": None, "dropped": sinks.dropped.get(name, 0)})
+    version = str(context.emulator(request).write_set.version)
+
+    def build() -> dict[str, Any]:
+        listing = {"object": "list", "data": [r.view() for r in sinks.requests(name)], "has_more": False}
+        # `dropped`: requests this sink let go, oldest first, to stay within its count and the sinks' byte bound.
+        return {**listing, "next_cursor": None, "dropped": sinks.dropped.get(name, 0)}
+
+    return versioned_json(request, version, build)
 
 
 def setup(app: web.Application, settings: Settings) -> None:
