@@ -112,7 +112,8 @@ def from_domain(exc: DomainError) -> Problem:
     if isinstance(exc, InvalidRequest):
         return Problem(400, str(exc))
     if isinstance(exc, Unavailable):
-        return Problem(503, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
+        # the same slug as a state write that cannot be made durable: "not now, retry", never "a bug"
+        return Problem(503, str(exc), headers={"Retry-After": str(exc.retry_after_s)}, slug="unavailable")
     return Problem(500, "Internal error.")
 
 

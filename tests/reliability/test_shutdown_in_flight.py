@@ -150,6 +150,7 @@ def test_sigterm_with_a_hanging_fetch_and_a_hanging_attempt_is_bounded_and_recor
     assert elapsed < DOCUMENTED_S, f"{elapsed:.2f} s"
     status, headers, problem = hung["answer"]
     assert status == 503 and problem["status"] == 503 and headers["Retry-After"], problem
+    assert problem["type"] == "https://app.askelephant.ai/errors/unavailable", problem  # retryable, not a bug
     assert problem["request_id"] == headers["X-Request-Id"]
     assert "Traceback" not in served.stderr()
 
