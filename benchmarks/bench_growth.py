@@ -24,6 +24,7 @@ import gc
 import os
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -60,8 +61,10 @@ def admin_principal(em: Emulator) -> Principal:
     return found
 
 
-async def fill(em: Emulator, who: Principal, n: int) -> None:
+async def fill(em: Emulator, who: Principal, n: int, every_1000: Callable[[], object] = lambda: None) -> None:
     for i in range(n):
+        if i % 1000 == 999:
+            every_1000()  # serve's governor checks once a second: ~1,000 creates here
         title = f"{WORDS[i % len(WORDS)].title()} call {i}" + (f" {RARE}" if i % 500 == 7 else "")
         participants = (Participant(email=f"buyer{i % 40}@customer{i % 7}.example"),) if i % 50 == 3 else ()
         draft = EngagementDraft(
@@ -235,7 +238,7 @@ async def measure(n: int, repeat: int, with_admin: bool, freeze: bool) -> dict[s
     gc.callbacks.append(pauses)
     empty = rss_bytes()
     t0 = time.perf_counter()
-    await fill(em, who, n)
+    await fill(em, who, n, governor.check if freeze else lambda: None)
     create_s = ms_since(t0) / 1000
     if freeze:
         governor.check()  # what serve's governor does within a second of the growth
@@ -244,14 +247,13 @@ async def measure(n: int, repeat: int, with_admin: bool, freeze: bool) -> dict[s
     advance_ms, longest_gap_ms = await advance_with_ticker(em, 3600)
     if freeze:
         governor.check()
-    late_creates = await creates_timed(em, who, 2_000)
-    gc.callbacks.remove(pauses)
     for _ in range(200):  # let the releaser and delivery tasks settle
         await asyncio.sleep(0)
-    gc.collect()
     completed = rss_bytes()
     lists_after = time_lists(em, who, repeat)
     admin = await admin_reads(app) if with_admin else {}
+    late_creates = await creates_timed(em, who, 2_000)  # after N: what a create costs in a big store
+    gc.callbacks.remove(pauses)
     t0 = time.perf_counter()
     em.reset(WS)
     reset_ms = ms_since(t0)

@@ -8,7 +8,8 @@ The file is built in-process by the same creates the API makes (benchmarks/bench
 call engagements with two participants) and copied for every run. Each run spawns `python -m fake_askelephant serve
 --state-file COPY`, polls /__admin/health every 2 ms and records: spawn → first answer (it must be 503 `starting`),
 spawn → first 200 `ok` (every record loaded), the CPU seconds the server used by each (barely moved by other load,
-unlike wall time), SIGTERM → exit once loaded, and, in a second process, SIGTERM → exit in the middle of the load.
+unlike wall time), SIGTERM → exit once loaded, and, in a second process, SIGTERM → exit once health reports a third
+of the records loaded.
 Medians of the runs are printed, with the load average before and after.
 """
 
@@ -18,6 +19,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -45,6 +47,19 @@ def health(port: int) -> tuple[int, dict[str, Any]] | None:
         return None  # not listening yet
     finally:
         conn.close()
+
+
+def progress(answer: tuple[int, dict[str, Any]] | None) -> float:
+    """How far the load got, from health's reason (0 before the first answer, 2 once `ok`)."""
+    if answer is None:
+        return 0.0
+    if answer[1].get("status") == "ok":
+        return 2.0
+    found = re.search(r": ([\d,]+) of ([\d,]+) records", answer[1].get("reason", ""))
+    if not found:
+        raise RuntimeError(f"unexpected health answer while loading: {answer}")
+    done, total = (int(g.replace(",", "")) for g in found.groups())
+    return done / total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -105,16 +120,15 @@ def _one_run(built: Path, work: Path) -> dict[str, float]:
         out["sigterm_loaded_s"], code = sigterm(proc)
         if code != 0:
             raise RuntimeError(f"exit {code} after SIGTERM")
-        # Stopped in the middle of the load: once health says `starting`, a little later.
+        # Stopped in the middle of the load: once health says a third of the records are in.
         shutil.copy(built, copy)
         proc = spawn(copy, port)
-        while (answer := health(port)) is None:
+        while (loaded := progress(health(port))) < 1 / 3:
             if proc.poll() is not None:
                 raise RuntimeError("the second serve exited")
             time.sleep(POLL_S)
-        time.sleep(out["ok_s"] / 3)  # about a third of the way into the load
-        if (answer := health(port)) is None or answer[1].get("status") != "starting":
-            raise RuntimeError(f"not loading any more: {answer}")
+        if loaded > 1:
+            raise RuntimeError("loaded before a third of the load was seen")
         out["sigterm_loading_s"], code = sigterm(proc)
         if code != 0:
             raise RuntimeError(f"exit {code} after SIGTERM mid-load")
