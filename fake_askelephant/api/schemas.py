@@ -400,26 +400,41 @@ def domains_to_core(items: list[DomainIn]) -> tuple[CompanyDomain, ...]:
     return tuple(CompanyDomain(d.domain, d.is_primary) for d in items)
 
 
-class ContactPatchIn(WireModel):
-    """PATCH /v2/contacts/{id}: every field optional; `null` clears a text field (api.md §10)."""
+def email_list(description: str) -> Any:
+    """A contact's email list: at most MAX_EMAILS, at most one primary."""
+    return Field(
+        default_factory=list,
+        max_length=MAX_EMAILS,
+        json_schema_extra=at_most_one("is_primary"),
+        description=description,
+    )
+
+
+def phone_list(description: str) -> Any:
+    """A contact's phone list: at most MAX_PHONES, at most one primary."""
+    return Field(
+        default_factory=list,
+        max_length=MAX_PHONES,
+        json_schema_extra=at_most_one("is_primary"),
+        description=description,
+    )
+
+
+class ContactFields(WireModel):
+    """The text fields a contact's create and update bodies share (their lists differ in what they say)."""
 
     first_name: str | None = Field(None, min_length=1, max_length=255)
     last_name: str | None = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, min_length=1, max_length=2000)
     time_zone: str | None = Field(None, min_length=1, max_length=255)
     company_id: str | None = Field(None, min_length=1, max_length=100)
-    emails: list[EmailIn] = Field(
-        default_factory=list,
-        max_length=MAX_EMAILS,
-        json_schema_extra=at_most_one("is_primary"),
-        description="Replaces the list; at most one primary, no address twice (case-insensitive).",
-    )
-    phone_numbers: list[PhoneIn] = Field(
-        default_factory=list,
-        max_length=MAX_PHONES,
-        json_schema_extra=at_most_one("is_primary"),
-        description="Replaces the list; at most one primary, no number twice.",
-    )
+
+
+class ContactPatchIn(ContactFields):
+    """PATCH /v2/contacts/{id}: every field optional; `null` clears a text field (api.md §10)."""
+
+    emails: list[EmailIn] = email_list("Replaces the list; at most one primary, no address twice (case-insensitive).")
+    phone_numbers: list[PhoneIn] = phone_list("Replaces the list; at most one primary, no number twice.")
 
     _no_null = field_validator("emails", "phone_numbers", mode="before")(reject_null)
 
@@ -459,7 +474,7 @@ class CompanyCreateIn(WireModel):
         return CompanyDraft(domains=domains_to_core(self.domains), name=self.name, description=self.description)
 
 
-class ContactCreateIn(WireModel):
+class ContactCreateIn(ContactFields):
     """POST /v2/contacts (page not captured: the update-contact fields, no nulls, plus `crm_association`; at least
     a name, an email or a phone number; emulator choice)."""
 
@@ -475,23 +490,10 @@ class ContactCreateIn(WireModel):
         },
     )
 
-    first_name: str | None = Field(None, min_length=1, max_length=255)
-    last_name: str | None = Field(None, min_length=1, max_length=255)
-    description: str | None = Field(None, min_length=1, max_length=2000)
-    time_zone: str | None = Field(None, min_length=1, max_length=255)
-    company_id: str | None = Field(None, min_length=1, max_length=100)
-    emails: list[EmailIn] = Field(
-        default_factory=list,
-        max_length=MAX_EMAILS,
-        json_schema_extra=at_most_one("is_primary"),
-        description="At most one primary, no address twice (case-insensitive); none marked → the first.",
+    emails: list[EmailIn] = email_list(
+        "At most one primary, no address twice (case-insensitive); none marked → the first."
     )
-    phone_numbers: list[PhoneIn] = Field(
-        default_factory=list,
-        max_length=MAX_PHONES,
-        json_schema_extra=at_most_one("is_primary"),
-        description="At most one primary, no number twice; none marked → the first.",
-    )
+    phone_numbers: list[PhoneIn] = phone_list("At most one primary, no number twice; none marked → the first.")
     crm_association: CrmAssociationIn | None = None
 
     _no_null = field_validator(

@@ -6,6 +6,7 @@ Skips with the reason when Playwright or Chromium is missing; FAKE_ASKELEPHANT_R
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -30,8 +31,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Any]:
+@contextlib.asynccontextmanager
+async def launched_chromium(*extra_args: str) -> AsyncIterator[Any]:
+    """Debian's Chromium through Playwright (headless), or the skip/failure that says what is missing."""
     try:
         from playwright.async_api import async_playwright
     except ImportError:
@@ -40,9 +42,19 @@ async def browser() -> AsyncIterator[Any]:
     if path is None:
         _unavailable("Chromium: apt-get install -y chromium, or set FAKE_ASKELEPHANT_CHROMIUM to its path")
     async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, headless=True)
+        instance = await playwright.chromium.launch(
+            executable_path=path, args=[*CHROMIUM_FLAGS, *extra_args], headless=True
+        )
+        try:
+            yield instance
+        finally:
+            await instance.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Any]:
+    async with launched_chromium() as instance:
         yield instance
-        await instance.close()
 
 
 @dataclass

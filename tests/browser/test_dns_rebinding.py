@@ -17,8 +17,7 @@ from aiohttp.test_utils import TestServer
 
 from fake_askelephant.api.context import emulator_key
 from fake_askelephant.app import create_app
-from tests.browser.chromium import CHROMIUM_FLAGS, chromium_path
-from tests.browser.conftest import _unavailable
+from tests.browser.conftest import launched_chromium
 from tests.conftest import frozen_settings
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
@@ -34,18 +33,9 @@ ATTACK = """async () => {
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def rebinding_browser() -> AsyncIterator[Any]:
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        _unavailable("the playwright package (pip install playwright; never `playwright install`)")
-    path = chromium_path()
-    if path is None:
-        _unavailable("Chromium: apt-get install -y chromium, or set FAKE_ASKELEPHANT_CHROMIUM to its path")
     rules = "--host-resolver-rules=MAP rebound.test 127.0.0.1, MAP lab.example 127.0.0.1"
-    async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=path, args=[*CHROMIUM_FLAGS, rules])
+    async with launched_chromium(rules) as instance:
         yield instance
-        await instance.close()
 
 
 async def _attack(browser: Any, server: TestServer, host: str) -> list[Any]:
