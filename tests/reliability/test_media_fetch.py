@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import socket
-import wave
 from typing import Any
 
 import pytest
@@ -15,19 +13,9 @@ from aiohttp.test_utils import TestServer
 from fake_askelephant.core.errors import ValidationFailed
 from fake_askelephant.media_fetch import MediaFetcher
 from tests.conftest import Api, frozen_settings, problem, seed_call
+from tests.reliability.audio import wav_bytes
 
 FALLBACK = 777
-
-
-def wav_bytes(seconds: float, rate: int = 8000) -> bytes:
-    """A real, tiny WAV: mono 8-bit silence, so mutagen reads an exact length."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(1)
-        w.setframerate(rate)
-        w.writeframes(b"\x80" * int(seconds * rate))
-    return buffer.getvalue()
 
 
 def media_app() -> web.Application:

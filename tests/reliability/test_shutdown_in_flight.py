@@ -5,14 +5,12 @@ the delivery log (and the state file) as failed with its retry scheduled, so a r
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import signal
 import threading
 import time
 import urllib.error
 import urllib.request
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,19 +20,9 @@ from aiohttp import web
 
 from tests.cli_process import Served, base_env, start
 from tests.conftest import DEFAULT_KEY, seed_call
+from tests.reliability.audio import wav_bytes
 
 DOCUMENTED_S = 5.0
-
-
-def wav_bytes(seconds: float, rate: int = 8000) -> bytes:
-    """A real, tiny WAV (mono 8-bit silence) that mutagen reads."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(1)
-        w.setframerate(rate)
-        w.writeframes(b"\x80" * int(seconds * rate))
-    return buffer.getvalue()
 
 
 pytestmark = pytest.mark.slow  # runs `fake-askelephant serve` as a process, twice
