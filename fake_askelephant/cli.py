@@ -236,10 +236,12 @@ async def _load_state(app: web.Application, stop: asyncio.Event) -> bool:
 def banner(app: web.Application, settings: Settings, port: int, bound: Sequence[tuple[str, int]] = ()) -> str:
     from .api.admin.snapshots import persister_key
     from .api.context import emulator_key
+    from .api.hosts import is_loopback_name
 
     emulator = app[emulator_key]
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
     base = f"http://{host}:{port}"
+    loopback_only = all(is_loopback_name(bound_host) for bound_host, _ in bound)
     lines = [
         f"fake-askelephant {__version__}: AskElephant API v2 emulator",
         f"  Base URL    {base}/api",
@@ -250,7 +252,7 @@ def banner(app: web.Application, settings: Settings, port: int, bound: Sequence[
         *([f"  Recording   {settings.record} (written at shutdown)"] if settings.record else []),
         *([f"  Listening   {', '.join(_address(a) for a in bound)}"] if bound else []),
         *(["  Admin token required on /__admin (X-Admin-Token)"] if settings.admin_token else []),
-        *([_OPEN_CONTROL_PLANE] if bound and not settings.admin_token and not all(map(_loopback, bound)) else []),
+        *([_OPEN_CONTROL_PLANE] if bound and not settings.admin_token and not loopback_only else []),
         f"  Seed        {emulator.seed}",
         f"  Time scale  {emulator.clock.time_scale}",
     ]
@@ -266,12 +268,3 @@ _OPEN_CONTROL_PLANE = (
 def _address(address: tuple[str, int]) -> str:
     host, port = address
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _loopback(address: tuple[str, int]) -> bool:
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(address[0].split("%")[0]).is_loopback
-    except ValueError:
-        return False
