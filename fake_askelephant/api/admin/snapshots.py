@@ -17,12 +17,12 @@ from aiohttp.typedefs import Handler
 from pydantic import Field
 
 from ...config import Settings
+from ...core.errors import Unavailable
 from ...core.timefmt import format_ms
 from ...persistence.persister import Persister, StorageUnavailable
 from ...persistence.statefile import SnapshotInfo
 from .. import context
 from ..context import emulator_key
-from ..problems import Problem
 from ..queries import once
 from ..responses import json_response, read_body
 from ..schemas import WireModel
@@ -86,9 +86,10 @@ async def delete_snapshot(request: web.Request) -> web.Response:
 RETRY_AFTER_S = 2
 
 
-def unavailable(detail: str) -> Problem:
-    """503 `…/errors/unavailable`: the change was not made (or was rolled back); retrying later is safe."""
-    return Problem(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)}, slug="unavailable")
+def unavailable(detail: str) -> Unavailable:
+    """503 `…/errors/unavailable` (api/problems.py maps it): the change was not made (or was rolled back); retrying
+    later is safe."""
+    return Unavailable(detail, RETRY_AFTER_S)
 
 
 @web.middleware
