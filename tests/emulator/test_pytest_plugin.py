@@ -11,6 +11,7 @@ import sys
 import tomllib
 import urllib.request
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -191,20 +192,24 @@ def test_a_suite_under_xdist_shares_one_emulator_without_cross_talk(tmp_path: Pa
         # The negative control: the same suite in one workspace fails on the data it shares.
         for p in record.iterdir():
             p.unlink()
+        report = tmp_path / "shared.xml"
         shared = run_pytest(  # the emulator named by the environment this time
             project,
             "-p",
             "xdist.plugin",
             "-n",
             "2",
+            f"--junitxml={report}",
             VENDOR_RECORD=str(record),
             VENDOR_SHARED_KEY=SHARED_KEY,
             ASKELEPHANT_EMULATOR_URL=served.base,
         )
         assert shared.returncode == 1 and "6 failed" in shared.stdout, shared.stdout + shared.stderr
         # Five got another test's call-1 replayed; the one that created it saw none of its events where its
-        # fixture's workspace was.
-        assert shared.stdout.count("assert 200 == 201") == 5, shared.stdout
+        # fixture's workspace was. Read from the JUnit report: the terminal's summary repeats each message in
+        # full when `CI` is set and cuts it to the width otherwise, so counting there depends on who runs it.
+        failures = [f.get("message", "") for f in ElementTree.parse(report).iter("failure")]  # noqa: S314 (our own run)
+        assert len(failures) == 6 and sum("assert 200 == 201" in m for m in failures) == 5, failures
         assert {json.loads(p.read_text())["origin"] for p in record.iterdir()} == {served.base}
     finally:
         served.stop()
