@@ -28,7 +28,7 @@ from ..core.errors import NotFound
 from ..core.slicing import Slices
 from ..core.timefmt import format_ms, wall_ms
 from ..emulator import Emulator
-from . import state
+from . import state, streams
 from .statefile import START_FRESH, Key, Row, SnapshotInfo, StateFile, StateFileError
 
 log = logging.getLogger("fake_askelephant.persistence")
@@ -67,7 +67,7 @@ class Persister:
         self._loader: state.Loader | None = None  # saved rows still to load (attach(defer=True), then load())
         self._loaded: asyncio.Event | None = None
         self._load_failed: str | None = None
-        self._ambient: dict[Key, Any] = {}  # what each ambient row was when last written (rng: its state)
+        self._ambient: dict[Key, Any] = {}  # what each ambient row was when last written (_fingerprint)
         self._moves = 0  # clock.moves at the last commit
         self.unavailable: str | None = None
         self.epoch = 0  # moves when memory was put back to the file: in-flight requests must not answer 2xx
@@ -476,9 +476,11 @@ class Persister:
 
 
 def _fingerprint(value: Any) -> Any:
-    """Cheap to compare: a stream's position as is; anything else as its encoded bytes."""
-    if hasattr(value, "snapshot") and hasattr(value, "restore"):
-        return value.snapshot()
+    """Cheap to compare: a stream's base by its number, a count as is, anything else as its encoded bytes."""
+    if isinstance(value, streams.StreamBase):
+        return ("base", value.base_id)
+    if type(value) is int:
+        return value
     return state.ambient_body(value)
 
 

@@ -7,7 +7,10 @@ corrupt the file. Every method runs on the one thread that owns the connection (
 
 Format 2 (issue 18): one row per record, `records(seq, kind, key, body)`, upserted by (kind, key); `seq` keeps
 first-insertion order, which is the order every table loads in. Format 1 (position-prefixed keys, the directory
-inside the workspace row) is migrated in place, in one transaction, the first time it is opened.
+inside the workspace row) is migrated in place, in one transaction, the first time it is opened. Format 3 adds
+`meta.rng.drawn` rows (a seeded stream's words drawn since the base state in its `meta.rng` row, persistence/
+state.py); a format 2 file reads as is (no such rows: nothing drawn since) and is marked format 3 when opened, so
+a version that would ignore those rows, and hand out ids again, refuses it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from . import migrate
 Key = tuple[str, str]
 Row = tuple[str, str, bytes]  # kind, key, JSON body
 FORMAT_NAME = "fake-askelephant-state"
-VERSION = 2
+VERSION = 3
 FORMAT = f"{FORMAT_NAME}/{VERSION}"
 START_FRESH = "to start fresh, move the file away or pass another --state-file"
 # Tables and their columns, as _SCHEMA creates them: a file that lacks one is refused, not silently recreated.
@@ -86,8 +89,11 @@ class StateFile:
                 return
             version = self._check(tables)  # before any PRAGMA: a file that is refused is left as it was
             self._setup()
-            if version < VERSION:
+            if version == 1:
                 self._migrate()
+            elif version < VERSION:
+                with self._transaction():
+                    self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (FORMAT,))
         except sqlite3.DatabaseError as exc:
             raise StateFileError(f"{self.path}: not a fake-askelephant state file ({exc}); {START_FRESH}") from exc
         except (ValueError, KeyError, TypeError) as exc:  # a format 1 row migration could not read
@@ -138,7 +144,7 @@ class StateFile:
         return int(version)
 
     def _migrate(self) -> None:
-        """Format 1 → 2 in one transaction: a crash midway leaves the format 1 file as it was."""
+        """Format 1 → 2 (→ 3: the same rows) in one transaction: a crash midway leaves the format 1 file as it was."""
         with self._transaction():
             current = {(k, key): _bytes(b) for k, key, b in self._db.execute("SELECT kind, key, body FROM records")}
             saved: dict[str, dict[Key, bytes]] = {}
