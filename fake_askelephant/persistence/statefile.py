@@ -72,7 +72,9 @@ class StateFile:
     def __init__(self, path: str, synchronous: str = "NORMAL") -> None:
         self.path = path
         self.synchronous = synchronous
-        self._db = sqlite3.connect(path, isolation_level=None)
+        # Any thread may use it, one at a time (Persister: its lock, and its worker thread for what is not small).
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._checkpointer: sqlite3.Connection | None = None
         try:
             self._open()
         except BaseException:
@@ -103,6 +105,9 @@ class StateFile:
     def _setup(self) -> None:
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
+            # No checkpoint inside a commit (it would fsync there): checkpoint() runs them, from a connection of its
+            # own, while commits go on; closing the file checkpoints what is left.
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.execute(f"PRAGMA synchronous={self.synchronous}")
 
     def _create(self) -> None:
@@ -165,7 +170,19 @@ class StateFile:
                 )
 
     def close(self) -> None:
-        self._db.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
+        self._db.close()  # the last connection: checkpoints the WAL into the file
+
+    def checkpoint(self) -> None:
+        """Copy committed WAL frames into the database file (PASSIVE: never waits for, nor blocks, a writer), from a
+        second connection, so a commit on the main one never waits for the checkpoint's fsyncs."""
+        if self.path == ":memory:":
+            return
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def meta(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
