@@ -315,7 +315,7 @@ class Persister:
         else:
             await self._run(file.write, upserts, deletes, meta, replace=replace)
 
-    async def _checkpoint(self) -> None:
+    async def checkpoint(self) -> None:
         """Fold the WAL into the file (StateFile.checkpoint, on the worker thread, without the lock: commits go on).
         A failure loses nothing (the commits are in the WAL); the next one tries again."""
         self._unchecked = 0
@@ -432,7 +432,7 @@ class Persister:
             if self.emulator.write_set:
                 await self.commit()
             if self._unchecked:
-                await self._checkpoint()
+                await self.checkpoint()
 
     async def close(self) -> None:
         if self.durable and self.loaded:  # stopped while loading: nothing changed, nothing to write
@@ -502,7 +502,7 @@ class Persister:
         return self._executor
 
     def _open(self) -> StateFile:
-        """The connection, created on the worker thread that will use it (sqlite3 objects are per thread)."""
+        """The state file, opened on the worker thread (opening may migrate: not on the event loop)."""
         if self._file is None:
             self._file = self._pool().submit(StateFile, self.path or ":memory:").result()
         return self._file

@@ -3,7 +3,8 @@
 Durability (docs/reliability.md): WAL journal, `synchronous=NORMAL`. A commit has returned once its transaction
 is in the WAL, so a process killed at any point (kill -9, OOM, a container stop) keeps every committed write and
 never leaves a torn file; an OS crash or power loss may drop the newest commits (not yet checkpointed), never
-corrupt the file. Every method runs on the one thread that owns the connection (see Persister).
+corrupt the file. One caller at a time uses the connection, from any thread (Persister: small commits on
+the event loop, the rest on its worker thread); checkpoints use a second connection (checkpoint()).
 
 Format 2 (issue 18): one row per record, `records(seq, kind, key, body)`, upserted by (kind, key); `seq` keeps
 first-insertion order, which is the order every table loads in. Format 1 (position-prefixed keys, the directory
