@@ -7,8 +7,8 @@ changed, not with what is stored. Requests that finish while a commit runs are c
 commit). A small transaction (a create: ~8 rows, ~2.5 KB) is committed right there on the event loop: in WAL mode
 with synchronous=NORMAL that is a write() into the WAL and no fsync, ~0.1 ms, where a trip to the worker thread
 and back cost more than the write (issue 18). Anything bigger (a reset's full dump, snapshots, reading the file
-back) runs on the worker thread, and so do checkpoints (their fsyncs), from a connection of their own while
-commits go on: the event loop never waits for the disk to sync.
+back) runs on the worker thread, and so do checkpoints (their fsyncs; every ~1,000 pages written, as SQLite would),
+from a connection of their own while commits go on: the event loop never waits for the disk to sync.
 
 When a commit fails (disk full, read-only, I/O error) nothing of it is on disk, so memory is put back to match the
 file: everything is reloaded from it (the rare, O(state) path), `epoch` moves so every request that was in flight
@@ -41,6 +41,10 @@ PROBE_INTERVAL_S = 1.0  # while degraded, how often the background loop tries to
 LOAD_PIECE_ROWS = 2000  # rows read from the file at a time while start-up loads it (~2 MB of engagements)
 LOAD_STEP_ROWS = 32  # rows loaded between two looks at the clock (each ~5-20 µs: a slice overruns by < 1 ms)
 SMALL_WRITE_BYTES = 64 * 1024  # a transaction up to this size commits on the event loop (module docstring)
+# The background task checkpoints once about this many pages were committed since the last checkpoint: SQLite's
+# own autocheckpoint threshold, which the connection no longer applies inside commits. A commit counts 4 pages (its
+# rows' leaf and index pages) plus its bodies' size in 4 KiB pages (a create: ~4; the WAL holds ~3.5 per create).
+CHECKPOINT_PAGES = 1000
 R = TypeVar("R")
 
 
@@ -74,7 +78,7 @@ class Persister:
         self._load_failed: str | None = None
         self._ambient: dict[Key, Any] = {}  # what each ambient row was when last written (_fingerprint)
         self._moves = 0  # clock.moves at the last commit
-        self._unchecked = 0  # commits since the last checkpoint
+        self._unchecked = 0  # pages committed since the last checkpoint (estimated: CHECKPOINT_PAGES)
         self._checkpoint_failed = False
         self.unavailable: str | None = None
         self.epoch = 0  # moves when memory was put back to the file: in-flight requests must not answer 2xx
@@ -309,8 +313,9 @@ class Persister:
         """One transaction: a small one right here (the caller holds the lock, so nothing else uses the connection;
         no fsync happens in it, see the module docstring), anything else on the worker thread."""
         file = self._open()
-        self._unchecked += 1
-        if not replace and self._loader is None and _size(upserts) <= SMALL_WRITE_BYTES:
+        size = _size(upserts)
+        self._unchecked += 4 + size // 4096
+        if not replace and self._loader is None and size <= SMALL_WRITE_BYTES:
             file.write(upserts, deletes, meta)
         else:
             await self._run(file.write, upserts, deletes, meta, replace=replace)
@@ -431,7 +436,7 @@ class Persister:
             await asyncio.sleep(FLUSH_INTERVAL_S)
             if self.emulator.write_set:
                 await self.commit()
-            if self._unchecked:
+            if self._unchecked >= CHECKPOINT_PAGES:
                 await self.checkpoint()
 
     async def close(self) -> None:
