@@ -31,8 +31,7 @@ import gc
 from collections.abc import Callable
 
 YOUNG_EVERY_S = 0.02
-FREEZE_CHECK_EVERY = 50  # young ticks: a freeze check a second
-GROW = 0.1  # a tenth of the store new since the last freeze: a full pass walks at most that (~30 ms at 100,000)
+GROW = 0.1  # a tenth of the store new since the last freeze: about what a full pass walks at most
 AT_LEAST = 2_000  # records (or writes); below this a full pass is cheap anyway
 
 
@@ -81,10 +80,7 @@ class CollectorPolicy:
         return True
 
     async def run(self, every_s: float = YOUNG_EVERY_S) -> None:
-        tick = 0
         while True:
             await asyncio.sleep(every_s)
-            self.young()
-            tick += 1
-            if tick % FREEZE_CHECK_EVERY == 0:
-                self.check()
+            if self.young():
+                self.check()  # a few dict lengths: cheap enough to keep the unfrozen part within a tenth
