@@ -41,7 +41,12 @@ def test_freezes_after_a_rewrite_of_a_quarter_of_the_store(monkeypatch: pytest.M
 def test_young_passes_only_while_the_store_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
     passes: list[int] = []
     writes = [0]
-    monkeypatch.setattr(gc, "collect", lambda generation=2: passes.append(generation) or 0)
+
+    def collect(generation: int = 2) -> int:
+        passes.append(generation)
+        return 0
+
+    monkeypatch.setattr(gc, "collect", collect)
     policy = CollectorPolicy(lambda: 0, lambda: writes[0])
     assert not policy.young()  # idle: nothing to walk, nothing done
     for _ in range(20):
