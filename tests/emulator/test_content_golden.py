@@ -76,8 +76,9 @@ async def rendered(seed: int) -> dict[str, str]:
     await em.advance(3600)
     out = {}
     for eid in ids:
-        e = em.store.find_engagement("wrks_local", eid)
-        assert e is not None
+        found = em.store.find_engagement("wrks_local", eid)
+        assert found is not None
+        e = found
         timeline = em.content.timeline(e)
         doc: dict[str, Any] = {
             "timeline": views.transcript_timeline(eid, timeline) if timeline else None,
