@@ -219,8 +219,8 @@ class SeedDataLoader:
             if others:
                 raise Conflict(f"companies[{i}]: its domains belong to {', '.join(sorted(others))}.")
             yield
-        known_companies = set(d.companies) | {c.id for c in fx.companies if c.id}
-        known_domains = set(d.company_by_domain) | {x.domain for c in fx.companies for x in c.draft.domains}
+        known = set(d.companies) | {c.id for c in fx.companies if c.id}  # company ids and domains, once per load
+        known |= set(d.company_by_domain) | {x.domain for c in fx.companies for x in c.draft.domains}
         errors: list[FieldError] = []
         for i, ct in enumerate(fx.contacts):
             contact = _contact_target(d, ct)
@@ -228,7 +228,7 @@ class SeedDataLoader:
             others = holders - {contact.id if contact else ct.id}
             if others:
                 raise Conflict(f"contacts[{i}]: its emails belong to {', '.join(sorted(others))}.")
-            if ct.company is not None and _company_key(ct.company) not in known_companies | known_domains:
+            if ct.company is not None and _company_key(ct.company) not in known:
                 errors.append(
                     FieldError(
                         f"contacts[{i}].company",
