@@ -6,8 +6,8 @@ sha256 per engagement, for 4 seeds × 80 engagements with 0–4 participants (so
 every length the generator knows (14 to 60 lines), scripted insights and a failed transcription. A change to any
 byte of any of them fails here, naming the engagements. The recording is the same on Python 3.11, 3.12 and 3.13:
 it first showed that `overall_sentiment` summed floats with `sum()`, which 3.12 made compensated, so two of these
-calls read 0.272 on 3.11 and 0.271 on 3.12 (now `math.fsum`, exact on every version). Re-record only with a CONTENT_VERSION bump
-(docs/emulator-choices.md):
+calls read 0.272 on 3.11 and 0.271 on 3.12 (now `math.fsum`, exact on every version). Re-record only with a
+CONTENT_VERSION bump (docs/emulator-choices.md):
 
     python -m tests.emulator.test_content_golden --record
 """
