@@ -27,7 +27,8 @@ import operator
 import sys
 from array import array
 from bisect import bisect_right
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import accumulate, compress
 
 from .models import Engagement
@@ -40,6 +41,19 @@ _SEP = "\n"  # between titles in a search text (a title may hold it too: title b
 CrmKey = tuple[str, str]  # (crm_object_id, object_type casefolded): what a filter entry must equal (core/crm.py)
 Links = tuple[tuple[str, ...], tuple[str, ...], CrmKey | None]  # contact ids, company ids, CRM association
 NOTED_FIELDS = ("processing_status", "engagement_type")
+
+
+class NotesMissing(Exception):
+    """A walk would build more chunk notes than its request may (after a bulk change): use a plain pass instead."""
+
+
+@dataclass
+class NoteBudget:
+    """How many chunk notes one request may still build (each reads a chunk's records in key order, ~1 µs each on
+    a busy machine: building all of them at 100,000 takes 0.1-0.3 s, where one pass over the records in their
+    stored order takes 5-20 ms)."""
+
+    left: int
 
 
 class _Note:
@@ -147,34 +161,44 @@ class EngagementOrder:
         hi: Key | None,
         *,
         descending: bool,
+        budget: NoteBudget,
     ) -> Iterator[Key]:
         """Positions strictly between lo and hi whose record has one of the wanted values of each field
         (NOTED_FIELDS), in page order, from the chunks' notes."""
         pairs = [[(name, value) for value in values] for name, values in wanted.items()]
         span = self.all.chunk_span(lo, hi)
         for i in reversed(span) if descending else span:
-            where = self._where(i, engagements)
-            found: set[int] | None = None
-            for either in pairs:
-                these = {j for pair in either for j in where.get(pair, ())}
-                found = these if found is None else found & these
-            if not found:
-                continue
+            where = self._where(i, engagements, budget)
+            if len(pairs) == 1 and len(pairs[0]) == 1:  # one value: its places, already in order
+                found: Sequence[int] = where.get(pairs[0][0], ())
+            else:
+                places: set[int] | None = None
+                for either in pairs:
+                    these = {j for pair in either for j in where.get(pair, ())}
+                    places = these if places is None else places & these
+                found = sorted(places or ())
             chunk = self.all.chunk(i)
-            for j in sorted(found, reverse=descending):
+            for j in reversed(found) if descending else found:
                 key = chunk[j]
                 if (lo is None or key > lo) and (hi is None or key < hi):
                     yield key
 
     def title_walk(
-        self, needle: str, engagements: Mapping[str, Engagement], lo: Key | None, hi: Key | None, *, descending: bool
+        self,
+        needle: str,
+        engagements: Mapping[str, Engagement],
+        lo: Key | None,
+        hi: Key | None,
+        *,
+        descending: bool,
+        budget: NoteBudget,
     ) -> Iterator[Key]:
         """Positions strictly between lo and hi whose casefolded title holds `needle` (casefolded), in page order.
         Each chunk's titles are one casefolded text: a str.find per hit, not a step per title."""
         span = self.all.chunk_span(lo, hi)
         for i in reversed(span) if descending else span:
             chunk = self.all.chunk(i)
-            text, starts = self._search_text(i, engagements)
+            text, starts = self._search_text(i, engagements, budget)
             hits = [chunk[j] for j in _hits(text, starts, needle)]
             for key in reversed(hits) if descending else hits:
                 if (lo is None or key > lo) and (hi is None or key < hi):
@@ -187,9 +211,12 @@ class EngagementOrder:
             self.all.set_note(i, note)
         return note
 
-    def _where(self, i: int, engagements: Mapping[str, Engagement]) -> dict[tuple[str, str], array[int]]:
+    def _where(
+        self, i: int, engagements: Mapping[str, Engagement], budget: NoteBudget
+    ) -> dict[tuple[str, str], array[int]]:
         note = self._note(i)
         if note.where is None:
+            _spend(budget)
             records = [engagements[key[1]] for key in self.all.chunk(i)]
             places = range(len(records))
             note.where = {}
@@ -199,9 +226,10 @@ class EngagementOrder:
                     note.where[name, value] = array("H", compress(places, map(value.__eq__, values)))
         return note.where
 
-    def _search_text(self, i: int, engagements: Mapping[str, Engagement]) -> tuple[str, array[int]]:
+    def _search_text(self, i: int, engagements: Mapping[str, Engagement], budget: NoteBudget) -> tuple[str, array[int]]:
         note = self._note(i)
         if note.text is None or note.starts is None:
+            _spend(budget)
             titles = [engagements[key[1]].title for key in self.all.chunk(i)]
             joined = _SEP.join(titles)
             text = joined.casefold()
@@ -299,6 +327,12 @@ class EngagementOrder:
         )
         out["search_notes"] = sum(sys.getsizeof(n.text) + sys.getsizeof(n.starts) for n in notes if n.text is not None)
         return out
+
+
+def _spend(budget: NoteBudget) -> None:
+    if budget.left <= 0:
+        raise NotesMissing
+    budget.left -= 1
 
 
 def _links(e: Engagement) -> Links | None:

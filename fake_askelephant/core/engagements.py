@@ -18,7 +18,7 @@ from .crm import Bucket, CrmRef, association_matches, resolve_bucket
 from .derived import DerivedContent
 from .directory import Directory, live_tags
 from .directory_service import link_contacts
-from .engagement_order import EngagementOrder
+from .engagement_order import EngagementOrder, NoteBudget, NotesMissing
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
 from .models import (
@@ -41,6 +41,10 @@ from .write_set import scoped
 # Listing walks at most this many records per wanted one (plus a few) before it finds all of a query's (sparse)
 # matches at once (emulator choice; measured in benchmarks/).
 WALK_PER_ITEM, WALK_EXTRA = 16, 64  # a filter matching 1 record in 16 still pages by walking (~1 ms a page)
+# Chunk notes (statuses and types, search texts: core/engagement_order.py) one request may build, ~0.5-1.5 ms each
+# at LOAD 512: after a change, a query rebuilds the few it touched; after a bulk change (a clock advance that moved
+# every engagement) it falls back to one pass over the records, and the notes fill in over the next requests.
+NOTES_PER_REQUEST = 4
 
 MediaProbe = Callable[[str], Awaitable[int]]
 """Checks a media URL that passed the offline policy and returns its duration in seconds (--media-fetch)."""
@@ -314,21 +318,27 @@ class EngagementService:
         keys = order.cached(remembered)
         if keys is not None:
             return _page_of(keys, engagements, lo, hi, descending, query.limit)
-        source = _source(order, engagements, query)
+        source = _source(order, engagements, query, NoteBudget(NOTES_PER_REQUEST))
         budget = WALK_PER_ITEM * (query.limit + 1) + WALK_EXTRA
         matched: list[Engagement] = []
-        for visited, (_, engagement_id) in enumerate(source(lo, hi, descending), 1):
-            e = engagements[engagement_id]
-            if can_view(principal, e) and query.matches(e):
-                matched.append(e)
-                if len(matched) > query.limit:
+        try:
+            for visited, (_, engagement_id) in enumerate(source(lo, hi, descending), 1):
+                e = engagements[engagement_id]
+                if can_view(principal, e) and query.matches(e):
+                    matched.append(e)
+                    if len(matched) > query.limit:
+                        break
+                if visited == budget:
+                    window_lo, window_hi = _window(query.updated_at)
+                    keys = _all_matches(
+                        [engagements[k[1]] for k in source(window_lo, window_hi, False)], principal, query
+                    )
                     break
-            if visited == budget:
-                window_lo, window_hi = _window(query.updated_at)
-                found = [engagements[k[1]] for k in source(window_lo, window_hi, False)]
-                keys = _all_matches(found, principal, query)
-                order.remember(remembered, keys)
-                return _page_of(keys, engagements, lo, hi, descending, query.limit)
+        except NotesMissing:  # after a bulk change: one pass over the records in their stored order
+            keys = _all_matches(engagements.values(), principal, query)
+        if keys is not None:
+            order.remember(remembered, keys)
+            return _page_of(keys, engagements, lo, hi, descending, query.limit)
         return paginate_ordered(matched, _position, limit=query.limit)
 
     def get_transcript_timeline(
@@ -485,7 +495,9 @@ Source = Callable[[Position | None, Position | None, bool], Iterator[Position]]
 SEARCH_SHARE = 32  # a search text costs about as much to scan as 1 record in this many costs to check
 
 
-def _source(order: EngagementOrder, engagements: Mapping[str, Engagement], query: EngagementQuery) -> Source:
+def _source(
+    order: EngagementOrder, engagements: Mapping[str, Engagement], query: EngagementQuery, notes: NoteBudget
+) -> Source:
     """The smallest superset of the query's matches the indexes offer, in this order of preference: the union of
     a bucket's postings when it is small; the titles' search text when the query searches; the chunks' notes of
     statuses and types when it filters on them; the smallest bucket's postings; the whole order."""
@@ -500,7 +512,9 @@ def _source(order: EngagementOrder, engagements: Mapping[str, Engagement], query
     small = size <= len(order) // SEARCH_SHARE
     if query.search and not small:
         needle = query.search.casefold()
-        return lambda lo, hi, descending: order.title_walk(needle, engagements, lo, hi, descending=descending)
+        return lambda lo, hi, descending: order.title_walk(
+            needle, engagements, lo, hi, descending=descending, budget=notes
+        )
     noted = {
         name: values
         for name, values in (
@@ -510,7 +524,9 @@ def _source(order: EngagementOrder, engagements: Mapping[str, Engagement], query
         if values is not None
     }
     if noted and not small:
-        return lambda lo, hi, descending: order.value_walk(noted, engagements, lo, hi, descending=descending)
+        return lambda lo, hi, descending: order.value_walk(
+            noted, engagements, lo, hi, descending=descending, budget=notes
+        )
     if best is None or size >= len(order):
         return lambda lo, hi, descending: order.walk(lo, hi, descending=descending)
     if len(best) == 1:
