@@ -230,16 +230,7 @@ class EngagementOrder:
         note = self._note(i)
         if note.text is None or note.starts is None:
             _spend(budget)
-            titles = [engagements[key[1]].title for key in self.all.chunk(i)]
-            joined = _SEP.join(titles)
-            text = joined.casefold()
-            if len(text) != len(joined):  # some character folds to several (ß → ss): each title's own length
-                titles = [t.casefold() for t in titles]
-                text = _SEP.join(titles)
-            # starts[j] = the lengths before title j, plus a separator after each
-            lengths = accumulate(map(len, titles), initial=0)
-            note.starts = array("I", map(operator.add, lengths, range(len(titles) + 1)))
-            note.text = text
+            note.text, note.starts = search_text([engagements[key[1]].title for key in self.all.chunk(i)])
         return note.text, note.starts
 
     def cached(self, query: Hashable) -> list[Key] | None:
@@ -355,6 +346,18 @@ def _remove(table: dict[Hashable, SortedKeys], value: Hashable, key: Key) -> Non
     posting.remove(key)
     if not posting:
         del table[value]  # ids come and go: no empty posting stays behind
+
+
+def search_text(titles: list[str]) -> tuple[str, array[int]]:
+    """The titles casefolded and joined by _SEP (one C call each), and where each starts (one more: the end + 1)."""
+    joined = _SEP.join(titles)
+    text = joined.casefold()
+    if len(text) != len(joined):  # some character folds to several (ß → ss): each title's own length
+        titles = [t.casefold() for t in titles]
+        text = _SEP.join(titles)
+    # starts[j] = the lengths before title j, plus a separator after each
+    lengths = accumulate(map(len, titles), initial=0)
+    return text, array("I", map(operator.add, lengths, range(len(titles) + 1)))
 
 
 def _hits(text: str, starts: array[int], needle: str) -> list[int]:

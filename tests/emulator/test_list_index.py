@@ -245,7 +245,7 @@ async def test_a_cold_sparse_query_reads_o_matches_records_not_the_workspace(api
     probe = ws.engagements["ngmt_000123"]
     # No chunk has notes yet (as after a bulk change): a sparse query reads the records once in their stored order
     # and builds at most NOTES_PER_REQUEST chunks' notes; the notes fill in over the next requests.
-    warming = [{"search": "zebra"}, {"processing_statuses": frozenset({"FAILED"})}]
+    warming: list[dict[str, Any]] = [{"search": "zebra"}, {"processing_statuses": frozenset({"FAILED"})}]
     for query in warming:
         records.read = 0
         em.engagements.list_engagements(admin, EngagementQuery(limit=25, **query))
