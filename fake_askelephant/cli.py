@@ -204,9 +204,11 @@ async def serve(settings: Settings, signals: ShutdownSignals) -> None:
         if not loaded:
             return  # a signal came while the state file loaded: nothing changed, nothing to write
         from .api.context import emulator_key
-        from .gc_policy import FreezeAfterGrowth
+        from .gc_policy import CollectorPolicy
 
-        governing = asyncio.create_task(FreezeAfterGrowth(app[emulator_key].record_count).run())
+        emulator = app[emulator_key]
+        policy = CollectorPolicy(emulator.record_count, lambda: emulator.write_set.version)
+        governing = asyncio.create_task(policy.run())
         print(banner(app, settings, site.port, site.addresses), flush=True)
         await stop.wait()
         governing.cancel()

@@ -152,9 +152,10 @@ class Emulator:
 
     # Control plane ------------------------------------------------------------------------------
 
-    def load_seed_data(self, seed_data: Sequence[WorkspaceSeed]) -> list[Loaded]:
-        """`POST /__admin/fixtures`: an upsert that emits `v1.<resource>.created|updated` (webhooks.md §1)."""
-        return self.seed_data.load(seed_data, emit=True)
+    async def load_seed_data(self, seed_data: Sequence[WorkspaceSeed]) -> list[Loaded]:
+        """`POST /__admin/fixtures`: an upsert that emits `v1.<resource>.created|updated` (webhooks.md §1), in
+        slices that let other requests through (core/seed_data.py)."""
+        return await self.seed_data.load_sliced(seed_data)
 
     def create_oauth_client(self, client_scopes: Iterable[str], workspace_id: str = DEFAULT_WORKSPACE) -> OAuthClient:
         """Tokens act as the workspace's owner user, like keys made without a `user`."""

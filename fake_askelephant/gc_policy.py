@@ -1,13 +1,25 @@
-"""Keep the cyclic garbage collector's full passes off a growing store (issue 22 §2).
+"""Keep the cyclic garbage collector's long passes off a big store (issue 22 §2, issue 23 §1).
 
-A full collection traverses every tracked object: with 100,000 stored engagements that is millions of objects and
-a pause of hundreds of milliseconds on whatever request triggered it. Stored records hold no reference cycles
-(tests/emulator/test_reset_deferred.py drops a whole store with the collector off), so reference counting frees them
-when they are deleted or reset; the collector has nothing to find among them. `FreezeAfterGrowth` therefore moves
-everything alive into the permanent generation (`gc.freeze()`, O(1)) each time the store has grown by a good part
-since the last freeze: later full passes scan only what is newer. What a freeze catches mid-flight (a request's
-objects that form a cycle) is never collected: bounded by what is in flight at a freeze, and freezes are rare
-(each needs the store to grow by `grow` since the last).
+Two kinds of pause were measured with 100,000 stored engagements (`benchmarks/bench_growth.py` times every
+pass from `gc.callbacks`):
+
+- **Full passes** traverse every tracked object not frozen: millions of objects, hundreds of milliseconds. Stored
+  records hold no reference cycles (tests/emulator/test_reset_deferred.py drops a whole store with the collector
+  off), so reference counting frees them when they are deleted or replaced; the collector has nothing to find
+  among them. The policy moves everything alive into the permanent generation (`gc.freeze()`, O(1)) each time the
+  store has grown, or been rewritten, by a tenth since the last freeze: later full passes scan only what is
+  newer. A clock advance that completes every pipeline rewrites every engagement without adding one, so counting
+  records alone (the first version of this policy) left 100,000 rewritten records for the next full pass (317 ms).
+- **Young passes of 100–300 ms.** CPython counts allocations minus deallocations to decide when to collect the
+  young generation, whichever generation a freed object was in. Replacing a stored record (a pipeline stage, a
+  PATCH) or appending to the bounded event log allocates a new object and frees an old one: the count stands still
+  while the young generation's list grows with every new record, until something else triggers a pass that then
+  walks 100,000–200,000 objects (measured: 311 ms over 220,930). So while the store is written, the policy runs a
+  young pass every `YOUNG_EVERY_S` (20 ms) itself, each walking only those 20 ms' objects, and every tenth
+  of them also the middle generation (as CPython's own threshold of 10 would, which explicit passes do not drive).
+
+What a freeze catches mid-flight (a request's objects that form a cycle) is never collected: bounded by what is in
+flight at a freeze, and freezes are rare (each needs a tenth of the store to be new since the last).
 
 Only `serve` runs it (cli.py): test processes keep the collector as Python ships it.
 """
@@ -18,32 +30,57 @@ import asyncio
 import gc
 from collections.abc import Callable
 
-CHECK_EVERY_S = 1.0
-GROW = 0.25  # like CPython's own rule for full passes: a quarter more than at the last freeze
-AT_LEAST = 2_000  # records; below this a full pass is cheap anyway
+YOUNG_EVERY_S = 0.02
+GROW = 0.1  # a tenth of the store new since the last freeze: about what a full pass walks at most
+AT_LEAST = 2_000  # records (or writes); below this a full pass is cheap anyway
 
 
-class FreezeAfterGrowth:
-    def __init__(self, size: Callable[[], int], *, grow: float = GROW, at_least: int = AT_LEAST) -> None:
+class CollectorPolicy:
+    """`size()` counts stored records, `writes()` only ever grows, by one per stored write."""
+
+    def __init__(
+        self,
+        size: Callable[[], int],
+        writes: Callable[[], int] = lambda: 0,
+        *,
+        grow: float = GROW,
+        at_least: int = AT_LEAST,
+    ) -> None:
         self._size = size
+        self._writes = writes
         self._grow = grow
         self._at_least = at_least
         self._frozen_at = size()
+        self._written_at = writes()
+        self._young_at = self._written_at
         self.freezes = 0
+        self.young_passes = 0  # passes over generation 0, every tenth over 1 as well
 
     def check(self) -> bool:
-        """Freeze if the store grew enough since the last freeze; True when it did."""
-        n = self._size()
+        """Freeze if the store grew, or was rewritten, enough since the last freeze; True when it did."""
+        n, written = self._size(), self._writes()
         if n < self._frozen_at:  # deletes or a reset: measure growth from here
             self._frozen_at = n
-        if n - self._frozen_at < max(self._at_least, self._grow * self._frozen_at):
+        enough = max(self._at_least, self._grow * self._frozen_at)
+        if n - self._frozen_at < enough and written - self._written_at < max(enough, self._grow * n):
             return False
         gc.freeze()
-        self._frozen_at = n
+        self._frozen_at, self._written_at = n, written
         self.freezes += 1
         return True
 
-    async def run(self, every_s: float = CHECK_EVERY_S) -> None:
+    def young(self) -> bool:
+        """A young pass if anything was stored since the last one (an idle server does no work); True when run."""
+        written = self._writes()
+        if written == self._young_at:
+            return False
+        self._young_at = written
+        self.young_passes += 1
+        gc.collect(1 if self.young_passes % 10 == 0 else 0)
+        return True
+
+    async def run(self, every_s: float = YOUNG_EVERY_S) -> None:
         while True:
             await asyncio.sleep(every_s)
-            self.check()
+            if self.young():
+                self.check()  # a few dict lengths: cheap enough to keep the unfrozen part within a tenth

@@ -133,44 +133,48 @@ def generate_timeline(speakers: list[Speaker], duration: int, draws: Draws, voca
         _DAYS[draw() % len(_DAYS)],
         _SEATS[draw() % len(_SEATS)],
     )
-    for _ in range(extra):
+    owner_lines, prospect_lines, insert = vocab.owner_lines, vocab.prospect_lines, lines.insert
+    # Small talk anywhere but the first three and the last two lines: `room` is len(lines) - 5 as lines grow.
+    for room in range(SCRIPT_LINES - 5, target - 5):
         by_owner = draw() < _OWNER_SHARE
-        at = 3 + draw() % (len(lines) - 5)  # anywhere but the first three and the last two lines
+        at = 3 + draw() % room
         pick = draw()  # the kind of line (one of four), then which variant of it
-        variants = (vocab.owner_lines if by_owner else vocab.prospect_lines)[pick % 4]
-        lines.insert(at, (by_owner, variants[(pick >> 2) % len(variants)]))
+        variants = (owner_lines if by_owner else prospect_lines)[pick % 4]
+        insert(at, (by_owner, variants[(pick >> 2) % len(variants)]))
     # Times in whole tenths of a second and sentiment in hundredths, straight from the integer draws: `round()`
     # per value cost more than the rest of the loop.
     others = [s.speaker_index for s in speakers[1:]] or [0]
-    slot10 = duration * 10 / len(lines)
+    n_others = len(others)
+    slot10 = duration * 10 / target
     jitter = slot10 * 0.2 * _U32
     longest10 = int(slot10 * 0.9)
     end_cap = duration * 10
+    sentiments = _SENTIMENTS
     entries: list[TranscriptEntry] = []
     add = entries.append
     for i, (by_owner, text) in enumerate(lines):
         start = int(i * slot10 + draw() * jitter)
-        spoken = len(text) * 10 // 14  # tenths of a second at 14 characters per second
-        span = longest10 if spoken > longest10 else spoken
+        span = len(text) * 10 // 14  # tenths of a second at 14 characters per second
+        if span > longest10:
+            span = longest10
         end = start + (span if span > 10 else 10)  # at least a second
         if end > end_cap:
             end = end_cap if end_cap > start else start
-        speaker = 0 if by_owner else others[i % len(others)]
-        add(TranscriptEntry(speaker, start / 10, end / 10, text, (draw() % 121 - 30) / 100))
+        speaker = 0 if by_owner else others[i % n_others]
+        add(TranscriptEntry(speaker, start / 10, end / 10, text, sentiments[draw() % 121]))
     return TranscriptTimeline(speakers, entries)
 
 
-@dataclass(frozen=True, slots=True)
-class SignalDraft:
-    type: SignalType
-    label: str
-    quote: str
-    speaker_index: int
-    start_seconds: float
-    confidence: float
+# (w % 121 - 30) / 100 for each w % 121: a sentiment in hundredths from one draw, computed once.
+_SENTIMENTS = tuple((v - 30) / 100 for v in range(121))
 
 
-@dataclass(frozen=True, slots=True)
+# A signal before it has an id: (type, label, quote, speaker_index, start_seconds, confidence), the order of
+# Signal's fields. A plain tuple: six of them per call, and a dataclass each cost more than the rest of insights.
+SignalDraft = tuple[SignalType, str, str, int, float, float]
+
+
+@dataclass(slots=True)
 class ActionItemDraft:
     title: str
     description: str
@@ -189,10 +193,13 @@ def _sentence_with(text: str, match: re.Match[str]) -> str:
     return text
 
 
+_NO_FACTS: tuple[tuple[tuple[int, str], ...], str | None] = ((), None)  # what most lines hold: one shared object
+
+
 @lru_cache(maxsize=16_384)
 def _line_facts(text: str) -> tuple[tuple[tuple[int, str], ...], str | None]:
     """What insights can see in one line: (rule, quoted sentence) for every signal rule that matches, at its first
-    match, and what the speaker commits to, if anything.
+    match, and what the speaker commits to, if anything (`_NO_FACTS` itself when nothing).
 
     Memoised: generated transcripts repeat most of their lines across calls, and a regex search costs a few µs
     per line, most of a transcript's budget (issue 23: ≤ 0.1 ms per engagement).
@@ -204,7 +211,17 @@ def _line_facts(text: str) -> tuple[tuple[tuple[int, str], ...], str | None]:
             if m:
                 hits.append((rule, _sentence_with(text, m)))
     committed = COMMITMENT.search(text)
+    if not hits and committed is None:
+        return _NO_FACTS
     return tuple(hits), committed.group(1) if committed else None
+
+
+@lru_cache(maxsize=4096)
+def _commitment(committed: str) -> tuple[str, str, int | None]:
+    """(phrase, title, weekday named in it) of what a line commits to; memoised like the line's facts."""
+    phrase = committed.strip().rstrip(",;")
+    weekday = next((i for i, d in enumerate(_WEEKDAYS) if d in phrase.lower()), None)
+    return phrase, (phrase[0].upper() + phrase[1:])[:200], weekday
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,49 +237,54 @@ def derive_insights(timeline: TranscriptTimeline, draws: Draws) -> InsightDrafts
     none found → the last entry as a next step. Action items: the first three commitments ("I'll …", "Let me …");
     none → a follow-up with the other party.
     """
+    entries = timeline.entries
     first: dict[int, tuple[TranscriptEntry, str]] = {}
     commitments: list[tuple[TranscriptEntry, str]] = []
-    for entry in timeline.entries:
-        hits, committed = _line_facts(entry.text)
+    # The memo's answers for every line at C speed, then Python only for the few lines that hold anything.
+    for entry, facts in zip(entries, map(_line_facts, [entry.text for entry in entries]), strict=True):
+        if facts is _NO_FACTS:
+            continue
+        hits, committed = facts
         for rule, quote in hits:
             if rule not in first:
                 first[rule] = entry, quote
         if committed is not None and len(commitments) < 3:
             commitments.append((entry, committed))
-        if len(first) == len(SIGNAL_RULES) and len(commitments) == 3:
-            break
-    confidence = iter(draws.words(len(SIGNAL_RULES))).__next__
+    confidence = draws.words(len(SIGNAL_RULES))  # drawn in rule order, one per signal found
     signals: list[SignalDraft] = []
     for rule, (kind, label, _) in enumerate(SIGNAL_RULES):
         if rule in first:
             entry, quote = first[rule]
             signals.append(
-                SignalDraft(
-                    kind, label, quote, entry.speaker_index, entry.start_seconds, (60 + confidence() % 38) / 100
+                (
+                    kind,
+                    label,
+                    quote,
+                    entry.speaker_index,
+                    entry.start_seconds,
+                    (60 + confidence[len(signals)] % 38) / 100,
                 )
             )
-    last = timeline.entries[-1]
+    last = entries[-1]
     if not signals:
         signals.append(
-            SignalDraft(
+            (
                 "next_step",
                 "Next step agreed",
                 last.text,
                 last.speaker_index,
                 last.start_seconds,
-                (50 + confidence() % 21) / 100,
+                (50 + confidence[0] % 21) / 100,
             )
         )
     names = {s.speaker_index: s.name for s in timeline.speakers}
     items: list[ActionItemDraft] = []
     for entry, committed in commitments:
-        phrase = committed.strip().rstrip(",;")
-        weekday = next((i for i, d in enumerate(_WEEKDAYS) if d in phrase.lower()), None)
-        title = phrase[0].upper() + phrase[1:]
+        phrase, title, weekday = _commitment(committed)
         who = names.get(entry.speaker_index, "Someone")
         items.append(
             ActionItemDraft(
-                title[:200], f"{who} will {phrase} (at {_mmss(entry.start_seconds)}).", entry.speaker_index, weekday
+                title, f"{who} will {phrase} (at {_mmss(entry.start_seconds)}).", entry.speaker_index, weekday
             )
         )
     if not items:

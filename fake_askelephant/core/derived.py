@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
 
 from . import content
 from .ids import ulid
@@ -30,7 +30,7 @@ from .vocabulary import vocabulary
 CACHE_SIZE = 512  # engagements whose derived content is kept (a few KB each)
 _DAY_MS = 86_400_000
 _FIRST_HALF = (1 << 79) - 1  # room to count up from the hash without wrapping
-_SIGNAL_FIELDS = frozenset({"type", "label", "quote", "speaker_index", "start_seconds", "confidence"})
+_LAST_TWO = tuple(ulid(0, v)[-2:] for v in range(1024))  # a ULID's last two digits for each lowest 10 bits
 
 
 @dataclass(slots=True)
@@ -66,10 +66,7 @@ class DerivedContent:
         run = self._pipeline.runs.get(e.id)
         if run is None or not _transcribed(run):
             return None
-        entry = self._entry(e, run)
-        if entry.timeline is None:
-            entry.timeline = self._make_timeline(e, run)
-        return entry.timeline
+        return self._timeline(e, run, self._entry(e, run))
 
     def action_items(self, e: Engagement) -> list[ActionItem]:
         run = self._pipeline.runs.get(e.id)
@@ -77,7 +74,7 @@ class DerivedContent:
             return []
         entry = self._entry(e, run)
         if entry.action_items is None:
-            entry.action_items = self._make_action_items(e, run)
+            entry.action_items = self._make_action_items(e, run, entry)
         return entry.action_items
 
     def signals(self, e: Engagement) -> list[Signal]:
@@ -86,7 +83,7 @@ class DerivedContent:
             return []
         entry = self._entry(e, run)
         if entry.signals is None:
-            entry.signals = self._make_signals(e, run)
+            entry.signals = self._make_signals(e, run, entry)
         return entry.signals
 
     # Cache --------------------------------------------------------------------------------------
@@ -106,6 +103,11 @@ class DerivedContent:
 
     def _draws(self, e: Engagement, part: str) -> Draws:
         return Draws(self._seed, e.workspace_id, e.external_id, part, content.CONTENT_VERSION)
+
+    def _timeline(self, e: Engagement, run: PipelineRun, entry: _Derived) -> TranscriptTimeline:
+        if entry.timeline is None:
+            entry.timeline = self._make_timeline(e, run)
+        return entry.timeline
 
     def _make_timeline(self, e: Engagement, run: PipelineRun) -> TranscriptTimeline:
         if e.submitted_timeline is not None:
@@ -145,16 +147,16 @@ class DerivedContent:
         speaker = next((s for s in timeline.speakers if s.speaker_index == speaker_index), None)
         return speaker.user_id if speaker and speaker.user_id else e.owner_user_id
 
-    def _make_action_items(self, e: Engagement, run: PipelineRun) -> list[ActionItem]:
+    def _make_action_items(self, e: Engagement, run: PipelineRun, entry: _Derived) -> list[ActionItem]:
         outcome: Any = run.overrides.action_items
         if outcome == "failed":
             return []
         created = run.done_at["action_items"]
-        ids = self._ids("actitm", e, created)
         if isinstance(outcome, list):
+            ids = self._ids("actitm", e, created, len(outcome))
             return [
                 ActionItem(
-                    ids(i),
+                    ids[i],
                     e.id,
                     str(item.get("title", "Follow up")),
                     item.get("description"),
@@ -164,11 +166,12 @@ class DerivedContent:
                 )
                 for i, item in enumerate(outcome)
             ]
-        timeline, drafts = self._drafts(e, run)
+        timeline, drafts = self._drafts(e, run, entry)
+        ids = self._ids("actitm", e, created, len(drafts.action_items))
         end = e.end_at or e.start_at
         return [
             ActionItem(
-                ids(i),
+                ids[i],
                 e.id,
                 d.title,
                 d.description,
@@ -179,51 +182,55 @@ class DerivedContent:
             for i, d in enumerate(drafts.action_items)
         ]
 
-    def _make_signals(self, e: Engagement, run: PipelineRun) -> list[Signal]:
+    def _make_signals(self, e: Engagement, run: PipelineRun, entry: _Derived) -> list[Signal]:
         outcome: Any = run.overrides.signals
         if outcome == "failed":
             return []
         created = run.done_at["signals"]
-        ids = self._ids("sgnl", e, created)
-        timeline, drafts = self._drafts(e, run)
+        timeline, drafts = self._drafts(e, run, entry)
         if isinstance(outcome, list):
             first = timeline.entries[0]
-            defaults = content.SignalDraft(
-                "next_step", "Next step agreed", first.text, first.speaker_index, first.start_seconds, 0.9
-            )
-            signals = [replace(defaults, **{k: v for k, v in item.items() if k in _SIGNAL_FIELDS}) for item in outcome]
+            defaults = {
+                "type": "next_step",
+                "label": "Next step agreed",
+                "quote": first.text,
+                "speaker_index": first.speaker_index,
+                "start_seconds": first.start_seconds,
+                "confidence": 0.9,
+            }  # in SignalDraft's order: a scripted item's fields replace these in place
+            signals = [
+                cast(
+                    content.SignalDraft,
+                    tuple({**defaults, **{k: v for k, v in item.items() if k in defaults}}.values()),
+                )
+                for item in outcome
+            ]
         else:
             signals = drafts.signals
-        return [
-            Signal(
-                ids(i),
-                e.id,
-                d.type,
-                d.label,
-                d.quote,
-                d.speaker_index,
-                d.start_seconds,
-                d.confidence,
-                created,
-            )
-            for i, d in enumerate(signals)
-        ]
+        ids = self._ids("sgnl", e, created, len(signals))
+        eid = e.id
+        return [Signal(ids[i], eid, d[0], d[1], d[2], d[3], d[4], d[5], created) for i, d in enumerate(signals)]
 
-    def _drafts(self, e: Engagement, run: PipelineRun) -> tuple[TranscriptTimeline, content.InsightDrafts]:
+    def _drafts(
+        self, e: Engagement, run: PipelineRun, entry: _Derived
+    ) -> tuple[TranscriptTimeline, content.InsightDrafts]:
         """The timeline and both insights' drafts, made in one pass the first time either insight is asked for."""
-        timeline = self.timeline(e)
-        assert timeline is not None, "insight stages run only after a transcript"
-        entry = self._entry(e, run)
+        assert _transcribed(run), "insight stages run only after a transcript"
+        timeline = self._timeline(e, run, entry)
         if entry.drafts is None:
             entry.drafts = content.derive_insights(timeline, self._draws(e, "insights"))
         return timeline, entry.drafts
 
-    def _ids(self, prefix: str, e: Engagement, ms: int) -> Callable[[int], str]:
-        """Ids of an engagement's items of one kind: a hash of (seed, engagement, kind) as the random part, plus the
-        position (a monotonic ULID run: one hash per list, sorted as listed)."""
+    def _ids(self, prefix: str, e: Engagement, ms: int, count: int) -> list[str]:
+        """Ids of an engagement's `count` items of one kind: a hash of (seed, engagement, kind) as the random part,
+        plus the position (a monotonic ULID run: one hash per list, sorted as listed)."""
         digest = hashlib.blake2b(f"{self._seed}:{e.id}:{prefix}".encode(), digest_size=10).digest()
         base = int.from_bytes(digest, "big") & _FIRST_HALF
-        return lambda position: f"{prefix}_{ulid(ms, base + position)}"
+        low = base & 1023
+        if low + count <= 1024:  # only the last two digits (the lowest 10 bits) differ: encode the rest once
+            head = f"{prefix}_{ulid(ms, base)[:-2]}"
+            return [head + _LAST_TWO[low + i] for i in range(count)]
+        return [f"{prefix}_{ulid(ms, base + i)}" for i in range(count)]
 
 
 def _transcribed(run: PipelineRun) -> bool:

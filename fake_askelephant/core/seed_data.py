@@ -12,9 +12,10 @@ and contact emails read `first.last@domain`, so they never collide with addresse
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -26,6 +27,7 @@ from .directory import Directory, email_key, live_tags, normalize_domain
 from .errors import Conflict, FieldError, ValidationFailed
 from .ids import IdFactory
 from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, Tag, User, UserRole
+from .slicing import SLICE_S, Slices
 from .store import Store, Workspace
 from .tags import TagDraft, TagService
 from .vocabulary import CATCH_PHRASE_WORDS, COMPANY_SUFFIXES, FIRST_NAMES, LAST_NAMES
@@ -92,6 +94,29 @@ class Loaded:
     tags: list[str] = field(default_factory=list)
 
 
+class _Lookups:
+    """One workspace's users by email and live tags by name (both casefolded; the first in store order, as the
+    scans they replace found them), for one load. Those scans cost O(n) per record: a load of 10,000 tags took
+    minutes (issue 23). Rebuilt whenever anything else wrote in between (`write_set.version`): a sliced load lets
+    other requests run between its records."""
+
+    __slots__ = ("tags", "users", "version", "ws")
+
+    def __init__(self, store: Store, workspace_id: str) -> None:
+        ws = store.workspaces.get(workspace_id) or Workspace(workspace_id)  # a stand-in when new: reading creates none
+        self.ws = ws
+        self.users: dict[str, User] = {}
+        for u in ws.users.values():
+            self.users.setdefault(email_key(u.email), u)
+        self.tags: dict[str, Tag] = {}
+        for t in live_tags(ws.directory.tags.values()):
+            self.tags.setdefault(t.name.casefold(), t)
+        self.version = store.write_set.version
+
+
+Step = Generator[None, None, None]
+
+
 class SeedDataLoader:
     def __init__(
         self,
@@ -109,6 +134,8 @@ class SeedDataLoader:
         self._contacts = contacts
         self._companies = companies
         self._tags = tags
+        self.slice_s = SLICE_S  # load_sliced yields after this much work (core/slicing.py; tests set 0 or inf)
+        self._one_at_a_time = asyncio.Lock()  # a load checks, then writes: another load must not come in between
 
     def load(
         self, fixtures: Sequence[WorkspaceSeed], *, emit: bool = True, ids: IdFactory | None = None
@@ -117,37 +144,73 @@ class SeedDataLoader:
 
         `ids` replaces the loader's id stream for this load (start-up seed data has its own).
         """
+        loaded: list[Loaded] = []
+        for _ in self.loading(fixtures, loaded, emit=emit, ids=ids):
+            pass
+        return loaded
+
+    async def load_sliced(self, fixtures: Sequence[WorkspaceSeed]) -> list[Loaded]:
+        """`load` (with events), yielding to the event loop between records once a slice is used up, so health and
+        reads are answered during a big load (issue 23). The same records, ids and events, in the same order."""
+        loaded: list[Loaded] = []
+        async with self._one_at_a_time:
+            slices = Slices(self.slice_s)
+            for _ in self.loading(fixtures, loaded, emit=True):
+                await slices.tick()
+        return loaded
+
+    def loading(
+        self, fixtures: Sequence[WorkspaceSeed], loaded: list[Loaded], *, emit: bool, ids: IdFactory | None = None
+    ) -> Step:
+        """The load as steps of one record each: checks first, then writes, appending to `loaded`."""
         assert len({fx.workspace_id for fx in fixtures}) == len(fixtures), "one fixture per workspace"
         for fx in fixtures:
-            self._check(fx, self._store.workspaces.get(fx.workspace_id) or Workspace(fx.workspace_id))
-        default, self._ids = self._ids, ids or self._ids
-        try:
-            return [self._apply(fx, emit) for fx in fixtures]
-        finally:
-            self._ids = default
+            yield from self._check(fx)
+        for fx in fixtures:
+            result = Loaded(fx.workspace_id)
+            loaded.append(result)
+            yield from self._apply(fx, emit, ids or self._ids, result)
 
-    def _apply(self, fx: WorkspaceSeed, emit: bool) -> Loaded:
-        ws = self._store.workspace(fx.workspace_id)
-        apply_settings(self._store, ws, fx.settings)
-        loaded = Loaded(fx.workspace_id)
-        loaded.users = [self._upsert_user(fx.workspace_id, u).id for u in fx.users]
+    def _lookups(self, workspace_id: str, known: _Lookups | None) -> _Lookups:
+        """`known` while nothing but this load wrote since it was made (or the store changed its workspace)."""
+        if known is not None and known.version == self._store.write_set.version:
+            return known
+        return _Lookups(self._store, workspace_id)
+
+    def _apply(self, fx: WorkspaceSeed, emit: bool, ids: IdFactory, loaded: Loaded) -> Step:
+        apply_settings(self._store, self._store.workspace(fx.workspace_id), fx.settings)
+        at: _Lookups | None = None
+        for u in fx.users:
+            at = self._lookups(fx.workspace_id, at)
+            loaded.users.append(self._upsert_user(fx.workspace_id, u, ids, at))
+            at.version = self._store.write_set.version
+            yield
         for company in fx.companies:
-            loaded.companies.append(self._upsert_company(fx.workspace_id, ws.directory, company, emit))
+            directory = self._store.workspace(fx.workspace_id).directory
+            loaded.companies.append(self._upsert_company(fx.workspace_id, directory, company, emit, ids))
+            yield
         for contact in fx.contacts:
-            loaded.contacts.append(self._upsert_contact(fx.workspace_id, ws.directory, contact, emit))
+            directory = self._store.workspace(fx.workspace_id).directory
+            loaded.contacts.append(self._upsert_contact(fx.workspace_id, directory, contact, emit, ids))
+            yield
         for t in fx.tags:
-            loaded.tags.append(self._upsert_tag(fx.workspace_id, ws.directory, t, emit))
-        return loaded
+            at = self._lookups(fx.workspace_id, at)
+            loaded.tags.append(self._upsert_tag(fx.workspace_id, t, emit, ids, at))
+            at.version = self._store.write_set.version
+            yield
 
     # Checks (nothing is written until all pass) -------------------------------------------------
 
-    def _check(self, fx: WorkspaceSeed, ws: Workspace) -> None:
+    def _check(self, fx: WorkspaceSeed) -> Step:
         """Against the workspace as it is (a stand-in when new: checking creates nothing)."""
-        d = ws.directory
+        at: _Lookups | None = None
         for i, u in enumerate(fx.users):
-            holder = next((x for x in ws.users.values() if email_key(x.email) == email_key(u.email)), None)
+            at = self._lookups(fx.workspace_id, at)
+            holder = at.users.get(email_key(u.email))
             if u.id is not None and holder is not None and holder.id != u.id:
                 raise Conflict(f"users[{i}]: email {u.email!r} already belongs to user {holder.id}.")
+            yield
+        d = (self._store.workspaces.get(fx.workspace_id) or Workspace(fx.workspace_id)).directory
         for i, c in enumerate(fx.companies):
             company = _company_target(d, c)
             others = {h.id for h in d.companies_holding([x.domain for x in c.draft.domains])} - {
@@ -155,8 +218,9 @@ class SeedDataLoader:
             }
             if others:
                 raise Conflict(f"companies[{i}]: its domains belong to {', '.join(sorted(others))}.")
-        known_companies = set(d.companies) | {c.id for c in fx.companies if c.id}
-        known_domains = set(d.company_by_domain) | {x.domain for c in fx.companies for x in c.draft.domains}
+            yield
+        known = set(d.companies) | {c.id for c in fx.companies if c.id}  # company ids and domains, once per load
+        known |= set(d.company_by_domain) | {x.domain for c in fx.companies for x in c.draft.domains}
         errors: list[FieldError] = []
         for i, ct in enumerate(fx.contacts):
             contact = _contact_target(d, ct)
@@ -164,7 +228,7 @@ class SeedDataLoader:
             others = holders - {contact.id if contact else ct.id}
             if others:
                 raise Conflict(f"contacts[{i}]: its emails belong to {', '.join(sorted(others))}.")
-            if ct.company is not None and _company_key(ct.company) not in (known_companies | known_domains):
+            if ct.company is not None and _company_key(ct.company) not in known:
                 errors.append(
                     FieldError(
                         f"contacts[{i}].company",
@@ -172,40 +236,48 @@ class SeedDataLoader:
                         f"contacts[{i}].company {ct.company!r} is neither a company id nor a domain of one.",
                     )
                 )
+            yield
         if errors:
             raise ValidationFailed(errors)
         for i, t in enumerate(fx.tags):
-            target = _tag_target(d, t)
-            namesake = next((x for x in live_tags(d.tags.values()) if x.name.casefold() == t.name.casefold()), None)
+            at = self._lookups(fx.workspace_id, at)
+            target = at.ws.directory.tags.get(t.id) if t.id is not None else at.tags.get(t.name.casefold())
+            namesake = at.tags.get(t.name.casefold())
             if namesake is not None and namesake.id != (target.id if target else t.id):
                 raise Conflict(f"tags[{i}]: the name {t.name!r} belongs to tag {namesake.id}.")
+            yield
 
     # Upserts ------------------------------------------------------------------------------------
 
-    def _upsert_user(self, workspace_id: str, u: UserSeed) -> User:
+    def _upsert_user(self, workspace_id: str, u: UserSeed, ids: IdFactory, at: _Lookups) -> str:
         ws = self._store.workspace(workspace_id)
-        existing = (ws.users.get(u.id) if u.id else None) or self._store.find_user_by_email(workspace_id, u.email)
+        existing = (ws.users.get(u.id) if u.id else None) or at.users.get(email_key(u.email))
         values = {f.name: getattr(u, f.name) for f in fields(UserSeed) if f.name != "id"}
         now = self._now_ms()
         if existing is None:
-            user_id = u.id or self._ids.new("usr")
-            return self._store.add_user(User(user_id, workspace_id, created_at=now, updated_at=now, **values))
+            user_id = u.id or ids.new("usr")
+            user = self._store.add_user(User(user_id, workspace_id, created_at=now, updated_at=now, **values))
+            at.users.setdefault(email_key(user.email), user)
+            return user.id
         if any(getattr(existing, k) != v for k, v in values.items()):
+            moved = email_key(existing.email) != email_key(u.email)
             for k, v in values.items():
                 setattr(existing, k, v)
             existing.updated_at = max(existing.updated_at, now)
             self._store.user_changed(existing)
-        return existing
+            if moved:  # rare (a user named by id gets another email): look everyone up afresh
+                at.users = _Lookups(self._store, workspace_id).users
+        return existing.id
 
-    def _upsert_company(self, workspace_id: str, d: Directory, c: CompanySeed, emit: bool) -> str:
+    def _upsert_company(self, workspace_id: str, d: Directory, c: CompanySeed, emit: bool, ids: IdFactory) -> str:
         existing = _company_target(d, c)
         if existing is None:
-            company_id = c.id or self._ids.new("cmp")
+            company_id = c.id or ids.new("cmp")
             return self._companies.create_company(workspace_id, c.draft, emit=emit, company_id=company_id).id
         self._companies.update_company(existing, _as_fields(c.draft), emit=emit)
         return existing.id
 
-    def _upsert_contact(self, workspace_id: str, d: Directory, c: ContactSeed, emit: bool) -> str:
+    def _upsert_contact(self, workspace_id: str, d: Directory, c: ContactSeed, emit: bool, ids: IdFactory) -> str:
         company_id = None
         if c.company is not None:
             key = _company_key(c.company)
@@ -215,7 +287,7 @@ class SeedDataLoader:
         draft = replace(c.draft, company_id=company_id)
         existing = _contact_target(d, c)
         if existing is None:
-            contact_id = c.id or self._ids.new("cnt")
+            contact_id = c.id or ids.new("cnt")
             return self._contacts.create_contact(workspace_id, draft, emit=emit, contact_id=contact_id).id
         changes = _as_fields(draft)
         if company_id is None:
@@ -223,13 +295,26 @@ class SeedDataLoader:
         self._contacts.apply_changes(existing, changes, emit=emit)
         return existing.id
 
-    def _upsert_tag(self, workspace_id: str, d: Directory, t: TagSeed, emit: bool) -> str:
+    def _upsert_tag(self, workspace_id: str, t: TagSeed, emit: bool, ids: IdFactory, at: _Lookups) -> str:
         draft = TagDraft(t.name, t.description, t.hex_color, t.auto_tagging_enabled)
-        existing = _tag_target(d, t)
+        d = self._store.workspace(workspace_id).directory
+        existing = d.tags.get(t.id) if t.id is not None else at.tags.get(t.name.casefold())
+        wanted = t.name.casefold()
+        namesake = at.tags.get(wanted)
+        if namesake is not None and namesake is not existing:
+            # What TagService's own name check says, from the lookup instead of a scan of every tag.
+            raise Conflict(f"Tag name {t.name!r} is already used by tag {namesake.id}.")
         if existing is None:
-            return self._tags.create_tag(workspace_id, draft, emit=emit, tag_id=t.id or self._ids.new("tag")).id
+            tag = self._tags.create_tag(
+                workspace_id, draft, emit=emit, tag_id=t.id or ids.new("tag"), name_checked=True
+            )
+            at.tags.setdefault(wanted, tag)
+            return tag.id
+        if at.tags.get(existing.name.casefold()) is existing:
+            del at.tags[existing.name.casefold()]
         existing.deleted_at = None  # a seed naming a soft-deleted tag's id brings it back
-        self._tags.update_tag(existing, _as_fields(draft), emit=emit)
+        self._tags.update_tag(existing, _as_fields(draft), emit=emit, name_checked=True)
+        at.tags.setdefault(wanted, existing)
         return existing.id
 
 
@@ -248,14 +333,6 @@ def _contact_target(d: Directory, c: ContactSeed) -> Contact | None:
     by_email = (d.contact_with_email(e.email) for e in c.draft.emails)
     by_phone = (d.contact_with_phone(p.phone_number) for p in c.draft.phone_numbers)
     return next((h for h in (*by_email, *by_phone) if h is not None), None)
-
-
-def _tag_target(d: Directory, t: TagSeed) -> Tag | None:
-    """The tag a seed updates: its id (a soft-deleted one too: the seed brings it back), else the live tag with its
-    name (any case)."""
-    if t.id is not None:
-        return d.tags.get(t.id)
-    return next((x for x in live_tags(d.tags.values()) if x.name.casefold() == t.name.casefold()), None)
 
 
 def _company_key(ref: str) -> str:

@@ -41,9 +41,19 @@ class TagService(DirectoryService):
             raise NotFound("tag", tag_id)
         return tag
 
-    def create_tag(self, workspace_id: str, draft: TagDraft, *, emit: bool = True, tag_id: str | None = None) -> Tag:
-        """409 when a live tag already has the name (any case)."""
-        self._check_name_free(workspace_id, draft.name, None)
+    def create_tag(
+        self,
+        workspace_id: str,
+        draft: TagDraft,
+        *,
+        emit: bool = True,
+        tag_id: str | None = None,
+        name_checked: bool = False,
+    ) -> Tag:
+        """409 when a live tag already has the name (any case). `name_checked`: the caller (a seed-data load, which
+        keeps the names of a workspace's tags at hand) has checked that already, without this scan of every tag."""
+        if not name_checked:
+            self._check_name_free(workspace_id, draft.name, None)
         now = self._now_ms()
         tag = Tag(
             tag_id or self._ids.new("tag"),
@@ -59,9 +69,9 @@ class TagService(DirectoryService):
         self._changes.created(tag, emit=emit)
         return tag
 
-    def update_tag(self, tag: Tag, changes: Mapping[str, Any], *, emit: bool = True) -> Tag:
+    def update_tag(self, tag: Tag, changes: Mapping[str, Any], *, emit: bool = True, name_checked: bool = False) -> Tag:
         fields = {k: v for k, v in changes.items() if k in PATCHABLE}
-        if "name" in fields:
+        if "name" in fields and not name_checked:
             self._check_name_free(tag.workspace_id, fields["name"], tag.id)
         self._changes.change(tag, emit=emit, **fields)
         return tag

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .clock import VirtualClock
@@ -101,8 +102,10 @@ def overall_sentiment(timeline: TranscriptTimeline) -> float | None:
             per_speaker.setdefault(entry.speaker_index, []).append(entry.sentiment)
     if not per_speaker:
         return None
-    means = [sum(values) / len(values) for values in per_speaker.values()]
-    return round(sum(means) / len(means), 3)
+    # math.fsum, not sum: Python 3.12 made sum() of floats compensated, so the plain sum rounded a few calls'
+    # figure differently on 3.11 than on 3.12+ (issue 23's golden test). fsum is exact on every version.
+    means = [math.fsum(values) / len(values) for values in per_speaker.values()]
+    return round(math.fsum(means) / len(means), 3)
 
 
 def transcript_timeline(engagement_id: str, timeline: TranscriptTimeline) -> dict[str, Any]:

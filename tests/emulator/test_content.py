@@ -191,3 +191,21 @@ async def test_insight_ids_do_not_depend_on_what_else_ran() -> None:
     action_ids, signal_ids = await items_of(alone, e1.id)
     assert all(i.startswith("actitm_") for i in action_ids) and all(i.startswith("sgnl_") for i in signal_ids)
     assert len(set(action_ids + signal_ids)) == len(action_ids) + len(signal_ids)
+
+
+@pytest.mark.parametrize("low", [0, 1017, 1023])
+def test_derived_id_runs_are_the_ulids_of_consecutive_randomness(low: int) -> None:
+    """Derived ids encode only their last two digits per position while the lowest 10 bits do not carry; a run that
+    crosses a carry (low 1017 or 1023 with 7 items) takes the full encoding. Either way: ulid(ms, base + i)."""
+    derived = Emulator(seed=3, clock=VirtualClock(T0, 0)).content
+    e = type("E", (), {"id": "ngmt_x"})()
+    for attempt in range(50_000):  # an engagement id whose hash has the wanted lowest 10 bits
+        e.id = f"ngmt_{attempt}"
+        digest = hashlib.blake2b(f"3:{e.id}:sgnl".encode(), digest_size=10).digest()
+        base = int.from_bytes(digest, "big") & ((1 << 79) - 1)
+        if base & 1023 == low:
+            break
+    else:
+        raise AssertionError("no engagement id in range hashes to that")
+    ms = T0 + 123_456
+    assert derived._ids("sgnl", e, ms, 7) == [f"sgnl_{ulid(ms, base + i)}" for i in range(7)]
