@@ -8,7 +8,8 @@ POST takes, without HTTP), then measured:
 
 - RSS per engagement after the creates and after one clock advance that completes every pipeline;
 - the first page (limit 25, default order) unfiltered and with each documented filter, cold (a change just
-  invalidated every remembered result) and the median of `--repeat`; and a full paged walk (limit 100) of each;
+  invalidated every remembered result) and the median of `--repeat`, the first of them (right after the growth: a
+  search builds its chunks' texts then), and a full paged walk (limit 100) of each; the filter indexes' bytes;
 - the advance itself, and the longest the event loop was held during it (a ticker task that records the gap
   between its turns: what a health request waiting on the same loop would have waited);
 - a reset of the workspace, and each admin read (`/__admin/*` listings, first page) through the app's handlers.
@@ -125,6 +126,7 @@ def time_lists(em: Emulator, who: Principal, repeat: int) -> dict[str, dict[str,
             after = page.next_after
         out[name] = {
             "first_page_cold_ms": statistics.median(cold),
+            "first_page_first_ms": cold[0],  # the first after growth: a search builds every chunk's text here
             "first_page_warm_ms": statistics.median(warm),
             "walk_ms": ms_since(t0),
             "walk_pages": pages,
@@ -255,6 +257,7 @@ async def measure(n: int, repeat: int, with_admin: bool, freeze: bool) -> dict[s
         await asyncio.sleep(0)
     completed = rss_bytes()
     lists_after = time_lists(em, who, repeat)
+    index_bytes = em.store.workspace(WS).engagement_order.index_bytes()
     admin = await admin_reads(app) if with_admin else {}
     late_creates = await creates_timed(em, who, 2_000)  # after N: what a create costs in a big store
     gc.callbacks.remove(pauses)
@@ -272,6 +275,7 @@ async def measure(n: int, repeat: int, with_admin: bool, freeze: bool) -> dict[s
         "rss_per_engagement_completed_b": (completed - empty) / n,
         "lists_pending": lists_before,
         "lists_completed": lists_after,
+        "index_bytes": index_bytes,
         "advance_ms": advance_ms,
         "advance_per_engagement_ms": advance_ms / n,
         "longest_loop_gap_during_advance_ms": longest_gap_ms,
@@ -297,13 +301,16 @@ def table(result: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v:.2f}" for k, v in result["creates_after_n"].items()),
         "collector (fill → advance → creates; CPU ms): "
         + ", ".join(f"{k} {v:.1f}" for k, v in result["gc_pauses"].items()),
-        "| list (after pipelines) | first page cold ms | warm ms | matches | full walk (limit 100) ms |",
-        "|---|---|---|---|---|",
+        "filter indexes (bytes per engagement, search texts built): "
+        + ", ".join(f"{k} {v / result['n']:.1f}" for k, v in result["index_bytes"].items())
+        + f"; total {sum(result['index_bytes'].values()) / result['n']:.0f}",
+        "| list (after pipelines) | first page cold ms | first after growth | warm | matches | full walk (limit 100) |",
+        "|---|---|---|---|---|---|",
     ]
     for name, r in result["lists_completed"].items():
         lines.append(
-            f"| {name} | {r['first_page_cold_ms']:.2f} | {r['first_page_warm_ms']:.2f} | {r['matches']:,} | "
-            f"{r['walk_ms']:.0f} |"
+            f"| {name} | {r['first_page_cold_ms']:.2f} | {r['first_page_first_ms']:.2f} | "
+            f"{r['first_page_warm_ms']:.2f} | {r['matches']:,} | {r['walk_ms']:.0f} |"
         )
     for path, v in result["admin_reads_ms"].items():
         if not path.endswith("bytes"):

@@ -3,7 +3,8 @@
   clock.py           VirtualClock and the Scheduler of pending work; timefmt.py epoch ms ⇄ ISO-8601
   ids.py seeded.py   seeded ids (ULIDs), token streams and the Draws stream; jsonutil.py the one JSON codec
   models.py          the records (dataclasses) and their vocabularies (Literal aliases)
-  store.py           workspaces, users, keys, engagements; engagement_order.py the kept list order
+  store.py           workspaces, users, keys, engagements; engagement_order.py the kept list order and its
+                     filter indexes (sorted_keys.py the chunked sorted keys under both)
   directory.py       a workspace's contacts, companies and tags; directory_service.py their services' base
   engagements.py contacts.py companies.py tags.py users.py oauth.py   the services (use cases)
   pipeline.py rules.py                the staged AI pipeline, rules armed before a create

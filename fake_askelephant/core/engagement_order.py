@@ -1,22 +1,70 @@
-"""A workspace's engagements in (updated_at, id) order, kept on change, so a keyset page costs O(log n + limit).
+"""A workspace's engagements in (updated_at, id) order, kept on change, so a keyset page costs O(log n + limit);
+and, beside it, what a filtered page needs to skip the records that cannot match (issue 22 §4).
 
 Listing used to sort the whole workspace per request (55–70 ms a page at 10,000). The order is a SortedKeys
 (chunked), so keeping it costs O(log n) per change however big the workspace (a flat list paid a memmove of the
-whole list behind each moved key: most of a clock advance at 100,000). Filters are checked per record while the
-order is walked; a query whose matches are sparse finds them all at once and keeps the result until the workspace
-changes (`cached`/`remember`), so a paged walk of it is O(n) in all (core/engagements.py, issue 22).
+whole list behind each moved key: most of a clock advance at 100,000).
+
+Filter indexes, derived like the order (never saved; rebuilt on load, dropped on reset):
+- postings, kept on every change: for each contact id, company id and CRM association (id, type), the keys of the
+  engagements that have it, as a SortedKeys holding the order's own key tuples. Only linked engagements pay for
+  them, so a clock advance over unlinked calls costs what it did;
+- a note per chunk of the order, built when a query first needs it and dropped by any change to the chunk
+  (SortedKeys notes): where each processing status and engagement type sits in the chunk (2 bytes a record),
+  and the chunk's titles casefolded and joined, searched with str.find (C speed, no Python-level step per title).
+  Statuses and types change with every pipeline stage, so keeping postings for them would cost each change
+  several more bisects (+50 % on a clock advance at 30,000, measured); notes cost a change nothing, and after a
+  change a query rebuilds only the chunks it touched (~0.2 ms each; all of them once after a bulk change).
+A listing walks the smallest of these (core/engagements.py); a query whose matches are still sparse among them
+finds them all at once and keeps the result until the workspace changes (`cached`/`remember`), so a paged walk of
+it is O(n) in all.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable, Iterator, Mapping
+import operator
+import sys
+from array import array
+from bisect import bisect_right
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate, compress
 
 from .models import Engagement
 from .releaser import Dropped
 from .sorted_keys import Key, SortedKeys
 
 RESULTS_KEPT = 8  # whole-query results kept for paged walks of sparse filters
+_SEP = "\n"  # between titles in a search text (a title may hold it too: title bounds come from lengths)
+
+CrmKey = tuple[str, str]  # (crm_object_id, object_type casefolded): what a filter entry must equal (core/crm.py)
+Links = tuple[tuple[str, ...], tuple[str, ...], CrmKey | None]  # contact ids, company ids, CRM association
+NOTED_FIELDS = ("processing_status", "engagement_type")
+
+
+class NotesMissing(Exception):
+    """A walk would build more chunk notes than its request may (after a bulk change): use a plain pass instead."""
+
+
+@dataclass
+class NoteBudget:
+    """How many chunk notes one request may still build (each reads a chunk's records in key order, ~1 µs each on
+    a busy machine: building all of them at 100,000 takes 0.1-0.3 s, where one pass over the records in their
+    stored order takes 5-20 ms)."""
+
+    left: int
+
+
+class _Note:
+    """What one chunk of the order derives, each part built when first wanted."""
+
+    __slots__ = ("starts", "text", "where")
+
+    def __init__(self) -> None:
+        self.text: str | None = None  # titles casefolded, joined by _SEP
+        self.starts: array[int] | None = None  # where each title starts in text (one more: the end + 1)
+        self.where: dict[tuple[str, str], array[int]] | None = None  # (field, value) → indexes in the chunk
 
 
 class EngagementOrder:
@@ -28,38 +76,162 @@ class EngagementOrder:
         self._key_of: dict[str, Key] = {}
         self.revision = 0  # moves on every change: remembered results compare it
         self._results: dict[Hashable, tuple[int, list[Key]]] = {}
+        self._clear_postings()
+
+    def _clear_postings(self) -> None:
+        self._by_contact: dict[Hashable, SortedKeys] = {}
+        self._by_company: dict[Hashable, SortedKeys] = {}
+        self._by_crm: dict[Hashable, SortedKeys] = {}
+        # Only the engagements that have links: what they were filed under, to take them out again.
+        self._links_of: dict[str, Links] = {}
 
     def __len__(self) -> int:
         return len(self.all)
 
     def put(self, e: Engagement) -> None:
-        self.revision += 1  # a filtered field may have changed even when the position did not
-        new = (e.updated_at, e.id)
+        """`e` is new or changed (any filtered field may have, its position too)."""
+        self.revision += 1
+        key = (e.updated_at, e.id)
         old = self._key_of.get(e.id)
-        if old == new:
-            return
-        if old is not None:
+        if old is None:
+            self.all.add(key)
+        elif old == key:
+            key = old  # one tuple, shared by the order and every posting
+            self.all.touch(key)  # its title or status may have changed: the chunk's note is stale
+        else:
             self.all.remove(old)
-        self._key_of[e.id] = new
-        self.all.add(new)
+            self.all.add(key)
+        self._key_of[e.id] = key
+        links = _links(e)
+        filed = self._links_of.get(e.id) if old is not None else None
+        if filed is None and links is None:
+            return  # the common case: nothing linked, before or now
+        if old is not None and filed is not None:
+            if old is key and filed == links:
+                return
+            del self._links_of[e.id]
+            self._unlink(old, filed)
+        if links is not None:
+            self._link(key, e.id, links)
 
     def discard(self, engagement_id: str) -> None:
         old = self._key_of.pop(engagement_id, None)
         if old is not None:
             self.all.remove(old)
+            links = self._links_of.pop(engagement_id, None)
+            if links is not None:
+                self._unlink(old, links)
             self.revision += 1
 
-    def sync(self, engagements: Mapping[str, Engagement]) -> None:
-        """Rebuild when records were put into the dict directly (persistence loads into a fresh workspace,
-        so a count that differs is the sign)."""
-        if len(self.all) != len(engagements):
-            self._key_of = {e.id: (e.updated_at, e.id) for e in engagements.values()}
-            self.all = SortedKeys(self._key_of.values())
-            self.revision += 1
+    def _link(self, key: Key, engagement_id: str, links: Links) -> None:
+        self._links_of[engagement_id] = links
+        contacts, companies, crm = links
+        for contact_id in contacts:
+            _posting(self._by_contact, contact_id).add(key)
+        for company_id in companies:
+            _posting(self._by_company, company_id).add(key)
+        if crm is not None:
+            _posting(self._by_crm, crm).add(key)
+
+    def _unlink(self, old: Key, links: Links) -> None:
+        contacts, companies, crm = links
+        for table, values in ((self._by_contact, contacts), (self._by_company, companies)):
+            for value in values:
+                _remove(table, value, old)
+        if crm is not None:
+            _remove(self._by_crm, crm, old)
+
+    # Reads -------------------------------------------------------------------------------------------
 
     def walk(self, lo: Key | None, hi: Key | None, *, descending: bool) -> Iterator[Key]:
         """Positions strictly between lo and hi, in page order. Do not change the order while walking it."""
         return self.all.walk(lo, hi, descending=descending)
+
+    def postings(self, field: str, values: Iterable[Hashable]) -> list[SortedKeys]:
+        """The kept keys of each value of `field` (contact, company, crm: (id, object type)) that some engagement
+        has. Read them, do not change them."""
+        table = {"contact": self._by_contact, "company": self._by_company, "crm": self._by_crm}[field]
+        return [table[v] for v in dict.fromkeys(values) if v in table]
+
+    def value_walk(
+        self,
+        wanted: Mapping[str, Iterable[str]],
+        engagements: Mapping[str, Engagement],
+        lo: Key | None,
+        hi: Key | None,
+        *,
+        descending: bool,
+        budget: NoteBudget,
+    ) -> Iterator[Key]:
+        """Positions strictly between lo and hi whose record has one of the wanted values of each field
+        (NOTED_FIELDS), in page order, from the chunks' notes."""
+        pairs = [[(name, value) for value in values] for name, values in wanted.items()]
+        span = self.all.chunk_span(lo, hi)
+        for i in reversed(span) if descending else span:
+            where = self._where(i, engagements, budget)
+            if len(pairs) == 1 and len(pairs[0]) == 1:  # one value: its places, already in order
+                found: Sequence[int] = where.get(pairs[0][0], ())
+            else:
+                places: set[int] | None = None
+                for either in pairs:
+                    these = {j for pair in either for j in where.get(pair, ())}
+                    places = these if places is None else places & these
+                found = sorted(places or ())
+            chunk = self.all.chunk(i)
+            for j in reversed(found) if descending else found:
+                key = chunk[j]
+                if (lo is None or key > lo) and (hi is None or key < hi):
+                    yield key
+
+    def title_walk(
+        self,
+        needle: str,
+        engagements: Mapping[str, Engagement],
+        lo: Key | None,
+        hi: Key | None,
+        *,
+        descending: bool,
+        budget: NoteBudget,
+    ) -> Iterator[Key]:
+        """Positions strictly between lo and hi whose casefolded title holds `needle` (casefolded), in page order.
+        Each chunk's titles are one casefolded text: a str.find per hit, not a step per title."""
+        span = self.all.chunk_span(lo, hi)
+        for i in reversed(span) if descending else span:
+            chunk = self.all.chunk(i)
+            text, starts = self._search_text(i, engagements, budget)
+            hits = [chunk[j] for j in _hits(text, starts, needle)]
+            for key in reversed(hits) if descending else hits:
+                if (lo is None or key > lo) and (hi is None or key < hi):
+                    yield key
+
+    def _note(self, i: int) -> _Note:
+        note: _Note | None = self.all.note(i)
+        if note is None:
+            note = _Note()
+            self.all.set_note(i, note)
+        return note
+
+    def _where(
+        self, i: int, engagements: Mapping[str, Engagement], budget: NoteBudget
+    ) -> dict[tuple[str, str], array[int]]:
+        note = self._note(i)
+        if note.where is None:
+            _spend(budget)
+            records = [engagements[key[1]] for key in self.all.chunk(i)]
+            places = range(len(records))
+            note.where = {}
+            for name in NOTED_FIELDS:
+                values = list(map(operator.attrgetter(name), records))
+                for value in set(values):  # a handful: one C-speed pass each
+                    note.where[name, value] = array("H", compress(places, map(value.__eq__, values)))
+        return note.where
+
+    def _search_text(self, i: int, engagements: Mapping[str, Engagement], budget: NoteBudget) -> tuple[str, array[int]]:
+        note = self._note(i)
+        if note.text is None or note.starts is None:
+            _spend(budget)
+            note.text, note.starts = search_text([engagements[key[1]].title for key in self.all.chunk(i)])
+        return note.text, note.starts
 
     def cached(self, query: Hashable) -> list[Key] | None:
         """Every match of `query`, in ascending order, as remembered, if nothing changed since."""
@@ -71,10 +243,19 @@ class EngagementOrder:
             del self._results[next(iter(self._results))]
         self._results[query] = (self.revision, keys)
 
+    # Rebuilds -----------------------------------------------------------------------------------------
+
+    def sync(self, engagements: Mapping[str, Engagement]) -> None:
+        """Rebuild when records were put into the dict directly (persistence loads into a fresh workspace,
+        so a count that differs is the sign)."""
+        if len(self.all) != len(engagements):
+            for _ in self.rebuilding(engagements):
+                pass
+
     def rebuilding(self, engagements: Mapping[str, Engagement], piece: int = 2000) -> Iterator[None]:
         """Rebuild from `engagements`, pausing (yield) every `piece` keys: a state file's load gives way to
         requests (one sort of 100,000 keys whose ids are all that tell them apart takes ~0.1-0.2 s). Sorted runs
-        of `piece` keys, then their merge."""
+        of `piece` keys, then their merge; then the postings, filled in key order."""
         items = list(engagements.values())
         key_of: dict[str, Key] = {}
         runs: list[list[Key]] = []
@@ -89,12 +270,106 @@ class EngagementOrder:
             keys.append(key)
             if n % piece == 0:
                 yield
+        lists: tuple[dict[Hashable, list[Key]], ...] = ({}, {}, {})
+        by_contact, by_company, by_crm = lists
+        links_of: dict[str, Links] = {}
+        for n, key in enumerate(keys, 1):
+            links = _links(engagements[key[1]])
+            if links is not None:
+                links_of[key[1]] = links
+                for contact_id in links[0]:
+                    by_contact.setdefault(contact_id, []).append(key)
+                for company_id in links[1]:
+                    by_company.setdefault(company_id, []).append(key)
+                if links[2] is not None:
+                    by_crm.setdefault(links[2], []).append(key)
+            if n % piece == 0:
+                yield
         self.all, self._key_of = SortedKeys.from_sorted(keys), key_of
+        self._by_contact, self._by_company, self._by_crm = (
+            {value: SortedKeys.from_sorted(ordered) for value, ordered in table.items()} for table in lists
+        )
+        self._links_of = links_of
         self.revision += 1
 
     def drop(self) -> list[Dropped]:
         """Empty this order in O(1); the old containers are returned for a Releaser (reset)."""
-        dropped = [Dropped(self._key_of)]
+        tables = (self._by_contact, self._by_company, self._by_crm)
+        chunks = [chunk for keys in (self.all, *(p for t in tables for p in t.values())) for chunk in keys.chunks()]
+        dropped = [Dropped(chunks), Dropped(self._key_of), Dropped(self._links_of)]
         self.all, self._key_of, self._results = SortedKeys(), {}, {}
+        self._clear_postings()
         self.revision += 1
         return dropped
+
+    def index_bytes(self) -> dict[str, int]:
+        """What the filter indexes hold beyond the order itself, in bytes (sys.getsizeof: the containers, not the
+        key tuples and strings they share with the order and the records), for benchmarks."""
+        tables = {"contact": self._by_contact, "company": self._by_company, "crm": self._by_crm}
+        out = {
+            name: sum(sys.getsizeof(chunk) for p in table.values() for chunk in p.chunks()) + sys.getsizeof(table)
+            for name, table in tables.items()
+        }
+        linked = self._links_of.values()
+        out["links"] = sys.getsizeof(self._links_of) + sum(sum(map(sys.getsizeof, (x, *x[:2]))) for x in linked)
+        notes: list[_Note] = [n for i in range(len(self.all.chunks())) if (n := self.all.note(i)) is not None]
+        out["status_type_notes"] = sum(
+            sys.getsizeof(n.where) + sum(map(sys.getsizeof, n.where.values())) for n in notes if n.where is not None
+        )
+        out["search_notes"] = sum(sys.getsizeof(n.text) + sys.getsizeof(n.starts) for n in notes if n.text is not None)
+        return out
+
+
+def _spend(budget: NoteBudget) -> None:
+    if budget.left <= 0:
+        raise NotesMissing
+    budget.left -= 1
+
+
+def _links(e: Engagement) -> Links | None:
+    a = e.crm_association
+    if not e.contact_ids and not e.company_ids and a is None:
+        return None
+    crm = None if a is None else (a.crm_object_id, a.object_type.casefold())
+    return tuple(dict.fromkeys(e.contact_ids)), tuple(dict.fromkeys(e.company_ids)), crm
+
+
+def _posting(table: dict[Hashable, SortedKeys], value: Hashable) -> SortedKeys:
+    posting = table.get(value)
+    if posting is None:
+        posting = table[value] = SortedKeys()
+    return posting
+
+
+def _remove(table: dict[Hashable, SortedKeys], value: Hashable, key: Key) -> None:
+    posting = table[value]
+    posting.remove(key)
+    if not posting:
+        del table[value]  # ids come and go: no empty posting stays behind
+
+
+def search_text(titles: list[str]) -> tuple[str, array[int]]:
+    """The titles casefolded and joined by _SEP (one C call each), and where each starts (one more: the end + 1)."""
+    joined = _SEP.join(titles)
+    text = joined.casefold()
+    if len(text) != len(joined):  # some character folds to several (ß → ss): each title's own length
+        titles = [t.casefold() for t in titles]
+        text = _SEP.join(titles)
+    # starts[j] = the lengths before title j, plus a separator after each
+    lengths = accumulate(map(len, titles), initial=0)
+    return text, array("I", map(operator.add, lengths, range(len(titles) + 1)))
+
+
+def _hits(text: str, starts: array[int], needle: str) -> list[int]:
+    """Indexes of the titles of a search text that hold `needle`, ascending. A find that runs past its title's end
+    (the needle holds the separator) is no hit, and no later find inside that title could be one either."""
+    out: list[int] = []
+    size = len(needle)
+    p = text.find(needle)
+    while p >= 0:
+        j = bisect_right(starts, p) - 1
+        end = starts[j + 1]  # one past the separator after title j
+        if p + size < end:
+            out.append(j)
+        p = text.find(needle, end)
+    return out

@@ -4,9 +4,10 @@ transcript timeline, replacing contacts and tags, transcript comments, admin del
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from .crm import Bucket, CrmRef, association_matches, resolve_bucket
 from .derived import DerivedContent
 from .directory import Directory, live_tags
 from .directory_service import link_contacts
+from .engagement_order import EngagementOrder, NoteBudget, NotesMissing
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import IdFactory
 from .models import (
@@ -32,12 +34,17 @@ from .models import (
 from .paging import Page, Position, TimeRange, paginate_ordered
 from .pipeline import Pipeline
 from .rules import PipelineRule, PipelineRules
+from .sorted_keys import SortedKeys
 from .store import Store
 from .write_set import scoped
 
 # Listing walks at most this many records per wanted one (plus a few) before it finds all of a query's (sparse)
 # matches at once (emulator choice; measured in benchmarks/).
 WALK_PER_ITEM, WALK_EXTRA = 16, 64  # a filter matching 1 record in 16 still pages by walking (~1 ms a page)
+# Chunk notes (statuses and types, search texts: core/engagement_order.py) one request may build, ~0.5-1.5 ms each
+# at LOAD 512: after a change, a query rebuilds the few it touched; after a bulk change (a clock advance that moved
+# every engagement) it falls back to one pass over the records, and the notes fill in over the next requests.
+NOTES_PER_REQUEST = 4
 
 MediaProbe = Callable[[str], Awaitable[int]]
 """Checks a media URL that passed the offline policy and returns its duration in seconds (--media-fetch)."""
@@ -283,12 +290,14 @@ class EngagementService:
         return out
 
     def list_engagements(self, principal: Principal, query: EngagementQuery) -> Page[Engagement]:
-        """One page in O(log n + page) when matches are dense, O(n) at C-like speed when they are sparse (issue 22).
+        """One page in O(log n + page) when matches are dense among the keys walked (issue 22 §4).
 
-        The (updated_at, id) order is walked from the cursor, inside the updated_at window, checking each record;
-        most queries fill a page within a few hundred records. If not, the matches are sparse: they are all found
-        by a few list comprehensions over the workspace (~5 ms per pass at 100,000), sorted, and remembered until
-        the workspace changes, so the next pages of that query read the same list and a paged walk stays O(n).
+        The keys walked are the smallest source the kept indexes offer (`_source`): the postings of a filter's
+        values, the titles' search text, or the whole (updated_at, id) order; walked from the cursor, inside the
+        updated_at window, checking each record. Most queries fill a page within a few hundred records. If not,
+        the matches are sparse among that source: all of its records are checked at once by a few list
+        comprehensions, and the sorted result is remembered until the workspace changes, so the next pages of that
+        query read the same list and a paged walk stays O(n).
         """
         ws = self._store.workspace(principal.workspace_id)
         # Buckets resolved once per request, not once per record `matches` reads.
@@ -309,18 +318,27 @@ class EngagementService:
         keys = order.cached(remembered)
         if keys is not None:
             return _page_of(keys, engagements, lo, hi, descending, query.limit)
+        source = _source(order, engagements, query, NoteBudget(NOTES_PER_REQUEST))
         budget = WALK_PER_ITEM * (query.limit + 1) + WALK_EXTRA
         matched: list[Engagement] = []
-        for visited, (_, engagement_id) in enumerate(order.walk(lo, hi, descending=descending), 1):
-            e = engagements[engagement_id]
-            if can_view(principal, e) and query.matches(e):
-                matched.append(e)
-                if len(matched) > query.limit:
+        try:
+            for visited, (_, engagement_id) in enumerate(source(lo, hi, descending), 1):
+                e = engagements[engagement_id]
+                if can_view(principal, e) and query.matches(e):
+                    matched.append(e)
+                    if len(matched) > query.limit:
+                        break
+                if visited == budget:
+                    window_lo, window_hi = _window(query.updated_at)
+                    keys = _all_matches(
+                        [engagements[k[1]] for k in source(window_lo, window_hi, False)], principal, query
+                    )
                     break
-            if visited == budget:
-                keys = _all_matches(engagements.values(), principal, query)
-                order.remember(remembered, keys)
-                return _page_of(keys, engagements, lo, hi, descending, query.limit)
+        except NotesMissing:  # after a bulk change: one pass over the records in their stored order
+            keys = _all_matches(engagements.values(), principal, query)
+        if keys is not None:
+            order.remember(remembered, keys)
+            return _page_of(keys, engagements, lo, hi, descending, query.limit)
         return paginate_ordered(matched, _position, limit=query.limit)
 
     def get_transcript_timeline(
@@ -470,6 +488,60 @@ def _window(updated: TimeRange) -> tuple[Position | None, Position | None]:
     lows = [(ms, "") for ms in (updated.gte, None if updated.gt is None else updated.gt + 1) if ms is not None]
     highs = [(ms, "") for ms in (updated.lt, None if updated.lte is None else updated.lte + 1) if ms is not None]
     return (max(lows) if lows else None), (min(highs) if highs else None)
+
+
+Source = Callable[[Position | None, Position | None, bool], Iterator[Position]]
+"""Keys strictly between lo and hi, in page order (descending when True), a superset of a query's matches."""
+SEARCH_SHARE = 32  # a search text costs about as much to scan as 1 record in this many costs to check
+
+
+def _source(
+    order: EngagementOrder, engagements: Mapping[str, Engagement], query: EngagementQuery, notes: NoteBudget
+) -> Source:
+    """The smallest superset of the query's matches the indexes offer, in this order of preference: the union of
+    a bucket's postings when it is small; the titles' search text when the query searches; the chunks' notes of
+    statuses and types when it filters on them; the smallest bucket's postings; the whole order."""
+    company, participant, project = query.buckets or query.unresolved_buckets()
+    candidates: list[list[SortedKeys]] = []
+    for bucket, kind in ((company, "company"), (participant, "contact"), (project, "")):
+        if bucket is not None:
+            ids = order.postings(kind, bucket.ids) if kind else []
+            candidates.append(ids + order.postings("crm", ((r.id, r.object_type) for r in bucket.refs)))
+    best = min(candidates, key=lambda postings: sum(map(len, postings)), default=None)
+    size = len(order) if best is None else sum(map(len, best))
+    small = size <= len(order) // SEARCH_SHARE
+    if query.search and not small:
+        needle = query.search.casefold()
+        return lambda lo, hi, descending: order.title_walk(
+            needle, engagements, lo, hi, descending=descending, budget=notes
+        )
+    noted = {
+        name: values
+        for name, values in (
+            ("processing_status", query.processing_statuses),
+            ("engagement_type", query.engagement_types),
+        )
+        if values is not None
+    }
+    if noted and not small:
+        return lambda lo, hi, descending: order.value_walk(
+            noted, engagements, lo, hi, descending=descending, budget=notes
+        )
+    if best is None or size >= len(order):
+        return lambda lo, hi, descending: order.walk(lo, hi, descending=descending)
+    if len(best) == 1:
+        [posting] = best
+        return lambda lo, hi, descending: posting.walk(lo, hi, descending=descending)
+
+    def union(lo: Position | None, hi: Position | None, descending: bool) -> Iterator[Position]:
+        walks = [p.walk(lo, hi, descending=descending) for p in best]
+        last: Position | None = None
+        for key in heapq.merge(*walks, reverse=descending):
+            if key != last:  # an engagement filed under two of the values
+                yield key
+                last = key
+
+    return union
 
 
 Pass = Callable[[list[Engagement]], list[Engagement]]

@@ -4,12 +4,17 @@ One flat sorted list made every move of an engagement in the list order a memmov
 100,000 engagements, four moves per pipeline cost ~20 µs each and most of a clock advance (issue 22). Chunks of at
 most 2 × LOAD keys, found by bisecting the chunks' last keys, keep each insert and delete local (the layout of
 `sortedcontainers.SortedList`, written out here because the core takes no third-party dependency for it).
+
+Each chunk has a note, any value a user of the chunks derives from them (the list order keeps its titles' search
+text there, core/engagement_order.py); a change to the chunk clears it, and `touch` clears it for a change the keys
+do not show.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 Key = tuple[int, str]  # (updated_at, id): the order and the cursor position of api.md §8
 
@@ -17,7 +22,7 @@ LOAD = 512
 
 
 class SortedKeys:
-    __slots__ = ("_len", "_lists", "_maxes")
+    __slots__ = ("_len", "_lists", "_maxes", "_notes")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         self._fill(sorted(keys))
@@ -32,6 +37,7 @@ class SortedKeys:
     def _fill(self, ordered: list[Key]) -> None:
         self._lists: list[list[Key]] = [ordered[i : i + LOAD] for i in range(0, len(ordered), LOAD)]
         self._maxes: list[Key] = [chunk[-1] for chunk in self._lists]
+        self._notes: list[Any] = [None] * len(self._lists)
         self._len = len(ordered)
 
     def __len__(self) -> int:
@@ -47,6 +53,7 @@ class SortedKeys:
         if not lists:
             lists.append([key])
             maxes.append(key)
+            self._notes.append(None)
             return
         i = bisect_left(maxes, key)
         if i == len(maxes):  # past the end: the common case, as updated_at only grows
@@ -55,30 +62,70 @@ class SortedKeys:
             maxes[i] = key
         else:
             insort(lists[i], key)
+        self._notes[i] = None
         chunk = lists[i]
         if len(chunk) > 2 * LOAD:
             lists.insert(i + 1, chunk[LOAD:])
             del chunk[LOAD:]
             maxes[i] = chunk[-1]
             maxes.insert(i + 1, lists[i + 1][-1])
+            self._notes.insert(i + 1, None)
 
     def remove(self, key: Key) -> None:
         """Remove `key`; a key that is not there is a caller's bug (KeyError)."""
+        if not self.discard(key):
+            raise KeyError(key)
+
+    def discard(self, key: Key) -> bool:
+        """Remove `key` if it is there; whether it was."""
         lists, maxes = self._lists, self._maxes
         i = bisect_left(maxes, key)
         if i == len(maxes):
-            raise KeyError(key)
+            return False
         chunk = lists[i]
         j = bisect_left(chunk, key)
         if j == len(chunk) or chunk[j] != key:
-            raise KeyError(key)
+            return False
         del chunk[j]
         self._len -= 1
         if not chunk:
             del lists[i]
             del maxes[i]
-        elif j == len(chunk):
-            maxes[i] = chunk[-1]
+            del self._notes[i]
+        else:
+            self._notes[i] = None
+            if j == len(chunk):
+                maxes[i] = chunk[-1]
+        return True
+
+    def touch(self, key: Key) -> None:
+        """Clear the note of the chunk that holds `key` (what the note was derived from changed, the key did not)."""
+        i = bisect_left(self._maxes, key)
+        if i < len(self._notes):
+            self._notes[i] = None
+
+    # Chunks and their notes ---------------------------------------------------------------------------
+
+    def chunk_span(self, lo: Key | None, hi: Key | None) -> range:
+        """Indexes of the chunks that may hold keys strictly between `lo` and `hi`, ascending."""
+        maxes = self._maxes
+        start = 0 if lo is None else bisect_right(maxes, lo)
+        end = len(maxes) if hi is None else min(len(maxes), bisect_left(maxes, hi) + 1)
+        return range(start, end)
+
+    def chunk(self, i: int) -> list[Key]:
+        """Chunk `i` itself, to read, not to change."""
+        return self._lists[i]
+
+    def note(self, i: int) -> Any:
+        return self._notes[i]
+
+    def set_note(self, i: int, value: Any) -> None:
+        self._notes[i] = value
+
+    def chunks(self) -> list[list[Key]]:
+        """Every chunk, for a Releaser to free after a reset."""
+        return self._lists
 
     def walk(self, lo: Key | None, hi: Key | None, *, descending: bool) -> Iterator[Key]:
         """Keys strictly between `lo` and `hi` (None: unbounded), in ascending or descending order.

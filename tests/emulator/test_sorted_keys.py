@@ -52,6 +52,9 @@ def test_a_sliced_rebuild_equals_a_sorted_one() -> None:
         e = object.__new__(Engagement)
         object.__setattr__(e, "id", f"ngmt_{rng.randrange(10**9):09d}{n}")
         object.__setattr__(e, "updated_at", rng.randrange(100))
+        object.__setattr__(e, "contact_ids", [f"cnt_{rng.randrange(9)}"] if n % 7 == 0 else [])
+        object.__setattr__(e, "company_ids", [])
+        object.__setattr__(e, "crm_association", None)
         records[e.id] = e
     rebuilt, synced = EngagementOrder(), EngagementOrder()
     pauses = sum(1 for _ in rebuilt.rebuilding(records, piece=700))
@@ -59,3 +62,7 @@ def test_a_sliced_rebuild_equals_a_sorted_one() -> None:
     assert pauses > 5
     assert list(rebuilt.all) == list(synced.all) == sorted((e.updated_at, e.id) for e in records.values())
     assert list(rebuilt.walk(None, (50, ""), descending=True)) == list(synced.walk(None, (50, ""), descending=True))
+    # The postings too: each contact's keys, in order.
+    linked = sorted((e.updated_at, e.id) for e in records.values() if e.contact_ids == ["cnt_3"])
+    assert [list(p) for p in rebuilt.postings("contact", ["cnt_3"])] == [linked]
+    assert len(linked) > 50
