@@ -8,8 +8,10 @@ For each size a state file is built in-process (the same creates the API makes, 
 full dump) and copied twice: one copy is served with `serve --state-file` (every create is committed before its
 201), the other is loaded into an emulator served *without* a state file (benchmarks/preloaded_app.py), so both
 servers hold the same engagements. Each then answers CREATES sequential new-engagement POSTs on one keep-alive
-connection (c=1: latency, not throughput); the table gives medians and p99 and their ratio. Start-up is spawn to
-the first 200 on /__admin/health with the full file.
+connection (c=1: latency, not throughput); the table gives medians and p99 and their ratio. Both servers run at
+once and take turns, BLOCK creates at a time (the first turn alternating), so both see the same machine: on a
+shared, busy machine the load drifts over a run, and measuring one server after the other put that drift into
+the ratio. Start-up is spawn to the first 200 on /__admin/health with the full file.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from .procs import EMULATOR, Server, Target
 KEY = "sk-apik_local.fakeaskelephant"
 T0 = parse_iso("2026-03-09T12:00:00Z")
 CREATES = 400
+BLOCK = 20  # creates per turn (CREATES is a multiple)
 ADMIN = Principal("wrks_local", "usr_local", frozenset({scopes.ADMIN}), "apik_local")
 
 
@@ -68,13 +71,17 @@ def build_file(path: Path, engagements: int) -> None:
     file.close()
 
 
-def creates(port: int, count: int) -> list[float]:
-    """Seconds per new-engagement POST, sequential on one connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    out = []
-    headers = {"Authorization": KEY, "Content-Type": "application/json"}
-    try:
-        for n in range(count):
+class Creator:
+    """New-engagement POSTs, sequential on one keep-alive connection; `run` times each."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.made = 0
+        self.samples: list[float] = []
+
+    def run(self, count: int) -> None:
+        headers = {"Authorization": KEY, "Content-Type": "application/json"}
+        for n in range(self.made, self.made + count):
             body = {
                 "type": "CALL",
                 "title": f"New {n}",
@@ -84,15 +91,16 @@ def creates(port: int, count: int) -> list[float]:
                 "participants": [{"name": "Jane Doe", "email": f"jane{n}@customer.example"}],
             }
             started = time.perf_counter()
-            conn.request("POST", "/api/v2/engagements", json.dumps(body), headers)
-            resp = conn.getresponse()
+            self.conn.request("POST", "/api/v2/engagements", json.dumps(body), headers)
+            resp = self.conn.getresponse()
             resp.read()
-            out.append(time.perf_counter() - started)
+            self.samples.append(time.perf_counter() - started)
             if resp.status != 201:
                 raise RuntimeError(f"create answered {resp.status}")
-    finally:
-        conn.close()
-    return out
+        self.made += count
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def preloaded(path: Path) -> Target:
@@ -120,14 +128,22 @@ def measure(size: int, work: Path) -> dict[str, float]:
     shutil.copy(built, loaded)
     result: dict[str, float] = {"engagements": size, "build_s": build_s}
     result["file_bytes"] = built.stat().st_size
-    for name, target in (("without", preloaded(loaded)), ("with", with_file(served))):
-        server = Server(target)
-        try:
+    servers = {"without": Server(preloaded(loaded)), "with": Server(with_file(served))}
+    creators: dict[str, Creator] = {}
+    try:
+        for name, server in servers.items():
             result[f"start_{name}_s"] = server.start()
-            samples = creates(server.port, CREATES)
-        finally:
+            creators[name] = Creator(server.port)
+        for turn in range(CREATES // BLOCK):
+            for name in ("without", "with") if turn % 2 == 0 else ("with", "without"):
+                creators[name].run(BLOCK)
+    finally:
+        for creator in creators.values():
+            creator.close()
+        for server in servers.values():
             server.stop()
-        warm = samples[CREATES // 10 :]  # the first creates pay for imports and caches
+    for name, creator in creators.items():
+        warm = creator.samples[CREATES // 10 :]  # the first creates pay for imports and caches
         result[f"{name}_p50_ms"] = statistics.median(warm) * 1000
         result[f"{name}_p99_ms"] = p99(warm) * 1000
     result["ratio_p50"] = result["with_p50_ms"] / result["without_p50_ms"]

@@ -6,7 +6,6 @@ webhook dispatcher; core itself imports nothing of the edges (tests/test_archite
 
 from __future__ import annotations
 
-import random
 import secrets
 import string
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -32,7 +31,7 @@ from .core.pipeline import Pipeline
 from .core.releaser import Dropped, Releaser, Step
 from .core.rules import PipelineRules
 from .core.seed_data import Loaded, SeedDataLoader, WorkspaceSeed
-from .core.seeded import TokenStream
+from .core.seeded import SeededRandom, TokenStream
 from .core.store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, Workspace, parse_api_key
 from .core.tags import AutoTagging, TagService
 from .core.timefmt import format_ms
@@ -85,7 +84,7 @@ class Emulator:
         self.bus = EventBus(clock, self.ids, event_log_limit, self.write_set)
         self.changes = ChangeRecorder(clock, self.bus, self.store.reorder_engagement, self.write_set)
         self.rules = PipelineRules(self.ids)
-        self.faults = FaultRules(random.Random(f"{seed}:faults"))
+        self.faults = FaultRules(SeededRandom(f"{seed}:faults"))
         self.pipeline = Pipeline(
             seed=seed, clock=clock, scheduler=self.scheduler, changes=self.changes, store=self.store
         )

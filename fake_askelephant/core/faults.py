@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
+
+from .seeded import SeededRandom
 
 log = logging.getLogger("fake_askelephant.faults")
 
@@ -75,7 +76,7 @@ class FaultHit:
 class FaultRules:
     """Rules in creation order; the first active match whose probability draw succeeds fires."""
 
-    rng: random.Random
+    rng: SeededRandom  # persisted by its position (persistence/state.py)
     rules: list[FaultRule] = field(default_factory=list)
 
     def add(self, rule: FaultRule) -> FaultRule:

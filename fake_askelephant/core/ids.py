@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 
-from .seeded import RngState, rng_restore, rng_snapshot
+from .seeded import RngState, SeededRandom, rng_restore, rng_snapshot
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -29,15 +28,16 @@ class IdFactory:
     """
 
     def __init__(self, seed: int, now_ms: Callable[[], int], stream: str = "resources") -> None:
-        self._rng = random.Random(f"{seed}:{stream}")
+        self.rng = SeededRandom(f"{seed}:{stream}")  # its position is what persistence saves
         self._now_ms = now_ms
 
     def new(self, prefix: str) -> str:
-        return f"{prefix}_{ulid(self._now_ms(), self._rng.getrandbits(80))}"
+        return f"{prefix}_{ulid(self._now_ms(), self.rng.getrandbits(80))}"
 
     def snapshot(self) -> RngState:
-        """The stream's position (persistence); `restore` continues from it."""
-        return rng_snapshot(self._rng)
+        """The stream's whole state (in memory: Persister._reload keeps request ids counting); `restore` continues
+        from it."""
+        return rng_snapshot(self.rng)
 
     def restore(self, state: RngState) -> None:
-        rng_restore(self._rng, state)
+        rng_restore(self.rng, state)

@@ -2,9 +2,13 @@
 
 The promise (docs/reliability.md): with a state file, a state-changing request is answered 2xx only after its
 change is committed. `commit()` takes the core's write set (core/write_set.py), encodes those records on the event
-loop (a consistent view: nothing else runs meanwhile), and writes them in one transaction on the worker thread
-that owns the connection; cost grows with what changed, not with what is stored. Requests that finish while a
-commit runs are covered by the next one (group commit).
+loop (a consistent view: nothing else runs meanwhile), and writes them in one transaction; cost grows with what
+changed, not with what is stored. Requests that finish while a commit runs are covered by the next one (group
+commit). A small transaction (a create: ~8 rows, ~2.5 KB) is committed right there on the event loop: in WAL mode
+with synchronous=NORMAL that is a write() into the WAL and no fsync, ~0.1 ms, where a trip to the worker thread
+and back cost more than the write (issue 18). Anything bigger (a reset's full dump, snapshots, reading the file
+back) runs on the worker thread, and so do checkpoints (their fsyncs; every ~1,000 pages written, as SQLite would),
+from a connection of their own while commits go on: the event loop never waits for the disk to sync.
 
 When a commit fails (disk full, read-only, I/O error) nothing of it is on disk, so memory is put back to match the
 file: everything is reloaded from it (the rare, O(state) path), `epoch` moves so every request that was in flight
@@ -28,7 +32,7 @@ from ..core.errors import NotFound
 from ..core.slicing import Slices
 from ..core.timefmt import format_ms, wall_ms
 from ..emulator import Emulator
-from . import state
+from . import state, streams
 from .statefile import START_FRESH, Key, Row, SnapshotInfo, StateFile, StateFileError
 
 log = logging.getLogger("fake_askelephant.persistence")
@@ -36,6 +40,11 @@ FLUSH_INTERVAL_S = 0.2  # background work (stages, deliveries) is written within
 PROBE_INTERVAL_S = 1.0  # while degraded, how often the background loop tries to write again
 LOAD_PIECE_ROWS = 2000  # rows read from the file at a time while start-up loads it (~2 MB of engagements)
 LOAD_STEP_ROWS = 32  # rows loaded between two looks at the clock (each ~5-20 µs: a slice overruns by < 1 ms)
+SMALL_WRITE_BYTES = 64 * 1024  # a transaction up to this size commits on the event loop (module docstring)
+# The background task checkpoints once about this many pages were committed since the last checkpoint: SQLite's
+# own autocheckpoint threshold, which the connection no longer applies inside commits. A commit counts 4 pages (its
+# rows' leaf and index pages) plus its bodies' size in 4 KiB pages (a create: ~4; the WAL holds ~3.5 per create).
+CHECKPOINT_PAGES = 1000
 R = TypeVar("R")
 
 
@@ -67,8 +76,10 @@ class Persister:
         self._loader: state.Loader | None = None  # saved rows still to load (attach(defer=True), then load())
         self._loaded: asyncio.Event | None = None
         self._load_failed: str | None = None
-        self._ambient: dict[Key, Any] = {}  # what each ambient row was when last written (rng: its state)
+        self._ambient: dict[Key, Any] = {}  # what each ambient row was when last written (_fingerprint)
         self._moves = 0  # clock.moves at the last commit
+        self._unchecked = 0  # pages committed since the last checkpoint (estimated: CHECKPOINT_PAGES)
+        self._checkpoint_failed = False
         self.unavailable: str | None = None
         self.epoch = 0  # moves when memory was put back to the file: in-flight requests must not answer 2xx
         self._writable: asyncio.Event | None = None
@@ -281,7 +292,7 @@ class Persister:
             upserts += [(k, key, state.encode(k, key, r)) for (k, key), r in records.items() if r is not None]
         meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
         try:
-            await self._run(self._open().write, upserts, deletes, meta, replace=reset)
+            await self._write(upserts, deletes, meta, replace=reset)
         except (sqlite3.Error, OSError) as exc:
             await self._fail(exc)
             return False
@@ -295,6 +306,32 @@ class Persister:
         self._moves = em.clock.moves
         self._recovered()
         return True
+
+    async def _write(
+        self, upserts: list[Row], deletes: list[Key], meta: list[tuple[str, str]], *, replace: bool
+    ) -> None:
+        """One transaction: a small one right here (the caller holds the lock, so nothing else uses the connection;
+        no fsync happens in it, see the module docstring), anything else on the worker thread."""
+        file = self._open()
+        size = _size(upserts)
+        self._unchecked += 4 + size // 4096
+        if not replace and self._loader is None and size <= SMALL_WRITE_BYTES:
+            file.write(upserts, deletes, meta)
+        else:
+            await self._run(file.write, upserts, deletes, meta, replace=replace)
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the file (StateFile.checkpoint, on the worker thread, without the lock: commits go on).
+        A failure loses nothing (the commits are in the WAL); the next one tries again."""
+        self._unchecked = 0
+        try:
+            await self._run(self._open().checkpoint)
+        except (sqlite3.Error, OSError) as exc:
+            if not self._checkpoint_failed:
+                log.warning("could not checkpoint the state file %s (%s); will retry", self.path, _one_line(exc))
+            self._checkpoint_failed = True
+            return
+        self._checkpoint_failed = False
 
     def _ambient_rows(self, em: Emulator) -> tuple[list[Row], dict[Key, Any]]:
         """The ambient rows that differ from what was last written (their fingerprints; None: the row is gone)."""
@@ -399,6 +436,8 @@ class Persister:
             await asyncio.sleep(FLUSH_INTERVAL_S)
             if self.emulator.write_set:
                 await self.commit()
+            if self._unchecked >= CHECKPOINT_PAGES:
+                await self.checkpoint()
 
     async def close(self) -> None:
         if self.durable and self.loaded:  # stopped while loading: nothing changed, nothing to write
@@ -444,10 +483,13 @@ class Persister:
             return len(rows)
 
     async def snapshots(self) -> list[SnapshotInfo]:
-        return await self._run(self._open().snapshots)
+        async with self._lock:  # a commit may be using the connection on the event loop
+            return await self._run(self._open().snapshots)
 
     async def delete_snapshot(self, name: str) -> None:
-        if not await self._run(self._open().delete_snapshot, name):
+        async with self._lock:
+            deleted = await self._run(self._open().delete_snapshot, name)
+        if not deleted:
             raise NotFound("snapshot", name)
 
     def close_file(self) -> None:
@@ -465,7 +507,7 @@ class Persister:
         return self._executor
 
     def _open(self) -> StateFile:
-        """The connection, created on the worker thread that will use it (sqlite3 objects are per thread)."""
+        """The state file, opened on the worker thread (opening may migrate: not on the event loop)."""
         if self._file is None:
             self._file = self._pool().submit(StateFile, self.path or ":memory:").result()
         return self._file
@@ -476,10 +518,16 @@ class Persister:
 
 
 def _fingerprint(value: Any) -> Any:
-    """Cheap to compare: a stream's position as is; anything else as its encoded bytes."""
-    if hasattr(value, "snapshot") and hasattr(value, "restore"):
-        return value.snapshot()
+    """Cheap to compare: a stream's base by its number, a count as is, anything else as its encoded bytes."""
+    if isinstance(value, streams.StreamBase):
+        return ("base", value.base_id)
+    if type(value) is int:
+        return value
     return state.ambient_body(value)
+
+
+def _size(rows: list[Row]) -> int:
+    return sum(len(body) for _, _, body in rows)
 
 
 def _one_line(exc: BaseException) -> str:

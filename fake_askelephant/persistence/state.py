@@ -1,11 +1,11 @@
 """What is persisted: the emulator's state as rows `(kind, key) -> JSON`, what one write holds, how rows load.
 
-One row per record (state format 2), so a write costs what changed, not what is stored (issue 18):
+One row per record (state formats 2 and 3), so a write costs what changed, not what is stored (issue 18):
 
 | kind | key | what | written when |
 |---|---|---|---|
 | `meta.clock` | `now` | virtual now and time scale | every write |
-| `meta.rng` | stream name | every seeded RNG, so ids and draws continue instead of repeating | it moved |
+| `meta.rng`, `meta.rng.drawn` | stream name | each seeded stream's position (streams.py): no id repeats | it moved |
 | `meta.media_key` | `hmac` | the random key signing /__media links (base64), so links survive a restart | it changed |
 | `workspace` | workspace id | the workspace itself (its indexes are derived on load) | tracked |
 | `workspace.users`, `workspace.engagements` | ws id/id | the records | tracked |
@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
@@ -56,50 +55,29 @@ from ..core.models import (
 )
 from ..core.pipeline import MAX_DELAY_S, PipelineOverrides, PipelineRun
 from ..core.rules import PipelineRule
-from ..core.seeded import RngState, rng_restore, rng_snapshot
+from ..core.seeded import SeededRandom
 from ..core.store import Workspace
 from ..core.timefmt import format_ms
 from ..core.write_set import Key
 from ..emulator import Emulator
-from . import codec, webhook_state
+from . import codec, streams, webhook_state
 
 Row = tuple[str, str, Any]  # kind, key, value (a live record or JSON-ready data)
-
-
-class SavesPosition(Protocol):
-    """A seeded stream that hands out and takes back its position (core/seeded.py)."""
-
-    def snapshot(self) -> RngState: ...
-
-    def restore(self, state: RngState, /) -> None: ...
-
-
-@dataclass(frozen=True)
-class _PublicRandom:
-    """The fault rules' generator is a public field; this gives it the same snapshot/restore."""
-
-    rng: random.Random
-
-    def snapshot(self) -> RngState:
-        return rng_snapshot(self.rng)
-
-    def restore(self, state: RngState, /) -> None:
-        rng_restore(self.rng, state)
 
 
 @dataclass(frozen=True)
 class RngStream:
     name: str
-    get: Callable[[Emulator], SavesPosition]
+    get: Callable[[Emulator], SeededRandom]
 
 
-# Every seeded stream outside webhooks (webhook_state lists the dispatcher's).
+# Every seeded stream outside webhooks (webhook_state lists the dispatcher's), each saved as two rows (streams.py).
 RNG_STREAMS = (
-    RngStream("ids", lambda em: em.ids),
-    RngStream("request_ids", lambda em: em.request_ids),
-    RngStream("keys", lambda em: em.key_tokens),
-    RngStream("faults", lambda em: _PublicRandom(em.faults.rng)),
-    RngStream("oauth", lambda em: em.oauth.tokens),
+    RngStream("ids", lambda em: em.ids.rng),
+    RngStream("request_ids", lambda em: em.request_ids.rng),
+    RngStream("keys", lambda em: em.key_tokens.rng),
+    RngStream("faults", lambda em: em.faults.rng),
+    RngStream("oauth", lambda em: em.oauth.tokens.rng),
 )
 
 # Workspace record tables: the Workspace field (or Directory field) that holds each, and its record type.
@@ -160,7 +138,7 @@ def ambient(em: Emulator, *, clock: bool = True) -> Iterator[Row]:
     if clock:
         yield "meta.clock", "now", {"now_ms": em.clock.now_ms(), "time_scale": em.clock.time_scale}
     for stream in RNG_STREAMS:
-        yield "meta.rng", stream.name, stream.get(em)
+        yield from streams.rows(stream.name, stream.get(em))
     yield "meta.media_key", "hmac", base64.b64encode(em.media_key).decode()
     for rule in em.rules.rules:
         yield "rules", rule.id, rule
@@ -191,9 +169,9 @@ def records(em: Emulator) -> Iterator[Row]:
 
 
 def ambient_body(value: Any) -> bytes:
-    """A seeded stream's position, or any other ambient value, as JSON."""
-    if hasattr(value, "snapshot") and hasattr(value, "restore"):
-        value = value.snapshot()
+    """An ambient value (a stream's base state, or plain data) as JSON."""
+    if isinstance(value, streams.StreamBase):
+        value = value.state
     return codec.dumps(value)
 
 
@@ -209,7 +187,7 @@ def dump(em: Emulator) -> list[tuple[str, str, bytes]]:
 # Read before anything is served (Persister.open): the clock, the seeded streams (so a request id handed out while
 # the rest loads, health answering `starting`, continues the saved sequence), the media key, and the workspaces
 # (few; created in their saved order before their records arrive).
-PRELUDE_KINDS = ("meta.clock", "meta.rng", "meta.media_key", tables.WORKSPACES)
+PRELUDE_KINDS = ("meta.clock", streams.BASE, streams.DRAWN, "meta.media_key", tables.WORKSPACES)
 
 
 class RowError(ValueError):
@@ -290,11 +268,14 @@ class Loader:
         if "hmac" in by_kind.get("meta.media_key", {}):
             body = by_kind["meta.media_key"]["hmac"]
             em.media_key = base64.b64decode(_decode(str, "meta.media_key", "hmac", body))
-        rngs = by_kind.get("meta.rng", {})
+        rngs, drawn = by_kind.get(streams.BASE, {}), by_kind.get(streams.DRAWN, {})
         for stream in RNG_STREAMS:
             if stream.name in rngs:
-                stream.get(em).restore(_decode(list[Any], "meta.rng", stream.name, rngs[stream.name]))
-        self._later["meta.rng"] = rngs  # the dispatcher's streams are restored with the webhooks
+                try:
+                    streams.restore(stream.get(em), stream.name, rngs[stream.name], drawn.get(stream.name))
+                except Exception as exc:
+                    raise RowError(f"row {streams.BASE} {stream.name!r}: {exc}") from exc
+        self._later[streams.BASE], self._later[streams.DRAWN] = rngs, drawn  # webhooks' streams load with them
         for ws_id, body in by_kind.get(tables.WORKSPACES, {}).items():
             saved = _decode(dict[str, Any], tables.WORKSPACES, ws_id, body)
             ws = self._ws(ws_id)

@@ -3,11 +3,15 @@
 Durability (docs/reliability.md): WAL journal, `synchronous=NORMAL`. A commit has returned once its transaction
 is in the WAL, so a process killed at any point (kill -9, OOM, a container stop) keeps every committed write and
 never leaves a torn file; an OS crash or power loss may drop the newest commits (not yet checkpointed), never
-corrupt the file. Every method runs on the one thread that owns the connection (see Persister).
+corrupt the file. One caller at a time uses the connection, from any thread (Persister: small commits on
+the event loop, the rest on its worker thread); checkpoints use a second connection (checkpoint()).
 
 Format 2 (issue 18): one row per record, `records(seq, kind, key, body)`, upserted by (kind, key); `seq` keeps
 first-insertion order, which is the order every table loads in. Format 1 (position-prefixed keys, the directory
-inside the workspace row) is migrated in place, in one transaction, the first time it is opened.
+inside the workspace row) is migrated in place, in one transaction, the first time it is opened. Format 3 adds
+`meta.rng.drawn` rows (a seeded stream's words drawn since the base state in its `meta.rng` row, persistence/
+state.py); a format 2 file reads as is (no such rows: nothing drawn since) and is marked format 3 when opened, so
+a version that would ignore those rows, and hand out ids again, refuses it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from . import migrate
 Key = tuple[str, str]
 Row = tuple[str, str, bytes]  # kind, key, JSON body
 FORMAT_NAME = "fake-askelephant-state"
-VERSION = 2
+VERSION = 3
 FORMAT = f"{FORMAT_NAME}/{VERSION}"
 START_FRESH = "to start fresh, move the file away or pass another --state-file"
 # Tables and their columns, as _SCHEMA creates them: a file that lacks one is refused, not silently recreated.
@@ -69,7 +73,9 @@ class StateFile:
     def __init__(self, path: str, synchronous: str = "NORMAL") -> None:
         self.path = path
         self.synchronous = synchronous
-        self._db = sqlite3.connect(path, isolation_level=None)
+        # Any thread may use it, one at a time (Persister: its lock, and its worker thread for what is not small).
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._checkpointer: sqlite3.Connection | None = None
         try:
             self._open()
         except BaseException:
@@ -86,8 +92,11 @@ class StateFile:
                 return
             version = self._check(tables)  # before any PRAGMA: a file that is refused is left as it was
             self._setup()
-            if version < VERSION:
+            if version == 1:
                 self._migrate()
+            elif version < VERSION:
+                with self._transaction():
+                    self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (FORMAT,))
         except sqlite3.DatabaseError as exc:
             raise StateFileError(f"{self.path}: not a fake-askelephant state file ({exc}); {START_FRESH}") from exc
         except (ValueError, KeyError, TypeError) as exc:  # a format 1 row migration could not read
@@ -97,6 +106,9 @@ class StateFile:
     def _setup(self) -> None:
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
+            # No checkpoint inside a commit (it would fsync there): checkpoint() runs them, from a connection of its
+            # own, while commits go on; closing the file checkpoints what is left.
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.execute(f"PRAGMA synchronous={self.synchronous}")
 
     def _create(self) -> None:
@@ -138,7 +150,7 @@ class StateFile:
         return int(version)
 
     def _migrate(self) -> None:
-        """Format 1 → 2 in one transaction: a crash midway leaves the format 1 file as it was."""
+        """Format 1 → 2 (→ 3: the same rows) in one transaction: a crash midway leaves the format 1 file as it was."""
         with self._transaction():
             current = {(k, key): _bytes(b) for k, key, b in self._db.execute("SELECT kind, key, body FROM records")}
             saved: dict[str, dict[Key, bytes]] = {}
@@ -159,7 +171,19 @@ class StateFile:
                 )
 
     def close(self) -> None:
-        self._db.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
+        self._db.close()  # the last connection: checkpoints the WAL into the file
+
+    def checkpoint(self) -> None:
+        """Copy committed WAL frames into the database file (PASSIVE: never waits for, nor blocks, a writer), from a
+        second connection, so a commit on the main one never waits for the checkpoint's fsyncs."""
+        if self.path == ":memory:":
+            return
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def meta(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT key, value FROM meta").fetchall())

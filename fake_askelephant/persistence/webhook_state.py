@@ -8,12 +8,12 @@
 | `webhooks.sinks` | name | scripted statuses and how many answers were served |
 | `webhooks.sink_requests` | name/seq | what a sink received (append-only) |
 | `webhooks.counters` | `seq` | attempt and sink sequence numbers |
-| `meta.rng` | `webhooks.*` | secret and per-endpoint hazard streams |
+| `meta.rng`, `meta.rng.drawn` | `webhooks.*` | secret and per-endpoint hazard streams (streams.py) |
 
 Deliveries point at endpoints and messages by id here and are re-linked on load; a pending delivery is
 rescheduled at its saved due time (one that was in flight when the state was saved goes again at once:
-at-least-once, as webhooks.md §6 allows). Seeded streams and counters come from the dispatcher's and the
-sinks' own snapshot()/restore().
+at-least-once, as webhooks.md §6 allows). Seeded streams are saved by position (Dispatcher.streams, streams.py);
+counters come from the sinks' own snapshot()/restore().
 """
 
 from __future__ import annotations
@@ -25,22 +25,20 @@ from ..core.events import Event
 from ..webhooks.delivery import AttemptRecord, Delivery, Dispatcher, DispatcherSnapshot, Message
 from ..webhooks.endpoints import WebhookEndpoint
 from ..webhooks.sink import SinkConfig, SinkRequest, SinksSnapshot
-from . import codec
+from . import codec, streams
 
 
 def ambient(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
     """The few rows compared at every write: seeded streams, endpoints, sink scripts, counters."""
-    saved = d.snapshot()
-    yield "meta.rng", "webhooks.secrets", saved.secrets
-    for endpoint_id, rng in saved.hazards.items():
-        yield "meta.rng", f"webhooks.hazards.{endpoint_id}", rng
+    for name, rng in d.streams():
+        yield from streams.rows(f"webhooks.{name}", rng)
     for endpoint in d.endpoints.values():
         yield "webhooks.endpoints", endpoint.id, endpoint
     sinks, counters = d.sinks, d.sinks.snapshot()
     for name in sinks.configs.keys() | counters.served.keys() | counters.dropped.keys():
         row = {"config": sinks.configs.get(name), "served": counters.served.get(name, 0)}
         yield "webhooks.sinks", name, {**row, "dropped": counters.dropped.get(name, 0)}
-    yield "webhooks.counters", "seq", {"attempts": saved.attempt_seq, "sink_requests": counters.seq}
+    yield "webhooks.counters", "seq", {"attempts": d.attempt_seq, "sink_requests": counters.seq}
 
 
 def records(d: Dispatcher) -> Iterator[tuple[str, str, Any]]:
@@ -101,13 +99,12 @@ PIECE = 200  # rows between pauses of `loading` (a message row with its deliveri
 def loading(d: Dispatcher, by_kind: Mapping[str, Mapping[str, bytes]], events: Iterable[Event]) -> Iterator[None]:
     """load, pausing (yield) every PIECE rows: a state file's load gives way to requests (up to 10,000 messages
     and 10,000 attempts are kept)."""
-    rngs = by_kind.get("meta.rng", {})
+    drawn = by_kind.get(streams.DRAWN, {})
+    for name, body in by_kind.get(streams.BASE, {}).items():
+        rng = d.stream(name.removeprefix("webhooks.")) if name.startswith("webhooks.") else None
+        if rng is not None:
+            streams.restore(rng, name, body, drawn.get(name))
     saved = DispatcherSnapshot()
-    if "webhooks.secrets" in rngs:
-        saved.secrets = codec.loads(list[Any], rngs["webhooks.secrets"])
-    for name, body in rngs.items():
-        if name.startswith("webhooks.hazards."):
-            saved.hazards[name.removeprefix("webhooks.hazards.")] = codec.loads(list[Any], body)
     for body in by_kind.get("webhooks.endpoints", {}).values():
         endpoint = codec.loads(WebhookEndpoint, body)
         d.endpoints[endpoint.id] = endpoint

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import random
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from ..core.errors import NotFound
 from ..core.events import Event, EventBus
 from ..core.ids import IdFactory
 from ..core.releaser import Dropped
-from ..core.seeded import RngState, rng_restore, rng_snapshot
+from ..core.seeded import RngState, SeededRandom, rng_restore, rng_snapshot
 from ..core.timefmt import format_ms
 from ..core.write_set import WriteSet
 from .endpoints import HeaderStyle, WebhookEndpoint
@@ -137,7 +136,7 @@ class Dispatcher:
 
     def __post_init__(self) -> None:
         self.sinks.write_set = self.write_set
-        self._secret_rng = random.Random(f"{self.seed}:webhook-secrets")
+        self._secret_rng = SeededRandom(f"{self.seed}:webhook-secrets")
         self._dice = HazardDice(self.seed)
         self._transport = SinkSender(self.sinks, self.sink_secrets, self.clock.now_ms, self.wall)
         self.log: deque[AttemptRecord] = deque(maxlen=self.log_limit)
@@ -166,6 +165,23 @@ class Dispatcher:
 
     def snapshot(self) -> DispatcherSnapshot:
         return DispatcherSnapshot(rng_snapshot(self._secret_rng), self._dice.snapshot(), self._seq)
+
+    @property
+    def attempt_seq(self) -> int:
+        return self._seq
+
+    def streams(self) -> Iterator[tuple[str, SeededRandom]]:
+        """The seeded streams by name (`secrets`, `hazards.<endpoint id>`); persistence saves their positions."""
+        yield "secrets", self._secret_rng
+        for endpoint_id, rng in self._dice.rngs.items():
+            yield f"hazards.{endpoint_id}", rng
+
+    def stream(self, name: str) -> SeededRandom | None:
+        """A stream by its `streams()` name (a hazard stream is made on first use); None for an unknown name."""
+        if name == "secrets":
+            return self._secret_rng
+        endpoint_id = name.removeprefix("hazards.")
+        return self._dice.rng(endpoint_id) if endpoint_id != name else None
 
     def restore(self, saved: DispatcherSnapshot) -> None:
         if saved.secrets is not None:

@@ -7,11 +7,10 @@ draws come from a seeded stream per endpoint, so one seed misbehaves the same wa
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from ..core.seeded import RngState, rng_restore, rng_snapshot
+from ..core.seeded import RngState, SeededRandom, rng_restore, rng_snapshot
 from .signing import generate_secret, signature_header
 
 Hazard = Literal["duplicate", "out_of_order", "stale_timestamp", "wrong_secret", "body_altered"]
@@ -51,12 +50,12 @@ class HazardDice:
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
-        self._rngs: dict[str, random.Random] = {}
+        self.rngs: dict[str, SeededRandom] = {}  # the streams made so far (persisted by their positions)
 
-    def rng(self, endpoint_id: str) -> random.Random:
-        rng = self._rngs.get(endpoint_id)
+    def rng(self, endpoint_id: str) -> SeededRandom:
+        rng = self.rngs.get(endpoint_id)
         if rng is None:
-            rng = self._rngs[endpoint_id] = random.Random(f"{self._seed}:hazards:{endpoint_id}")
+            rng = self.rngs[endpoint_id] = SeededRandom(f"{self._seed}:hazards:{endpoint_id}")
         return rng
 
     def draw(self, endpoint_id: str, hazards: Hazards, hazard: Hazard) -> bool:
@@ -79,7 +78,7 @@ class HazardDice:
         return Signed(timestamp, signature, body, hazard)
 
     def snapshot(self) -> dict[str, RngState]:
-        return {endpoint_id: rng_snapshot(rng) for endpoint_id, rng in self._rngs.items()}
+        return {endpoint_id: rng_snapshot(rng) for endpoint_id, rng in self.rngs.items()}
 
     def restore(self, saved: dict[str, RngState]) -> None:
         for endpoint_id, state in saved.items():

@@ -219,7 +219,7 @@ async def test_a_failed_restore_changes_nothing(
 # Snapshots on the new format --------------------------------------------------------------------------------------
 
 
-async def test_snapshots_round_trip_on_format_2(make_api: Callable[..., Any], tmp_path: Path) -> None:
+async def test_snapshots_round_trip_on_format_3(make_api: Callable[..., Any], tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     api: Api = await make_api(frozen_settings(fixtures="sample", state_file=str(path)))
     await drive(api, BEFORE)
@@ -229,9 +229,10 @@ async def test_snapshots_round_trip_on_format_2(make_api: Callable[..., Any], tm
     await drive(api, AFTER)
     assert (await api.client.post("/__admin/restore", json={"name": "s"})).status == 200
     after = state.by_key(state.dump(api.emulator))
-    request_ids = ("meta.rng", "request_ids")  # request ids keep counting: an answered one is never handed out again
-    assert after[request_ids] != before.pop(request_ids)
-    assert {k: v for k, v in after.items() if k != request_ids} == before
+    # Request ids keep counting: an answered one is never handed out again.
+    request_ids = [("meta.rng", "request_ids"), ("meta.rng.drawn", "request_ids")]
+    assert [after[k] for k in request_ids] != [before.pop(k) for k in request_ids]
+    assert {k: v for k, v in after.items() if k not in request_ids} == before
     await assert_file_matches_memory(api, path)
     with contextlib.closing(sqlite3.connect(path)) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == ("fake-askelephant-state/2",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == ("fake-askelephant-state/3",)
