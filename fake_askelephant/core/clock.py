@@ -180,8 +180,18 @@ class Scheduler:
         """Pending jobs, in O(1) (an admin read: `GET /__admin/scheduler`)."""
         return len(self._heap) - self._tally.cancelled
 
-    def call_at(self, due_ms: int, fn: Job, *, name: str = "", subject: str = "") -> ScheduledJob:
-        job = ScheduledJob(due_ms, next(self._seq), fn, name, subject, False, self._tally)
+    def reserve(self, n: int) -> int:
+        """The first of `n` consecutive places in the enqueue order, for jobs queued later (`call_at(seq=)`) that
+        must run, among jobs due at the same instant, where they would have if queued now."""
+        first = next(self._seq)
+        for _ in range(n - 1):
+            next(self._seq)
+        return first
+
+    def call_at(
+        self, due_ms: int, fn: Job, *, name: str = "", subject: str = "", seq: int | None = None
+    ) -> ScheduledJob:
+        job = ScheduledJob(due_ms, next(self._seq) if seq is None else seq, fn, name, subject, False, self._tally)
         heapq.heappush(self._heap, (due_ms, job.seq, job))
         if self._wakeup is not None and self._heap[0][2] is job:
             self._wakeup.set()

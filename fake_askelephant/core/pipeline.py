@@ -24,6 +24,12 @@ from .timefmt import format_ms
 Stage = Literal["processing", "transcript", "action_items", "signals"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
 INSIGHT_STAGES: tuple[Stage, ...] = ("action_items", "signals")
+_AFTER: dict[str, str | None] = {  # the stage that must have run before a stage is queued
+    "processing": None,
+    "transcript": "processing",
+    "action_items": "transcript",
+    "signals": "transcript",
+}
 # Scripted outcomes (pipeline.md §5); canned insights are lists of plain items instead of an outcome.
 TranscriptionOutcome = Literal["ok", "failed"]
 InsightOutcome = Literal["auto", "failed"]
@@ -81,36 +87,38 @@ class PipelineRun:
     jitter: dict[str, float]
     overrides: PipelineOverrides = AS_USUAL
     done_at: dict[str, int] = field(default_factory=dict)
-    jobs: dict[str, ScheduledJob] = field(default_factory=dict)
+    jobs: dict[str, ScheduledJob] = field(default_factory=dict)  # the stages queued now (not persisted)
     failed: bool = False
     finished: bool = False
+    seq0: int = 0  # the scheduler places reserved for its stages at the last (re)plan (not persisted)
 
     def stage_state(self, stage: str) -> str:
         if stage in self.done_at:
             return "done"
         return "skipped" if self.finished else "pending"
 
-    def plan(self) -> dict[str, int]:
-        """Due time of every stage (actual time for stages that ran)."""
+    def plan(self, ran: tuple[str, int] | None = None) -> dict[str, int]:
+        """Due time of every stage (actual time for stages that ran; for `ran`, the time given instead)."""
         delays = self.overrides.delays
+        done_at = self.done_at if ran is None else {**self.done_at, ran[0]: ran[1]}
 
         def delay_ms(stage: Stage, default: float) -> int:
             return round(delays.get(stage, default) * 1000)
 
         default_t = min(TRANSCRIPT_MAX_S, max(TRANSCRIPT_MIN_S, TRANSCRIPT_FRACTION * self.duration))
-        p = self.done_at.get("processing", self.t0 + delay_ms("processing", self.jitter["processing"]))
-        t = self.done_at.get("transcript", max(p, self.t0 + delay_ms("transcript", default_t)))
+        p = done_at.get("processing", self.t0 + delay_ms("processing", self.jitter["processing"]))
+        t = done_at.get("transcript", max(p, self.t0 + delay_ms("transcript", default_t)))
         return {
             "processing": p,
             "transcript": t,
-            "action_items": self.done_at.get("action_items", t + delay_ms("action_items", self.jitter["action_items"])),
-            "signals": self.done_at.get("signals", t + delay_ms("signals", self.jitter["signals"])),
+            "action_items": done_at.get("action_items", t + delay_ms("action_items", self.jitter["action_items"])),
+            "signals": done_at.get("signals", t + delay_ms("signals", self.jitter["signals"])),
         }
 
 
 class _StageJob:
-    """The callback of one stage job: a third of what a functools.partial of a bound method costs (there are four
-    per pending engagement)."""
+    """The callback of one stage job: a third of what a functools.partial of a bound method costs (one or two per
+    pending engagement)."""
 
     __slots__ = ("pipeline", "run", "stage")
 
@@ -224,15 +232,22 @@ class Pipeline:
     # Scheduling -------------------------------------------------------------------------------
 
     def _schedule(self, run: PipelineRun) -> None:
-        for job in run.jobs.values():
-            job.cancel()
-        run.jobs.clear()
-        plan = run.plan()
-        for stage in STAGES:
-            if stage not in run.done_at:
-                run.jobs[stage] = self._scheduler.call_at(
-                    plan[stage], _StageJob(self, run, stage), name=stage, subject=run.engagement_id
-                )
+        """(Re)plan the stages left. Only those whose stage before has run are queued now, the others when it has
+        (one or two jobs per pending engagement instead of four: memory, issue 22). Each takes the place in the
+        scheduler's order reserved for it here, at the due time this plan gives it, so jobs run in exactly the
+        order, and at the times, they would have if all had been queued at once."""
+        _retire(run)
+        run.seq0 = self._scheduler.reserve(len(STAGES))
+        self._queue(run, run.plan())
+
+    def _queue(self, run: PipelineRun, plan: dict[str, int]) -> None:
+        for i, stage in enumerate(STAGES):
+            before = _AFTER[stage]
+            if stage in run.done_at or stage in run.jobs or (before is not None and before not in run.done_at):
+                continue
+            run.jobs[stage] = self._scheduler.call_at(
+                plan[stage], _StageJob(self, run, stage), name=stage, subject=run.engagement_id, seq=run.seq0 + i
+            )
 
     def _run_stage(self, run: PipelineRun, stage: str) -> None:
         if self.runs.get(run.engagement_id) is not run or run.finished:
@@ -241,16 +256,18 @@ class Pipeline:
         if e is None:
             self.forget(run.engagement_id)
             return
-        run.done_at[stage] = self._clock.now_ms()
-        run.jobs.pop(stage, None)
+        job = run.jobs.pop(stage, None)
+        now = self._clock.now_ms()
+        run.done_at[stage] = now
         self._changed(run)
         getattr(self, f"_stage_{stage}")(run, e)
         if run.failed or all(s in run.done_at for s in STAGES):
             # Keep the finished run: its stage times are the engagement's history (admin, inspector).
             run.finished = True
-            for job in run.jobs.values():
-                job.cancel()
-            run.jobs.clear()
+            _retire(run)
+        else:
+            # The next stages are due after this one's planned time (a running clock's ticker may run it late).
+            self._queue(run, run.plan((stage, job.due_ms if job is not None else now)))
 
     def _stage_processing(self, run: PipelineRun, e: Engagement) -> None:
         # end_at and duration_seconds were set at create, from the media probed during the request.

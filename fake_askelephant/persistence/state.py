@@ -103,7 +103,7 @@ WORKSPACE_SETTINGS = ("private_by_default",)
 
 
 def _plain_run(run: PipelineRun, _key: str) -> Any:
-    return codec.to_plain(run, skip=("jobs",))
+    return codec.to_plain(run, skip=("jobs", "seq0"))
 
 
 def _as_is(record: Any, _key: str) -> Any:

@@ -292,6 +292,30 @@ async def test_delays_never_reorder_stages(api: Api) -> None:
     assert stages["processing"] == T0 + 500_000 and stages["transcript"] == stages["processing"]
 
 
+async def test_stages_due_at_one_instant_run_in_the_order_they_were_planned(api: Api) -> None:
+    """Later stages are queued when the stage before them has run, in the places reserved when the run was
+    planned: with every stage of two calls due at one instant, the call re-planned first runs all its stages
+    first, as when all four stages were queued at once (this test passes on that design too)."""
+    a, b = [(await (await api.create(external_id=f"call-{n}")).json())["id"] for n in range(2)]
+    zero = {"delays": {"processing": 5, "transcript": 0, "action_items": 0, "signals": 0}}
+    for eid in (b, a):  # b re-planned first: its places come before a's
+        assert (await api.client.post(f"/__admin/engagements/{eid}/pipeline", json=zero)).status == 200
+    await api.advance(5)
+    body = await (await api.client.get("/__admin/events?limit=1000")).json()
+    stages = [
+        (e["data"]["object"]["id"], e["type"], e["data"]["object"].get("processing_status"))
+        for e in body["data"]
+        if e["type"] != "v1.engagement.created" and e["data"]["object"].get("object") == "engagement"
+    ]
+    per_call = [
+        ("v1.engagement.updated", "PROCESSING"),
+        ("v1.engagement.transcript_timeline.completed", "PROCESSING"),
+        ("v1.engagement.updated", "COMPLETED"),
+    ]
+    assert stages == [(b, *x) for x in per_call] + [(a, *x) for x in per_call]
+    assert len(api.emulator.scheduler) == 0
+
+
 async def test_webhook_suppress_drops_only_the_transcript_event(api: Api) -> None:
     eid = (await (await api.create()).json())["id"]
     await api.client.post(f"/__admin/engagements/{eid}/pipeline", json={"webhook": "suppress"})
