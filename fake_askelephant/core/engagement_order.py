@@ -6,15 +6,18 @@ Listing used to sort the whole workspace per request (55–70 ms a page at 10,00
 whole list behind each moved key: most of a clock advance at 100,000).
 
 Filter indexes, derived like the order (never saved; rebuilt on load, dropped on reset):
+- each key's code: the engagement's processing status and type in one byte beside its key (SortedKeys codes),
+  moved with the key, so keeping it costs a change no extra search; a status or type filter scans a chunk's codes
+  with bytes.translate and find (C speed). Postings per status and type, tried first, made a clock advance at
+  30,000 +50 % slower (0.45 → 0.70 ms an engagement, measured twice): each pipeline stage moved the key in three
+  sorted structures instead of one;
 - postings, kept on every change: for each contact id, company id and CRM association (id, type), the keys of the
-  engagements that have it, as a SortedKeys holding the order's own key tuples. Only linked engagements pay for
-  them, so a clock advance over unlinked calls costs what it did;
-- a note per chunk of the order, built when a query first needs it and dropped by any change to the chunk
-  (SortedKeys notes): where each processing status and engagement type sits in the chunk (2 bytes a record),
-  and the chunk's titles casefolded and joined, searched with str.find (C speed, no Python-level step per title).
-  Statuses and types change with every pipeline stage, so keeping postings for them would cost each change
-  several more bisects (+50 % on a clock advance at 30,000, measured); notes cost a change nothing, and after a
-  change a query rebuilds only the chunks it touched (~0.2 ms each; all of them once after a bulk change).
+  engagements that have it, as a SortedKeys holding the order's own key tuples. Only linked engagements pay;
+- a search text per chunk of the order (a SortedKeys note), built when a search first needs it and dropped by any
+  change to the chunk: its titles casefolded and joined, searched with str.find (no Python-level step per title).
+  After a change a search rebuilds the chunks it touched (~0.2-1 ms each); after a bulk change (a clock advance
+  that moved every engagement) a request builds at most a few and otherwise falls back to one pass over the
+  records in their stored order (NoteBudget): reading them in key order is ~10× slower (random memory access).
 A listing walks the smallest of these (core/engagements.py); a query whose matches are still sparse among them
 finds them all at once and keeps the result until the workspace changes (`cached`/`remember`), so a paged walk of
 it is O(n) in all.
@@ -27,11 +30,11 @@ import operator
 import sys
 from array import array
 from bisect import bisect_right
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import accumulate, compress
+from itertools import accumulate
 
-from .models import Engagement
+from .models import ENGAGEMENT_TYPES, PROCESSING_STATUSES, Engagement
 from .releaser import Dropped
 from .sorted_keys import Key, SortedKeys
 
@@ -40,7 +43,16 @@ _SEP = "\n"  # between titles in a search text (a title may hold it too: title b
 
 CrmKey = tuple[str, str]  # (crm_object_id, object_type casefolded): what a filter entry must equal (core/crm.py)
 Links = tuple[tuple[str, ...], tuple[str, ...], CrmKey | None]  # contact ids, company ids, CRM association
-NOTED_FIELDS = ("processing_status", "engagement_type")
+# Each engagement's status and type, coded in one byte beside its key (SortedKeys codes): status × base + type.
+_CODE_BASE = 16
+_OTHER = _CODE_BASE - 1  # a value outside the vocabulary (none is stored: the API takes only these)
+_STATUS_CODES = {value: n for n, value in enumerate(PROCESSING_STATUSES)}
+_TYPE_CODES = {value: n for n, value in enumerate(ENGAGEMENT_TYPES)}
+assert len(_STATUS_CODES) < _OTHER and len(_TYPE_CODES) < _OTHER and _OTHER * _CODE_BASE + _OTHER < 256
+
+
+def _code(e: Engagement) -> int:
+    return _STATUS_CODES.get(e.processing_status, _OTHER) * _CODE_BASE + _TYPE_CODES.get(e.engagement_type, _OTHER)
 
 
 class NotesMissing(Exception):
@@ -59,12 +71,11 @@ class NoteBudget:
 class _Note:
     """What one chunk of the order derives, each part built when first wanted."""
 
-    __slots__ = ("starts", "text", "where")
+    __slots__ = ("starts", "text")
 
     def __init__(self) -> None:
         self.text: str | None = None  # titles casefolded, joined by _SEP
         self.starts: array[int] | None = None  # where each title starts in text (one more: the end + 1)
-        self.where: dict[tuple[str, str], array[int]] | None = None  # (field, value) → indexes in the chunk
 
 
 class EngagementOrder:
@@ -94,13 +105,14 @@ class EngagementOrder:
         key = (e.updated_at, e.id)
         old = self._key_of.get(e.id)
         if old is None:
-            self.all.add(key)
+            self.all.add(key, _code(e))
         elif old == key:
             key = old  # one tuple, shared by the order and every posting
-            self.all.touch(key)  # its title or status may have changed: the chunk's note is stale
+            self.all.set_code(key, _code(e))
+            self.all.touch(key)  # its title may have changed: the chunk's search text is stale
         else:
             self.all.remove(old)
-            self.all.add(key)
+            self.all.add(key, _code(e))
         self._key_of[e.id] = key
         links = _links(e)
         filed = self._links_of.get(e.id) if old is not None else None
@@ -153,35 +165,22 @@ class EngagementOrder:
         table = {"contact": self._by_contact, "company": self._by_company, "crm": self._by_crm}[field]
         return [table[v] for v in dict.fromkeys(values) if v in table]
 
-    def value_walk(
-        self,
-        wanted: Mapping[str, Iterable[str]],
-        engagements: Mapping[str, Engagement],
-        lo: Key | None,
-        hi: Key | None,
-        *,
-        descending: bool,
-        budget: NoteBudget,
-    ) -> Iterator[Key]:
-        """Positions strictly between lo and hi whose record has one of the wanted values of each field
-        (NOTED_FIELDS), in page order, from the chunks' notes."""
-        pairs = [[(name, value) for value in values] for name, values in wanted.items()]
-        span = self.all.chunk_span(lo, hi)
-        for i in reversed(span) if descending else span:
-            where = self._where(i, engagements, budget)
-            if len(pairs) == 1 and len(pairs[0]) == 1:  # one value: its places, already in order
-                found: Sequence[int] = where.get(pairs[0][0], ())
-            else:
-                places: set[int] | None = None
-                for either in pairs:
-                    these = {j for pair in either for j in where.get(pair, ())}
-                    places = these if places is None else places & these
-                found = sorted(places or ())
-            chunk = self.all.chunk(i)
-            for j in reversed(found) if descending else found:
-                key = chunk[j]
-                if (lo is None or key > lo) and (hi is None or key < hi):
-                    yield key
+    def value_table(self, statuses: Iterable[str] | None, types: Iterable[str] | None) -> bytes | None:
+        """The bytes.translate table that maps the code of an engagement with one of `statuses` (None: any) and
+        one of `types` (None: any) to 1; None when a value has no code of its own (then no code can tell)."""
+        wanted_statuses = PROCESSING_STATUSES if statuses is None else tuple(statuses)
+        wanted_types = ENGAGEMENT_TYPES if types is None else tuple(types)
+        if not set(wanted_statuses) <= _STATUS_CODES.keys() or not set(wanted_types) <= _TYPE_CODES.keys():
+            return None
+        table = bytearray(256)
+        for status in wanted_statuses:
+            for kind in wanted_types:
+                table[_STATUS_CODES[status] * _CODE_BASE + _TYPE_CODES[kind]] = 1
+        return bytes(table)
+
+    def value_walk(self, table: bytes, lo: Key | None, hi: Key | None, *, descending: bool) -> Iterator[Key]:
+        """Positions strictly between lo and hi whose status and type `table` (value_table) admits, in page order."""
+        return self.all.coded_walk(lo, hi, table, descending=descending)
 
     def title_walk(
         self,
@@ -210,21 +209,6 @@ class EngagementOrder:
             note = _Note()
             self.all.set_note(i, note)
         return note
-
-    def _where(
-        self, i: int, engagements: Mapping[str, Engagement], budget: NoteBudget
-    ) -> dict[tuple[str, str], array[int]]:
-        note = self._note(i)
-        if note.where is None:
-            _spend(budget)
-            records = [engagements[key[1]] for key in self.all.chunk(i)]
-            places = range(len(records))
-            note.where = {}
-            for name in NOTED_FIELDS:
-                values = list(map(operator.attrgetter(name), records))
-                for value in set(values):  # a handful: one C-speed pass each
-                    note.where[name, value] = array("H", compress(places, map(value.__eq__, values)))
-        return note.where
 
     def _search_text(self, i: int, engagements: Mapping[str, Engagement], budget: NoteBudget) -> tuple[str, array[int]]:
         note = self._note(i)
@@ -257,17 +241,20 @@ class EngagementOrder:
         requests (one sort of 100,000 keys whose ids are all that tell them apart takes ~0.1-0.2 s). Sorted runs
         of `piece` keys, then their merge; then the postings, filled in key order."""
         items = list(engagements.values())
-        key_of: dict[str, Key] = {}
-        runs: list[list[Key]] = []
+        runs: list[list[tuple[int, str, int]]] = []
         for start in range(0, len(items), piece):
-            run = [(e.updated_at, e.id) for e in items[start : start + piece]]
-            key_of.update((key[1], key) for key in run)
+            run = [(e.updated_at, e.id, _code(e)) for e in items[start : start + piece]]
             run.sort()
             runs.append(run)
             yield
         keys: list[Key] = []
-        for n, key in enumerate(heapq.merge(*runs), 1):
+        codes = bytearray()
+        key_of: dict[str, Key] = {}
+        for n, (updated_at, engagement_id, code) in enumerate(heapq.merge(*runs), 1):
+            key = (updated_at, engagement_id)
             keys.append(key)
+            codes.append(code)
+            key_of[engagement_id] = key
             if n % piece == 0:
                 yield
         lists: tuple[dict[Hashable, list[Key]], ...] = ({}, {}, {})
@@ -285,7 +272,7 @@ class EngagementOrder:
                     by_crm.setdefault(links[2], []).append(key)
             if n % piece == 0:
                 yield
-        self.all, self._key_of = SortedKeys.from_sorted(keys), key_of
+        self.all, self._key_of = SortedKeys.from_sorted(keys, bytes(codes)), key_of
         self._by_contact, self._by_company, self._by_crm = (
             {value: SortedKeys.from_sorted(ordered) for value, ordered in table.items()} for table in lists
         )
@@ -313,9 +300,7 @@ class EngagementOrder:
         linked = self._links_of.values()
         out["links"] = sys.getsizeof(self._links_of) + sum(sum(map(sys.getsizeof, (x, *x[:2]))) for x in linked)
         notes: list[_Note] = [n for i in range(len(self.all.chunks())) if (n := self.all.note(i)) is not None]
-        out["status_type_notes"] = sum(
-            sys.getsizeof(n.where) + sum(map(sys.getsizeof, n.where.values())) for n in notes if n.where is not None
-        )
+        out["status_type_codes"] = sum(map(sys.getsizeof, self.all.codes()))
         out["search_notes"] = sum(sys.getsizeof(n.text) + sys.getsizeof(n.starts) for n in notes if n.text is not None)
         return out
 

@@ -42,9 +42,11 @@ from .write_set import scoped
 # matches at once (emulator choice; measured in benchmarks/).
 WALK_PER_ITEM, WALK_EXTRA = 16, 64  # a filter matching 1 record in 16 still pages by walking (~1 ms a page)
 # Chunk notes (statuses and types, search texts: core/engagement_order.py) one request may build, ~0.5-1.5 ms each
-# at LOAD 512: after a change, a query rebuilds the few it touched; after a bulk change (a clock advance that moved
-# every engagement) it falls back to one pass over the records, and the notes fill in over the next requests.
-NOTES_PER_REQUEST = 4
+# at LOAD 512 on a busy machine. After a change, a query rebuilds the few it touched. After a bulk change (a clock
+# advance that moved every engagement) a first page that needs more falls back to one pass over the records in their
+# stored order (what listing cost before the notes), keeping what it built, so the notes of the chunks queries
+# reach fill in over a few requests (all of them at 100,000: ~8 sparse requests).
+NOTES_PER_REQUEST = 16
 
 MediaProbe = Callable[[str], Awaitable[int]]
 """Checks a media URL that passed the offline policy and returns its duration in seconds (--media-fetch)."""
@@ -515,18 +517,10 @@ def _source(
         return lambda lo, hi, descending: order.title_walk(
             needle, engagements, lo, hi, descending=descending, budget=notes
         )
-    noted = {
-        name: values
-        for name, values in (
-            ("processing_status", query.processing_statuses),
-            ("engagement_type", query.engagement_types),
-        )
-        if values is not None
-    }
-    if noted and not small:
-        return lambda lo, hi, descending: order.value_walk(
-            noted, engagements, lo, hi, descending=descending, budget=notes
-        )
+    statuses, types = query.processing_statuses, query.engagement_types
+    table = order.value_table(statuses, types) if statuses is not None or types is not None else None
+    if table is not None and not small:
+        return lambda lo, hi, descending: order.value_walk(table, lo, hi, descending=descending)
     if best is None or size >= len(order):
         return lambda lo, hi, descending: order.walk(lo, hi, descending=descending)
     if len(best) == 1:

@@ -5,6 +5,9 @@ One flat sorted list made every move of an engagement in the list order a memmov
 most 2 × LOAD keys, found by bisecting the chunks' last keys, keep each insert and delete local (the layout of
 `sortedcontainers.SortedList`, written out here because the core takes no third-party dependency for it).
 
+Each key may carry a one-byte code, kept beside it in a bytearray per chunk (the list order codes each engagement's
+status and type there), so a walk can pick the keys of some codes with C-speed scans of those bytes.
+
 Each chunk has a note, any value a user of the chunks derives from them (the list order keeps its titles' search
 text there, core/engagement_order.py); a change to the chunk clears it, and `touch` clears it for a change the keys
 do not show.
@@ -12,7 +15,7 @@ do not show.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -22,22 +25,27 @@ LOAD = 512
 
 
 class SortedKeys:
-    __slots__ = ("_len", "_lists", "_maxes", "_notes")
+    __slots__ = ("_codes", "_len", "_lists", "_maxes", "_notes")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
-        self._fill(sorted(keys))
+        self._fill(sorted(keys), None)
 
     @classmethod
-    def from_sorted(cls, ordered: list[Key]) -> SortedKeys:
-        """From keys already in order (no sort)."""
+    def from_sorted(cls, ordered: list[Key], codes: bytes | None = None) -> SortedKeys:
+        """From keys already in order (no sort), with a code for each when `codes` is given (then every later
+        add should give one; 0 otherwise)."""
         made = cls.__new__(cls)
-        made._fill(ordered)
+        made._fill(ordered, codes)
         return made
 
-    def _fill(self, ordered: list[Key]) -> None:
+    def _fill(self, ordered: list[Key], codes: bytes | None) -> None:
         self._lists: list[list[Key]] = [ordered[i : i + LOAD] for i in range(0, len(ordered), LOAD)]
         self._maxes: list[Key] = [chunk[-1] for chunk in self._lists]
         self._notes: list[Any] = [None] * len(self._lists)
+        self._codes: list[bytearray] = [
+            bytearray(codes[i : i + LOAD]) if codes is not None else bytearray(len(chunk))
+            for i, chunk in zip(range(0, len(ordered), LOAD), self._lists, strict=True)
+        ]
         self._len = len(ordered)
 
     def __len__(self) -> int:
@@ -47,21 +55,25 @@ class SortedKeys:
         for chunk in self._lists:
             yield from chunk
 
-    def add(self, key: Key) -> None:
+    def add(self, key: Key, code: int = 0) -> None:
         lists, maxes = self._lists, self._maxes
         self._len += 1
         if not lists:
             lists.append([key])
             maxes.append(key)
             self._notes.append(None)
+            self._codes.append(bytearray((code,)))
             return
         i = bisect_left(maxes, key)
         if i == len(maxes):  # past the end: the common case, as updated_at only grows
             i -= 1
             lists[i].append(key)
             maxes[i] = key
+            self._codes[i].append(code)
         else:
-            insort(lists[i], key)
+            j = bisect_right(lists[i], key)
+            lists[i].insert(j, key)
+            self._codes[i].insert(j, code)
         self._notes[i] = None
         chunk = lists[i]
         if len(chunk) > 2 * LOAD:
@@ -70,6 +82,9 @@ class SortedKeys:
             maxes[i] = chunk[-1]
             maxes.insert(i + 1, lists[i + 1][-1])
             self._notes.insert(i + 1, None)
+            codes = self._codes[i]
+            self._codes.insert(i + 1, codes[LOAD:])
+            del codes[LOAD:]
 
     def remove(self, key: Key) -> None:
         """Remove `key`; a key that is not there is a caller's bug (KeyError)."""
@@ -87,16 +102,46 @@ class SortedKeys:
         if j == len(chunk) or chunk[j] != key:
             return False
         del chunk[j]
+        del self._codes[i][j]
         self._len -= 1
         if not chunk:
             del lists[i]
             del maxes[i]
             del self._notes[i]
+            del self._codes[i]
         else:
             self._notes[i] = None
             if j == len(chunk):
                 maxes[i] = chunk[-1]
         return True
+
+    def set_code(self, key: Key, code: int) -> None:
+        """Recode `key`, which must be there (KeyError otherwise)."""
+        i = bisect_left(self._maxes, key)
+        if i < len(self._maxes):
+            chunk = self._lists[i]
+            j = bisect_left(chunk, key)
+            if j < len(chunk) and chunk[j] == key:
+                self._codes[i][j] = code
+                return
+        raise KeyError(key)
+
+    def coded_walk(self, lo: Key | None, hi: Key | None, table: bytes, *, descending: bool) -> Iterator[Key]:
+        """Keys strictly between `lo` and `hi` whose code `table` (bytes.translate) maps to 1, in page order: per
+        chunk one translate and a find per hit, in C."""
+        span = self.chunk_span(lo, hi)
+        for i in reversed(span) if descending else span:
+            flags = self._codes[i].translate(table)
+            places: list[int] = []
+            j = flags.find(1)
+            while j >= 0:
+                places.append(j)
+                j = flags.find(1, j + 1)
+            chunk = self._lists[i]
+            for j in reversed(places) if descending else places:
+                key = chunk[j]
+                if (lo is None or key > lo) and (hi is None or key < hi):
+                    yield key
 
     def touch(self, key: Key) -> None:
         """Clear the note of the chunk that holds `key` (what the note was derived from changed, the key did not)."""
@@ -122,6 +167,10 @@ class SortedKeys:
 
     def set_note(self, i: int, value: Any) -> None:
         self._notes[i] = value
+
+    def codes(self) -> list[bytearray]:
+        """Every chunk's codes (benchmarks)."""
+        return self._codes
 
     def chunks(self) -> list[list[Key]]:
         """Every chunk, for a Releaser to free after a reset."""

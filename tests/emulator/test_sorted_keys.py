@@ -52,6 +52,8 @@ def test_a_sliced_rebuild_equals_a_sorted_one() -> None:
         e = object.__new__(Engagement)
         object.__setattr__(e, "id", f"ngmt_{rng.randrange(10**9):09d}{n}")
         object.__setattr__(e, "updated_at", rng.randrange(100))
+        object.__setattr__(e, "processing_status", rng.choice(["PENDING", "COMPLETED"]))
+        object.__setattr__(e, "engagement_type", "CALL")
         object.__setattr__(e, "contact_ids", [f"cnt_{rng.randrange(9)}"] if n % 7 == 0 else [])
         object.__setattr__(e, "company_ids", [])
         object.__setattr__(e, "crm_association", None)
@@ -62,7 +64,11 @@ def test_a_sliced_rebuild_equals_a_sorted_one() -> None:
     assert pauses > 5
     assert list(rebuilt.all) == list(synced.all) == sorted((e.updated_at, e.id) for e in records.values())
     assert list(rebuilt.walk(None, (50, ""), descending=True)) == list(synced.walk(None, (50, ""), descending=True))
-    # The postings too: each contact's keys, in order.
+    # The codes too (status and type beside each key), and the postings: each contact's keys, in order.
+    completed = sorted((e.updated_at, e.id) for e in records.values() if e.processing_status == "COMPLETED")
+    table = rebuilt.value_table(["COMPLETED"], None)
+    assert table is not None and len(completed) > 2_000
+    assert list(rebuilt.value_walk(table, None, None, descending=False)) == completed
     linked = sorted((e.updated_at, e.id) for e in records.values() if e.contact_ids == ["cnt_3"])
     assert [list(p) for p in rebuilt.postings("contact", ["cnt_3"])] == [linked]
     assert len(linked) > 50
