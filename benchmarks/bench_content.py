@@ -226,9 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{g['max_ms']} ms (n={g['n']}) | "
             f"Python {result['python']} | load {result['load1']:.2f}"
         )
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(result, f, indent=2)
+        _write(args.json, result)
         return 0
     em, engagements = asyncio.run(filled(args.engagements))
     result = measure(em, engagements, args.repeat)
@@ -239,10 +237,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['entries_per_engagement']:.1f} entries | n={result['engagements']} | "
         f"Python {result['python']} | load {result['load1']:.2f}"
     )
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    _write(args.json, result)
     return 0
+
+
+def _write(path: str | None, result: dict[str, Any]) -> None:
+    if path:
+        with open(path, "w") as f:
+            json.dump(result, f, indent=2)
 
 
 if __name__ == "__main__":

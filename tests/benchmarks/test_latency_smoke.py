@@ -54,5 +54,9 @@ def test_a_tiny_run_measures_both_servers_on_both_routes_and_one_advance(tmp_pat
     creates = next(r for r in doc["rows"] if r["route"] == "create" and r["target"] == "emulator")
     assert creates["stored"][1] >= 30 + creates["requests"]  # the creates grew the store
     [advance] = doc["advances"]
-    assert advance["health_requests"] >= 1 and advance["advance_s"] > 0
+    # An advance over 30 engagements can end between two polls 10 ms apart (it did, 1 run in 5, once stage jobs
+    # were queued lazily): no health request then overlaps it, and the row says so instead of inventing one.
+    assert advance["advance_s"] > 0 and advance["health_requests"] >= 0
+    if advance["health_requests"]:
+        assert advance["health_p50_ms"] <= advance["health_p99_ms"] <= advance["health_max_ms"]
     assert doc["table"] in result.stdout
