@@ -260,14 +260,16 @@ class Pipeline:
         now = self._clock.now_ms()
         run.done_at[stage] = now
         self._changed(run)
-        getattr(self, f"_stage_{stage}")(run, e)
-        if run.failed or all(s in run.done_at for s in STAGES):
-            # Keep the finished run: its stage times are the engagement's history (admin, inspector).
-            run.finished = True
-            _retire(run)
-        else:
-            # The next stages are due after this one's planned time (a running clock's ticker may run it late).
-            self._queue(run, run.plan((stage, job.due_ms if job is not None else now)))
+        try:
+            getattr(self, f"_stage_{stage}")(run, e)
+        finally:  # a stage that raised (the scheduler records it) does not stop the stages after it
+            if run.failed or all(s in run.done_at for s in STAGES):
+                # Keep the finished run: its stage times are the engagement's history (admin, inspector).
+                run.finished = True
+                _retire(run)
+            else:
+                # The next stages are due after this one's planned time (a running clock's ticker may run it late).
+                self._queue(run, run.plan((stage, job.due_ms if job is not None else now)))
 
     def _stage_processing(self, run: PipelineRun, e: Engagement) -> None:
         # end_at and duration_seconds were set at create, from the media probed during the request.

@@ -316,6 +316,23 @@ async def test_stages_due_at_one_instant_run_in_the_order_they_were_planned(api:
     assert len(api.emulator.scheduler) == 0
 
 
+async def test_a_stage_that_raises_does_not_stop_the_stages_after_it(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: once stages were queued one after another, a stage that raised never queued the next and the
+    call stayed PROCESSING for good (with all four queued at once, the later ones still ran)."""
+    pipeline = api.emulator.pipeline
+
+    def boom(run: object, e: object) -> None:
+        raise RuntimeError("a bug in one stage")
+
+    monkeypatch.setattr(pipeline, "_stage_processing", boom)
+    eid = (await (await api.create()).json())["id"]
+    await api.advance(3600)
+    assert [name for name, _ in api.emulator.scheduler.failures] == [f"processing:{eid}"]
+    api.emulator.scheduler.failures.clear()
+    body = await full(api, eid)
+    assert body["processing_status"] == "COMPLETED" and body["transcript"] and body["action_items"]
+
+
 async def test_webhook_suppress_drops_only_the_transcript_event(api: Api) -> None:
     eid = (await (await api.create()).json())["id"]
     await api.client.post(f"/__admin/engagements/{eid}/pipeline", json={"webhook": "suppress"})
