@@ -15,6 +15,7 @@ import ipaddress
 import socket
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
 import idna
@@ -59,8 +60,10 @@ class UrlParts:
         return f"{self.scheme}://{self.host_text}{port}{self.path_query}"
 
 
+@lru_cache(maxsize=256)  # one create checks its media URL's shape, policy and offline model: parse it once
 def read_url(value: str) -> UrlParts:
-    """Split an http(s) URL as the WHATWG basic URL parser does for a special scheme, then parse its host."""
+    """Split an http(s) URL as the WHATWG basic URL parser does for a special scheme, then parse its host.
+    (Cached: the result is immutable and a pure function of `value`; a HostError is raised again each time.)"""
     text = value.strip(_STRIP).translate(_TAB_NEWLINE)
     scheme, colon, rest = text.partition(":")
     scheme = scheme.lower()

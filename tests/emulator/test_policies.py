@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fake_askelephant.core import urlhost
 from fake_askelephant.core.policies import (
     UNSAFE_SCHEMES,
     external_url_error,
@@ -15,6 +16,7 @@ from fake_askelephant.core.policies import (
     media_url_policy_error,
     media_url_shape_error,
 )
+from tests.conftest import Api
 
 
 @pytest.mark.parametrize(
@@ -186,3 +188,13 @@ def test_timestamps_parse_or_raise_value_error(text: str) -> None:
         return
     assert MIN_MS <= ms <= MAX_MS
     assert parse_iso(format_ms(ms)) == ms
+
+
+async def test_a_create_reads_its_media_url_once(api: Api) -> None:
+    """The shape rule, the media policy and the offline media model each read the URL: one parse, two cache hits
+    (it was three parses, ~6 % of a create's time under load)."""
+    urlhost.read_url.cache_clear()
+    resp = await api.create(media_url="https://recordings.example.com/calls/once-7.mp3")
+    assert resp.status == 201, await resp.text()
+    info = urlhost.read_url.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
