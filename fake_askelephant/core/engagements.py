@@ -487,9 +487,8 @@ def _position(e: Engagement) -> Position:
 
 def _window(updated: TimeRange) -> tuple[Position | None, Position | None]:
     """An updated_at window as strict bounds on (updated_at, id): ("", an id never has) sorts before every id."""
-    lows = [(ms, "") for ms in (updated.gte, None if updated.gt is None else updated.gt + 1) if ms is not None]
-    highs = [(ms, "") for ms in (updated.lt, None if updated.lte is None else updated.lte + 1) if ms is not None]
-    return (max(lows) if lows else None), (min(highs) if highs else None)
+    first, last = updated.bounds()
+    return (None if first is None else (first, "")), (None if last is None else (last + 1, ""))
 
 
 Source = Callable[[Position | None, Position | None, bool], Iterator[Position]]
@@ -595,9 +594,8 @@ def _passes(principal: Principal, query: EngagementQuery) -> list[Pass]:
 
 
 def _inclusive(window: TimeRange) -> tuple[float, float]:
-    lows = [v for v in (window.gte, None if window.gt is None else window.gt + 1) if v is not None]
-    highs = [v for v in (window.lte, None if window.lt is None else window.lt - 1) if v is not None]
-    return (max(lows) if lows else -math.inf), (min(highs) if highs else math.inf)
+    first, last = window.bounds()
+    return (-math.inf if first is None else first), (math.inf if last is None else last)
 
 
 def _all_matches(records: Iterable[Engagement], principal: Principal, query: EngagementQuery) -> list[Position]:
@@ -605,7 +603,7 @@ def _all_matches(records: Iterable[Engagement], principal: Principal, query: Eng
     found = list(records)
     for keep in _passes(principal, query):  # the likely sparsest first: each pass reads only what is left
         found = keep(found)
-    return sorted([(e.updated_at, e.id) for e in found])
+    return sorted(map(_position, found))
 
 
 def _page_of(

@@ -67,6 +67,12 @@ class TimeRange:
     lt: int | None = None
     lte: int | None = None
 
+    def bounds(self) -> tuple[int | None, int | None]:
+        """The first and last whole millisecond in the range (None: unbounded on that side)."""
+        lows = [ms for ms in (self.gte, None if self.gt is None else self.gt + 1) if ms is not None]
+        highs = [ms for ms in (self.lte, None if self.lt is None else self.lt - 1) if ms is not None]
+        return (max(lows) if lows else None), (min(highs) if highs else None)
+
     def __contains__(self, ms: int) -> bool:
         return (
             (self.gt is None or ms > self.gt)
