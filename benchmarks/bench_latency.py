@@ -110,15 +110,23 @@ def summarize(
     )
 
 
-Request = tuple[str, str, Callable[[int], bytes | None]]
+@dataclass(frozen=True)
+class Request:
+    """One route's requests. `body()` is the next request's body; `wrk_body()` a body for one wrk run, whose `__N__`
+    wrk numbers per request. A create's external_id is new on every call of either, across runs: a replayed id
+    answers 200 from the idempotency lookup, not 201, and would measure a lookup instead of a create."""
+
+    method: str
+    path: str
+    body: Callable[[], bytes | None] = lambda: None
+    wrk_body: Callable[[], bytes | None] = lambda: None
+    status: int | None = None  # the status every answer must have (creates: 201); None: any below 400
 
 
 async def record(
     base_url: str, request: Request, connections: int, duration: float, warmup: float
 ) -> tuple[list[float], int, float, int]:
     """(every request's seconds, errors, elapsed seconds, requests sent incl. warm-up) of a closed-loop run."""
-    method, path, body_for = request
-    counter = itertools.count(1)
     connector = aiohttp.TCPConnector(limit=connections)
     sent = 0
     async with aiohttp.ClientSession(base_url, connector=connector) as session:
@@ -133,12 +141,12 @@ async def record(
             async def client() -> None:
                 nonlocal errors, sent
                 while time.perf_counter() < stop_at:
-                    body = body_for(next(counter))
+                    body = request.body()
                     started = time.perf_counter()
                     try:
-                        async with session.request(method, path, data=body, headers=JSON_AUTH) as resp:
+                        async with session.request(request.method, request.path, data=body, headers=JSON_AUTH) as resp:
                             await resp.read()
-                            if resp.status >= 400:
+                            if resp.status >= 400 or request.status not in (None, resp.status):
                                 errors += 1
                     except (aiohttp.ClientError, TimeoutError):
                         errors += 1
@@ -161,15 +169,22 @@ async def record(
 
 
 def emulator_requests(engagement_id: str, prefix: str) -> dict[str, Request]:
+    ids, wrk_runs = itertools.count(1), itertools.count(1)
     return {
-        "create": ("POST", ENGAGEMENTS, lambda n: orjson.dumps(call_body(f"{prefix}-{n}"))),
-        "get": ("GET", f"{ENGAGEMENTS}/{engagement_id}", lambda n: None),
+        "create": Request(
+            "POST",
+            ENGAGEMENTS,
+            lambda: orjson.dumps(call_body(f"{prefix}-{next(ids)}")),
+            lambda: orjson.dumps(call_body(f"{prefix}-wrk{next(wrk_runs)}-{COUNTER}")),
+            status=201,
+        ),
+        "get": Request("GET", f"{ENGAGEMENTS}/{engagement_id}", status=200),
     }
 
 
 def floor_requests() -> dict[str, Request]:
     body = orjson.dumps(call_body("floor"))
-    return {"create": ("POST", "/hello", lambda n: body), "get": ("GET", "/hello", lambda n: None)}
+    return {"create": Request("POST", "/hello", lambda: body, lambda: body), "get": Request("GET", "/hello")}
 
 
 async def health_during_advance(base_url: str, seconds: int = ADVANCE_SECONDS) -> dict[str, Any]:
@@ -226,9 +241,8 @@ end
 
 def wrk_corrected(base_url: str, request: Request, connections: int, duration: float) -> dict[str, Any]:
     """wrk's own (coordinated-omission corrected) percentiles for the same closed-loop request."""
-    method, path, body_for = request
-    body = body_for(1)
-    spec = RequestSpec(method, path, None if body is None else body.replace(b"-1", f"-{COUNTER}".encode()), JSON_AUTH)
+    path = request.path
+    spec = RequestSpec(request.method, path, request.wrk_body(), JSON_AUTH)
     seconds = max(1, round(duration))
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp, "load.lua")

@@ -80,8 +80,9 @@ def run_load(
     generator: str, base_url: str, spec: RequestSpec, *, connections: int, duration: float, warmup: float
 ) -> LoadResult:
     if generator == "wrk":
-        if warmup > 0:
-            _wrk(base_url, spec, connections, warmup)
+        if warmup > 0:  # its own numbering: wrk counts from 1 in every run, and a replayed external_id is no create
+            warm = spec.body.replace(COUNTER.encode(), f"w{COUNTER}".encode()) if spec.body is not None else None
+            _wrk(base_url, RequestSpec(spec.method, spec.path, warm, spec.headers), connections, warmup)
         return _wrk(base_url, spec, connections, duration)
     return asyncio.run(_aiohttp_load(base_url, spec, connections, duration, warmup))
 

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
-from benchmarks.bench_latency import percentile, summarize
+from benchmarks.bench_latency import emulator_requests, percentile, summarize
+from benchmarks.loadgen import COUNTER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,12 +34,30 @@ def test_one_stall_shows_in_max_and_the_pause_count_not_in_p99() -> None:
     assert row.requests == 1000 and row.rps == 100.0
 
 
+def test_every_create_run_sends_external_ids_no_run_sent_before() -> None:
+    # A repeat that numbered its creates from 1 again replayed the previous run's external_ids: each answered 200
+    # from the idempotency lookup, and the later repeats measured lookups as "new-engagement POSTs".
+    create = emulator_requests("ngmt_x", "new")["create"]
+
+    def external_id(body: bytes | None) -> str:
+        assert body is not None
+        return str(orjson.loads(body)["external_id"])
+
+    first_run = [external_id(create.body()) for _ in range(3)]
+    second_run = [external_id(create.body()) for _ in range(3)]
+    wrk_runs = [external_id(create.wrk_body()) for _ in range(2)]
+    assert len(set(first_run + second_run)) == 6
+    assert all(w.endswith(f"-{COUNTER}") for w in wrk_runs) and len(set(wrk_runs)) == 2
+    assert not {w.replace(COUNTER, "1") for w in wrk_runs} & set(first_run + second_run)
+    assert create.status == 201  # a replay's 200 counts as an error
+
+
 @pytest.mark.slow  # starts three servers
 def test_a_tiny_run_measures_both_servers_on_both_routes_and_one_advance(tmp_path: Path) -> None:
     out = tmp_path / "latency.json"
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_latency", "--engagements", "30", "--duration", "0.2",
-         "--warmup", "0", "--connections", "2", "--json", str(out)],
+         "--warmup", "0", "--connections", "2", "--repeat", "2", "--json", str(out)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

@@ -1,0 +1,159 @@
+"""Where a new-engagement POST spends its time (issue 22 §2), in one process, over real HTTP on loopback.
+
+python -m benchmarks.profile_create                          # 100,000 stored, 4,000 creates profiled, c=32
+python -m benchmarks.profile_create --stored 10000 --creates 2000 --top 40
+
+The emulator is served as `serve` serves it (EmulatorRunner, `--fixtures none`, seed 1, clock frozen, start-up
+objects frozen, the collector policy running) and filled through the engagement service with the create bodies the
+HTTP benchmarks send (workload.call_body: validated by the route's own model). Then `--creates` new-engagement POSTs
+go over loopback from `--connections` raw keep-alive connections (prebuilt request bytes, a few lines of asyncio:
+the client's share of the CPU stays small), twice: once timed (process CPU per create, client included), once
+under cProfile. The profile is printed by own time (tottime) and by cumulative time for the emulator's functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import os
+import pstats
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from fake_askelephant.api.context import emulator_key
+from fake_askelephant.api.schemas import EngagementCreateIn
+from fake_askelephant.app import create_app
+from fake_askelephant.config import Settings
+from fake_askelephant.core.models import Principal
+from fake_askelephant.emulator import Emulator
+from fake_askelephant.gc_policy import CollectorPolicy
+from fake_askelephant.serving import EmulatorRunner
+
+from .workload import API_KEY, ENGAGEMENTS, call_body
+
+FILL_YIELD = 100  # engagements between event-loop turns while filling (due timers, the collector policy)
+
+
+def request_bytes(host: str, external_id: str) -> bytes:
+    body = orjson.dumps(call_body(external_id))
+    head = (
+        f"POST {ENGAGEMENTS} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {API_KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
+async def post_all(host: str, port: int, ids: Iterator[str], connections: int) -> int:
+    """Send a POST for every id, `connections` at a time (closed loop); the number not answered 201."""
+    bad = 0
+
+    async def client() -> None:
+        nonlocal bad
+        reader, writer = await asyncio.open_connection(host, port)
+        for external_id in ids:
+            writer.write(request_bytes(host, external_id))
+            if await read_response(reader) != 201:
+                bad += 1
+        writer.close()
+
+    await asyncio.gather(*(client() for _ in range(connections)))
+    return bad
+
+
+async def fill(em: Emulator, who: Principal, n: int) -> None:
+    for i in range(n):
+        if i % FILL_YIELD == FILL_YIELD - 1:
+            await asyncio.sleep(0)
+        draft = EngagementCreateIn.model_validate(call_body(f"stored-{i}")).to_draft()
+        await em.engagements.create_engagement(who, draft)
+
+
+def principal(em: Emulator) -> Principal:
+    found = em.store.authenticate_key(API_KEY)
+    assert found is not None
+    return found
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    app = create_app(Settings(seed=1, time_scale=0.0, fixtures="none"))
+    em: Emulator = app[emulator_key]
+    runner = EmulatorRunner(app, handle_signals=False, access_log_format='%a "%r" %s %Tfs')
+    await runner.setup()
+    site = __import__("aiohttp").web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    gc.freeze()
+    policy = CollectorPolicy(em.record_count, lambda: em.write_set.version)
+    governing = asyncio.create_task(policy.run())
+    try:
+        started = time.perf_counter()
+        await fill(em, principal(em), args.stored)
+        policy.check()
+        filled_s = time.perf_counter() - started
+        out: dict[str, Any] = {"stored": args.stored, "fill_s": round(filled_s, 1)}
+        await post_all("127.0.0.1", port, (f"warm-{i}" for i in range(500)), args.connections)
+        rounds = []
+        for r in range(args.rounds):
+            cpu, wall = time.process_time(), time.perf_counter()
+            ids = (f"timed-{r}-{i}" for i in range(args.creates))
+            bad = await post_all("127.0.0.1", port, ids, args.connections)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            rounds.append((round(cpu / args.creates * 1e6, 1), round(wall / args.creates * 1e6, 1), bad))
+        out |= {"creates": args.creates, "rounds (cpu us, wall us, not 201)": rounds}
+        if args.no_profile:
+            return out
+        profiler = cProfile.Profile()
+        profiler.enable()
+        await post_all("127.0.0.1", port, (f"profiled-{i}" for i in range(args.creates)), args.connections)
+        profiler.disable()
+        out["profile"] = profile_text(profiler, args.top, args.creates)
+        return out
+    finally:
+        governing.cancel()
+        await runner.cleanup()
+
+
+def profile_text(profiler: cProfile.Profile, top: int, creates: int) -> str:
+    buf = io.StringIO()
+    stats = pstats.Stats(profiler, stream=buf)
+    buf.write(f"--- by own time ({creates:,} creates; divide by it for per create) ---\n")
+    stats.sort_stats("tottime").print_stats(top)
+    buf.write("--- the emulator's functions by cumulative time ---\n")
+    stats.sort_stats("cumulative").print_stats("fake_askelephant", top)
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stored", type=int, default=100_000)
+    parser.add_argument("--creates", type=int, default=4_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of --creates before the profiled one")
+    parser.add_argument("--no-profile", action="store_true", help="only the timed rounds (e.g. under py-spy)")
+    parser.add_argument("--top", type=int, default=45)
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args))
+    if "profile" in result:
+        print(result.pop("profile"))
+    print({**result, "load1": round(os.getloadavg()[0], 2)})
+
+
+if __name__ == "__main__":
+    main()
