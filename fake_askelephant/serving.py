@@ -32,7 +32,7 @@ from aiohttp.web_request import BaseRequest
 from .api.admin.journal import JournalEntry, journal_key
 from .api.context import emulator_key
 from .api.problems import Problem
-from .core.timefmt import format_ms, wall_ms
+from .core.timefmt import wall_ms
 
 log = logging.getLogger("fake_askelephant.http")
 
@@ -248,8 +248,8 @@ def _journal_unparsed(app: web.Application, request_id: str, status: int) -> Non
             latency_ms=0.0,
             key_id=None,
             workspace_id=None,
-            virtual_time=format_ms(app[emulator_key].clock.now_ms()),
-            wall_time=format_ms(wall_ms()),
+            virtual_ms=app[emulator_key].clock.now_ms(),
+            wall_ms=wall_ms(),
             fault_id=None,
             outcome="malformed",
         )

@@ -12,6 +12,7 @@ names), so the check is off there and `--admin-token` is the lock (the banner sa
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -60,13 +61,20 @@ def allowed_names(settings: Settings) -> frozenset[str] | None:
 host_allowlist_key: web.AppKey[frozenset[str] | None] = web.AppKey("host_allowlist_key")
 
 
+@lru_cache(maxsize=256)  # a client sends the same Host header on every request: judge each text once
+def refused_name(header: str, allowed: frozenset[str]) -> tuple[bool, str | None]:
+    """(refused, the name read from the header) for a loopback-bound emulator answering `allowed` names too."""
+    name = hostname_of(header)
+    return name is None or not (is_loopback_name(name) or name in allowed), name
+
+
 @web.middleware
 async def host_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     allowed = request.app[host_allowlist_key]
     header = request.headers.get("Host")
     if allowed is not None and header is not None:
-        name = hostname_of(header)
-        if name is None or not (is_loopback_name(name) or name in allowed):
+        refused, name = refused_name(header, allowed)
+        if refused:
             raise Problem(
                 421,
                 f"This emulator listens on loopback and answers only requests addressed to localhost or a loopback "

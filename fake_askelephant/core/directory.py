@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TypeVar
 
 from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, Tag, TranscriptComment
@@ -37,6 +38,7 @@ def email_key(email: str) -> str:
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
+@lru_cache(maxsize=1024)  # every create looks up its participants' email domains; IDNA encoding is the cost
 def normalize_domain(text: str) -> str:
     """`https://www.Acme.com./path` → `acme.com` (api.md §10 company domains, emulator choice).
 

@@ -16,6 +16,8 @@ UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "blob", "file"})
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _EMBEDDED = re.compile(r"[\t\n\r]")
+# What no media_url may contain: whitespace (`\s` is str.isspace's set) and C0 controls.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 _EDGE = "".join(chr(c) for c in range(0x21))  # C0 controls and space
 _V4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated IPv4-compatible addresses, :: and ::1 included
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -55,7 +57,7 @@ def media_url_shape_error(value: str) -> FieldError | None:
         return FieldError("media_url", "too_long", f"media_url must be at most {MEDIA_URL_MAX} characters.")
     invalid = FieldError("media_url", "invalid_url", "media_url must be an absolute URL with a scheme and a host.")
     scheme, sep, rest = value.partition("://")
-    if not sep or not _SCHEME.fullmatch(scheme) or any(c.isspace() or ord(c) < 0x20 for c in value):
+    if not sep or not _SCHEME.fullmatch(scheme) or _SPACE_OR_CONTROL.search(value):
         return invalid
     if rest[:1] in ("/", "\\"):  # `https:///host`: a client would guess the host; we do not
         return invalid
@@ -151,7 +153,7 @@ def _readings(value: str, parts: urlhost.UrlParts) -> list[urlhost.Host]:
         other = urlsplit(value).hostname
     except ValueError:
         other = None
-    if other:
+    if other and other != parts.host:  # the same text is the same judgement
         hosts.append(other)
     return hosts
 

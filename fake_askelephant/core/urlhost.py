@@ -102,8 +102,10 @@ def _port(text: str | None) -> int | None:
     return int(text)
 
 
+@lru_cache(maxsize=1024)  # a client sends its media from a few hosts; UTS #46 mapping is most of a URL's parse
 def parse_host(raw: str) -> tuple[Host, str | None]:
-    """The WHATWG host parser for a special scheme → (host, IPv6 zone id or None)."""
+    """The WHATWG host parser for a special scheme → (host, IPv6 zone id or None). (Cached: pure, and the result
+    is immutable; a HostError is raised again each time.)"""
     if not raw:
         raise HostError("empty host")
     if raw.startswith("["):

@@ -173,6 +173,23 @@ def test_media_url_shape_rejects_non_absolute_urls(url: str) -> None:
     assert err is not None and err.code == "invalid_url"
 
 
+SPACES_AND_CONTROLS = [chr(c) for c in range(0x110000) if chr(c).isspace() or c < 0x20]
+
+
+@pytest.mark.parametrize("char", SPACES_AND_CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
+def test_media_url_shape_rejects_every_whitespace_and_control_character(char: str) -> None:
+    # str.isspace is the oracle: the rule is "no whitespace, no C0 control" anywhere in the URL.
+    for url in (f"https://a.example/x{char}y.mp3", f"https://a{char}b.example/x.mp3", f"https://a.example/x.mp3{char}"):
+        err = media_url_shape_error(url)
+        assert err is not None and err.code == "invalid_url", (url, err)
+
+
+@pytest.mark.parametrize("char", ["\u00ad", "\u180e", "\u200b", "\u2060", "\ufeff", "\x7f", "é", "~"])
+def test_media_url_shape_accepts_characters_that_are_not_whitespace(char: str) -> None:
+    assert not char.isspace() and ord(char) >= 0x20
+    assert media_url_shape_error(f"https://a.example/x{char}y.mp3") is None
+
+
 @given(
     st.text(max_size=40)
     | st.from_regex(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)", fullmatch=True)
