@@ -7,8 +7,8 @@ The emulator is served as `serve` serves it (EmulatorRunner, `--fixtures none`, 
 objects frozen, the collector policy running) and filled through the engagement service with the create bodies the
 HTTP benchmarks send (workload.call_body: validated by the route's own model). Then `--creates` new-engagement POSTs
 go over loopback from `--connections` raw keep-alive connections (prebuilt request bytes, a few lines of asyncio:
-the client's share of the CPU stays small), twice: once timed (process CPU per create, client included), once
-under cProfile. The profile is printed by own time (tottime) and by cumulative time for the emulator's functions.
+the client's share of the CPU stays small): `--rounds` timed (process CPU per create, client included, and the
+collector's share of it from `gc.callbacks`), then one round under cProfile. The profile is printed by own time (tottime) and by cumulative time for the emulator's functions.
 """
 
 from __future__ import annotations
@@ -85,6 +85,24 @@ async def fill(em: Emulator, who: Principal, n: int) -> None:
         await em.engagements.create_engagement(who, draft)
 
 
+class CollectorTime:
+    """gc.callbacks: CPU seconds spent in collector passes (thread time: other load does not inflate it)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._began = 0.0
+        self.by_generation = [[0, 0.0], [0, 0.0], [0, 0.0]]  # passes, seconds
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.thread_time()
+        else:
+            took = time.thread_time() - self._began
+            self.total += took
+            self.by_generation[info["generation"]][0] += 1
+            self.by_generation[info["generation"]][1] += took
+
+
 def principal(em: Emulator) -> Principal:
     found = em.store.authenticate_key(API_KEY)
     assert found is not None
@@ -100,6 +118,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await site.start()
     port = runner.addresses[0][1]
     gc.freeze()
+    if args.threshold:
+        gc.set_threshold(args.threshold, *gc.get_threshold()[1:])
     policy = CollectorPolicy(em.record_count, lambda: em.write_set.version)
     governing = asyncio.create_task(policy.run())
     try:
@@ -110,13 +130,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         out: dict[str, Any] = {"stored": args.stored, "fill_s": round(filled_s, 1)}
         await post_all("127.0.0.1", port, (f"warm-{i}" for i in range(500)), args.connections)
         rounds = []
+        collector = CollectorTime()
+        gc.callbacks.append(collector)
         for r in range(args.rounds):
-            cpu, wall = time.process_time(), time.perf_counter()
+            cpu, wall, collector.total = time.process_time(), time.perf_counter(), 0.0
             ids = (f"timed-{r}-{i}" for i in range(args.creates))
             bad = await post_all("127.0.0.1", port, ids, args.connections)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            rounds.append((round(cpu / args.creates * 1e6, 1), round(wall / args.creates * 1e6, 1), bad))
-        out |= {"creates": args.creates, "rounds (cpu us, wall us, not 201)": rounds}
+            per = 1e6 / args.creates
+            rounds.append((round(cpu * per, 1), round(wall * per, 1), round(collector.total * per, 1), bad))
+        gc.callbacks.remove(collector)
+        out |= {
+            "creates": args.creates,
+            "rounds (cpu us, wall us, collector us, not 201)": rounds,
+            "collector passes, ms (gen 0, 1, 2)": [(n, round(s * 1000, 1)) for n, s in collector.by_generation],
+        }
         if args.no_profile:
             return out
         profiler = cProfile.Profile()
@@ -146,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--creates", type=int, default=4_000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of --creates before the profiled one")
+    parser.add_argument("--threshold", type=int, default=0, help="the young generation's collector threshold")
     parser.add_argument("--no-profile", action="store_true", help="only the timed rounds (e.g. under py-spy)")
     parser.add_argument("--top", type=int, default=45)
     args = parser.parse_args(argv)

@@ -211,6 +211,8 @@ def query_param_complaints(query: Mapping[str, str], accepted: Sequence[str]) ->
     Unknown names (`limti`, `expand[]` as axios encodes arrays, `search` on tags) are ignored by the route;
     an `expand` with an empty entry (`expand=`, `expand=,`, `expand=action_items,`) is malformed.
     """
+    if not query:
+        return []
     names = [n for n in accepted if not n.endswith("[")]
     prefixes = tuple(n for n in accepted if n.endswith("["))
     out: list[tuple[str, str]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from .seeded import RngState, SeededRandom, rng_restore, rng_snapshot
 
@@ -10,14 +11,37 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 _PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # every 10-bit value as two digits
-_SHIFTS = tuple(range(120, -1, -10))
+_MS_BITS, _HALF_BITS = (1 << 48) - 1, (1 << 40) - 1
 
 
 def ulid(ms: int, randomness: int) -> str:
-    """Encode 48 bits of time and 80 bits of randomness as Crockford base32, most significant first."""
-    value = ((ms & ((1 << 48) - 1)) << 80) | (randomness & ((1 << 80) - 1))
-    # 13 two-digit table lookups instead of 26 digit steps: every id the emulator hands out goes through here.
-    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+    """Encode 48 bits of time and 80 bits of randomness as Crockford base32, most significant first.
+
+    Two leading zero bits and the 48 time bits are the first 10 digits, the 80 random bits the last 16, so each
+    part is encoded on its own: the time part once per millisecond (cached), the random part as two 40-bit halves
+    (small ints), two digits per table lookup. Every id the emulator hands out goes through here."""
+    randomness &= (1 << 80) - 1
+    hi, lo = randomness >> 40, randomness & _HALF_BITS
+    p = _PAIRS
+    return "".join(
+        (
+            _time_digits(ms & _MS_BITS),
+            p[hi >> 30],
+            p[(hi >> 20) & 1023],
+            p[(hi >> 10) & 1023],
+            p[hi & 1023],
+            p[lo >> 30],
+            p[(lo >> 20) & 1023],
+            p[(lo >> 10) & 1023],
+            p[lo & 1023],
+        )
+    )
+
+
+@lru_cache(maxsize=64)  # ids made in one millisecond share it (a frozen clock: all of them)
+def _time_digits(ms: int) -> str:
+    p = _PAIRS
+    return p[ms >> 40] + p[(ms >> 30) & 1023] + p[(ms >> 20) & 1023] + p[(ms >> 10) & 1023] + p[ms & 1023]
 
 
 class IdFactory:

@@ -34,6 +34,8 @@ def clock(c: VirtualClock) -> dict[str, Any]:
 
 def engagement(e: Engagement) -> dict[str, Any]:
     """The engagement without expansions; optional fields omitted when empty (api.md §6.2)."""
+    created_at = format_ms(e.created_at)
+    start_at = format_ms(e.start_at)  # often the creation instant too: each distinct time is formatted once
     out: dict[str, Any] = {
         "object": "engagement",
         "id": e.id,
@@ -41,12 +43,12 @@ def engagement(e: Engagement) -> dict[str, Any]:
         "engagement_type": e.engagement_type,
         "processing_status": e.processing_status,
         "is_private": e.is_private,
-        "created_at": format_ms(e.created_at),
-        "updated_at": format_ms(e.updated_at),
+        "created_at": created_at,
+        "updated_at": created_at if e.updated_at == e.created_at else format_ms(e.updated_at),
         "data_source": "API",
         "is_internal": e.is_internal,
-        "engagement_at": format_ms(e.start_at),
-        "start_at": format_ms(e.start_at),
+        "engagement_at": start_at,
+        "start_at": start_at,
         "end_at": _ts(e.end_at),
         "duration_seconds": e.duration_seconds,
     }

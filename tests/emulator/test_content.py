@@ -56,6 +56,10 @@ def test_ulid_is_crockford_base32_of_time_then_randomness() -> None:
         ms, randomness = rng.getrandbits(48), rng.getrandbits(80)
         value = (ms << 80) | randomness
         assert ulid(ms, randomness) == "".join(alphabet[(value >> (5 * i)) & 31] for i in reversed(range(26)))
+    # Wider inputs keep their low 48 and 80 bits.
+    for _ in range(200):
+        ms, randomness = rng.getrandbits(52), rng.getrandbits(84)
+        assert ulid(ms, randomness) == ulid(ms & (2**48 - 1), randomness & (2**80 - 1))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 42, 1830323367])
