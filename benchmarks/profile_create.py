@@ -8,7 +8,9 @@ objects frozen, the collector policy running) and filled through the engagement 
 HTTP benchmarks send (workload.call_body: validated by the route's own model). Then `--creates` new-engagement POSTs
 go over loopback from `--connections` raw keep-alive connections (prebuilt request bytes, a few lines of asyncio:
 the client's share of the CPU stays small): `--rounds` timed (process CPU per create, client included, and the
-collector's share of it from `gc.callbacks`), then one round under cProfile. The profile is printed by own time (tottime) and by cumulative time for the emulator's functions.
+collector's share of it from `gc.callbacks`), then one round under cProfile, printed by own time (tottime) and by
+cumulative time for the emulator's functions. cProfile inflates small calls; `py-spy record -- python -m
+benchmarks.profile_create --no-profile` samples without that bias (not a dependency: install it yourself).
 """
 
 from __future__ import annotations
