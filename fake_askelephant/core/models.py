@@ -122,9 +122,10 @@ class Signal:
     created_at: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EngagementDraft:
-    """A validated create request, as the HTTP edge hands it to the core."""
+    """A validated create request, as the HTTP edge hands it to the core; nothing changes it. (Not frozen: one is
+    built per create, and a frozen __init__ pays an object.__setattr__ call for each of its 12 fields.)"""
 
     engagement_type: str
     title: str
