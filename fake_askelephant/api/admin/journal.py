@@ -86,9 +86,8 @@ class RequestJournal:
 journal_key = web.AppKey("journal_key", RequestJournal)
 
 
-def credential_id(request: web.Request) -> str | None:
+def credential_id(request: web.Request, principal: Principal | None) -> str | None:
     """The authenticated credential, else the id part of a presented API key; never its secret."""
-    principal: Principal | None = request.get(context.principal_key)
     if principal is not None:
         return principal.credential_id
     header = request.headers.get("Authorization", "").strip()
@@ -125,7 +124,7 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
                 path=request.path,
                 status=status,
                 latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                key_id=credential_id(request),
+                key_id=credential_id(request, principal),
                 workspace_id=principal.workspace_id if principal else None,
                 virtual_ms=context.emulator(request).clock.now_ms(),
                 wall_ms=wall_ms(),
