@@ -78,6 +78,9 @@ class Raw:
     over_100ms_per_10s: float
     stored: int  # engagements the emulator held at the end (0 for the floor)
     load1: float
+    # The server process's own CPU (user + system, /proc) per request sent, warm-up included: on a shared machine
+    # far steadier than req/s, which other processes' load moves.
+    server_cpu_us: float = 0.0
 
 
 def percentile(ordered: list[float], q: float) -> float:
@@ -88,7 +91,14 @@ def percentile(ordered: list[float], q: float) -> float:
 
 
 def summarize(
-    target: str, route: str, connections: int, elapsed: float, latencies_s: list[float], errors: int, stored: int
+    target: str,
+    route: str,
+    connections: int,
+    elapsed: float,
+    latencies_s: list[float],
+    errors: int,
+    stored: int,
+    server_cpu_us: float = 0.0,
 ) -> Raw:
     ms = sorted(x * 1000 for x in latencies_s)
     slow = sum(1 for x in ms if x > SLOW_MS)
@@ -107,6 +117,7 @@ def summarize(
         over_100ms_per_10s=round(slow * 10 / elapsed, 2) if elapsed > 0 else 0.0,
         stored=stored,
         load1=round(os.getloadavg()[0], 2),
+        server_cpu_us=round(server_cpu_us, 1),
     )
 
 
@@ -270,7 +281,7 @@ def wrk_corrected(base_url: str, request: Request, connections: int, duration: f
 def median_row(rows: list[Raw]) -> dict[str, Any]:
     """Per field the median over repeats (requests and errors summed)."""
     out: dict[str, Any] = {"target": rows[0].target, "route": rows[0].route, "connections": rows[0].connections}
-    for name in ("rps", "p50_ms", "p99_ms", "p999_ms", "max_ms", "over_100ms_per_10s", "load1"):
+    for name in ("rps", "p50_ms", "p99_ms", "p999_ms", "max_ms", "over_100ms_per_10s", "load1", "server_cpu_us"):
         out[name] = statistics.median(getattr(r, name) for r in rows)
     out["requests"] = sum(r.requests for r in rows)
     out["errors"] = sum(r.errors for r in rows)
@@ -281,14 +292,15 @@ def median_row(rows: list[Raw]) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]], advances: list[dict[str, Any]], engagements: int) -> str:
     lines = [
-        "| Route | c | Server | req/s | p50 ms | p99 ms | p99.9 ms | max ms | >100 ms per 10 s | stored (end) | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Route | c | Server | req/s | p50 ms | p99 ms | p99.9 ms | max ms | >100 ms per 10 s | server CPU µs/req "
+        "| stored (end) | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['route']} | {r['connections']} | {r['target']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
             f"{r['p99_ms']:.2f} | {r['p999_ms']:.2f} | {r['max_ms']:.1f} | {r['over_100ms_per_10s']:.1f} | "
-            f"{r['stored'][0]:,}–{r['stored'][1]:,} | {r['load1']:.2f} |"
+            f"{r['server_cpu_us']:.0f} | {r['stored'][0]:,}–{r['stored'][1]:,} | {r['load1']:.2f} |"
         )
     lines += [
         "",
@@ -327,25 +339,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for connections in args.connections:
                     for route in args.routes:
                         for server, requests in ((emulator, ours), (floor, theirs)):
+                            cpu = server.cpu_seconds()
                             lat, errors, elapsed, sent = asyncio.run(
                                 record(server.base_url, requests[route], connections, args.duration, args.warmup)
                             )
+                            cpu_us = (server.cpu_seconds() - cpu) * 1e6 / max(1, sent)
                             if server is emulator and route == "create":
                                 stored += sent
                             row = summarize(
                                 server.target.name, route, connections, elapsed, lat, errors,
-                                stored if server is emulator else 0,
+                                stored if server is emulator else 0, cpu_us,
                             )  # fmt: skip
                             raw.append(row)
                             print(f"[{repeat + 1}/{args.repeat}] {row}", file=sys.stderr)
             if args.wrk:
                 # One case both ways, in turn on the same server: the recorder's raw figures, then wrk's corrected ones.
                 for _ in range(args.repeat):
+                    cpu = emulator.cpu_seconds()
                     lat, errors, elapsed, sent = asyncio.run(
                         record(emulator.base_url, ours["create"], args.wrk_connections, args.duration, args.warmup)
                     )
+                    cpu_us = (emulator.cpu_seconds() - cpu) * 1e6 / max(1, sent)
                     stored += sent
-                    raw_row = summarize("emulator", "create", args.wrk_connections, elapsed, lat, errors, stored)
+                    raw_row = summarize(
+                        "emulator", "create", args.wrk_connections, elapsed, lat, errors, stored, cpu_us
+                    )
                     versus.append({"generator": "raw (this recorder)", **asdict(raw_row)})
                     corrected = wrk_corrected(emulator.base_url, ours["create"], args.wrk_connections, args.duration)
                     stored += corrected["requests"]  # and its 1-s-rounded run's creates; warm-up not counted
