@@ -33,6 +33,7 @@ from ..core.errors import NotFound
 from ..core.slicing import SLICE_S, Slices
 from ..core.timefmt import format_ms, wall_ms
 from ..emulator import Emulator
+from ..gc_policy import collector_paused
 from . import state, streams
 from .statefile import START_FRESH, Key, Row, SnapshotInfo, StateFile, StateFileError
 
@@ -463,10 +464,13 @@ class Persister:
                 info = SnapshotInfo(name, format_ms(em.clock.now_ms()), format_ms(wall_ms()), em.seed, 0)
                 if self.durable:  # the file holds every row now: copied by SQLite on the worker thread
                     return await self._save_snapshot(info, None)
-            rows = await self._dump(em, slices, f"taking snapshot {name}")
-        # The image is complete: changes go on while it is stored.
-        async with self._lock:
-            return await self._save_snapshot(info, rows)
+            with collector_paused():
+                rows = await self._dump(em, slices, f"taking snapshot {name}")
+        # The image is complete: changes go on while it is stored (its rows are dropped by reference counting; a
+        # collector pass over them on the worker thread would hold the GIL as long as one on the loop).
+        with collector_paused():
+            async with self._lock:
+                return await self._save_snapshot(info, rows)
 
     async def _dump(self, em: Emulator, slices: Slices, doing: str) -> list[Row]:
         """state.dump in slices (the caller keeps the state still)."""
@@ -497,38 +501,44 @@ class Persister:
         the restored state. The result is the same as loading the rows in one piece (state.load).
         """
         em = self.emulator
-        slices = Slices(self.slice_s)
-        admission = self.admission
         doing = f"restoring snapshot {name}"
-        async with admission.holding(doing), em.scheduler.paused(), self._lock:
-            rows = await self._run(self._open().snapshot_rows, name)
-            if rows is None:
-                raise NotFound("snapshot", name)
-            loader = state.Loader(em)
-            decoded: list[state.Decoded] = []
-            for start in range(0, len(rows), RESTORE_STEP_ROWS):
-                try:
-                    decoded.append(loader.decode(rows[start : start + RESTORE_STEP_ROWS]))
-                except state.RowError as exc:  # nothing was changed yet
-                    raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
-                admission.busy = f"{doing}: decoding {start:,} of {len(rows):,} records"
-                await slices.tick()
-            if self.durable:
-                if not await self._commit_locked():
-                    raise StorageUnavailable(self.unavailable or "the state file could not be written")
-                meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
-                try:
-                    await self._run(self._open().restore_snapshot, name, meta)
-                except (sqlite3.Error, OSError) as exc:
-                    await self._fail(exc)
-                    raise StorageUnavailable(self.unavailable or "the state file could not be written") from exc
-            await admission.hold_readers()
-            await self._apply(em, loader, [r for r in rows if r[0] in state.PRELUDE_KINDS], decoded, slices, doing)
-            if self.durable:
-                self._ambient = {}  # the next commit writes every ambient row (request ids kept counting)
-            self._moves = em.clock.moves
-            em.scheduler.poke()
-            return len(rows)
+        async with self.admission.holding(doing), em.scheduler.paused(), self._lock:
+            with collector_paused() as made:
+                count = await self._restore_locked(em, name, doing)
+                made(count)
+        em.scheduler.poke()
+        return count
+
+    async def _restore_locked(self, em: Emulator, name: str, doing: str) -> int:
+        admission = self.admission
+        slices = Slices(self.slice_s)
+        rows = await self._run(self._open().snapshot_rows, name)
+        if rows is None:
+            raise NotFound("snapshot", name)
+        loader = state.Loader(em)
+        decoded: list[state.Decoded] = []
+        for start in range(0, len(rows), RESTORE_STEP_ROWS):
+            try:
+                decoded.append(loader.decode(rows[start : start + RESTORE_STEP_ROWS]))
+            except state.RowError as exc:  # nothing was changed yet
+                raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
+            admission.busy = f"{doing}: decoding {start:,} of {len(rows):,} records"
+            await slices.tick()
+        if self.durable:
+            if not await self._commit_locked():
+                raise StorageUnavailable(self.unavailable or "the state file could not be written")
+            meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
+            try:
+                await self._run(self._open().restore_snapshot, name, meta)
+            except (sqlite3.Error, OSError) as exc:
+                await self._fail(exc)
+                raise StorageUnavailable(self.unavailable or "the state file could not be written") from exc
+        await admission.hold_readers()
+        await self._apply(em, loader, [r for r in rows if r[0] in state.PRELUDE_KINDS], decoded, slices, doing)
+        if self.durable:
+            self._ambient = {}  # the next commit writes every ambient row (request ids kept counting)
+        self._moves = em.clock.moves
+        return len(rows)
 
     async def _apply(
         self,
@@ -548,14 +558,15 @@ class Persister:
         if self.durable:
             em.write_set.on = False
         try:
-            em.reset(everything=True)
-            loader.prelude(prelude)
-            for chunk in decoded:
-                loader.apply(chunk, len(chunk))
-                admission.busy = f"{doing}: {loader.rows:,} of {total:,} records"
-                await slices.tick()
-            for _ in loader.finishing():
-                await slices.tick()
+            with em.releaser.held():  # the old state is freed once requests run again, not while they wait
+                em.reset(everything=True)
+                loader.prelude(prelude)
+                for chunk in decoded:
+                    loader.apply(chunk, len(chunk))
+                    admission.busy = f"{doing}: {loader.rows:,} of {total:,} records"
+                    await slices.tick()
+                for _ in loader.finishing():
+                    await slices.tick()
         finally:
             if self.durable:
                 em.write_set.take()

@@ -260,3 +260,27 @@ async def test_a_sliced_snapshot_and_restore_give_the_same_state_as_in_one_piece
     state.load(reference.emulator, [(kind, key, body) for (kind, key), body in whole["saved"].items()])
     expected = dumped(reference.emulator)
     assert whole["after_restore"] == expected
+
+
+async def test_a_snapshot_row_that_does_not_decode_is_refused_before_anything_changes(
+    make_api: Callable[..., Any], mode: dict[str, Any]
+) -> None:
+    api: Api = await make_api(frozen_settings(seed=23, **mode))
+    created = await ok(await api.create(), 201)
+    await ok(await api.client.post("/__admin/snapshot", json={"name": "s"}), 201)
+    p = persister(api)
+
+    def damage() -> None:
+        db = p._open()._db
+        db.execute("UPDATE snapshot_records SET body = x'7b6e6f' WHERE name = 's' AND kind = 'workspace.engagements'")
+
+    await p._run(damage)
+    later = await ok(await api.create(external_id="later"), 201)
+    before = dumped(api.emulator)
+    refused = await api.client.post("/__admin/restore", json={"name": "s"})
+    assert refused.status == 503 and refused.headers["Retry-After"]
+    problem = await refused.json()
+    assert "workspace.engagements" in problem["detail"] and created["id"] in problem["detail"]
+    assert dumped(api.emulator) == before  # nothing was changed
+    assert (await ok(await api.get(later["id"])))["id"] == later["id"]
+    assert "busy" not in await ok(await api.client.get("/__admin/health"))
