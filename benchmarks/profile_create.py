@@ -123,11 +123,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.threshold:
         gc.set_threshold(args.threshold, *gc.get_threshold()[1:])
     policy = CollectorPolicy(em.record_count, lambda: em.write_set.version)
-    governing = asyncio.create_task(policy.run())
+    governing = asyncio.create_task(policy.run()) if not args.no_policy else None
     try:
         started = time.perf_counter()
         await fill(em, principal(em), args.stored)
-        policy.check()
+        if governing is not None:
+            policy.check()
         filled_s = time.perf_counter() - started
         out: dict[str, Any] = {"stored": args.stored, "fill_s": round(filled_s, 1)}
         await post_all("127.0.0.1", port, (f"warm-{i}" for i in range(500)), args.connections)
@@ -156,7 +157,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         out["profile"] = profile_text(profiler, args.top, args.creates)
         return out
     finally:
-        governing.cancel()
+        if governing is not None:
+            governing.cancel()
         await runner.cleanup()
 
 
@@ -176,6 +178,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--creates", type=int, default=4_000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of --creates before the profiled one")
+    parser.add_argument(
+        "--no-policy",
+        action="store_true",
+        help="without serve's collector policy (its passes run every 20 ms of wall time: under a slow tracer such "
+        "as valgrind they would run once per request)",
+    )
     parser.add_argument("--threshold", type=int, default=0, help="the young generation's collector threshold")
     parser.add_argument("--no-profile", action="store_true", help="only the timed rounds (e.g. under py-spy)")
     parser.add_argument("--top", type=int, default=45)
