@@ -13,8 +13,9 @@ something always changed, so every poll is a full read.
 Per round, for each route (`get`: one stored engagement; `create`: a new-engagement POST) the same closed-loop
 recorder as `bench_latency` (every request's own time, no coordinated-omission correction) runs once with the tab
 on `about:blank` and once per view with the inspector open, in turn, so a busy machine slows all of them. The
-browser's own timings of the admin requests the page sent are reported too (request start → response end, from
-the Resource Timing data Playwright exposes). Medians over the rounds; the load average is printed beside them.
+browser's own timings of the admin requests the page sent are reported too (request start → first byte of the
+answer, from the Resource Timing data Playwright exposes) with how many were 304 (nothing changed). Medians
+over the rounds; the load average is printed beside them.
 
 Issue 22 asks, at 100,000 engagements: any admin read < 50 ms, API p99 < 25 ms with an inspector tab open.
 """
@@ -52,21 +53,22 @@ async def complete_pipelines(base_url: str) -> None:
 
 
 class AdminTimings:
-    """The page's own admin requests: durations (ms) from the browser's Resource Timing, and their statuses."""
+    """The page's own admin requests: time to the answer (ms, the browser's Resource Timing responseStart: the
+    server builds a body before it sends headers) and status. Taken from the `response` event: a 304 that the page
+    does not read further shows as an aborted request in `requestfinished`/`requestfailed`."""
 
     def __init__(self) -> None:
         self.ms: list[float] = []
         self.statuses: list[int] = []
 
-    async def on_finished(self, request: Any) -> None:
-        if "/__admin/" not in request.url or request.url.endswith(("/ui", ".js", ".css")):
+    def on_response(self, response: Any) -> None:
+        url = response.url
+        if "/__admin/" not in url or "/__admin/ui" in url:
             return
-        timing = request.timing  # ms relative to startTime; -1 where not applicable
-        if timing.get("responseEnd", -1) >= 0:
-            self.ms.append(float(timing["responseEnd"]))
-        response = await request.response()
-        if response is not None:
-            self.statuses.append(response.status)
+        started = response.request.timing.get("responseStart", -1)
+        if started >= 0:
+            self.ms.append(float(started))
+        self.statuses.append(response.status)
 
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.ms)
@@ -91,7 +93,7 @@ async def measure(args: argparse.Namespace, base_url: str) -> list[dict[str, Any
         browser = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, headless=True)
         page = await browser.new_page(viewport=VIEWPORT)
         timings = AdminTimings()
-        page.on("requestfinished", timings.on_finished)
+        page.on("response", timings.on_response)
         stored = args.engagements
         for round_ in range(args.rounds):
             for route in args.routes:
@@ -117,7 +119,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         groups.setdefault((row["route"], row["view"]), []).append(row)
     out = [
-        "| route | inspector | req/s | p50 ms | p99 ms | max ms | admin requests (304) | admin p50 / max ms | stored | load |",
+        "| route | inspector | req/s | p50 ms | p99 ms | max ms | admin requests (304) | admin p50 / max ms "
+        "| stored | load |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (route, view), group in groups.items():
