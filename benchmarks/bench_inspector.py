@@ -91,7 +91,7 @@ async def measure(args: argparse.Namespace, base_url: str) -> list[dict[str, Any
     rows: list[dict[str, Any]] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, headless=True)
-        page = await browser.new_page(viewport=VIEWPORT)
+        page = await browser.new_page(viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]})
         timings = AdminTimings()
         page.on("response", timings.on_response)
         stored = args.engagements
@@ -126,7 +126,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     for (route, view), group in groups.items():
 
         def med(key: str, g: list[dict[str, Any]] = group) -> float:
-            return statistics.median(r[key] for r in g)
+            return float(statistics.median(r[key] for r in g))
 
         admin = (
             f"{med('admin_requests'):.0f} ({med('not_modified'):.0f}) | {med('admin_p50_ms'):.1f} / "
