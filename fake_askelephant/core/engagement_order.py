@@ -17,9 +17,9 @@ Filter indexes, derived like the order (never saved; rebuilt on load, dropped on
   change to the chunk: its titles casefolded and joined, searched with str.find (no Python-level step per title).
   After a change a search rebuilds the chunks it touched (~0.2-1 ms each); after a bulk change (a clock advance
   that moved every engagement) a request builds at most a few (NoteBudget) and otherwise asks the titles' own text;
-- the titles in the order the engagements arrived (TitleText), in segments with a casefolded text each: moving a
-  key leaves them alone, so after a bulk change a search finds its candidates with a str.find per segment (~1-3 ms
-  at 100,000) where a pass over the records cost 20-40 ms.
+- the titles in the order they were given (TitleText), in segments with a casefolded text each: moving a key
+  leaves them alone, so after a bulk change a search finds its candidates with a str.find per segment (~1-3 ms at
+  100,000) where a pass over the records cost 20-40 ms.
 A listing walks the smallest of these (core/engagements.py); a query whose matches are still sparse among them
 finds them all at once and keeps the result until the workspace changes (`cached`/`remember`), so a paged walk of
 it is O(n) in all.
@@ -87,80 +87,68 @@ class _Segment:
     __slots__ = ("ids", "starts", "text", "titles")
 
     def __init__(self) -> None:
-        self.ids: list[str | None] = []  # None: deleted (its title is then "", which no needle is found in)
+        self.ids: list[str] = []
         self.titles: list[str] = []
-        self.text: str | None = None  # the titles casefolded, joined by _SEP; None when a title changed since
+        self.text: str | None = None  # the titles casefolded, joined by _SEP; None after an append
         self.starts: array[int] | None = None
 
 
 class TitleText:
-    """Every engagement's title in arrival order, for a search the list order's chunk texts cannot answer.
+    """Titles in the order they were given (at creation, at a rename), for a search the chunk texts cannot answer.
 
     The chunk texts follow the (updated_at, id) order, so a change that moves every key (a clock advance completing
-    every pipeline) leaves none of them built, and a request may build only a few. Here positions never move: a
-    title is rewritten only when it changed (compared by identity first: a record that kept its title holds the
-    same string), so an advance leaves every segment's text as it was.
+    every pipeline) leaves none of them built, and a request may build only a few. Here nothing moves: a title is
+    appended when an engagement arrives or is renamed, so only the last segment's text is ever rebuilt. An entry
+    whose engagement is gone or titled otherwise now is stale; a search skips it (it compares with the record), and
+    once stale entries could outnumber live ones the next search packs them away. No per-id table: 16 bytes an
+    engagement beside the text itself (a dict of slots measured 107 B at 100,000).
     """
 
-    __slots__ = ("_dead", "_segments", "_slot_of")
+    __slots__ = ("_segments", "_size")
 
     def __init__(self) -> None:
         self._segments: list[_Segment] = []
-        self._slot_of: dict[str, int] = {}
-        self._dead = 0
+        self._size = 0
 
-    def put(self, engagement_id: str, title: str) -> None:
-        slot = self._slot_of.get(engagement_id)
-        if slot is None:
-            if not self._segments or len(self._segments[-1].ids) >= _SEGMENT:
-                self._segments.append(_Segment())
-            segment = self._segments[-1]
-            self._slot_of[engagement_id] = (len(self._segments) - 1) * _SEGMENT + len(segment.ids)
-            segment.ids.append(engagement_id)
-            segment.titles.append(title)
-            segment.text = None
-            return
-        segment = self._segments[slot // _SEGMENT]
-        old = segment.titles[slot % _SEGMENT]
-        if old is not title and old != title:
-            segment.titles[slot % _SEGMENT] = title
-            segment.text = None
+    def __len__(self) -> int:
+        return self._size
 
-    def discard(self, engagement_id: str) -> None:
-        slot = self._slot_of.pop(engagement_id, None)
-        if slot is None:
-            return
-        segment = self._segments[slot // _SEGMENT]
-        segment.ids[slot % _SEGMENT] = None
-        segment.titles[slot % _SEGMENT] = ""
+    def add(self, engagement_id: str, title: str) -> None:
+        if not self._segments or len(self._segments[-1].ids) >= _SEGMENT:
+            self._segments.append(_Segment())
+        segment = self._segments[-1]
+        segment.ids.append(engagement_id)
+        segment.titles.append(title)
         segment.text = None
-        self._dead += 1
-        if self._dead > len(self._slot_of):  # more holes than titles: pack them (amortised O(1) per delete)
-            self._pack()
+        self._size += 1
 
-    def _pack(self) -> None:
-        live = [(i, t) for seg in self._segments for i, t in zip(seg.ids, seg.titles, strict=True) if i is not None]
-        self._segments, self._slot_of, self._dead = [], {}, 0
-        for engagement_id, title in live:
-            self.put(engagement_id, title)
-
-    def matching(self, needle: str) -> list[str]:
-        """Ids of the engagements whose casefolded title holds `needle` (casefolded, not empty), in arrival order."""
-        found: list[str] = []
+    def matching(self, needle: str, engagements: Mapping[str, Engagement]) -> list[str]:
+        """Ids of the engagements whose casefolded title holds `needle` (casefolded), each once."""
+        if self._size > 2 * len(engagements) + _SEGMENT:
+            self._refill(engagements.values())
+        found: dict[str, None] = {}
         for segment in self._segments:
             if segment.text is None or segment.starts is None:
                 segment.text, segment.starts = search_text(segment.titles)
-            ids = segment.ids
-            found.extend(i for j in _hits(segment.text, segment.starts, needle) if (i := ids[j]) is not None)
-        return found
+            ids, titles = segment.ids, segment.titles
+            for j in _hits(segment.text, segment.starts, needle):
+                e = engagements.get(ids[j])
+                if e is not None and e.title == titles[j]:
+                    found[ids[j]] = None
+        return list(found)
+
+    def _refill(self, engagements: Iterable[Engagement]) -> None:
+        self._segments, self._size = [], 0
+        for e in engagements:
+            self.add(e.id, e.title)
 
     def containers(self) -> list[Dropped]:
         """What a reset hands to the Releaser."""
-        return [Dropped(self._segments), Dropped(self._slot_of)]
+        return [Dropped(self._segments)]
 
     def size_bytes(self) -> int:
-        parts = [self._slot_of, *(x for s in self._segments for x in (s.ids, s.titles, s.text, s.starts))]
-        return sum(map(sys.getsizeof, parts)) + sum(map(sys.getsizeof, self._slot_of.values()))
+        parts = [self._segments, *(x for s in self._segments for x in (s.ids, s.titles, s.text, s.starts))]
+        return sum(map(sys.getsizeof, parts))
 
 
 class EngagementOrder:
@@ -185,12 +173,13 @@ class EngagementOrder:
     def __len__(self) -> int:
         return len(self.all)
 
-    def put(self, e: Engagement) -> None:
-        """`e` is new or changed (any filtered field may have, its position too)."""
+    def put(self, e: Engagement, *, retitled: bool = False) -> None:
+        """`e` is new or changed (any filtered field may have, its position too; its title when `retitled`)."""
         self.revision += 1
         key = (e.updated_at, e.id)
         old = self._key_of.get(e.id)
-        self.titles.put(e.id, e.title)
+        if old is None or retitled:
+            self.titles.add(e.id, e.title)
         if old is None:
             self.all.add(key, _code(e))
         elif old == key:
@@ -217,7 +206,6 @@ class EngagementOrder:
         old = self._key_of.pop(engagement_id, None)
         if old is not None:
             self.all.remove(old)
-            self.titles.discard(engagement_id)
             links = self._links_of.pop(engagement_id, None)
             if links is not None:
                 self._unlink(old, links)
@@ -331,7 +319,7 @@ class EngagementOrder:
         items = list(engagements.values())
         titles = TitleText()
         for n, e in enumerate(items, 1):
-            titles.put(e.id, e.title)
+            titles.add(e.id, e.title)
             if n % piece == 0:
                 yield
         runs: list[list[tuple[int, str, int]]] = []

@@ -336,11 +336,9 @@ class EngagementService:
                         [engagements[k[1]] for k in source(window_lo, window_hi, False)], principal, query
                     )
                     break
-        except (
-            NotesMissing
-        ):  # after a bulk change: the titles' own text names the candidates (only a search walks notes)
-            assert query.search
-            candidates = [engagements[i] for i in order.titles.matching(query.search.casefold())]
+        except NotesMissing:  # a search after a bulk change: the titles' own text names the candidates
+            needle = (query.search or "").casefold()  # only a search walks the chunk texts
+            candidates = [engagements[i] for i in order.titles.matching(needle, engagements)]
             keys = _all_matches(candidates, principal, query)
         if keys is not None:
             order.remember(remembered, keys)
