@@ -10,7 +10,6 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from pydantic import Field
 
 from ...config import Settings
 from ...core.errors import Conflict
+from ...core.records import dataclass
 from ...core.timefmt import format_ms
 from ...emulator import Emulator
 from .. import context
