@@ -19,7 +19,8 @@ from fake_askelephant.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 # Each was on the start path: faker (sample data, ~0.04 s), the scenario recorder (pydantic scenario models and
 # the pydantic plugin scan they trigger, ~0.07 s), yaml (~0.015 s), mutagen (--media-fetch only); the control
-# plane's route modules with their wire models (load on their first request, issue 22 §5), `health`'s client.
+# plane's route modules (load on their first request, issue 22 §5), pydantic and every wire model (load with the
+# first request that reads a body), `health`'s client.
 LAZY_ADMIN = tuple(f"fake_askelephant.api.admin.{name}" for name in admin.LAZY_ROUTES)
 OFF_THE_START_PATH = (
     "faker",
@@ -27,6 +28,10 @@ OFF_THE_START_PATH = (
     "yaml",
     "mutagen",
     *LAZY_ADMIN,
+    "pydantic",
+    "pydantic_core",
+    "fake_askelephant.api.schemas",
+    "fake_askelephant.api.admin.bodies",
     "fake_askelephant.healthcheck",
 )
 
@@ -53,20 +58,25 @@ def test_the_lazy_route_list_is_each_modules_own_table() -> None:
     assert [(r.method, r.path) for r in health.routes if isinstance(r, web.RouteDef)] == [("GET", "/__admin/health")]
 
 
-FIRST_ADMIN_REQUEST = """
+FIRST_REQUESTS = """
 import asyncio, json, sys
 from aiohttp.test_utils import TestClient, TestServer
 from fake_askelephant.app import create_app
 from fake_askelephant.config import Settings
+from fake_askelephant.core.store import DEFAULT_API_KEY
 
-def admin_modules():
-    return sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("fake_askelephant.api.admin."))
+def loaded():
+    admin = sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("fake_askelephant.api.admin."))
+    return {"admin": admin, "pydantic": "pydantic" in sys.modules}
 
 async def main():
     async with TestClient(TestServer(create_app(Settings(seed=1, time_scale=0.0)))) as client:
-        seen = {"built": admin_modules(), "health": (await client.get("/__admin/health")).status}
+        seen = {"built": loaded(), "health": (await client.get("/__admin/health")).status}
         clock = await client.get("/__admin/clock")
-        seen.update(clock=clock.status, body=await clock.json(), after=admin_modules())
+        seen.update(clock=clock.status, clock_body=await clock.json(), after_clock=loaded())
+        auth = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+        bad = await client.post("/api/v2/engagements", json={"type": "CALL"}, headers=auth)
+        seen.update(bad=bad.status, bad_body=await bad.json(), after_bad=loaded())
         print(json.dumps(seen))
 
 asyncio.run(main())
@@ -74,16 +84,21 @@ asyncio.run(main())
 
 
 @pytest.mark.slow
-def test_a_lazy_route_module_loads_on_its_first_request_and_answers_it() -> None:
+def test_lazily_loaded_modules_load_on_the_first_request_that_needs_them_and_answer_it() -> None:
     result = subprocess.run(
-        [sys.executable, "-c", FIRST_ADMIN_REQUEST], capture_output=True, text=True, cwd=ROOT, timeout=60
+        [sys.executable, "-c", FIRST_REQUESTS], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
-    assert "health" in seen["built"] and "control" not in seen["built"]
+    assert "health" in seen["built"]["admin"] and "control" not in seen["built"]["admin"]
+    assert seen["built"]["pydantic"] is False
     assert seen["health"] == 200
-    assert seen["clock"] == 200 and "now" in seen["body"]
-    assert "control" in seen["after"]  # loaded now, by the clock request
+    assert seen["clock"] == 200 and "now" in seen["clock_body"]
+    assert "control" in seen["after_clock"]["admin"]  # loaded now, by the clock request
+    # The first body read loads pydantic and answers as ever: every missing field, in one 422.
+    assert seen["bad"] == 422 and seen["after_bad"]["pydantic"] is True
+    fields = {e["field"] for e in seen["bad_body"]["errors"]}
+    assert {"title", "source_system", "external_id"} <= fields, seen["bad_body"]
 
 
 def test_serve_turns_the_collector_back_on_when_start_up_fails(tmp_path: Path) -> None:
