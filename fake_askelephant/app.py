@@ -68,7 +68,7 @@ def create_app(
         journal.setup,  # latency of everything inside; the status actually sent
         problems.setup,  # a request id on every response, problem+json for every error raised inside
         hosts.setup,  # a loopback-bound emulator answers loopback names only (DNS rebinding), before anything acts
-        snapshots.setup_starting,  # --state-file: requests wait while the saved state loads (health: "starting")
+        snapshots.setup_admission,  # requests wait while a state file loads, a snapshot is taken, a restore runs
         cors.setup,  # --cors-origin: preflights answered before auth or faults; /api only, never /__admin
         access.setup,  # /__admin: the admin token, and no cross-site changes (CSRF) — before anything acts on them
         faults.setup,  # first in the check order (api.md §4); phase "after" wraps the real work, state write included

@@ -27,10 +27,12 @@ Only `serve` runs it (cli.py): test processes keep the collector as Python ships
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 YOUNG_EVERY_S = 0.02
+BULK_FREEZE = 20_000  # records made by one piece of sliced work above which they are frozen when it ends
 GROW = 0.1  # a tenth of the store new since the last freeze: about what a full pass walks at most
 AT_LEAST = 2_000  # records (or writes); below this a full pass is cheap anyway
 
@@ -84,3 +86,31 @@ class CollectorPolicy:
             await asyncio.sleep(every_s)
             if self.young():
                 self.check()  # a few dict lengths: cheap enough to keep the unfrozen part within a tenth
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[Callable[[int], None]]:
+    """No automatic pass while sliced bulk work runs (a snapshot's encoding, a restore's decoding: issue 23).
+
+    Such work allocates hundreds of thousands of objects that live on (a restore's records) or die by reference
+    counting (a snapshot's rows); between two of its slices CPython's thresholds would start full passes over all
+    of them (measured at 10,000 engagements: 140–230 ms each, several per restore), far longer than a slice. The
+    yielded function is told how many records the work made that stay: above BULK_FREEZE they are moved into the
+    permanent generation when it ends (O(1), as `serve` does after a state file's load), or the next young pass
+    would walk them all. Below it (tests, small stores) nothing is frozen: the collector stays as Python ships it.
+    """
+    kept = 0
+
+    def made(records: int) -> None:
+        nonlocal kept
+        kept = records
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield made
+    finally:
+        if kept > BULK_FREEZE:
+            gc.freeze()
+        if was_enabled:
+            gc.enable()

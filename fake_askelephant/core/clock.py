@@ -14,7 +14,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from .records import dataclass
@@ -235,6 +235,14 @@ class Scheduler:
         clears). The caller cancels them, a slice at a time (core/releaser.py); none of them runs again."""
         dropped, self._heap, self._tally = self._heap, [], _Tally()
         return dropped
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No job runs inside (an advance or a ticker turn under way finishes first), and async jobs the ticker
+        started are done: a snapshot or a restore sees, and leaves, a still state."""
+        async with self._lock:
+            await self.drain_background()
+            yield
 
     async def advance(self, seconds: float) -> None:
         """Run everything due within the next `seconds` of virtual time, then land exactly there."""

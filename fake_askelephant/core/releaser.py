@@ -9,9 +9,10 @@ the live state, so nothing but memory depends on when they go.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, MutableMapping, MutableSequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, MutableSequence
 from typing import Any
 
 from .records import dataclass
@@ -45,6 +46,21 @@ class Releaser:
         self._queue: deque[Step] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None  # where the next slice is scheduled, if any
         self._waiters: list[asyncio.Future[None]] = []
+        self._held = False
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Free nothing inside (a restore putting records in while requests wait for it: its old state is freed
+        afterwards, between requests, instead of lengthening their wait)."""
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+            if self._queue and self._loop is None:
+                with contextlib.suppress(RuntimeError):  # no running loop: nothing was held back
+                    self._loop = asyncio.get_running_loop()
+                    self._loop.call_soon(self._turn)
 
     @property
     def pending(self) -> int:
@@ -98,6 +114,9 @@ class Releaser:
             self._queue.popleft()
 
     def _turn(self) -> None:
+        if self._held:
+            self._loop = None  # held(): the next slice is scheduled when the hold ends
+            return
         try:
             self.free(self._slice_s)
         finally:

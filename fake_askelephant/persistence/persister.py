@@ -27,11 +27,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..core import write_set as tables
+from ..core.admission import Admission
 from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.errors import NotFound
-from ..core.slicing import Slices
+from ..core.slicing import SLICE_S, Slices
 from ..core.timefmt import format_ms, wall_ms
 from ..emulator import Emulator
+from ..gc_policy import collector_paused
 from . import state, streams
 from .statefile import START_FRESH, Key, Row, SnapshotInfo, StateFile, StateFileError
 
@@ -40,6 +42,8 @@ FLUSH_INTERVAL_S = 0.2  # background work (stages, deliveries) is written within
 PROBE_INTERVAL_S = 1.0  # while degraded, how often the background loop tries to write again
 LOAD_PIECE_ROWS = 2000  # rows read from the file at a time while start-up loads it (~2 MB of engagements)
 LOAD_STEP_ROWS = 32  # rows loaded between two looks at the clock (each ~5-20 µs: a slice overruns by < 1 ms)
+DUMP_STEP_ROWS = 64  # rows encoded between two looks at the clock (a snapshot)
+RESTORE_STEP_ROWS = 64  # rows decoded, then inserted, between two looks at the clock (a restore)
 SMALL_WRITE_BYTES = 64 * 1024  # a transaction up to this size commits on the event loop (module docstring)
 # The background task checkpoints once about this many pages were committed since the last checkpoint: SQLite's
 # own autocheckpoint threshold, which the connection no longer applies inside commits. A commit counts 4 pages (its
@@ -83,6 +87,8 @@ class Persister:
         self.unavailable: str | None = None
         self.epoch = 0  # moves when memory was put back to the file: in-flight requests must not answer 2xx
         self._writable: asyncio.Event | None = None
+        self.admission = Admission()  # snapshots and restores hold requests back while they need a still state
+        self.slice_s = SLICE_S  # snapshots and restores yield to the event loop this often (tests: 0)
 
     @property
     def durable(self) -> bool:
@@ -365,9 +371,9 @@ class Persister:
             return
         self._reload(em, rows)
 
-    def _reload(self, em: Emulator, rows: list[Row], *, restoring: bool = False) -> None:
-        """Replace memory with `rows`; the clock stays where it runs unless the failed changes moved it (or a
-        snapshot is `restoring`, which brings its own time)."""
+    def _reload(self, em: Emulator, rows: list[Row]) -> None:
+        """Replace memory with `rows` (in one piece: the rare path); the clock stays where it runs unless the failed
+        changes moved it."""
         now, moved = em.clock.now_ms(), em.clock.moves != self._moves
         request_ids = em.request_ids.snapshot()  # answered request ids are never handed out twice
         em.write_set.on = False
@@ -378,7 +384,7 @@ class Persister:
             em.write_set.take()
             em.write_set.on = True
         em.request_ids.restore(request_ids)
-        if not moved and not restoring:
+        if not moved:
             em.clock.restore(now)
         self._moves = em.clock.moves
         em.scheduler.poke()
@@ -447,40 +453,126 @@ class Persister:
     # Snapshots ------------------------------------------------------------------------------------
 
     async def snapshot(self, name: str) -> SnapshotInfo:
+        """Save the whole state under `name`. Taken while the state holds still (Admission.holding: state-changing
+        requests wait, reads go on; no scheduled job runs), in slices: health and reads are answered meanwhile."""
         em = self.emulator
-        async with self._lock:
-            if not await self._commit_locked():
-                raise StorageUnavailable(self.unavailable or "the state file could not be written")
-            info = SnapshotInfo(name, format_ms(em.clock.now_ms()), format_ms(wall_ms()), em.seed, 0)
-            rows = None if self.durable else state.dump(em)
-            try:
-                return await self._run(self._open().save_snapshot, info, rows)
-            except (sqlite3.Error, OSError) as exc:  # nothing in memory changed: only the snapshot is missing
-                raise StorageUnavailable(f"the snapshot could not be written ({_one_line(exc)})") from exc
-
-    async def restore(self, name: str) -> int:
-        """Replace the whole state (clock included) with snapshot `name`; returns its row count."""
-        em = self.emulator
-        async with self._lock:
-            rows = await self._run(self._open().snapshot_rows, name)
-            if rows is None:
-                raise NotFound("snapshot", name)
-            if self.durable:
+        slices = Slices(self.slice_s)
+        async with self.admission.holding(f"taking snapshot {name}"), em.scheduler.paused():
+            async with self._lock:
                 if not await self._commit_locked():
                     raise StorageUnavailable(self.unavailable or "the state file could not be written")
-                meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
-                try:
-                    await self._run(self._open().restore_snapshot, name, meta)
-                except (sqlite3.Error, OSError) as exc:
-                    await self._fail(exc)
-                    raise StorageUnavailable(self.unavailable or "the state file could not be written") from exc
-                self._reload(em, rows, restoring=True)
-                self._ambient = {}  # the next commit writes every ambient row (request ids kept counting)
-            else:
+                info = SnapshotInfo(name, format_ms(em.clock.now_ms()), format_ms(wall_ms()), em.seed, 0)
+                if self.durable:  # the file holds every row now: copied by SQLite on the worker thread
+                    return await self._save_snapshot(info, None)
+            with collector_paused():
+                rows = await self._dump(em, slices, f"taking snapshot {name}")
+        # The image is complete: changes go on while it is stored (its rows are dropped by reference counting; a
+        # collector pass over them on the worker thread would hold the GIL as long as one on the loop).
+        with collector_paused():
+            async with self._lock:
+                return await self._save_snapshot(info, rows)
+
+    async def _dump(self, em: Emulator, slices: Slices, doing: str) -> list[Row]:
+        """state.dump in slices (the caller keeps the state still)."""
+        admission = self.admission
+        out = [(kind, key, state.ambient_body(value)) for kind, key, value in state.ambient(em)]
+        total = em.record_count() + len(em.bus.log)
+        encode = state.encode
+        for kind, key, record in state.records(em):
+            out.append((kind, key, encode(kind, key, record)))
+            if len(out) % DUMP_STEP_ROWS == 0:
+                admission.busy = f"{doing}: {len(out):,} of about {total:,} records"
+                await slices.tick()
+        return out
+
+    async def _save_snapshot(self, info: SnapshotInfo, rows: list[Row] | None) -> SnapshotInfo:
+        try:
+            return await self._run(self._open().save_snapshot, info, rows)
+        except (sqlite3.Error, OSError) as exc:  # nothing in memory changed: only the snapshot is missing
+            raise StorageUnavailable(f"the snapshot could not be written ({_one_line(exc)})") from exc
+
+    async def restore(self, name: str) -> int:
+        """Replace the whole state (clock included) with snapshot `name`; returns its row count.
+
+        In slices (issue 23), in two parts. First every row is decoded, which changes nothing: state-changing
+        requests wait (Admission.holding) and no scheduled job runs, reads are answered from the state as it was.
+        Then reads wait too, the emulator is reset and the decoded records go in (a few milliseconds of work per
+        slice; health is answered in between, `busy` saying how far it got). Everything that waited then runs on
+        the restored state. The result is the same as loading the rows in one piece (state.load).
+        """
+        em = self.emulator
+        doing = f"restoring snapshot {name}"
+        async with self.admission.holding(doing), em.scheduler.paused(), self._lock:
+            with collector_paused() as made:
+                count = await self._restore_locked(em, name, doing)
+                made(count)
+        em.scheduler.poke()
+        return count
+
+    async def _restore_locked(self, em: Emulator, name: str, doing: str) -> int:
+        admission = self.admission
+        slices = Slices(self.slice_s)
+        rows = await self._run(self._open().snapshot_rows, name)
+        if rows is None:
+            raise NotFound("snapshot", name)
+        loader = state.Loader(em)
+        decoded: list[state.Decoded] = []
+        for start in range(0, len(rows), RESTORE_STEP_ROWS):
+            try:
+                decoded.append(loader.decode(rows[start : start + RESTORE_STEP_ROWS]))
+            except state.RowError as exc:  # nothing was changed yet
+                raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
+            admission.busy = f"{doing}: decoding {start:,} of {len(rows):,} records"
+            await slices.tick()
+        if self.durable:
+            if not await self._commit_locked():
+                raise StorageUnavailable(self.unavailable or "the state file could not be written")
+            meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
+            try:
+                await self._run(self._open().restore_snapshot, name, meta)
+            except (sqlite3.Error, OSError) as exc:
+                await self._fail(exc)
+                raise StorageUnavailable(self.unavailable or "the state file could not be written") from exc
+        await admission.hold_readers()
+        await self._apply(em, loader, [r for r in rows if r[0] in state.PRELUDE_KINDS], decoded, slices, doing)
+        if self.durable:
+            self._ambient = {}  # the next commit writes every ambient row (request ids kept counting)
+        self._moves = em.clock.moves
+        return len(rows)
+
+    async def _apply(
+        self,
+        em: Emulator,
+        loader: state.Loader,
+        prelude: list[Row],
+        decoded: list[state.Decoded],
+        slices: Slices,
+        doing: str,
+    ) -> None:
+        """Reset, then the decoded rows (nothing reads or writes meanwhile: the caller holds everyone). With a state
+        file, as _reload: changes are not tracked (the file holds them already) and request ids keep counting (an
+        answered request id is never handed out twice); the clock is the snapshot's."""
+        admission = self.admission
+        total = sum(len(chunk) for chunk in decoded)
+        request_ids = em.request_ids.snapshot() if self.durable else None
+        if self.durable:
+            em.write_set.on = False
+        try:
+            with em.releaser.held():  # the old state is freed once requests run again, not while they wait
                 em.reset(everything=True)
-                state.load(em, rows)
-            self._moves = em.clock.moves
-            return len(rows)
+                loader.prelude(prelude)
+                for chunk in decoded:
+                    loader.apply(chunk, len(chunk))
+                    admission.busy = f"{doing}: {loader.rows:,} of {total:,} records"
+                    await slices.tick()
+                for _ in loader.finishing():
+                    await slices.tick()
+        finally:
+            if self.durable:
+                em.write_set.take()
+                em.write_set.on = True
+        if request_ids is not None:
+            em.request_ids.restore(request_ids)
 
     async def snapshots(self) -> list[SnapshotInfo]:
         async with self._lock:  # a commit may be using the connection on the event loop

@@ -63,6 +63,7 @@ from ..emulator import Emulator
 from . import codec, streams, webhook_state
 
 Row = tuple[str, str, Any]  # kind, key, value (a live record or JSON-ready data)
+Decoded = list[tuple[Callable[[str, Any], None], str, Any]]  # Loader.decode: (insert, key, decoded value)
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,10 @@ def ambient(em: Emulator, *, clock: bool = True) -> Iterator[Row]:
 
 def records(em: Emulator) -> Iterator[Row]:
     """Every tracked record, in the order of its table (a full dump: new files, resets, in-memory snapshots)."""
-    for ws in em.store.workspaces.values():
+    workspaces = list(em.store.workspaces.values())  # a read may add one between two slices (Persister.snapshot)
+    for ws in workspaces:
         yield tables.WORKSPACES, ws.id, ws
-    for ws in em.store.workspaces.values():
+    for ws in workspaces:
         for kind, (attr, _) in WORKSPACE_TABLES.items():
             for record_id, record in getattr(ws, attr).items():
                 yield kind, f"{ws.id}/{record_id}", record
@@ -228,12 +230,14 @@ class Loader:
     """Puts saved rows into a fresh (or fully reset) emulator: `prelude`, then `add` every other row in file order
     (as the file streams in, Persister.load), then `finish`.
 
-    Keys and users configured at start-up stay (configuration beats saved state); everything else, and the clock,
-    becomes what was saved. Unfinished pipeline runs and pending deliveries are rescheduled at their saved virtual
-    times. Each big table's row costs a typed decode and a dict insert (derived indexes are built once, in
-    `finish`: inserting 100,000 engagements one by one into the kept list order was O(n²)). `notes` collects what
-    had to be clamped into range (a file written by an older version that let the clock or a pipeline delay run
-    past the limits), one sentence each. A bad row raises RowError naming it.
+    `add` is `decode` (typed decoding, which touches nothing) then `apply` (the inserts): a restore decodes every
+    row while the old state is still served, then resets and applies (Persister.restore). Keys and users
+    configured at start-up stay (configuration beats saved state); everything else, and the clock, becomes what
+    was saved. Unfinished pipeline runs and pending deliveries are rescheduled at their saved virtual times. Each
+    big table's row costs a typed decode and a dict insert (derived indexes are built once, in `finish`: inserting
+    100,000 engagements one by one into the kept list order was O(n²)). `notes` collects what had to be clamped
+    into range (a file written by an older version that let the clock or a pipeline delay run past the limits),
+    one sentence each. A bad row raises RowError naming it.
     """
 
     def __init__(self, em: Emulator) -> None:
@@ -243,13 +247,14 @@ class Loader:
         self._later: dict[str, dict[str, bytes]] = {}
         self._events: list[Event] = []
         self._workspaces: dict[str, Workspace] = {}
-        self._add: dict[str, Callable[[str, bytes], None]] = {
-            tables.USERS: self._user,
-            tables.ENGAGEMENTS: self._engagement,
-            **{kind: self._directory_record(kind, attr, tp) for kind, (attr, tp) in DIRECTORY_TABLES.items()},
-            **{kind: self._store_record(kind, attr, tp) for kind, (attr, tp) in STORE_TABLES.items()},
-            tables.EVENTS: self._event,
-            tables.PIPELINE_RUNS: self._run,
+        # kind -> (record type, insert(key, decoded record))
+        self._kinds: dict[str, tuple[Any, Callable[[str, Any], None]]] = {
+            tables.USERS: (User, self._user),
+            tables.ENGAGEMENTS: (Engagement, self._engagement),
+            **{kind: (tp, self._directory_record(attr)) for kind, (attr, tp) in DIRECTORY_TABLES.items()},
+            **{kind: (tp, self._store_record(attr)) for kind, (attr, tp) in STORE_TABLES.items()},
+            tables.EVENTS: (Event, self._event),
+            tables.PIPELINE_RUNS: (PipelineRun, self._run),
         }
 
     def prelude(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
@@ -285,14 +290,28 @@ class Loader:
 
     def add(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
         """Rows in file order (prelude rows are skipped)."""
-        handlers, later = self._add, self._later
+        self.apply(self.decode(rows), len(rows))
+
+    def decode(self, rows: Sequence[tuple[str, str, bytes]]) -> Decoded:
+        """Rows in file order, decoded; nothing is changed yet (prelude rows are skipped)."""
+        kinds, later = self._kinds, self._later
+        out: Decoded = []
         for kind, key, body in rows:
-            add = handlers.get(kind)
-            if add is not None:
-                add(key, body)
+            found = kinds.get(kind)
+            if found is not None:
+                out.append((found[1], key, _decode(found[0], kind, key, body)))
             elif kind not in PRELUDE_KINDS:  # webhooks.*, rules, faults; unknown kinds are ignored, as always
-                later.setdefault(kind, {})[key] = body
-        self.rows += len(rows)
+                table = later.get(kind)
+                if table is None:
+                    table = later[kind] = {}
+                out.append((table.__setitem__, key, body))
+        return out
+
+    def apply(self, decoded: Decoded, rows: int) -> None:
+        """Insert what `decode` made of `rows` rows, in order."""
+        for insert, key, value in decoded:
+            insert(key, value)
+        self.rows += rows
 
     def _ws(self, key: str) -> Workspace:
         ws_id = key.partition("/")[0]
@@ -301,36 +320,32 @@ class Loader:
             ws = self._workspaces[ws_id] = self.em.store.workspace(ws_id)
         return ws
 
-    def _user(self, key: str, body: bytes) -> None:
-        user: User = _decode(User, tables.USERS, key, body)
+    def _user(self, key: str, user: User) -> None:
         self._ws(key).users[user.id] = user
 
-    def _engagement(self, key: str, body: bytes) -> None:
-        e: Engagement = _decode(Engagement, tables.ENGAGEMENTS, key, body)
+    def _engagement(self, key: str, e: Engagement) -> None:
         ws = self._ws(key)
         ws.engagements[e.id] = e
         ws.by_external_id[e.external_id] = e.id
 
-    def _directory_record(self, kind: str, attr: str, tp: type) -> Callable[[str, bytes], None]:
-        def add(key: str, body: bytes) -> None:
-            getattr(self._ws(key).directory, attr)[key.partition("/")[2]] = _decode(tp, kind, key, body)
+    def _directory_record(self, attr: str) -> Callable[[str, Any], None]:
+        def add(key: str, record: Any) -> None:
+            getattr(self._ws(key).directory, attr)[key.partition("/")[2]] = record
 
         return add
 
-    def _store_record(self, kind: str, attr: str, tp: type) -> Callable[[str, bytes], None]:
-        table = getattr(self.em.store, attr)
-
-        def add(key: str, body: bytes) -> None:
+    def _store_record(self, attr: str) -> Callable[[str, Any], None]:
+        def add(key: str, record: Any) -> None:
+            table = getattr(self.em.store, attr)  # looked up here: a restore resets the store after decoding
             if key not in table:  # configured at start-up: the configuration wins
-                table[key] = _decode(tp, kind, key, body)
+                table[key] = record
 
         return add
 
-    def _event(self, key: str, body: bytes) -> None:
-        self._events.append(_decode(Event, tables.EVENTS, key, body))
+    def _event(self, key: str, event: Event) -> None:
+        self._events.append(event)
 
-    def _run(self, key: str, body: bytes) -> None:
-        run: PipelineRun = _decode(PipelineRun, tables.PIPELINE_RUNS, key, body)
+    def _run(self, key: str, run: PipelineRun) -> None:
         run.overrides = _clamped(run.overrides, f"the pipeline of {run.engagement_id}", self.notes)
         self.em.pipeline.resume(run)
 

@@ -216,3 +216,17 @@ async def test_a_job_lets_go_of_its_callback_once_it_ran_or_was_cancelled() -> N
     del ran, dropped
     await scheduler.advance(1)
     assert [r() for r in refs] == [None, None]
+
+
+async def test_a_held_releaser_frees_nothing_until_the_hold_ends() -> None:
+    """A restore holds the releaser while requests wait for it (persistence/persister.py): the old state it dropped
+    is freed afterwards, between requests, not during their wait."""
+    releaser = Releaser(slice_s=0.0)
+    items = {i: object() for i in range(50)}
+    with releaser.held():
+        releaser.release([Dropped(items)])
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert len(items) == 50
+    await asyncio.wait_for(releaser.idle(), 10)
+    assert items == {}

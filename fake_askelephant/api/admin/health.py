@@ -23,7 +23,8 @@ def clock_body(request: web.Request) -> dict[str, Any]:
 @routes.get("/__admin/health")
 async def health(request: web.Request) -> web.Response:
     """`ok`; `starting` (503, `reason`: how far it got) while `serve` loads a state file's records; `degraded` with
-    the `reason` while the state file cannot be written (state-changing requests get 503)."""
+    the `reason` while the state file cannot be written (state-changing requests get 503). `busy` (200, beside the
+    status) while a snapshot or a restore runs and other requests wait for it: what it is doing, how far it got."""
     emulator = context.emulator(request)
     body: dict[str, Any] = {
         "status": "ok",
@@ -43,4 +44,6 @@ async def health(request: web.Request) -> web.Response:
         return json_response(body, status=503, headers={"Retry-After": "1"})
     if persister.unavailable is not None:
         body.update(status="degraded", reason=persister.unavailable)
+    if persister.admission.busy is not None:
+        body["busy"] = persister.admission.busy
     return json_response(body)
