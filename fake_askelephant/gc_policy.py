@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 
 YOUNG_EVERY_S = 0.02
 BULK_FREEZE = 20_000  # records made by one piece of sliced work above which they are frozen when it ends
+_paused = 0  # pieces of bulk work running with the collector paused (collector_paused)
 GROW = 0.1  # a tenth of the store new since the last freeze: about what a full pass walks at most
 AT_LEAST = 2_000  # records (or writes); below this a full pass is cheap anyway
 
@@ -72,9 +73,10 @@ class CollectorPolicy:
         return True
 
     def young(self) -> bool:
-        """A young pass if anything was stored since the last one (an idle server does no work); True when run."""
+        """A young pass if anything was stored since the last one (an idle server does no work); True when run.
+        None while bulk work has the collector paused (collector_paused)."""
         written = self._writes()
-        if written == self._young_at:
+        if written == self._young_at or _paused:
             return False
         self._young_at = written
         self.young_passes += 1
@@ -90,14 +92,17 @@ class CollectorPolicy:
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[Callable[[int], None]]:
-    """No automatic pass while sliced bulk work runs (a snapshot's encoding, a restore's decoding: issue 23).
+    """No automatic pass, and no CollectorPolicy pass, while sliced bulk work runs (a snapshot's encoding, a
+    restore's decoding: issue 23).
 
     Such work allocates hundreds of thousands of objects that live on (a restore's records) or die by reference
     counting (a snapshot's rows); between two of its slices CPython's thresholds would start full passes over all
-    of them (measured at 10,000 engagements: 140–230 ms each, several per restore), far longer than a slice. The
-    yielded function is told how many records the work made that stay: above BULK_FREEZE they are moved into the
-    permanent generation when it ends (O(1), as `serve` does after a state file's load), or the next young pass
-    would walk them all. Below it (tests, small stores) nothing is frozen: the collector stays as Python ships it.
+    of them (measured at 10,000 engagements: 140–230 ms each, several per restore), far longer than a slice. With
+    automatic passes off the young generation holds everything made since, so a policy pass would walk all of it
+    (274 ms of CPU at 100,000): the policy waits too. The yielded function is told how many records the work made
+    that stay: above BULK_FREEZE they are moved into the permanent generation when it ends (O(1), as `serve` does
+    after a state file's load), or the next young pass would walk them all. Below it (tests, small stores) nothing
+    is frozen: the collector stays as Python ships it.
     """
     kept = 0
 
@@ -105,11 +110,14 @@ def collector_paused() -> Iterator[Callable[[int], None]]:
         nonlocal kept
         kept = records
 
+    global _paused
     was_enabled = gc.isenabled()
     gc.disable()
+    _paused += 1
     try:
         yield made
     finally:
+        _paused -= 1
         if kept > BULK_FREEZE:
             gc.freeze()
         if was_enabled:

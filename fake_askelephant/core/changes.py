@@ -59,12 +59,14 @@ class ChangeRecorder:
         self,
         clock: VirtualClock,
         bus: EventBus,
-        reorder: Callable[[Engagement], None],
+        reorder: Callable[[Engagement, bool], None],
         write_set: WriteSet | None = None,
     ) -> None:
         self._clock = clock
         self._bus = bus
-        self._reorder = reorder  # the store's engagement list order, told whenever updated_at moves
+        self._reorder = (
+            reorder  # the store's engagement list order, told whenever updated_at moves (and if the title did)
+        )
         self._write_set = write_set if write_set is not None else WriteSet()  # what the state file must get next
 
     def _stored(self, record: Record, *, gone: bool = False) -> None:
@@ -100,15 +102,15 @@ class ChangeRecorder:
         self._stored(record)
         if not kind.every_write_counts and kind.view(record) == before:
             return None  # a no-op write stores nothing, so updated_at stays
-        self._touch(record)
+        self._touch(record, retitled="title" in fields)
         after = kind.view(record)
         previous = events.previous_attributes(before, after)
         if not emit or (not previous and not relations_moved):
             return None
         return self._bus.emit(f"v1.{kind.name}.updated", record.workspace_id, after, previous)
 
-    def _touch(self, record: Record) -> None:
+    def _touch(self, record: Record, *, retitled: bool) -> None:
         record.updated_at = max(record.updated_at, self._clock.now_ms())
         if isinstance(record, Engagement):
             record.version += 1  # views are cached per version
-            self._reorder(record)  # its place in the list orders: updated_at, status, links may have moved
+            self._reorder(record, retitled)  # its place in the list orders: updated_at, status, links may have moved

@@ -16,8 +16,10 @@ Filter indexes, derived like the order (never saved; rebuilt on load, dropped on
 - a search text per chunk of the order (a SortedKeys note), built when a search first needs it and dropped by any
   change to the chunk: its titles casefolded and joined, searched with str.find (no Python-level step per title).
   After a change a search rebuilds the chunks it touched (~0.2-1 ms each); after a bulk change (a clock advance
-  that moved every engagement) a request builds at most a few and otherwise falls back to one pass over the
-  records in their stored order (NoteBudget): reading them in key order is ~10× slower (random memory access).
+  that moved every engagement) a request builds at most a few (NoteBudget) and otherwise asks the titles' own text;
+- the titles in the order they were given (TitleText), in segments with a casefolded text each: moving a key
+  leaves them alone, so after a bulk change a search finds its candidates with a str.find per segment (~1-3 ms at
+  100,000) where a pass over the records cost 20-40 ms.
 A listing walks the smallest of these (core/engagements.py); a query whose matches are still sparse among them
 finds them all at once and keeps the result until the workspace changes (`cached`/`remember`), so a paged walk of
 it is O(n) in all.
@@ -78,6 +80,77 @@ class _Note:
         self.starts: array[int] | None = None  # where each title starts in text (one more: the end + 1)
 
 
+_SEGMENT = 1024  # titles per TitleText segment: an arrival or a rename rebuilds one segment's text
+
+
+class _Segment:
+    __slots__ = ("ids", "starts", "text", "titles")
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.titles: list[str] = []
+        self.text: str | None = None  # the titles casefolded, joined by _SEP; None after an append
+        self.starts: array[int] | None = None
+
+
+class TitleText:
+    """Titles in the order they were given (at creation, at a rename), for a search the chunk texts cannot answer.
+
+    The chunk texts follow the (updated_at, id) order, so a change that moves every key (a clock advance completing
+    every pipeline) leaves none of them built, and a request may build only a few. Here nothing moves: a title is
+    appended when an engagement arrives or is renamed, so only the last segment's text is ever rebuilt. An entry
+    whose engagement is gone or titled otherwise now is stale; a search skips it (it compares with the record), and
+    once stale entries could outnumber live ones the next search packs them away. No per-id table: 16 bytes an
+    engagement beside the text itself (a dict of slots measured 107 B at 100,000).
+    """
+
+    __slots__ = ("_segments", "_size")
+
+    def __init__(self) -> None:
+        self._segments: list[_Segment] = []
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, engagement_id: str, title: str) -> None:
+        if not self._segments or len(self._segments[-1].ids) >= _SEGMENT:
+            self._segments.append(_Segment())
+        segment = self._segments[-1]
+        segment.ids.append(engagement_id)
+        segment.titles.append(title)
+        segment.text = None
+        self._size += 1
+
+    def matching(self, needle: str, engagements: Mapping[str, Engagement]) -> list[str]:
+        """Ids of the engagements whose casefolded title holds `needle` (casefolded), each once."""
+        if self._size > 2 * len(engagements) + _SEGMENT:
+            self._refill(engagements.values())
+        found: dict[str, None] = {}
+        for segment in self._segments:
+            if segment.text is None or segment.starts is None:
+                segment.text, segment.starts = search_text(segment.titles)
+            ids, titles = segment.ids, segment.titles
+            for j in _hits(segment.text, segment.starts, needle):
+                e = engagements.get(ids[j])
+                if e is not None and e.title == titles[j]:
+                    found[ids[j]] = None
+        return list(found)
+
+    def _refill(self, engagements: Iterable[Engagement]) -> None:
+        self._segments, self._size = [], 0
+        for e in engagements:
+            self.add(e.id, e.title)
+
+    def containers(self) -> list[Dropped]:
+        """What a reset hands to the Releaser."""
+        return [Dropped(self._segments)]
+
+    def size_bytes(self) -> int:
+        parts = [self._segments, *(x for s in self._segments for x in (s.ids, s.titles, s.text, s.starts))]
+        return sum(map(sys.getsizeof, parts))
+
+
 class EngagementOrder:
     """The store keeps it in step on insert and delete, the change recorder on every change; records loaded around
     them (persistence) are caught by `sync`."""
@@ -87,6 +160,7 @@ class EngagementOrder:
         self._key_of: dict[str, Key] = {}
         self.revision = 0  # moves on every change: remembered results compare it
         self._results: dict[Hashable, tuple[int, list[Key]]] = {}
+        self.titles = TitleText()
         self._clear_postings()
 
     def _clear_postings(self) -> None:
@@ -99,11 +173,13 @@ class EngagementOrder:
     def __len__(self) -> int:
         return len(self.all)
 
-    def put(self, e: Engagement) -> None:
-        """`e` is new or changed (any filtered field may have, its position too)."""
+    def put(self, e: Engagement, *, retitled: bool = False) -> None:
+        """`e` is new or changed (any filtered field may have, its position too; its title when `retitled`)."""
         self.revision += 1
         key = (e.updated_at, e.id)
         old = self._key_of.get(e.id)
+        if old is None or retitled:
+            self.titles.add(e.id, e.title)
         if old is None:
             self.all.add(key, _code(e))
         elif old == key:
@@ -241,6 +317,11 @@ class EngagementOrder:
         requests (one sort of 100,000 keys whose ids are all that tell them apart takes ~0.1-0.2 s). Sorted runs
         of `piece` keys, then their merge; then the postings, filled in key order."""
         items = list(engagements.values())
+        titles = TitleText()
+        for n, e in enumerate(items, 1):
+            titles.add(e.id, e.title)
+            if n % piece == 0:
+                yield
         runs: list[list[tuple[int, str, int]]] = []
         for start in range(0, len(items), piece):
             run = [(e.updated_at, e.id, _code(e)) for e in items[start : start + piece]]
@@ -277,6 +358,7 @@ class EngagementOrder:
             {value: SortedKeys.from_sorted(ordered) for value, ordered in table.items()} for table in lists
         )
         self._links_of = links_of
+        self.titles = titles
         self.revision += 1
 
     def drop(self) -> list[Dropped]:
@@ -284,7 +366,8 @@ class EngagementOrder:
         tables = (self._by_contact, self._by_company, self._by_crm)
         chunks = [chunk for keys in (self.all, *(p for t in tables for p in t.values())) for chunk in keys.chunks()]
         dropped = [Dropped(chunks), Dropped(self._key_of), Dropped(self._links_of)]
-        self.all, self._key_of, self._results = SortedKeys(), {}, {}
+        dropped += self.titles.containers()
+        self.all, self._key_of, self._results, self.titles = SortedKeys(), {}, {}, TitleText()
         self._clear_postings()
         self.revision += 1
         return dropped
@@ -302,6 +385,7 @@ class EngagementOrder:
         notes: list[_Note] = [n for i in range(len(self.all.chunks())) if (n := self.all.note(i)) is not None]
         out["status_type_codes"] = sum(map(sys.getsizeof, self.all.codes()))
         out["search_notes"] = sum(sys.getsizeof(n.text) + sys.getsizeof(n.starts) for n in notes if n.text is not None)
+        out["titles"] = self.titles.size_bytes()
         return out
 
 

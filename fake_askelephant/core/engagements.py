@@ -337,8 +337,10 @@ class EngagementService:
                         [engagements[k[1]] for k in source(window_lo, window_hi, False)], principal, query
                     )
                     break
-        except NotesMissing:  # after a bulk change: one pass over the records in their stored order
-            keys = _all_matches(engagements.values(), principal, query)
+        except NotesMissing:  # a search after a bulk change: the titles' own text names the candidates
+            needle = (query.search or "").casefold()  # only a search walks the chunk texts
+            candidates = [engagements[i] for i in order.titles.matching(needle, engagements)]
+            keys = _all_matches(candidates, principal, query)
         if keys is not None:
             order.remember(remembered, keys)
             return _page_of(keys, engagements, lo, hi, descending, query.limit)

@@ -131,11 +131,11 @@ class Store:
     def engagement_changed(self, engagement: Engagement) -> None:
         self.write_set.put(tables.ENGAGEMENTS, scoped(engagement.workspace_id, engagement.id), engagement)
 
-    def reorder_engagement(self, engagement: Engagement) -> None:
-        """It changed: its updated_at, status or links may have moved (ChangeRecorder)."""
+    def reorder_engagement(self, engagement: Engagement, retitled: bool = False) -> None:
+        """It changed: its updated_at, status or links may have moved, its title when `retitled` (ChangeRecorder)."""
         ws = self.workspaces.get(engagement.workspace_id)
         if ws is not None and ws.engagements.get(engagement.id) is engagement:
-            ws.engagement_order.put(engagement)
+            ws.engagement_order.put(engagement, retitled=retitled)
 
     def find_engagement(self, workspace_id: str, engagement_id: str) -> Engagement | None:
         ws = self.workspaces.get(workspace_id)

@@ -30,6 +30,7 @@ from ..core import write_set as tables
 from ..core.admission import Admission
 from ..core.clock import CLOCK_MAX_MS, CLOCK_MIN_MS
 from ..core.errors import NotFound
+from ..core.releaser import Dropped
 from ..core.slicing import SLICE_S, Slices
 from ..core.timefmt import format_ms, wall_ms
 from ..emulator import Emulator
@@ -456,21 +457,28 @@ class Persister:
         """Save the whole state under `name`. Taken while the state holds still (Admission.holding: state-changing
         requests wait, reads go on; no scheduled job runs), in slices: health and reads are answered meanwhile."""
         em = self.emulator
-        slices = Slices(self.slice_s)
-        async with self.admission.holding(f"taking snapshot {name}"), em.scheduler.paused():
-            async with self._lock:
+        doing = f"taking snapshot {name}"
+        if self.durable:  # commit, then SQLite copies the file's rows on the worker thread
+            async with self.admission.holding(doing), em.scheduler.paused(), self._lock:
                 if not await self._commit_locked():
                     raise StorageUnavailable(self.unavailable or "the state file could not be written")
-                info = SnapshotInfo(name, format_ms(em.clock.now_ms()), format_ms(wall_ms()), em.seed, 0)
-                if self.durable:  # the file holds every row now: copied by SQLite on the worker thread
-                    return await self._save_snapshot(info, None)
-            with collector_paused():
-                rows = await self._dump(em, slices, f"taking snapshot {name}")
-        # The image is complete: changes go on while it is stored (its rows are dropped by reference counting; a
-        # collector pass over them on the worker thread would hold the GIL as long as one on the loop).
-        with collector_paused():
+                return await self._save_snapshot(self._info(name), None)
+        with collector_paused():  # no pass over the rows: on the worker thread too it would hold the GIL that long
+            async with self.admission.holding(doing), em.scheduler.paused():
+                info = self._info(name)
+                rows = await self._dump(em, Slices(self.slice_s), doing)
+            # The image is complete: changes go on while it is stored.
             async with self._lock:
-                return await self._save_snapshot(info, rows)
+                saved = await self._save_snapshot(info, rows)
+            # Freed in slices (at once, 210,000 rows took ~40 ms), before the collector is back (its first pass
+            # would visit every row).
+            em.releaser.release([Dropped(rows)])
+            await em.releaser.idle()
+        return saved
+
+    def _info(self, name: str) -> SnapshotInfo:
+        em = self.emulator
+        return SnapshotInfo(name, format_ms(em.clock.now_ms()), format_ms(wall_ms()), em.seed, 0)
 
     async def _dump(self, em: Emulator, slices: Slices, doing: str) -> list[Row]:
         """state.dump in slices (the caller keeps the state still)."""
@@ -517,9 +525,13 @@ class Persister:
             raise NotFound("snapshot", name)
         loader = state.Loader(em)
         decoded: list[state.Decoded] = []
+        prelude: list[Row] = []
+        prelude_kinds = state.PRELUDE_KINDS
         for start in range(0, len(rows), RESTORE_STEP_ROWS):
+            chunk = rows[start : start + RESTORE_STEP_ROWS]
+            prelude += [row for row in chunk if row[0] in prelude_kinds]
             try:
-                decoded.append(loader.decode(rows[start : start + RESTORE_STEP_ROWS]))
+                decoded.append(loader.decode(chunk))
             except state.RowError as exc:  # nothing was changed yet
                 raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
             admission.busy = f"{doing}: decoding {start:,} of {len(rows):,} records"
@@ -534,10 +546,11 @@ class Persister:
                 await self._fail(exc)
                 raise StorageUnavailable(self.unavailable or "the state file could not be written") from exc
         await admission.hold_readers()
-        await self._apply(em, loader, [r for r in rows if r[0] in state.PRELUDE_KINDS], decoded, slices, doing)
+        await self._apply(em, loader, prelude, decoded, slices, doing)
         if self.durable:
             self._ambient = {}  # the next commit writes every ambient row (request ids kept counting)
         self._moves = em.clock.moves
+        em.releaser.release([Dropped(rows), Dropped(decoded)])  # in slices: at once, ~40 ms at 100,000 engagements
         return len(rows)
 
     async def _apply(

@@ -233,9 +233,9 @@ class StateFile:
                     "INSERT INTO snapshot_records SELECT ?, seq, kind, key, body FROM records", (info.name,)
                 )
             else:
-                self._db.executemany(
+                self._db.executemany(  # a generator: each row's parameters go as they are written, not all at the end
                     "INSERT INTO snapshot_records VALUES (?, ?, ?, ?, ?)",
-                    [(info.name, i, *row) for i, row in enumerate(rows)],
+                    ((info.name, i, *row) for i, row in enumerate(rows)),
                 )
             count = self._db.execute("SELECT count(*) FROM snapshot_records WHERE name = ?", (info.name,)).fetchone()
             self._db.execute(

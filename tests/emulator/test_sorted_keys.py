@@ -54,6 +54,7 @@ def test_a_sliced_rebuild_equals_a_sorted_one() -> None:
         object.__setattr__(e, "updated_at", rng.randrange(100))
         object.__setattr__(e, "processing_status", rng.choice(["PENDING", "COMPLETED"]))
         object.__setattr__(e, "engagement_type", "CALL")
+        object.__setattr__(e, "title", f"Call {n}")
         object.__setattr__(e, "contact_ids", [f"cnt_{rng.randrange(9)}"] if n % 7 == 0 else [])
         object.__setattr__(e, "company_ids", [])
         object.__setattr__(e, "crm_association", None)
@@ -72,3 +73,6 @@ def test_a_sliced_rebuild_equals_a_sorted_one() -> None:
     linked = sorted((e.updated_at, e.id) for e in records.values() if e.contact_ids == ["cnt_3"])
     assert [list(p) for p in rebuilt.postings("contact", ["cnt_3"])] == [linked]
     assert len(linked) > 50
+    # And the titles' own text (what a search after a bulk change reads): every title, found by its words.
+    wanted = {e.id for e in records.values() if "call 12" in e.title.casefold()}
+    assert set(rebuilt.titles.matching("call 12", records)) == wanted and len(wanted) == 111
