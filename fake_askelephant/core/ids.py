@@ -10,7 +10,7 @@ from .seeded import RngState, SeededRandom, rng_restore, rng_snapshot
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # every 10-bit value as two digits
+PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # every 10-bit value as two digits
 _MS_BITS, _HALF_BITS = (1 << 48) - 1, (1 << 40) - 1
 
 
@@ -22,7 +22,7 @@ def ulid(ms: int, randomness: int) -> str:
     (small ints), two digits per table lookup. Every id the emulator hands out goes through here."""
     randomness &= (1 << 80) - 1
     hi, lo = randomness >> 40, randomness & _HALF_BITS
-    p = _PAIRS
+    p = PAIRS
     return "".join(
         (
             _time_digits(ms & _MS_BITS),
@@ -40,7 +40,7 @@ def ulid(ms: int, randomness: int) -> str:
 
 @lru_cache(maxsize=64)  # ids made in one millisecond share it (a frozen clock: all of them)
 def _time_digits(ms: int) -> str:
-    p = _PAIRS
+    p = PAIRS
     return p[ms >> 40] + p[(ms >> 30) & 1023] + p[(ms >> 20) & 1023] + p[(ms >> 10) & 1023] + p[ms & 1023]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, get_args
 
 from . import content
@@ -18,6 +18,7 @@ from .changes import ChangeRecorder
 from .clock import ScheduledJob, Scheduler, VirtualClock
 from .errors import Conflict
 from .models import Engagement
+from .records import dataclass
 from .releaser import Dropped
 from .store import Store
 from .timefmt import format_ms

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -18,6 +17,7 @@ from aiohttp.typedefs import Handler
 
 from ...config import Settings
 from ...core.models import Principal
+from ...core.records import dataclass
 from ...core.store import parse_api_key
 from ...core.timefmt import format_ms, wall_ms
 from .. import context
