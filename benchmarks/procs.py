@@ -104,8 +104,12 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stderr(self) -> str:
+        return self.stderr_text()[-2000:]
+
+    def stderr_text(self) -> str:
+        """Everything the process has written to stderr so far."""
         self._stderr.seek(0)
-        return self._stderr.read().decode(errors="replace")[-2000:]
+        return self._stderr.read().decode(errors="replace")
 
     def stop(self) -> None:
         proc = self._proc

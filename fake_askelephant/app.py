@@ -13,7 +13,7 @@ from aiohttp import web
 from . import api, redaction
 from .api import admin, cors, hosts, problems
 from .api.admin import access, faults, inspector, journal, scenarios, snapshots
-from .api.admin.seed_data import SeedDataError, describe, startup_seed_data
+from .api.admin.seed_start import SeedDataError, describe, startup_seed_data
 from .api.context import emulator_key, settings_key
 from .config import Settings
 from .core import content

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import __version__, healthcheck
+from . import __version__
 from .config import OPTIONS_BY_DEST, ConfigError, Settings, add_arguments, load_settings
 from .core.store import DEFAULT_WORKSPACE
 from .scenarios import cli as scenario_cli
@@ -91,6 +91,8 @@ def _main(argv: Sequence[str] | None) -> int:
         finally:
             gc.enable()
     if args.command == "health":
+        from . import healthcheck
+
         try:
             settings = load_settings(args, options=HEALTH_OPTIONS)
         except ConfigError as exc:
@@ -116,7 +118,7 @@ def _serve_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     redaction.install_on_handlers()  # every logger's records, not only the emulator's and aiohttp's
     # aiohttp logs one line per request at INFO; keep that for debug.
     logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
-    from .api.admin.seed_data import SeedDataError
+    from .api.admin.seed_start import SeedDataError
     from .listen import CannotListen
     from .persistence.statefile import StateFileError
     from .shutdown import ShutdownSignals

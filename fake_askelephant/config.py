@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 from urllib.parse import urlsplit
 
 from .core import urlhost
+from .core.records import dataclass
 from .core.store import DEFAULT_API_KEY, parse_api_key
 from .core.timefmt import parse_iso
 from .webhooks.signing import validate_secret

@@ -19,12 +19,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 from multidict import CIMultiDict
+
+from .core.records import dataclass
 
 EXTERNAL_ID_PREFIX = "contract-test:"
 ID = re.compile(r"^([a-z]+)_([A-Za-z0-9]{8,})$")

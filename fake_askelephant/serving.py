@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +31,7 @@ from aiohttp.web_request import BaseRequest
 from .api.admin.journal import JournalEntry, journal_key
 from .api.context import emulator_key
 from .api.problems import Problem
+from .core.records import dataclass
 from .core.timefmt import format_ms, wall_ms
 
 log = logging.getLogger("fake_askelephant.http")

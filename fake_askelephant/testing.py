@@ -26,9 +26,11 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from .core.records import dataclass
 
 if TYPE_CHECKING:
     from aiohttp import web

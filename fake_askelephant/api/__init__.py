@@ -3,7 +3,8 @@
 context.py      AppKeys, request keys, and route declarations (`requires`, `public`)
 auth.py         credential → rate limit → scopes for /api routes
 problems.py     the one error → problem+json mapping, and the edge middleware (request ids)
-schemas.py      the public wire models (pydantic, request bodies)
+schemas.py      the public wire models (pydantic, request bodies), imported where a body is read: pydantic
+                loads with the first request that has one, not with the server (issue 22 §5)
 validation.py   pydantic errors → errors[]; responses.py JSON bodies, lists, ETags, reading bodies
 queries.py      query parameters: paging, filter[…], CRM filters, expand
 engagements.py contacts.py companies.py tags.py users.py oauth.py media_links.py

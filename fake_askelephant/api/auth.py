@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ..core import scopes
 from ..core.models import Principal
+from ..core.records import dataclass
 from . import context
 from .problems import Problem
 from .queries import query_param_complaints

@@ -22,8 +22,9 @@ from .queries import (
     parse_list_query,
 )
 from .responses import conditional_json, json_response, read_body
-from .schemas import CompanyCreateIn, CompanyPatchIn, CrmAssociationIn
 
+# Handlers that read a body import its wire model (api/schemas.py) where they read it: pydantic loads with the
+# first such request, not with the server (api/validation.py).
 routes = web.RouteTableDef()
 
 
@@ -55,6 +56,8 @@ async def list_companies(request: web.Request) -> web.Response:
 @requires(scopes.COMPANIES_WRITE)
 async def create_company(request: web.Request) -> web.Response:
     """body 400/415 → fields 422 → a domain already taken 409 → 201 (emulator choice)."""
+    from .schemas import CompanyCreateIn
+
     body = await read_body(request, CompanyCreateIn)
     principal = context.principal(request)
     company = context.emulator(request).companies.create_company(principal.workspace_id, body.to_draft())
@@ -74,6 +77,8 @@ async def get_company(request: web.Request) -> web.Response:
 @requires(scopes.COMPANIES_WRITE)
 async def update_company(request: web.Request) -> web.Response:
     """body 400/415 → fields 422 → 404 → a domain another company holds 409 → 200 + v1.company.updated."""
+    from .schemas import CompanyPatchIn
+
     body = await read_body(request, CompanyPatchIn)
     company = context.emulator(request).companies.patch_company(
         context.principal(request), request.match_info["company_id"], body.changes()
@@ -95,6 +100,8 @@ async def delete_company(request: web.Request) -> web.Response:
 @requires(scopes.COMPANIES_WRITE)
 async def set_company_crm_association(request: web.Request) -> web.Response:
     """Replaces the company's single CRM association (set-company-crm-association)."""
+    from .schemas import CrmAssociationIn
+
     body = await read_body(request, CrmAssociationIn)
     company = context.emulator(request).companies.set_crm_association(
         context.principal(request), request.match_info["company_id"], body.to_core()

@@ -23,8 +23,9 @@ from .queries import (
     parse_list_query,
 )
 from .responses import conditional_json, json_response, read_body
-from .schemas import ContactCreateIn, ContactPatchIn, CrmAssociationIn
 
+# Handlers that read a body import its wire model (api/schemas.py) where they read it: pydantic loads with the
+# first such request, not with the server (api/validation.py).
 routes = web.RouteTableDef()
 T = TypeVar("T")
 
@@ -47,6 +48,8 @@ async def list_contacts(request: web.Request) -> web.Response:
 @requires(scopes.CONTACTS_WRITE)
 async def create_contact(request: web.Request) -> web.Response:
     """body 400/415 → fields 422 → unknown company_id 422 → an email taken 409 → 201 + v1.contact.created."""
+    from .schemas import ContactCreateIn
+
     body = await read_body(request, ContactCreateIn)
     contact = context.emulator(request).contacts.create_contact_for(context.principal(request), body.to_draft())
     return json_response(views.contact(contact), status=201)
@@ -65,6 +68,8 @@ async def get_contact(request: web.Request) -> web.Response:
 @requires(scopes.CONTACTS_WRITE)
 async def update_contact(request: web.Request) -> web.Response:
     """body 400/415 → fields 422 → 404 → unknown company_id 422 → email taken 409 → 200."""
+    from .schemas import ContactPatchIn
+
     body = await read_body(request, ContactPatchIn)
     return _changed(request, context.emulator(request).contacts.update_contact, body.changes())
 
@@ -73,6 +78,8 @@ async def update_contact(request: web.Request) -> web.Response:
 @requires(scopes.CONTACTS_WRITE)
 async def set_contact_crm_association(request: web.Request) -> web.Response:
     """Replaces the contact's single CRM association (path: emulator choice)."""
+    from .schemas import CrmAssociationIn
+
     body = await read_body(request, CrmAssociationIn)
     return _changed(request, context.emulator(request).contacts.set_crm_association, body.to_core())
 

@@ -21,7 +21,6 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
@@ -30,6 +29,7 @@ from multidict import MultiDict, MultiDictProxy, MultiMapping
 
 from ..core import jsonutil
 from ..core.paging import DEFAULT_ORDER, Page, Position
+from ..core.records import dataclass
 from . import context
 from .problems import Problem
 from .queries import once

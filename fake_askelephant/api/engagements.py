@@ -17,16 +17,10 @@ from .cursors import ListWalk
 from .media_links import media_link
 from .queries import ENGAGEMENT_FILTERS, ENGAGEMENT_LIST_PARAMS, QueryErrors, parse_engagement_query, parse_expand
 from .responses import conditional_json, json_response, read_body, read_json_object
-from .schemas import (
-    EngagementCreateIn,
-    ReplaceContactsIn,
-    ReplaceTagsIn,
-    TranscriptCommentIn,
-    TranscriptCommentPatchIn,
-    create_cross_field_errors,
-)
 from .validation import validate
 
+# Handlers that read a body import its wire model (api/schemas.py) where they read it: pydantic loads with the
+# first such request, not with the server (api/validation.py).
 routes = web.RouteTableDef()
 
 
@@ -34,6 +28,8 @@ routes = web.RouteTableDef()
 @requires(scopes.ENGAGEMENTS_WRITE)
 async def create_engagement(request: web.Request) -> web.Response:
     """auth → scope → body 400/413/415 → field rules 422 → idempotency 200 → media policy 422 → create 201."""
+    from .schemas import EngagementCreateIn, create_cross_field_errors
+
     data = await read_json_object(request)
     body = validate(EngagementCreateIn, data, create_cross_field_errors(data))
     emulator = context.emulator(request)
@@ -109,6 +105,8 @@ Replace = Callable[[Principal, str, Sequence[str]], Engagement]
 @requires(scopes.ENGAGEMENTS_WRITE)
 async def replace_engagement_contacts(request: web.Request) -> web.Response:
     """body → fields 422 → hidden 404 → private without private:write 403 → unknown ids 422 → 200 (api.md §3.1)."""
+    from .schemas import ReplaceContactsIn
+
     body = await read_body(request, ReplaceContactsIn)
     return _replaced(request, context.emulator(request).engagements.replace_engagement_contacts, body.contact_ids)
 
@@ -117,6 +115,8 @@ async def replace_engagement_contacts(request: web.Request) -> web.Response:
 @requires(scopes.ENGAGEMENTS_WRITE)
 async def replace_engagement_tags(request: web.Request) -> web.Response:
     """As replace_engagement_contacts, for tags."""
+    from .schemas import ReplaceTagsIn
+
     body = await read_body(request, ReplaceTagsIn)
     return _replaced(request, context.emulator(request).engagements.replace_engagement_tags, body.tag_ids)
 
@@ -130,6 +130,8 @@ def _replaced(request: web.Request, replace: Replace, ids: list[str]) -> web.Res
 @requires(scopes.TRANSCRIPT_COMMENTS_WRITE, scopes.ENGAGEMENTS_READ)
 async def create_transcript_comment(request: web.Request) -> web.Response:
     """201; 404 when hidden or before the transcript exists (emulator choice), 422 for bad fields."""
+    from .schemas import TranscriptCommentIn
+
     body = await read_body(request, TranscriptCommentIn)
     comment = context.emulator(request).engagements.add_transcript_comment(
         context.principal(request),
@@ -155,6 +157,8 @@ async def get_transcript_comment(request: web.Request) -> web.Response:
 @requires(scopes.TRANSCRIPT_COMMENTS_WRITE, scopes.ENGAGEMENTS_READ)
 async def update_transcript_comment(request: web.Request) -> web.Response:
     """body, status (open | resolved: resolving records resolved_by / resolved_at), anchor."""
+    from .schemas import TranscriptCommentPatchIn
+
     body = await read_body(request, TranscriptCommentPatchIn)
     comment = context.emulator(request).engagements.update_transcript_comment(
         context.principal(request), request.match_info["transcript_comment_id"], body.changes()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..core import jsonutil
@@ -17,6 +17,7 @@ from ..core.engagements import EngagementQuery
 from ..core.errors import FieldError
 from ..core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
 from ..core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS, ListQuery, Position, TimeRange
+from ..core.records import dataclass
 from ..core.timefmt import TimestampOutOfRange, parse_iso
 from .problems import Problem, validation_failed
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from ..core import jsonutil
 from .problems import Problem
 from .validation import validate
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 JSON_TYPES = ("application/json",)
 
@@ -21,7 +23,7 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
 
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def unpaged_list(items: Iterable[Any]) -> web.Response:

@@ -10,8 +10,9 @@ from .context import query_params, requires
 from .cursors import ListWalk
 from .queries import TAG_LIST_PARAMS, QueryErrors, parse_list_query
 from .responses import json_response, read_body
-from .schemas import TagIn, TagPatchIn
 
+# Handlers that read a body import its wire model (api/schemas.py) where they read it: pydantic loads with the
+# first such request, not with the server (api/validation.py).
 routes = web.RouteTableDef()
 
 
@@ -33,6 +34,8 @@ async def list_tags(request: web.Request) -> web.Response:
 @requires(scopes.TAGS_WRITE)
 async def create_tag(request: web.Request) -> web.Response:
     """409 when a live tag already has the name (any case: emulator choice, the page names no rule)."""
+    from .schemas import TagIn
+
     body = await read_body(request, TagIn)
     tag = context.emulator(request).tags.create_tag(context.principal(request).workspace_id, body.to_core())
     return json_response(views.tag(tag), status=201)
@@ -42,6 +45,8 @@ async def create_tag(request: web.Request) -> web.Response:
 @requires(scopes.TAGS_WRITE)
 async def update_tag(request: web.Request) -> web.Response:
     """Update a tag: a documented capability whose path no page gives (emulator-choices.md)."""
+    from .schemas import TagPatchIn
+
     body = await read_body(request, TagPatchIn)
     tags = context.emulator(request).tags
     tag = tags.get_tag(context.principal(request), request.match_info["tag_id"])

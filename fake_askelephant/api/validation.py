@@ -1,17 +1,22 @@
-"""Turn pydantic errors into the API's `errors[]` (api.md §4): field paths, our codes, clear messages."""
+"""Turn pydantic errors into the API's `errors[]` (api.md §4): field paths, our codes, clear messages.
+
+pydantic itself loads with the first request that validates a body (the wire models' modules import it), not
+with the server: no answer before that needs it (issue 22 §5, tests/emulator/test_startup_path.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.errors import FieldError
 from .problems import validation_failed
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from pydantic_core import ErrorDetails
+
+M = TypeVar("M", bound="BaseModel")
 
 OUR_CODES = frozenset(
     {
@@ -89,6 +94,8 @@ def in_request_order(errors: Iterable[FieldError], keys: Sequence[str]) -> list[
 
 def validate(model: type[M], data: dict[str, Any], extra_errors: Iterable[FieldError] = ()) -> M:
     """Validate `data`; on failure raise a 422 listing every failing field, in request order."""
+    from pydantic import ValidationError  # loaded already: `model` is a pydantic model
+
     errors = list(extra_errors)
     try:
         result = model.model_validate(data)

@@ -2,7 +2,8 @@
 
   clock.py           VirtualClock and the Scheduler of pending work; timefmt.py epoch ms ⇄ ISO-8601
   ids.py seeded.py   seeded ids (ULIDs), token streams and the Draws stream; jsonutil.py the one JSON codec
-  models.py          the records (dataclasses) and their vocabularies (Literal aliases)
+  models.py          the records (dataclasses) and their vocabularies (Literal aliases); records.py the
+                     `dataclass` every module uses (shared eq/hash/repr: cheaper to create, same behaviour)
   store.py           workspaces, users, keys, engagements; engagement_order.py the kept list order and its
                      filter indexes (sorted_keys.py the chunked sorted keys under both)
   directory.py       a workspace's contacts, companies and tags; directory_service.py their services' base

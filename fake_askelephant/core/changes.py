@@ -7,7 +7,6 @@ The one path a resource takes after creation: apply the fields, move updated_at 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from . import events, views
@@ -15,6 +14,7 @@ from . import write_set as tables
 from .clock import VirtualClock
 from .events import Event, EventBus
 from .models import Company, Contact, Engagement, Tag
+from .records import dataclass
 from .write_set import WriteSet, scoped
 
 Record = Engagement | Contact | Company | Tag

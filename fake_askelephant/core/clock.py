@@ -15,9 +15,9 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
+from .records import dataclass
 from .slicing import SLICE_S, Slices
 from .timefmt import MAX_MS, MIN_MS, wall_ms
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .crm import association_matches
@@ -11,6 +10,7 @@ from .directory import with_one_primary
 from .directory_service import DirectoryService, link_contacts
 from .models import Company, CompanyDomain, CrmAssociation, Principal
 from .paging import ListQuery, Page, list_page, search_hit
+from .records import dataclass
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .crm import association_matches
@@ -12,6 +11,7 @@ from .directory_service import DirectoryService, link_contacts
 from .errors import ValidationFailed
 from .models import Contact, CrmAssociation, EmailAddress, Participant, PhoneNumber, Principal, User
 from .paging import ListQuery, Page, list_page, search_hit
+from .records import dataclass
 
 # What PATCH /v2/contacts/{id} may change (api.md §10).
 PATCHABLE = ("first_name", "last_name", "description", "time_zone", "company_id", "emails", "phone_numbers")

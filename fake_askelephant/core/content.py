@@ -17,10 +17,10 @@ import math
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import Participant, SignalType, Speaker, TranscriptEntry, TranscriptTimeline
+from .records import dataclass
 from .seeded import Draws
 from .vocabulary import Vocabulary
 

@@ -13,9 +13,9 @@ CRM entries against their stored association on their own lists too.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 
 from .models import CrmAssociation
+from .records import dataclass
 
 CRM_OBJECT_TYPES = ("company", "contact", "deal")
 MAX_CRM_ENTRIES = 20

@@ -17,20 +17,20 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from . import content
-from .ids import ulid
+from .ids import PAIRS, ulid
 from .models import ActionItem, Engagement, Signal, Tag, TranscriptTimeline
 from .pipeline import Pipeline, PipelineRun
+from .records import dataclass
 from .seeded import Draws
 from .vocabulary import vocabulary
 
 CACHE_SIZE = 512  # engagements whose derived content is kept (a few KB each)
 _DAY_MS = 86_400_000
 _FIRST_HALF = (1 << 79) - 1  # room to count up from the hash without wrapping
-_LAST_TWO = tuple(ulid(0, v)[-2:] for v in range(1024))  # a ULID's last two digits for each lowest 10 bits
+_LAST_TWO = PAIRS  # a ULID's last two digits for each value of its lowest 10 bits
 
 
 @dataclass(slots=True)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TypeVar
 
 from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, Tag, TranscriptComment
+from .records import dataclass
 
 P = TypeVar("P", EmailAddress, PhoneNumber, CompanyDomain)
 

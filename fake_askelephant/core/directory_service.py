@@ -4,7 +4,6 @@ delete cascade, and relinking an engagement's contacts (core/directory.py define
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .changes import ChangeRecorder
@@ -12,6 +11,7 @@ from .directory import Directory
 from .errors import Conflict, NotFound
 from .ids import IdFactory
 from .models import Company, Contact, Engagement, Tag
+from .records import dataclass
 from .store import Store
 
 R = TypeVar("R", Contact, Company, Tag)

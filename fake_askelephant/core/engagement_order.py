@@ -33,10 +33,10 @@ import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from itertools import accumulate
 
 from .models import ENGAGEMENT_TYPES, PROCESSING_STATUSES, Engagement
+from .records import dataclass
 from .releaser import Dropped
 from .sorted_keys import Key, SortedKeys
 

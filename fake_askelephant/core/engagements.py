@@ -8,7 +8,7 @@ import heapq
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from . import content, policies, scopes, views
@@ -33,6 +33,7 @@ from .models import (
 )
 from .paging import Page, Position, TimeRange, paginate_ordered
 from .pipeline import Pipeline
+from .records import dataclass
 from .rules import PipelineRule, PipelineRules
 from .sorted_keys import SortedKeys
 from .store import Store

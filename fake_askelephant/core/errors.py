@@ -12,7 +12,8 @@ DomainError
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from .records import dataclass
 
 
 class DomainError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from . import jsonutil
@@ -12,6 +12,7 @@ from . import write_set as tables
 from .clock import VirtualClock
 from .ids import IdFactory
 from .paging import Page, paginate_ordered
+from .records import dataclass
 from .releaser import Dropped
 from .timefmt import format_ms
 from .write_set import WriteSet

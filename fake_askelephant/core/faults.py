@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from fnmatch import fnmatchcase
 from typing import Literal
 
+from .records import dataclass
 from .seeded import SeededRandom
 
 log = logging.getLogger("fake_askelephant.faults")

@@ -9,7 +9,7 @@ from .seeded import RngState, SeededRandom, rng_restore, rng_snapshot
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # every 10-bit value as two digits
+PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # every 10-bit value as two digits
 _SHIFTS = tuple(range(120, -1, -10))
 
 
@@ -17,7 +17,7 @@ def ulid(ms: int, randomness: int) -> str:
     """Encode 48 bits of time and 80 bits of randomness as Crockford base32, most significant first."""
     value = ((ms & ((1 << 48) - 1)) << 80) | (randomness & ((1 << 80) - 1))
     # 13 two-digit table lookups instead of 26 digit steps: every id the emulator hands out goes through here.
-    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+    return "".join([PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 class IdFactory:

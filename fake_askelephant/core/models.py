@@ -6,8 +6,10 @@ participants costs a few hundred bytes instead of about a kilobyte, and the coll
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from .records import dataclass
 
 ENGAGEMENT_TYPES = ("MEETING", "CALL", "EMAIL", "TASK", "NOTE", "CALENDAR_EVENT", "DOCUMENT")
 PROCESSING_STATUSES = ("PENDING", "PROCESSING", "COMPLETED", "FAILED")

@@ -5,11 +5,12 @@ a position and its query is the HTTP edge's (api/cursors.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import islice
 from typing import Generic, Protocol, TypeVar
 
 from .crm import CrmRef
+from .records import dataclass
 
 T = TypeVar("T")
 ORDERS = ("updated_at:asc", "updated_at:desc")

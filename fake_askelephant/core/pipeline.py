@@ -8,7 +8,7 @@ not run yet; stages never reorder (a stage due before its predecessor waits for 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, get_args
 
 from . import content
@@ -17,6 +17,7 @@ from .changes import ChangeRecorder
 from .clock import ScheduledJob, Scheduler, VirtualClock
 from .errors import Conflict
 from .models import Engagement
+from .records import dataclass
 from .releaser import Dropped
 from .store import Store
 from .timefmt import format_ms

@@ -13,8 +13,9 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, MutableSequence
-from dataclasses import dataclass
 from typing import Any
+
+from .records import dataclass
 
 SLICE_S = 0.002  # freeing per loop turn; a request waits at most about this long behind a release
 _CHECK_EVERY = 8  # items freed between timer reads (one engagement with a transcript takes ~50 µs)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from fnmatch import fnmatchcase
 from typing import Literal
 
 from .ids import IdFactory
 from .models import EngagementDraft
 from .pipeline import PipelineOverrides
+from .records import dataclass
 
 MediaOutcome = Literal["ok", "unreachable", "unsupported_media_type"]
 

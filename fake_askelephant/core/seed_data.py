@@ -16,7 +16,7 @@ import asyncio
 import random
 import re
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from typing import Any
 
 from . import write_set as tables
@@ -27,6 +27,7 @@ from .directory import Directory, email_key, live_tags, normalize_domain
 from .errors import Conflict, FieldError, ValidationFailed
 from .ids import IdFactory
 from .models import Company, CompanyDomain, Contact, EmailAddress, PhoneNumber, Tag, User, UserRole
+from .records import dataclass
 from .slicing import SLICE_S, Slices
 from .store import Store, Workspace
 from .tags import TagDraft, TagService

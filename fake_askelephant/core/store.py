@@ -5,13 +5,14 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 
 from . import write_set as tables
 from .directory import Directory
 from .engagement_order import EngagementOrder
 from .errors import NotFound
 from .models import ApiKey, Company, Contact, Engagement, OAuthClient, OAuthToken, Principal, User
+from .records import dataclass
 from .releaser import Dropped
 from .write_set import WriteSet, scoped
 

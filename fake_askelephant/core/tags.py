@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .derived import DerivedContent
@@ -12,6 +11,7 @@ from .directory_service import DirectoryService
 from .errors import Conflict, NotFound
 from .models import Engagement, Principal, Tag
 from .paging import ListQuery, Page, list_page
+from .records import dataclass
 from .store import Store
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import string
-from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
 import idna
+
+from .records import dataclass
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Host = str | Address  # an ASCII domain (lower case, a trailing dot kept) or an address

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from .ids import IdFactory
 from .models import Principal, User, UserRole
 from .paging import ListQuery, Page, list_page, search_hit
+from .records import dataclass
 from .store import Store
 
 

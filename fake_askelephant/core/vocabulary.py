@@ -9,9 +9,9 @@ the signal and commitment rules react to, so generated insights come from the ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
+from .records import dataclass
 from .seeded import Draws
 
 FIRST_NAMES = (

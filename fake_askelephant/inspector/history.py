@@ -7,13 +7,13 @@ and hangs each under its event by `event_id`, so this module needs only the core
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 from ..core import views
 from ..core.errors import NotFound
 from ..core.events import ENGAGEMENT_DELETED, Event
 from ..core.pipeline import STAGES
+from ..core.records import dataclass
 from ..core.timefmt import format_ms
 from ..emulator import Emulator
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -54,6 +53,7 @@ from ..core.models import (
     User,
 )
 from ..core.pipeline import MAX_DELAY_S, PipelineOverrides, PipelineRun
+from ..core.records import dataclass
 from ..core.rules import PipelineRule
 from ..core.seeded import SeededRandom
 from ..core.store import Workspace

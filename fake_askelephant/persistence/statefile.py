@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from ..core.records import dataclass
 from . import migrate
 
 Key = tuple[str, str]

@@ -15,9 +15,9 @@ A format 2 `meta.rng` row is the whole state at that write, which is a base with
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from ..core.records import dataclass
 from ..core.seeded import RngState, SeededRandom
 from . import codec
 

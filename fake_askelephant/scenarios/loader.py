@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..config import OPTIONS
+from ..core.records import dataclass
 from . import refs
 from .matching import check_schema, compile_jsonpath
 from .model import BUILTIN_ROOTS, DEFAULT_KEY_NAME, ExpectSpec, ExpectWebhookSpec, Scenario, Spec

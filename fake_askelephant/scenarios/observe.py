@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..core import jsonutil
+from ..core.records import dataclass
 from ..core.timefmt import format_ms, parse_iso
 from ..webhooks.sink import TIMEOUT_S
 from .target import Target

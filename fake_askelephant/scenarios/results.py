@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..core.records import dataclass
 from . import transcript
 from .matching import Mismatch
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ import yaml
 
 from .. import __version__
 from ..core import jsonutil
+from ..core.records import dataclass
 from ..core.store import DEFAULT_API_KEY
 from ..core.timefmt import format_ms
 from . import refs

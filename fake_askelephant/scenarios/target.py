@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ from aiohttp import web
 from ..api.context import emulator_key
 from ..config import Settings
 from ..core import jsonutil
+from ..core.records import dataclass
 from ..core.timefmt import format_ms, parse_iso
 
 ADMIN = "/__admin"

@@ -12,7 +12,7 @@ import functools
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..core import write_set as tables
@@ -20,6 +20,7 @@ from ..core.clock import ScheduledJob, Scheduler, VirtualClock
 from ..core.errors import NotFound
 from ..core.events import Event, EventBus
 from ..core.ids import IdFactory
+from ..core.records import dataclass
 from ..core.releaser import Dropped
 from ..core.seeded import RngState, SeededRandom, rng_restore, rng_snapshot
 from ..core.timefmt import format_ms

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
+from ..core.records import dataclass
 from ..core.timefmt import format_ms
 from .hazards import Hazards
 

@@ -7,9 +7,9 @@ draws come from a seeded stream per endpoint, so one seed misbehaves the same wa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, get_args
 
+from ..core.records import dataclass
 from ..core.seeded import RngState, SeededRandom, rng_restore, rng_snapshot
 from .signing import generate_secret, signature_header
 

@@ -12,7 +12,8 @@ import hmac
 import random
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+
+from ..core.records import dataclass
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 GENERATED_SECRET_BYTES = 24  # what Svix generates (docs: Svix)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import base64
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..core import write_set as tables
+from ..core.records import dataclass
 from ..core.releaser import Dropped
 from ..core.timefmt import format_ms
 from ..core.write_set import WriteSet

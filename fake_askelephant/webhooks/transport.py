@@ -6,8 +6,9 @@ Implementations: HttpSender (sender.py, aiohttp), SinkSender (sink.py, the built
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
+
+from ..core.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from fake_askelephant.api.admin.seed_data import SeedDataError
+from fake_askelephant.api.admin.seed_start import SeedDataError
 from fake_askelephant.app import create_app
 from fake_askelephant.cli import main
 from fake_askelephant.config import ConfigError, load_settings

@@ -9,23 +9,23 @@ The control plane (`/__admin/…`) is never faulted, so a fault can always be de
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from pydantic import Field, ValidationError
 
 from ...config import Settings
 from ...core.errors import FieldError, NotFound
-from ...core.faults import MAX_LATENCY_MS, FaultAction, FaultHit, FaultPhase, FaultRule
-from ...core.store import WORKSPACE_ID
+from ...core.faults import MAX_LATENCY_MS, FaultHit, FaultRule
 from .. import context
 from ..auth import authenticate
 from ..problems import Problem, error_response, stamp_headers
 from ..queries import once
 from ..responses import json_response, read_json_object
-from ..schemas import WireModel
 from ..validation import to_field_error, validate
+
+if TYPE_CHECKING:
+    from .bodies import LognormalIn
 
 ADMIN_PREFIX = "/__admin/"
 DEFAULT_429_RETRY_AFTER = 1
@@ -36,32 +36,12 @@ fault_id_key = web.RequestKey("fault_id_key", str)
 dropped_key = web.RequestKey("dropped_key", str)
 
 
-class LognormalIn(WireModel):
-    median_ms: float = Field(gt=0, le=MAX_LATENCY_MS)
-    sigma: float = Field(0.5, ge=0, le=5)
-
-
-class LognormalLatencyIn(WireModel):
-    lognormal: LognormalIn
-
-
-class FaultIn(WireModel):
-    """`POST /__admin/faults`; nulls mean "any" / "none" as in the spec's example body."""
-
-    method: str = Field("*", pattern=r"^(\*|[A-Za-z]{1,16})$")
-    path: str = Field("*", min_length=1, max_length=2048, pattern=r"^[/*]")
-    workspace_id: str | None = Field(None, pattern=WORKSPACE_ID.pattern)
-    count: int | None = Field(1, ge=1)
-    probability: float = Field(1.0, ge=0, le=1)
-    status: int | None = Field(None, ge=400, le=599)
-    retry_after: int | None = Field(None, ge=1, le=86_400)
-    latency_ms: Any = None  # a number or {"lognormal": …}; checked by latency_errors for flat error paths
-    action: FaultAction | None = None
-    phase: FaultPhase = "before"
-
-
 def parse_latency(value: Any) -> tuple[float | None, LognormalIn | None, list[FieldError]]:
     """`latency_ms` as (fixed ms, lognormal, errors); errors use plain paths like latency_ms.lognormal.sigma."""
+    from pydantic import ValidationError
+
+    from .bodies import LognormalLatencyIn
+
     if value is None:
         return None, None, []
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -110,6 +90,8 @@ def fault_body(rule: FaultRule) -> dict[str, Any]:
 
 @routes.post("/__admin/faults")
 async def create_fault(request: web.Request) -> web.Response:
+    from .bodies import FaultIn
+
     data = await read_json_object(request, check_content_type=False)
     body = validate(FaultIn, data, fault_cross_field_errors(data))
     emulator = context.emulator(request)

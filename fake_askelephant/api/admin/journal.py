@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from itertools import islice
 from typing import Any
 
@@ -18,6 +18,7 @@ from aiohttp.typedefs import Handler
 
 from ...config import Settings
 from ...core.models import Principal
+from ...core.records import dataclass
 from ...core.store import parse_api_key
 from ...core.timefmt import format_ms, wall_ms
 from .. import context

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ...config import Settings
 from ...core.errors import NotFound
 from ..responses import json_response
 
@@ -62,7 +61,3 @@ async def openapi(request: web.Request) -> web.Response:
     doc = wire.openapi_document()
     doc["servers"] = [{"url": f"{request.scheme}://{request.host}/api", "description": "this emulator"}]
     return json_response(doc)
-
-
-def setup(app: web.Application, settings: Settings) -> None:
-    app.add_routes(routes)

@@ -10,22 +10,20 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from pydantic import Field
 
 from ...config import Settings
 from ...core.errors import Conflict
+from ...core.records import dataclass
 from ...core.timefmt import format_ms
 from ...emulator import Emulator
 from .. import context
 from ..responses import json_response, read_json_object
-from ..schemas import WireModel
 from ..validation import validate
 
 if TYPE_CHECKING:
@@ -48,12 +46,10 @@ class RecordingState:
 recording_key = web.AppKey("recording_key", RecordingState)
 
 
-class RecordingStartIn(WireModel):
-    name: str = Field("recorded-session", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
 @routes.post("/__admin/recording/start")
 async def start_recording(request: web.Request) -> web.Response:
+    from .bodies import RecordingStartIn
+
     body = validate(RecordingStartIn, await _optional_body(request))
     state = request.app[recording_key]
     if state.session is not None:

@@ -1,4 +1,4 @@
-"""Seed data: the document (`--fixtures FILE`, `POST /__admin/fixtures`) and where it comes from at start-up.
+"""Seed data: the document's wire models (`--fixtures FILE`, `POST /__admin/fixtures`); start-up: seed_start.py.
 
 `--fixtures sample` (default) makes a small world per --seed (core/seed_data.py), `none` starts empty, anything else
 is a YAML/JSON file. The document's wire models are strict: unknown keys are rejected.
@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import fields
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from ...config import Settings
 from ...core.companies import CompanyDraft
 from ...core.contacts import ContactDraft
 from ...core.directory import email_key
-from ...core.errors import DomainError, ValidationFailed
+from ...core.errors import ValidationFailed
 from ...core.models import UserRole
 from ...core.seed_data import (
     CompanySeed,
@@ -38,7 +36,6 @@ from ...core.seed_data import (
     UserSeed,
     WorkspaceSeed,
     WorkspaceSettings,
-    sample_workspace,
 )
 from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
 from ...gc_policy import collector_paused
@@ -96,10 +93,6 @@ async def load_fixtures(request: web.Request) -> web.Response:
     return json_response(
         {"object": "list", "data": [{f.name: getattr(item, f.name) for f in fields(item)} for item in loaded]}
     )
-
-
-def setup(app: web.Application, settings: Settings) -> None:
-    app.add_routes(routes)
 
 
 # The document -----------------------------------------------------------------------------------
@@ -280,43 +273,3 @@ def parse_seed_data(data: Any) -> list[WorkspaceSeed]:
             )
         seen.add(w.workspace_id)
     return [w.to_core() for w in (*top, *doc.workspaces)]
-
-
-# At start-up ------------------------------------------------------------------------------------
-
-SAMPLE = "sample"
-NONE = "none"
-
-
-class SeedDataError(ValueError):
-    """A fixture file that cannot be read, parsed or loaded; the CLI exits 2 with this message."""
-
-
-def startup_seed_data(setting: str, seed: int) -> list[WorkspaceSeed]:
-    if setting == SAMPLE:
-        return [sample_workspace(seed, DEFAULT_WORKSPACE)]
-    if setting == NONE:
-        return []
-    return load_seed_file(Path(setting))
-
-
-def load_seed_file(path: Path) -> list[WorkspaceSeed]:
-    import yaml  # only fixture files need it: ~0.015 s off start-up
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SeedDataError(f"--fixtures {path}: cannot read it: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise SeedDataError(f"--fixtures {path}: not valid YAML: {exc}") from exc
-    try:
-        return parse_seed_data(data)
-    except ValidationFailed as exc:
-        raise SeedDataError(f"--fixtures {path}: {describe(exc)}") from exc
-
-
-def describe(exc: DomainError) -> str:
-    """One line for a terminal: every field error of a ValidationFailed, else the message."""
-    if isinstance(exc, ValidationFailed):
-        return "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-    return str(exc)

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from pydantic import Field
 
 from ...config import Settings
 from ...core.errors import Unavailable
@@ -25,17 +24,12 @@ from .. import context
 from ..context import emulator_key
 from ..queries import once
 from ..responses import json_response, read_body
-from ..schemas import WireModel
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HEALTH_PATH = "/__admin/health"
 
 persister_key = web.AppKey("persister_key", Persister)
 routes = web.RouteTableDef()
-
-
-class SnapshotIn(WireModel):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 
 
 def snapshot_body(info: SnapshotInfo) -> dict[str, object]:
@@ -51,6 +45,8 @@ def snapshot_body(info: SnapshotInfo) -> dict[str, object]:
 
 @routes.post("/__admin/snapshot")
 async def take_snapshot(request: web.Request) -> web.Response:
+    from .bodies import SnapshotIn
+
     body = await read_body(request, SnapshotIn, check_content_type=False)
     try:
         info = await request.app[persister_key].snapshot(body.name)
@@ -61,6 +57,8 @@ async def take_snapshot(request: web.Request) -> web.Response:
 
 @routes.post("/__admin/restore")
 async def restore_snapshot(request: web.Request) -> web.Response:
+    from .bodies import SnapshotIn
+
     body = await read_body(request, SnapshotIn, check_content_type=False)
     try:
         records = await request.app[persister_key].restore(body.name)

@@ -9,7 +9,6 @@ from aiohttp import web
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from ...config import Settings
 from ...core.errors import ValidationFailed
 from ...core.events import EVENT_TYPES, Event
 from ...core.paging import paginate_ordered
@@ -301,12 +300,3 @@ async def sink_requests(request: web.Request) -> web.Response:
         return {**listing, "next_cursor": None, "dropped": sinks.dropped.get(name, 0)}
 
     return versioned_json(request, version, build)
-
-
-def setup(app: web.Application, settings: Settings) -> None:
-    """Routes, and the `--webhook-url` endpoint of wrks_local (not again when a state file restored it)."""
-    app.add_routes(routes)
-    dispatcher = app[context.emulator_key].webhooks
-    registered = {(e.workspace_id, e.url) for e in dispatcher.endpoints.values()}
-    if settings.webhook_url and (DEFAULT_WORKSPACE, settings.webhook_url) not in registered:
-        dispatcher.create_endpoint(DEFAULT_WORKSPACE, settings.webhook_url, secret=settings.webhook_secret)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from ...app import create_app
 from ...config import Settings
+from ...core.records import dataclass
 from ...core.timefmt import parse_iso
 from ..context import emulator_key
 from .operations import OPERATIONS

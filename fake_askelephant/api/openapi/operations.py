@@ -8,7 +8,6 @@ constants the parsers in queries.py, listing.py and crm_filters.py use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,6 +15,7 @@ from pydantic import BaseModel
 from ...core.crm import CRM_OBJECT_TYPES, MAX_CRM_ENTRIES
 from ...core.models import ENGAGEMENT_TYPES, PROCESSING_STATUSES
 from ...core.paging import DEFAULT_LIMIT, DEFAULT_ORDER, MAX_LIMIT, ORDERS
+from ...core.records import dataclass
 from .. import schemas as body
 from ..queries import ENGAGEMENT_FILTERS, EXPANDS, MAX_CRM_ID, MAX_IN, SCOPED_ENGAGEMENT_FILTERS
 from . import resources as out
