@@ -91,7 +91,7 @@ class CollectorPolicy:
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[Callable[[int], None]]:
+def collector_paused(*, policy: bool = True) -> Iterator[Callable[[int], None]]:
     """No automatic pass, and no CollectorPolicy pass, while sliced bulk work runs (a snapshot's encoding, a
     restore's decoding: issue 23).
 
@@ -103,6 +103,9 @@ def collector_paused() -> Iterator[Callable[[int], None]]:
     that stay: above BULK_FREEZE they are moved into the permanent generation when it ends (O(1), as `serve` does
     after a state file's load), or the next young pass would walk them all. Below it (tests, small stores) nothing
     is frozen: the collector stays as Python ships it.
+
+    `policy=False` keeps CollectorPolicy's young passes going: for work that writes all along (a fixture load), they
+    stay short and keep the young generation small; only CPython's own (full) passes are held back.
     """
     kept = 0
 
@@ -113,11 +116,11 @@ def collector_paused() -> Iterator[Callable[[int], None]]:
     global _paused
     was_enabled = gc.isenabled()
     gc.disable()
-    _paused += 1
+    _paused += policy
     try:
         yield made
     finally:
-        _paused -= 1
+        _paused -= policy
         if kept > BULK_FREEZE:
             gc.freeze()
         if was_enabled:
