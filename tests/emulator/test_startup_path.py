@@ -95,6 +95,7 @@ def test_lazily_loaded_modules_load_on_the_first_request_that_needs_them_and_ans
     assert seen["health"] == 200
     assert seen["clock"] == 200 and "now" in seen["clock_body"]
     assert "control" in seen["after_clock"]["admin"]  # loaded now, by the clock request
+    assert seen["after_clock"]["pydantic"] is False  # an admin read needs no wire model
     # The first body read loads pydantic and answers as ever: every missing field, in one 422.
     assert seen["bad"] == 422 and seen["after_bad"]["pydantic"] is True
     fields = {e["field"] for e in seen["bad_body"]["errors"]}

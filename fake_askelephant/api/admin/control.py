@@ -6,28 +6,20 @@ in health.py: this module loads on the first request to one of its routes (api/a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
-from pydantic import Field, field_validator
 
 from ...core import views
 from ...core.errors import NotFound, ValidationFailed
-from ...core.models import SignalType, UserRole
 from ...core.oauth import CODE_LIFETIME_S
 from ...core.pipeline import (
-    MAX_DELAY_S,
-    STAGES,
-    InsightOutcome,
     PipelineOverrides,
-    Stage,
-    TranscriptionOutcome,
-    WebhookChoice,
 )
-from ...core.rules import MediaOutcome, PipelineRule
+from ...core.rules import PipelineRule
 from ...core.seed_data import apply_settings
-from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID, Workspace
+from ...core.store import WORKSPACE_ID, Workspace
 from ...core.timefmt import format_ms
 from ...core.users import NewUser
 from ...emulator import STATE_COLLECTIONS, STATE_PAGE
@@ -35,122 +27,10 @@ from .. import context
 from ..cursors import ListWalk, codec_for
 from ..queries import QueryErrors, once, parse_int
 from ..responses import json_response, read_body, unpaged_list, versioned_json
-from ..schemas import CrmAssociationIn, Timestamp, WireModel, reject_null
 from .health import clock_body
-from .seed_data import WorkspaceSettingsIn
 
 T = TypeVar("T")
 ADMIN_PAGE_MAX = 1000
-
-
-class UserIn(WireModel):
-    email: str = Field(min_length=3, max_length=320)
-    first_name: str | None = Field(None, max_length=255)
-    last_name: str | None = Field(None, max_length=255)
-    role: UserRole = "MEMBER"
-    phone: str | None = Field(None, min_length=1, max_length=50)
-
-
-class ApiKeyIn(WireModel):
-    scopes: list[str] = Field(min_length=1)
-    workspace_id: str = Field("wrks_local", pattern=WORKSPACE_ID.pattern)
-    user: UserIn | None = None
-
-
-class AdvanceIn(WireModel):
-    seconds: float = Field(ge=0, le=MAX_DELAY_S)
-
-
-class SetClockIn(WireModel):
-    now: Timestamp
-
-
-class CannedActionItemIn(WireModel):
-    title: str = Field(min_length=1, max_length=500)
-    description: str | None = Field(None, max_length=2000)
-    assignee_user_id: str | None = None
-    due_at: Timestamp | None = None
-
-
-class CannedSignalIn(WireModel):
-    type: SignalType = "next_step"
-    label: str | None = Field(None, min_length=1, max_length=200)
-    quote: str | None = Field(None, min_length=1, max_length=2000)
-    speaker_index: int | None = Field(None, ge=0)
-    start_seconds: float | None = Field(None, ge=0)
-    confidence: float | None = Field(None, ge=0, le=1)
-
-
-class DelaysIn(WireModel):
-    processing: float | None = Field(None, ge=0, le=MAX_DELAY_S)
-    transcript: float | None = Field(None, ge=0, le=MAX_DELAY_S)
-    action_items: float | None = Field(None, ge=0, le=MAX_DELAY_S)
-    signals: float | None = Field(None, ge=0, le=MAX_DELAY_S)
-
-    def chosen(self) -> dict[Stage, float]:
-        return {stage: delay for stage in STAGES if (delay := getattr(self, stage)) is not None}
-
-
-class PipelineOverridesIn(WireModel):
-    transcription: TranscriptionOutcome | None = None
-    action_items: InsightOutcome | list[CannedActionItemIn] | None = None
-    signals: InsightOutcome | list[CannedSignalIn] | None = None
-    webhook: WebhookChoice | None = None
-    delays: DelaysIn | None = None
-
-    _no_null = field_validator("transcription", "action_items", "signals", "webhook", "delays", mode="before")(
-        reject_null
-    )
-
-    def to_core(self) -> PipelineOverrides:
-        def insights(value: Any) -> Any:
-            if isinstance(value, list):
-                return [item.model_dump(exclude_none=True) for item in value]
-            return value
-
-        delays = self.delays.chosen() if self.delays else {}
-        return PipelineOverrides(
-            transcription=self.transcription,
-            action_items=insights(self.action_items),
-            signals=insights(self.signals),
-            webhook=self.webhook,
-            delays=delays,
-        )
-
-
-class RuleMatchIn(WireModel):
-    external_id: str | None = None
-    media_url: str | None = None
-    workspace_id: str | None = None
-
-
-class PipelineRuleIn(WireModel):
-    match: RuleMatchIn = Field(default_factory=RuleMatchIn)
-    count: int | None = Field(None, ge=1)
-    pipeline: PipelineOverridesIn = Field(default_factory=PipelineOverridesIn)
-    media: MediaOutcome | None = None
-    duration_seconds: int | None = Field(None, ge=1, le=86_400)
-
-
-class OAuthClientIn(WireModel):
-    scopes: list[str] = Field(min_length=1)
-    workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
-
-
-class OAuthConsentIn(WireModel):
-    """The authorization request a consenting user approves (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
-
-    redirect_uri: str = Field(min_length=1, max_length=2048, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
-    scope: str | None = Field(None, max_length=2000)
-    state: str | None = Field(None, max_length=2000)
-    # A challenge is 43–128 unreserved characters (RFC 7636 §4.1–§4.2).
-    code_challenge: str | None = Field(None, min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")
-    code_challenge_method: Literal["S256", "plain"] | None = None
-    user_id: str | None = Field(None, description="The consenting user; default the client's (the owner).")
-
-    _no_null = field_validator("scope", "state", "code_challenge", "code_challenge_method", "user_id", mode="before")(
-        reject_null
-    )
 
 
 routes = web.RouteTableDef()
@@ -164,6 +44,8 @@ async def get_clock(request: web.Request) -> web.Response:
 @routes.post("/__admin/clock/advance")
 async def advance_clock(request: web.Request) -> web.Response:
     """Runs everything due within `seconds`, in order, and returns once that work (webhooks too) is done."""
+    from .bodies import AdvanceIn
+
     body = await read_body(request, AdvanceIn, check_content_type=False)
     await context.emulator(request).advance(body.seconds)
     return json_response(clock_body(request))
@@ -171,6 +53,8 @@ async def advance_clock(request: web.Request) -> web.Response:
 
 @routes.post("/__admin/clock/set")
 async def set_clock(request: web.Request) -> web.Response:
+    from .bodies import SetClockIn
+
     body = await read_body(request, SetClockIn, check_content_type=False)
     emulator = context.emulator(request)
     if body.now < emulator.clock.now_ms():
@@ -207,6 +91,8 @@ async def reset(request: web.Request) -> web.Response:
 
 @routes.post("/__admin/api-keys")
 async def create_api_key(request: web.Request) -> web.Response:
+    from .bodies import ApiKeyIn
+
     body = await read_body(request, ApiKeyIn, check_content_type=False)
     user = NewUser(**body.user.model_dump()) if body.user else None
     key = context.emulator(request).create_api_key(body.scopes, body.workspace_id, user)
@@ -219,6 +105,8 @@ async def create_api_key(request: web.Request) -> web.Response:
 @routes.post("/__admin/oauth-clients")
 async def create_oauth_client(request: web.Request) -> web.Response:
     """→ 201 {client_id, client_secret, workspace_id, scopes}; workspace:admin or unknown scopes → 422."""
+    from .bodies import OAuthClientIn
+
     body = await read_body(request, OAuthClientIn, check_content_type=False)
     client = context.emulator(request).create_oauth_client(body.scopes, body.workspace_id)
     return json_response(
@@ -236,6 +124,8 @@ async def create_oauth_client(request: web.Request) -> web.Response:
 async def authorize_oauth_client(request: web.Request) -> web.Response:
     """The authorization server's consent step, played for tests: the user approves, a single-use code comes back
     with the redirect a browser would follow (`location`). 404 unknown client; 422 unknown user or scope."""
+    from .bodies import OAuthConsentIn
+
     body = await read_body(request, OAuthConsentIn, check_content_type=False)
     em = context.emulator(request)
     client = em.store.oauth_clients.get(request.match_info["client_id"])
@@ -351,6 +241,8 @@ async def list_events(request: web.Request) -> web.Response:
 
 @routes.post("/__admin/engagements/{engagement_id}/pipeline")
 async def override_pipeline(request: web.Request) -> web.Response:
+    from .bodies import PipelineOverridesIn
+
     body = await read_body(request, PipelineOverridesIn, check_content_type=False)
     emulator = context.emulator(request)
     engagement = _found(request, "engagement", emulator.store.find_engagement_by_id)
@@ -392,6 +284,8 @@ async def delete_company(request: web.Request) -> web.Response:
 async def set_engagement_crm_association(request: web.Request) -> web.Response:
     """The CRM record an engagement was matched to (the emulator has no CRM integration): shown on the engagement,
     and the deal (or company, contact) its CRM filter resolves to (issue 20 §5, §8). Emits v1.engagement.updated."""
+    from ..schemas import CrmAssociationIn
+
     body = await read_body(request, CrmAssociationIn, check_content_type=False)
     emulator = context.emulator(request)
     engagement = _found(request, "engagement", emulator.store.find_engagement_by_id)
@@ -415,6 +309,8 @@ async def get_workspace_settings(request: web.Request) -> web.Response:
 @routes.patch("/__admin/workspaces/{workspace_id}")
 async def update_workspace_settings(request: web.Request) -> web.Response:
     """`{"is_private_default": true}`: engagements created without `is_private` are private (api.md §5)."""
+    from .seed_data import WorkspaceSettingsIn
+
     body = await read_body(request, WorkspaceSettingsIn, check_content_type=False)
     ws = _workspace(request)
     apply_settings(context.emulator(request).store, ws, body.to_core())
@@ -445,6 +341,8 @@ def _found(request: web.Request, kind: str, find: Callable[[str], T | None]) -> 
 
 @routes.post("/__admin/pipeline-rules")
 async def create_pipeline_rule(request: web.Request) -> web.Response:
+    from .bodies import PipelineRuleIn
+
     body = await read_body(request, PipelineRuleIn, check_content_type=False)
     overrides = body.pipeline.to_core()
     if overrides == PipelineOverrides() and body.media is None and body.duration_seconds is None:

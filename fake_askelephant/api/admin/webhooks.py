@@ -3,108 +3,21 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
-from pydantic import Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from ...core.errors import ValidationFailed
-from ...core.events import EVENT_TYPES, Event
+from ...core.events import Event
 from ...core.paging import paginate_ordered
-from ...core.store import DEFAULT_WORKSPACE, WORKSPACE_ID
 from ...webhooks.delivery import AttemptRecord
-from ...webhooks.endpoints import HeaderStyle
-from ...webhooks.hazards import Hazards
-from ...webhooks.signing import InvalidSecret, validate_secret
 from .. import context
 from ..cursors import ListWalk
 from ..queries import QueryErrors, once, parse_page_params
 from ..responses import json_response, read_body, read_json_object, unpaged_list, versioned_json
-from ..schemas import WireModel, reject_null
 from ..validation import validate
 from .openapi import event_example
 
 routes = web.RouteTableDef()
-Probability = Field(0.0, ge=0, le=1)
-
-
-class HazardsIn(WireModel):
-    duplicate: float = Probability
-    out_of_order: float = Probability
-    stale_timestamp: float = Probability
-    wrong_secret: float = Probability
-    body_altered: float = Probability
-    delay_first_attempt_seconds: float = Field(0.0, ge=0, le=7 * 86_400)
-
-    def to_core(self) -> Hazards:
-        return Hazards(**self.model_dump())
-
-
-def _check_secret(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            validate_secret(value)
-        except InvalidSecret as exc:
-            raise PydanticCustomError("invalid_type", f"must be a valid secret: {exc}") from exc
-    return value
-
-
-def _check_url(value: str | None) -> str | None:
-    if value is not None:
-        parts = urlsplit(value)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-            raise PydanticCustomError("invalid_url", "must be an absolute http(s) URL")
-    return value
-
-
-def _check_types(value: list[str] | None) -> list[str] | None:
-    unknown = [t for t in value or [] if t not in EVENT_TYPES]
-    if unknown:
-        raise PydanticCustomError("invalid_enum", f"has unknown event type(s): {', '.join(unknown)}")
-    return value
-
-
-class EndpointIn(WireModel):
-    url: str = Field(min_length=1, max_length=2048)
-    secret: str | None = None
-    event_types: list[str] | None = Field(None, min_length=1)
-    workspace_id: str = Field(DEFAULT_WORKSPACE, pattern=WORKSPACE_ID.pattern)
-    header_style: HeaderStyle = "svix"
-    hazards: HazardsIn = Field(default_factory=HazardsIn)
-
-    _no_null = field_validator("secret", "event_types", "hazards", mode="before")(reject_null)
-    _url = field_validator("url")(_check_url)
-    _secret = field_validator("secret")(_check_secret)
-    _types = field_validator("event_types")(_check_types)
-
-
-class EndpointPatchIn(WireModel):
-    url: str | None = Field(None, min_length=1, max_length=2048)
-    event_types: list[str] | None = Field(None, min_length=1)
-    disabled: bool | None = None
-    header_style: HeaderStyle | None = None
-    hazards: HazardsIn | None = None
-
-    _url = field_validator("url")(_check_url)
-    _types = field_validator("event_types")(_check_types)
-
-
-class RotateIn(WireModel):
-    secret: str | None = None
-    _secret = field_validator("secret")(_check_secret)
-
-
-class SinkConfigIn(WireModel):
-    statuses: list[int] = Field(default_factory=lambda: [200], min_length=1, max_length=1000)
-    delay_seconds: float = Field(0.0, ge=0, le=3600)
-
-    @field_validator("statuses")
-    @classmethod
-    def _statuses(cls, value: list[int]) -> list[int]:
-        if any(not 100 <= s <= 599 for s in value):
-            raise PydanticCustomError("invalid_range", "must be HTTP status codes (100–599)")
-        return value
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -115,6 +28,8 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 @routes.post("/__admin/webhook-endpoints")
 async def create_endpoint(request: web.Request) -> web.Response:
+    from .bodies import EndpointIn
+
     body = await read_body(request, EndpointIn, check_content_type=False)
     endpoint = context.emulator(request).webhooks.create_endpoint(
         body.workspace_id,
@@ -143,6 +58,8 @@ async def get_endpoint(request: web.Request) -> web.Response:
 
 @routes.patch("/__admin/webhook-endpoints/{endpoint_id}")
 async def update_endpoint(request: web.Request) -> web.Response:
+    from .bodies import EndpointPatchIn
+
     dispatcher = context.emulator(request).webhooks
     endpoint = dispatcher.get_endpoint(request.match_info["endpoint_id"])
     body = await read_body(request, EndpointPatchIn, check_content_type=False)
@@ -169,21 +86,12 @@ async def delete_endpoint(request: web.Request) -> web.Response:
 
 @routes.post("/__admin/webhook-endpoints/{endpoint_id}/rotate-secret")
 async def rotate_secret(request: web.Request) -> web.Response:
+    from .bodies import RotateIn
+
     dispatcher = context.emulator(request).webhooks
     dispatcher.get_endpoint(request.match_info["endpoint_id"])
     body = validate(RotateIn, await _body(request))
     return json_response(dispatcher.rotate_secret(request.match_info["endpoint_id"], body.secret).view())
-
-
-class TestEventIn(WireModel):
-    event_type: str = Field("v1.engagement.created", json_schema_extra={"enum": list(EVENT_TYPES)})
-
-    @field_validator("event_type")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value not in EVENT_TYPES:
-            raise PydanticCustomError("invalid_enum", f"must be one of {', '.join(EVENT_TYPES)}")
-        return value
 
 
 @routes.post("/__admin/webhook-endpoints/{endpoint_id}/send-test")
@@ -191,6 +99,8 @@ async def send_test_event(request: web.Request) -> web.Response:
     """The portal's "send test events" (webhooks page): the event type's example from the served OpenAPI
     document, as a new event of the endpoint's workspace, delivered to this endpoint only. 202: delivery follows
     on the clock, as for any message; its svix-id is in the answer and in /__admin/deliveries."""
+    from .bodies import TestEventIn
+
     em = context.emulator(request)
     endpoint = em.webhooks.get_endpoint(request.match_info["endpoint_id"])
     body = validate(TestEventIn, await _body(request))
@@ -265,6 +175,8 @@ def _sink(request: web.Request) -> str:
 
 @routes.put("/__admin/sink/{name}")
 async def configure_sink(request: web.Request) -> web.Response:
+    from .bodies import SinkConfigIn
+
     body = validate(SinkConfigIn, await _body(request))
     config = context.emulator(request).webhooks.sinks.configure(_sink(request), body.statuses, body.delay_seconds)
     return json_response({"name": _sink(request), "statuses": config.statuses, "delay_seconds": config.delay_seconds})
