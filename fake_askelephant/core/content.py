@@ -46,9 +46,14 @@ SENTENCE = re.compile(r"[^.?!]+[.?!]?")
 _ANY_SIGNAL = re.compile("|".join(f"(?:{pattern.pattern})" for _, _, pattern in SIGNAL_RULES), re.IGNORECASE)
 
 
+def seed_text(*parts: object) -> str:
+    """The text a stream of `parts` is seeded with (str seeds are hashed with SHA-512: stable across processes)."""
+    return ":".join(str(p) for p in parts)
+
+
 def rng_for(*parts: object) -> random.Random:
-    """A Random seeded from the parts' text; str seeds are hashed with SHA-512, stable across processes."""
-    return random.Random(":".join(str(p) for p in parts))
+    """A Random seeded from the parts' text."""
+    return random.Random(seed_text(*parts))
 
 
 def media_duration(seed: int, url: str) -> int:

@@ -172,7 +172,7 @@ class Pipeline:
         # content.rng_for's stream, seeded into one Random kept for it: the same draws without a new generator
         # (and its 2.5 KB state) per create.
         rng = self._jitter_rng
-        rng.seed(f"{self._seed}:{e.workspace_id}:{e.external_id}:jitter")
+        rng.seed(content.seed_text(self._seed, e.workspace_id, e.external_id, "jitter"))
         jitter = {stage: rng.uniform(lo, hi) for stage, (lo, hi) in JITTER_S.items()}
         run = PipelineRun(e.id, e.workspace_id, e.created_at, duration, speakers, owner, jitter, overrides or AS_USUAL)
         self.runs[e.id] = run
