@@ -37,18 +37,25 @@ class Admission:
     def held(self, writer: bool) -> bool:
         return self.reads_held or (writer and self.writes_held)
 
-    async def enter(self, writer: bool) -> None:
-        """A request starts (it waits while a hold keeps its kind out)."""
-        self.waiting += 1
-        try:
-            while self.held(writer):
-                await self._event().wait()
-        finally:
-            self.waiting -= 1
+    def try_enter(self, writer: bool) -> bool:
+        """A request starts now, unless a hold keeps its kind out (then `enter` waits for it): the usual case
+        without a coroutine."""
+        if self.held(writer):
+            return False
         if writer:
             self.writers += 1
         else:
             self.readers += 1
+        return True
+
+    async def enter(self, writer: bool) -> None:
+        """A request starts (it waits while a hold keeps its kind out)."""
+        self.waiting += 1
+        try:
+            while not self.try_enter(writer):
+                await self._event().wait()
+        finally:
+            self.waiting -= 1
 
     def leave(self, writer: bool) -> None:
         if writer:

@@ -145,12 +145,8 @@ async def admission_middleware(request: web.Request, handler: Handler) -> web.St
         return await handler(request)
     admission = persister.admission
     writer = request.method not in READ_ONLY_METHODS
-    if admission.held(writer):
+    if not admission.try_enter(writer):
         await admission.enter(writer)
-    elif writer:  # the usual case, without a coroutine
-        admission.writers += 1
-    else:
-        admission.readers += 1
     try:
         return await handler(request)
     finally:
