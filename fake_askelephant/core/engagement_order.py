@@ -32,7 +32,7 @@ import operator
 import sys
 from array import array
 from bisect import bisect_right
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from itertools import accumulate
 
 from .models import ENGAGEMENT_TYPES, PROCESSING_STATUSES, Engagement
@@ -71,7 +71,7 @@ class NoteBudget:
 
 
 class _Note:
-    """What one chunk of the order derives, each part built when first wanted."""
+    """A search text over some titles (one chunk of the order's, one TitleText segment's), built when first wanted."""
 
     __slots__ = ("starts", "text")
 
@@ -79,18 +79,26 @@ class _Note:
         self.text: str | None = None  # titles casefolded, joined by _SEP
         self.starts: array[int] | None = None  # where each title starts in text (one more: the end + 1)
 
+    def hits(self, needle: str, titles: Callable[[], list[str]]) -> list[int]:
+        """Indexes of the titles that hold `needle`, ascending; the text is built from `titles()` if it is not."""
+        if self.text is None or self.starts is None:
+            self.text, self.starts = search_text(titles())
+        return _hits(self.text, self.starts, needle)
+
 
 _SEGMENT = 1024  # titles per TitleText segment: an arrival or a rename rebuilds one segment's text
 
 
-class _Segment:
-    __slots__ = ("ids", "starts", "text", "titles")
+class _Segment(_Note):
+    __slots__ = ("ids", "titles")  # the text is dropped (None) after an append
 
     def __init__(self) -> None:
+        super().__init__()
         self.ids: list[str] = []
         self.titles: list[str] = []
-        self.text: str | None = None  # the titles casefolded, joined by _SEP; None after an append
-        self.starts: array[int] | None = None
+
+    def own_titles(self) -> list[str]:
+        return self.titles
 
 
 class TitleText:
@@ -128,10 +136,8 @@ class TitleText:
             self._refill(engagements.values())
         found: dict[str, None] = {}
         for segment in self._segments:
-            if segment.text is None or segment.starts is None:
-                segment.text, segment.starts = search_text(segment.titles)
             ids, titles = segment.ids, segment.titles
-            for j in _hits(segment.text, segment.starts, needle):
+            for j in segment.hits(needle, segment.own_titles):
                 e = engagements.get(ids[j])
                 if e is not None and e.title == titles[j]:
                     found[ids[j]] = None
@@ -273,8 +279,12 @@ class EngagementOrder:
         span = self.all.chunk_span(lo, hi)
         for i in reversed(span) if descending else span:
             chunk = self.all.chunk(i)
-            text, starts = self._search_text(i, engagements, budget)
-            hits = [chunk[j] for j in _hits(text, starts, needle)]
+
+            def titles(chunk: list[Key] = chunk) -> list[str]:
+                _spend(budget)  # reads a chunk's records in key order: a request may do it only so often
+                return [engagements[key[1]].title for key in chunk]
+
+            hits = [chunk[j] for j in self._note(i).hits(needle, titles)]
             for key in reversed(hits) if descending else hits:
                 if (lo is None or key > lo) and (hi is None or key < hi):
                     yield key
@@ -285,13 +295,6 @@ class EngagementOrder:
             note = _Note()
             self.all.set_note(i, note)
         return note
-
-    def _search_text(self, i: int, engagements: Mapping[str, Engagement], budget: NoteBudget) -> tuple[str, array[int]]:
-        note = self._note(i)
-        if note.text is None or note.starts is None:
-            _spend(budget)
-            note.text, note.starts = search_text([engagements[key[1]].title for key in self.all.chunk(i)])
-        return note.text, note.starts
 
     def cached(self, query: Hashable) -> list[Key] | None:
         """Every match of `query`, in ascending order, as remembered, if nothing changed since."""
