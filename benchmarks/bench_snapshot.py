@@ -12,9 +12,10 @@ that waited is reported as waiting). Then `POST /__admin/snapshot` and `POST /__
 the polls that overlapped it give p50 / p99 / max. The longest gap between two turns of the event loop during each
 is printed too (a task that only yields): what a request arriving at the worst moment would wait before being read.
 
-During a restore's second part (the records going in) a GET waits for the restored state by design
-(docs/reliability.md "Long work yields to requests"); health never waits. Numbers are from a shared machine: the
-load average is printed with them.
+A restore builds the restored state aside while GETs are answered from the old one, then swaps it in; during the
+swap a GET waits by design (docs/reliability.md "Long work yields to requests"): the "reads held" column says how
+long that was (wall, and the event loop's CPU). Health never waits. Numbers are from a shared machine: the load
+average is printed with them.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from fake_askelephant.api.admin.snapshots import persister_key
 from fake_askelephant.api.context import emulator_key
 from fake_askelephant.app import create_app
 from fake_askelephant.config import Settings
+from fake_askelephant.core.admission import Admission
 from fake_askelephant.gc_policy import CollectorPolicy
 
 from .bench_growth import admin_principal, fill
@@ -74,10 +77,14 @@ def percentile(values: list[float], q: float) -> float:
 
 class LoopGaps:
     """The longest gap between two turns of the event loop, and the most CPU this thread used within one gap: a gap
-    far longer than its CPU is the machine's scheduler (or the worker thread holding the GIL), not loop work."""
+    far longer than its CPU is the machine's scheduler (or the worker thread holding the GIL), not loop work. Also
+    how long reads were held back (`admission.reads_held`, a restore's swap: a GET arriving then waits), wall and
+    this thread's CPU, from the first turn that saw the hold to the first that saw it gone."""
 
-    def __init__(self) -> None:
+    def __init__(self, admission: Admission) -> None:
         self.longest = self.longest_cpu = 0.0
+        self.held = self.held_cpu = 0.0
+        self._admission = admission
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> LoopGaps:
@@ -93,11 +100,18 @@ class LoopGaps:
 
     async def _tick(self) -> None:
         last, last_cpu = time.perf_counter(), time.thread_time()
+        held_since: tuple[float, float] | None = None
         while self._running:
             await asyncio.sleep(0)
             now, cpu = time.perf_counter(), time.thread_time()
             self.longest, self.longest_cpu = max(self.longest, now - last), max(self.longest_cpu, cpu - last_cpu)
             last, last_cpu = now, cpu
+            if self._admission.reads_held and held_since is None:
+                held_since = (now, cpu)
+            elif not self._admission.reads_held and held_since is not None:
+                self.held += now - held_since[0]
+                self.held_cpu += cpu - held_since[1]
+                held_since = None
 
 
 async def measure(n: int, durable: bool) -> dict[str, Any]:
@@ -128,7 +142,7 @@ async def measure(n: int, durable: bool) -> dict[str, Any]:
                 await asyncio.sleep(0.5)  # its connections are open and warm
                 windows: dict[str, tuple[float, float]] = {}
                 for name, path in (("snapshot", "/__admin/snapshot"), ("restore", "/__admin/restore")):
-                    async with LoopGaps() as gaps:
+                    async with LoopGaps(app[persister_key].admission) as gaps:
                         t0 = time.time()
                         async with admin.post(path, json={"name": "bench"}) as r:
                             answer = await r.json()
@@ -139,6 +153,8 @@ async def measure(n: int, durable: bool) -> dict[str, Any]:
                         "s": round(t1 - t0, 3),
                         "loop_gap_ms": round(gaps.longest * 1000, 1),
                         "loop_gap_cpu_ms": round(gaps.longest_cpu * 1000, 1),
+                        "reads_held_ms": round(gaps.held * 1000, 1),
+                        "reads_held_cpu_ms": round(gaps.held_cpu * 1000, 1),
                     }
                     if name == "snapshot":
                         out["rows"] = answer["records"]
@@ -167,9 +183,9 @@ async def measure(n: int, durable: bool) -> dict[str, Any]:
 def table(results: list[dict[str, Any]]) -> str:
     head = (
         "| mode | engagements | rows | work | took (s) | health p50 / p99 / max (ms) | GET p50 / p99 / max (ms) "
-        "| longest loop gap: wall / most CPU (ms) | load |"
+        "| longest loop gap: wall / most CPU (ms) | reads held: wall / CPU (ms) | load |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for work in ("snapshot", "restore"):
             w = r[work]
@@ -178,7 +194,8 @@ def table(results: list[dict[str, Any]]) -> str:
                 f"| {r['mode']} | {r['engagements']:,} | {r['rows']:,} | {work} | {w['s']} | "
                 f"{h['p50_ms']} / {h['p99_ms']} / {h['max_ms']} (n={h['n']}) | "
                 f"{g['p50_ms']} / {g['p99_ms']} / {g['max_ms']} (n={g['n']}) | "
-                f"{w['loop_gap_ms']} / {w['loop_gap_cpu_ms']} | {r['load1']} |"
+                f"{w['loop_gap_ms']} / {w['loop_gap_cpu_ms']} | {w['reads_held_ms']} / {w['reads_held_cpu_ms']} | "
+                f"{r['load1']} |"
             )
     return "\n".join(lines)
 

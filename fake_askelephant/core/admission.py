@@ -7,8 +7,8 @@ admission middleware) as readers (GET, HEAD, OPTIONS) or writers (everything els
 
 - `holding()`: writers that arrive wait, writers in flight are waited for; readers go on. A snapshot is taken
   under it: what readers see is the state being copied.
-- `hold_readers()` (inside `holding`): readers wait too, and readers in flight are waited for. A restore applies
-  its rows under it: nothing is answered from half of them.
+- `hold_readers()` (inside `holding`): readers wait too, and readers in flight are waited for. A restore swaps the
+  state it built aside in under it (a few ms): nothing is answered from half a swap.
 
 When the hold ends every waiting request runs, on the state the long work left. One long work holds at a time;
 others queue (FIFO). The core knows nothing of HTTP: the edge decides which requests are readers.

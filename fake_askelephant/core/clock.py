@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .records import dataclass
 from .slicing import SLICE_S, Slices
@@ -154,6 +154,50 @@ class ScheduledJob:
 _Entry = tuple[int, int, ScheduledJob]
 
 
+class JobQueue(Protocol):
+    """Where jobs are queued: the Scheduler itself, or a StagedJobs being built aside."""
+
+    def reserve(self, n: int) -> int: ...
+
+    def call_at(
+        self, due_ms: int, fn: Job, *, name: str = "", subject: str = "", seq: int | None = None
+    ) -> ScheduledJob: ...
+
+
+class StagedJobs:
+    """A schedule built aside while the live one stays in use (a restore builds the restored state's pending work
+    while requests are still answered from the old state): jobs queued here take places in an enqueue order of its
+    own; `Scheduler.adopt` then swaps the whole of it in at once. Nothing here runs until then."""
+
+    __slots__ = ("_heap", "_seq", "_tally")
+
+    def __init__(self) -> None:
+        self._heap: list[_Entry] = []
+        self._tally = _Tally()
+        self._seq = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._heap) - self._tally.cancelled
+
+    def reserve(self, n: int) -> int:
+        first = next(self._seq)
+        for _ in range(n - 1):
+            next(self._seq)
+        return first
+
+    def call_at(
+        self, due_ms: int, fn: Job, *, name: str = "", subject: str = "", seq: int | None = None
+    ) -> ScheduledJob:
+        job = ScheduledJob(due_ms, next(self._seq) if seq is None else seq, fn, name, subject, False, self._tally)
+        heapq.heappush(self._heap, (due_ms, job.seq, job))
+        return job
+
+    def drop(self) -> list[_Entry]:
+        """Take the jobs out (the staged state was not adopted); the caller cancels them (core/releaser.py)."""
+        dropped, self._heap, self._tally = self._heap, [], _Tally()
+        return dropped
+
+
 class Scheduler:
     """Runs jobs in (due time, enqueue order); jobs may be sync or return an awaitable.
 
@@ -234,6 +278,17 @@ class Scheduler:
         """Take every pending job out in O(1) and return them (a full reset: all jobs belong to the state it
         clears). The caller cancels them, a slice at a time (core/releaser.py); none of them runs again."""
         dropped, self._heap, self._tally = self._heap, [], _Tally()
+        return dropped
+
+    def adopt(self, staged: StagedJobs) -> list[_Entry]:
+        """Make `staged` the schedule, in O(1), and go on with its enqueue order: the order among its jobs, and of
+        jobs queued from now on after them, is the one they would have had queued here one by one after a
+        `drop_all`. Returns the jobs pending until now, as `drop_all` (a restore adopts right after a full reset:
+        none); `staged` is left empty."""
+        dropped = self.drop_all()
+        self._heap, self._tally, self._seq = staged._heap, staged._tally, staged._seq
+        staged._heap, staged._tally, staged._seq = [], _Tally(), itertools.count()
+        self.poke()
         return dropped
 
     @contextlib.asynccontextmanager

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 from . import content
 from . import write_set as tables
 from .changes import ChangeRecorder
-from .clock import ScheduledJob, Scheduler, VirtualClock
+from .clock import JobQueue, ScheduledJob, Scheduler, StagedJobs, VirtualClock
 from .errors import Conflict
 from .models import Engagement
 from .records import dataclass
@@ -137,6 +137,24 @@ def _retire(run: PipelineRun) -> None:
     run.jobs.clear()
 
 
+def _cancel_entry(entry: tuple[int, int, ScheduledJob]) -> None:
+    entry[2].cancel()
+
+
+class StagedRuns:
+    """Runs loaded aside, with their pending stages queued in a schedule of their own (a restore builds them while
+    requests are answered from the old state); `Pipeline.adopt` swaps both in at once."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, PipelineRun] = {}
+        self.jobs = StagedJobs()
+
+    def drop(self) -> list[Dropped]:
+        """Not adopted after all: the runs and their jobs, for a Releaser (which cancels the jobs)."""
+        runs, self.runs = self.runs, {}
+        return [Dropped(runs, each=_retire), Dropped(self.jobs.drop())]
+
+
 class Pipeline:
     def __init__(
         self,
@@ -206,12 +224,29 @@ class Pipeline:
         self._changed(run)
         return run
 
-    def resume(self, run: PipelineRun) -> None:
-        """Adopt a run loaded from a saved state and schedule the stages it has left (persistence)."""
-        self.forget(run.engagement_id)
-        self.runs[run.engagement_id] = run
+    def resume(self, run: PipelineRun, into: StagedRuns | None = None) -> None:
+        """Adopt a run loaded from a saved state and schedule the stages it has left (persistence); `into`: aside,
+        in runs that `adopt` swaps in later (their jobs call this pipeline once they run)."""
+        if into is None:
+            self.forget(run.engagement_id)
+            self.runs[run.engagement_id] = run
+            queue: JobQueue = self._scheduler
+        else:
+            old = into.runs.pop(run.engagement_id, None)
+            if old is not None:
+                _retire(old)
+            into.runs[run.engagement_id] = run
+            queue = into.jobs
         if not run.finished:
-            self._schedule(run)
+            self._schedule(run, queue)
+
+    def adopt(self, staged: StagedRuns) -> list[Dropped]:
+        """Make the runs loaded aside the pipeline's, and their schedule the scheduler's, in O(1) (Scheduler.adopt:
+        the whole schedule is replaced, so call it after a full reset). Returns what was in use until now, for a
+        Releaser: after a full reset, nothing."""
+        dropped = [*self.clear(), Dropped(self._scheduler.adopt(staged.jobs), each=_cancel_entry)]
+        self.runs, staged.runs = staged.runs, {}
+        return dropped
 
     def _changed(self, run: PipelineRun) -> None:
         self._store.write_set.put(tables.PIPELINE_RUNS, run.engagement_id, run)
@@ -237,21 +272,22 @@ class Pipeline:
 
     # Scheduling -------------------------------------------------------------------------------
 
-    def _schedule(self, run: PipelineRun) -> None:
+    def _schedule(self, run: PipelineRun, queue: JobQueue | None = None) -> None:
         """(Re)plan the stages left. Only those whose stage before has run are queued now, the others when it has
         (one or two jobs per pending engagement instead of four: memory, issue 22). Each takes the place in the
         scheduler's order reserved for it here, at the due time this plan gives it, so jobs run in exactly the
         order, and at the times, they would have if all had been queued at once."""
         _retire(run)
-        run.seq0 = self._scheduler.reserve(len(STAGES))
-        self._queue(run, run.plan())
+        queue = self._scheduler if queue is None else queue
+        run.seq0 = queue.reserve(len(STAGES))
+        self._queue(run, run.plan(), queue)
 
-    def _queue(self, run: PipelineRun, plan: dict[str, int]) -> None:
+    def _queue(self, run: PipelineRun, plan: dict[str, int], queue: JobQueue) -> None:
         for i, stage in enumerate(STAGES):
             before = _AFTER[stage]
             if stage in run.done_at or stage in run.jobs or (before is not None and before not in run.done_at):
                 continue
-            run.jobs[stage] = self._scheduler.call_at(
+            run.jobs[stage] = queue.call_at(
                 plan[stage], _StageJob(self, run, stage), name=stage, subject=run.engagement_id, seq=run.seq0 + i
             )
 
@@ -275,7 +311,7 @@ class Pipeline:
                 _retire(run)
             else:
                 # The next stages are due after this one's planned time (a running clock's ticker may run it late).
-                self._queue(run, run.plan((stage, job.due_ms if job is not None else now)))
+                self._queue(run, run.plan((stage, job.due_ms if job is not None else now)), self._scheduler)
 
     def _stage_processing(self, run: PipelineRun, e: Engagement) -> None:
         # end_at and duration_seconds were set at create, from the media probed during the request.

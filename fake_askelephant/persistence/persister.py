@@ -502,11 +502,13 @@ class Persister:
     async def restore(self, name: str) -> int:
         """Replace the whole state (clock included) with snapshot `name`; returns its row count.
 
-        In slices (issue 23), in two parts. First every row is decoded, which changes nothing: state-changing
-        requests wait (Admission.holding) and no scheduled job runs, reads are answered from the state as it was.
-        Then reads wait too, the emulator is reset and the decoded records go in (a few milliseconds of work per
-        slice; health is answered in between, `busy` saying how far it got). Everything that waited then runs on
-        the restored state. The result is the same as loading the rows in one piece (state.load).
+        In slices (issue 23), in two parts. First, while state-changing requests wait (Admission.holding) and no
+        scheduled job runs, every row is decoded and the restored state is built aside (state.Loader(aside=True):
+        its workspaces, list orders, lookups, pipeline runs and their schedule), in slices; reads are answered
+        from the old state all along, and nothing of it changes. Then reads wait too, for the swap: the emulator
+        is reset and takes the staged state whole (a few O(1) steps, plus the bounded webhook rows), so no read
+        ever sees a mix. Everything that waited then runs on the restored state. The result is the same as
+        loading the rows in one piece (state.load).
         """
         em = self.emulator
         doing = f"restoring snapshot {name}"
@@ -518,55 +520,58 @@ class Persister:
         return count
 
     async def _restore_locked(self, em: Emulator, name: str, doing: str) -> int:
-        admission = self.admission
         slices = Slices(self.slice_s)
         rows = await self._run(self._open().snapshot_rows, name)
         if rows is None:
             raise NotFound("snapshot", name)
-        loader = state.Loader(em)
-        decoded: list[state.Decoded] = []
-        prelude: list[Row] = []
-        prelude_kinds = state.PRELUDE_KINDS
-        for start in range(0, len(rows), RESTORE_STEP_ROWS):
-            chunk = rows[start : start + RESTORE_STEP_ROWS]
-            prelude += [row for row in chunk if row[0] in prelude_kinds]
-            try:
-                decoded.append(loader.decode(chunk))
-            except state.RowError as exc:  # nothing was changed yet
-                raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
-            admission.busy = f"{doing}: decoding {start:,} of {len(rows):,} records"
-            await slices.tick()
-        if self.durable:
-            if not await self._commit_locked():
-                raise StorageUnavailable(self.unavailable or "the state file could not be written")
-            meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
-            try:
-                await self._run(self._open().restore_snapshot, name, meta)
-            except (sqlite3.Error, OSError) as exc:
-                await self._fail(exc)
-                raise StorageUnavailable(self.unavailable or "the state file could not be written") from exc
-        await admission.hold_readers()
-        await self._apply(em, loader, prelude, decoded, slices, doing)
+        loader = state.Loader(em, aside=True)
+        try:
+            prelude = await self._stage(loader, name, rows, slices, doing)
+            if self.durable:
+                if not await self._commit_locked():
+                    raise StorageUnavailable(self.unavailable or "the state file could not be written")
+                meta = [("seed", str(em.seed)), ("saved_at", format_ms(wall_ms()))]
+                try:
+                    await self._run(self._open().restore_snapshot, name, meta)
+                except (sqlite3.Error, OSError) as exc:
+                    await self._fail(exc)
+                    raise StorageUnavailable(self.unavailable or "the state file could not be written") from exc
+        except BaseException:
+            em.releaser.release(loader.discard())  # nothing was swapped in: the old state stays, whole
+            raise
+        await self.admission.hold_readers()
+        await self._swap(em, loader, prelude, slices, f"{doing}: swapping it in")
         if self.durable:
             self._ambient = {}  # the next commit writes every ambient row (request ids kept counting)
         self._moves = em.clock.moves
-        em.releaser.release([Dropped(rows), Dropped(decoded)])  # in slices: at once, ~40 ms at 100,000 engagements
+        em.releaser.release([Dropped(rows)])  # in slices: at once, ~40 ms at 100,000 engagements
         return len(rows)
 
-    async def _apply(
-        self,
-        em: Emulator,
-        loader: state.Loader,
-        prelude: list[Row],
-        decoded: list[state.Decoded],
-        slices: Slices,
-        doing: str,
-    ) -> None:
-        """Reset, then the decoded rows (nothing reads or writes meanwhile: the caller holds everyone). With a state
-        file, as _reload: changes are not tracked (the file holds them already) and request ids keep counting (an
-        answered request id is never handed out twice); the clock is the snapshot's."""
+    async def _stage(self, loader: state.Loader, name: str, rows: list[Row], slices: Slices, doing: str) -> list[Row]:
+        """Decode every row and build the restored state aside (`loader`), in slices; returns the prelude rows.
+        A row that does not decode is a StorageUnavailable (503) before anything served changed."""
         admission = self.admission
-        total = sum(len(chunk) for chunk in decoded)
+        prelude: list[Row] = []
+        prelude_kinds = state.PRELUDE_KINDS
+        try:
+            for start in range(0, len(rows), RESTORE_STEP_ROWS):
+                chunk = rows[start : start + RESTORE_STEP_ROWS]
+                prelude += [row for row in chunk if row[0] in prelude_kinds]
+                loader.add(chunk)
+                admission.busy = f"{doing}: building it aside, {start:,} of {len(rows):,} records"
+                await slices.tick()
+            admission.busy = f"{doing}: building its indexes aside"
+            for _ in loader.staging():
+                await slices.tick()
+        except state.RowError as exc:
+            raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
+        return prelude
+
+    async def _swap(self, em: Emulator, loader: state.Loader, prelude: list[Row], slices: Slices, doing: str) -> None:
+        """Reset, then take the staged state (nothing reads or writes meanwhile: the caller holds everyone). With a
+        state file, as _reload: changes are not tracked (the file holds them already) and request ids keep
+        counting (an answered request id is never handed out twice); the clock is the snapshot's."""
+        self.admission.busy = doing
         request_ids = em.request_ids.snapshot() if self.durable else None
         if self.durable:
             em.write_set.on = False
@@ -574,11 +579,7 @@ class Persister:
             with em.releaser.held():  # the old state is freed once requests run again, not while they wait
                 em.reset(everything=True)
                 loader.prelude(prelude)
-                for chunk in decoded:
-                    loader.apply(chunk, len(chunk))
-                    admission.busy = f"{doing}: {loader.rows:,} of {total:,} records"
-                    await slices.tick()
-                for _ in loader.finishing():
+                for _ in loader.adopting():
                     await slices.tick()
         finally:
             if self.durable:

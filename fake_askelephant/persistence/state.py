@@ -52,8 +52,9 @@ from ..core.models import (
     TranscriptComment,
     User,
 )
-from ..core.pipeline import MAX_DELAY_S, PipelineOverrides, PipelineRun
+from ..core.pipeline import MAX_DELAY_S, PipelineOverrides, PipelineRun, StagedRuns
 from ..core.records import dataclass
+from ..core.releaser import Dropped
 from ..core.rules import PipelineRule
 from ..core.seeded import SeededRandom
 from ..core.store import Workspace
@@ -238,15 +239,26 @@ class Loader:
     100,000 engagements one by one into the kept list order was O(n²)). `notes` collects what had to be clamped
     into range (a file written by an older version that let the clock or a pipeline delay run past the limits),
     one sentence each. A bad row raises RowError naming it.
+
+    `aside` (a restore): the records go into workspaces of the loader's own and the pipeline runs into runs of its
+    own (Pipeline.resume(into=)), and `staging` builds their derived indexes, all while the emulator keeps serving
+    its old state untouched; then, once the emulator is reset and `prelude` has run, `adopting` swaps them in, in a
+    few O(1) steps (an empty table takes the staged one whole; one that start-up configuration filled gets the
+    staged records inserted in order, as record-by-record loading would). The result is the same, byte for byte.
     """
 
-    def __init__(self, em: Emulator) -> None:
+    def __init__(self, em: Emulator, *, aside: bool = False) -> None:
         self.em = em
         self.notes: list[str] = []
         self.rows = 0
         self._later: dict[str, dict[str, bytes]] = {}
         self._events: list[Event] = []
         self._workspaces: dict[str, Workspace] = {}
+        self._aside = aside
+        self._runs = StagedRuns() if aside else None
+        self._store_tables: dict[str, dict[str, Any]] = {attr: {} for attr, _ in STORE_TABLES.values()}
+        self._rules: list[PipelineRule] | None = None  # decoded by `staging`
+        self._faults: list[FaultRule] | None = None
         # kind -> (record type, insert(key, decoded record))
         self._kinds: dict[str, tuple[Any, Callable[[str, Any], None]]] = {
             tables.USERS: (User, self._user),
@@ -283,7 +295,7 @@ class Loader:
         self._later[streams.BASE], self._later[streams.DRAWN] = rngs, drawn  # webhooks' streams load with them
         for ws_id, body in by_kind.get(tables.WORKSPACES, {}).items():
             saved = _decode(dict[str, Any], tables.WORKSPACES, ws_id, body)
-            ws = self._ws(ws_id)
+            ws = em.store.workspace(ws_id) if self._aside else self._ws(ws_id)
             for name in WORKSPACE_SETTINGS:
                 if name in saved:  # a file from before the setting existed keeps the default
                     setattr(ws, name, saved[name])
@@ -317,7 +329,8 @@ class Loader:
         ws_id = key.partition("/")[0]
         ws = self._workspaces.get(ws_id)
         if ws is None:
-            ws = self._workspaces[ws_id] = self.em.store.workspace(ws_id)
+            ws = Workspace(ws_id) if self._aside else self.em.store.workspace(ws_id)
+            self._workspaces[ws_id] = ws
         return ws
 
     def _user(self, key: str, user: User) -> None:
@@ -336,7 +349,7 @@ class Loader:
 
     def _store_record(self, attr: str) -> Callable[[str, Any], None]:
         def add(key: str, record: Any) -> None:
-            table = getattr(self.em.store, attr)  # looked up here: a restore resets the store after decoding
+            table = self._store_tables[attr] if self._aside else getattr(self.em.store, attr)
             if key not in table:  # configured at start-up: the configuration wins
                 table[key] = record
 
@@ -347,7 +360,7 @@ class Loader:
 
     def _run(self, key: str, run: PipelineRun) -> None:
         run.overrides = _clamped(run.overrides, f"the pipeline of {run.engagement_id}", self.notes)
-        self.em.pipeline.resume(run)
+        self.em.pipeline.resume(run, self._runs)
 
     def finish(self) -> list[str]:
         """Derived indexes, then the bounded tables that refer to the rest. Returns the clamp notes."""
@@ -357,20 +370,96 @@ class Loader:
 
     def finishing(self) -> Iterator[None]:
         """finish, pausing (yield) every few milliseconds' worth of work (Persister.load gives way to requests)."""
-        em, later = self.em, self._later
-        for ws in em.store.workspaces.values():
+        assert not self._aside, "aside: staging, then adopting"
+        for ws in self.em.store.workspaces.values():
             yield from ws.engagement_order.rebuilding(ws.engagements)
             yield from ws.directory.rebuilding_indexes()
+        yield from self._finishing()
+
+    def _finishing(self) -> Iterator[None]:
+        em = self.em
         em.bus.log.extend(self._events)
-        em.rules.rules = [_decode(PipelineRule, "rules", k, b) for k, b in later.get("rules", {}).items()]
-        for rule in em.rules.rules:
-            rule.pipeline = _clamped(rule.pipeline, f"pipeline rule {rule.id}", self.notes)
-        em.faults.rules = [_decode(FaultRule, "faults", k, b) for k, b in later.get("faults", {}).items()]
+        if self._rules is None:
+            self._decode_rules()
+        em.rules.rules, em.faults.rules = self._rules or [], self._faults or []
         yield
         try:
-            yield from webhook_state.loading(em.webhooks, later, em.bus.log)
+            yield from webhook_state.loading(em.webhooks, self._later, em.bus.log)
         except (codec.CodecError, ValueError, KeyError, TypeError) as exc:
             raise RowError(f"webhook rows: {exc!r}") from exc
+
+    def _decode_rules(self) -> None:
+        later = self._later
+        self._rules = [_decode(PipelineRule, "rules", k, b) for k, b in later.get("rules", {}).items()]
+        for rule in self._rules:
+            rule.pipeline = _clamped(rule.pipeline, f"pipeline rule {rule.id}", self.notes)
+        self._faults = [_decode(FaultRule, "faults", k, b) for k, b in later.get("faults", {}).items()]
+
+    def staging(self) -> Iterator[None]:
+        """`aside`, after every row was added: the staged workspaces' derived indexes (list order, directory
+        lookups) and the rules, pausing (yield) every few milliseconds. Touches nothing the emulator serves."""
+        assert self._aside
+        for ws in self._workspaces.values():
+            yield from ws.engagement_order.rebuilding(ws.engagements)
+            yield from ws.directory.rebuilding_indexes()
+        self._decode_rules()
+
+    def adopting(self) -> Iterator[None]:
+        """`aside`, after `staging`, on the emulator just reset (everything) with `prelude` done: the staged
+        records, runs and schedule become the emulator's, then what finish does after the indexes. Yields where
+        work that grows with the data remains: rebuilding the indexes of a table start-up configuration had filled
+        (seed data), and the webhook rows (bounded: 10,000 messages and attempts)."""
+        assert self._aside and self._runs is not None
+        em = self.em
+        store = em.store
+        built: set[str] = set()  # workspaces whose staged indexes were taken whole
+        for staged in self._workspaces.values():
+            ws = store.workspace(staged.id)  # registered in the order loading record by record registers them
+            ws.users = _inserted(ws.users, staged.users)
+            if not ws.engagements and not ws.by_external_id:
+                ws.engagements, ws.by_external_id = staged.engagements, staged.by_external_id
+                ws.engagement_order = staged.engagement_order
+                built.add(ws.id)
+            else:
+                ws.engagements.update(staged.engagements)
+                ws.by_external_id.update(staged.by_external_id)
+            d, new = ws.directory, staged.directory
+            if not (d.contacts or d.companies or d.tags or d.transcript_comments):
+                ws.directory = new
+                built.add(f"{ws.id}/directory")
+            else:
+                for attr, _ in DIRECTORY_TABLES.values():
+                    getattr(d, attr).update(getattr(new, attr))
+        for attr, staged_table in self._store_tables.items():
+            table = getattr(store, attr)
+            if not table:
+                setattr(store, attr, staged_table)
+            else:
+                for key, record in staged_table.items():
+                    table.setdefault(key, record)
+        self._workspaces = {}
+        em.releaser.release(em.pipeline.adopt(self._runs))
+        for ws in store.workspaces.values():  # as `finishing`: the tables not taken whole
+            if ws.id not in built:
+                yield from ws.engagement_order.rebuilding(ws.engagements)
+            if f"{ws.id}/directory" not in built:
+                yield from ws.directory.rebuilding_indexes()
+        yield from self._finishing()
+
+    def discard(self) -> list[Dropped]:
+        """`aside`, not adopted (the restore failed before the swap): what was staged, for a Releaser."""
+        staged, self._workspaces = self._workspaces, {}
+        dropped = self._runs.drop() if self._runs is not None else []
+        return [*dropped, Dropped(staged), Dropped(self._events)]
+
+
+def _inserted(live: dict[str, Any], staged: dict[str, Any]) -> dict[str, Any]:
+    """`live` with `staged`'s entries inserted in order (what inserting them one by one gives); `staged` itself,
+    in O(1), when `live` is empty."""
+    if not live:
+        return staged
+    live.update(staged)
+    return live
 
 
 def _group(rows: Iterable[tuple[str, str, bytes]]) -> dict[str, dict[str, bytes]]:

@@ -17,5 +17,5 @@ def test_snapshot_benchmark_measures_both_pieces_of_work(durable: bool) -> None:
     assert result["rows"] > 2 * 300  # each engagement and its run, the event log, the world around them
     for work in ("snapshot", "restore"):
         assert result[work]["s"] > 0
-        assert set(result[work]) >= {"health", "get", "loop_gap_ms"}
+        assert set(result[work]) >= {"health", "get", "loop_gap_ms", "reads_held_ms", "reads_held_cpu_ms"}
     assert "| restore |" in table([result])

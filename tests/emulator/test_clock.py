@@ -7,7 +7,7 @@ import functools
 
 import pytest
 
-from fake_askelephant.core.clock import Scheduler, VirtualClock
+from fake_askelephant.core.clock import Scheduler, StagedJobs, VirtualClock
 
 
 class FakeMonotonic:
@@ -188,3 +188,40 @@ async def test_ticker_runs_due_work_when_the_clock_moves_by_itself() -> None:
         await asyncio.wait_for(fired.wait(), timeout=5)
     finally:
         task.cancel()
+
+
+async def test_an_adopted_staged_schedule_runs_as_if_queued_there_after_a_full_drop() -> None:
+    """StagedJobs (a restore's schedule, built aside) then Scheduler.adopt: the same order, ties included, as the
+    same jobs queued on the scheduler itself after drop_all; and jobs queued after the adoption come after them."""
+
+    def queue(target: Scheduler | StagedJobs, ran: list[str]) -> None:
+        first = target.reserve(3)
+        target.call_at(5_000, functools.partial(ran.append, "c"), seq=first + 2)
+        target.call_at(5_000, functools.partial(ran.append, "a"), seq=first)
+        target.call_at(2_000, functools.partial(ran.append, "early"))
+        target.call_at(5_000, functools.partial(ran.append, "d"))
+        target.call_at(5_000, functools.partial(ran.append, "b"), seq=first + 1)
+
+    outcomes = []
+    for staged in (False, True):
+        ran: list[str] = []
+        scheduler = Scheduler(VirtualClock(0, 0.0))
+        old = scheduler.call_at(5_000, functools.partial(ran.append, "old"))
+        for _ in range(7):
+            scheduler.reserve(1)  # the live enqueue order has moved on: the staged one starts afresh
+        if staged:
+            jobs = StagedJobs()
+            queue(jobs, ran)
+            assert len(jobs) == 5 and len(scheduler) == 1
+            dropped = scheduler.adopt(jobs)
+            assert len(jobs) == 0
+        else:
+            dropped = scheduler.drop_all()
+            queue(scheduler, ran)
+        assert [entry[2] for entry in dropped] == [old]
+        old.cancel()
+        scheduler.call_at(5_000, functools.partial(ran.append, "after"))
+        assert len(scheduler) == 6
+        await scheduler.advance(10)
+        outcomes.append(ran)
+    assert outcomes[0] == outcomes[1] == ["early", "a", "b", "c", "d", "after"]

@@ -161,7 +161,7 @@ async def test_health_and_reads_answer_while_a_snapshot_is_taken(make_api: Calla
     assert "busy" not in await ok(await api.client.get("/__admin/health"))
 
 
-async def test_a_restore_answers_health_then_runs_waiting_requests_on_the_restored_state(
+async def test_a_restore_answers_reads_from_the_old_state_until_the_swap_then_from_the_restored_one(
     make_api: Callable[..., Any], stops: Stops, mode: dict[str, Any]
 ) -> None:
     api: Api = await make_api(frozen_settings(seed=23, **mode))
@@ -172,30 +172,47 @@ async def test_a_restore_answers_health_then_runs_waiting_requests_on_the_restor
     taken = await ok(await api.client.post("/__admin/snapshot", json={"name": "s"}), 201)
     dropped = await ok(await api.create(external_id="after-the-snapshot"), 201)
     await api.advance(3600)
+    kept_now = await ok(await api.get(kept))
+    assert kept_now != kept_body  # its pipeline moved on since the snapshot
     p = persister(api)
     p.slice_s = 0.0
     admission = p.admission
-    decoding = stops.at(lambda: not admission.reads_held)  # the old state is still served
-    applying = stops.at(lambda: admission.reads_held and " of " in (admission.busy or ""))
+
+    def busy() -> str:
+        return admission.busy or ""
+
+    # The rows going in: the first slice boundary once the restore got past reading the snapshot (before the
+    # build-aside, the records went into the served state here, with reads held).
+    inserting = stops.at(lambda: busy().startswith("restoring snapshot s: ") and "decoding" not in busy())
+    indexing = stops.at(lambda: "indexes" in busy())  # the list order and lookups of the restored state, aside
+    swapping = stops.at(lambda: admission.reads_held)  # the swap itself
     restoring = asyncio.create_task(api.client.post("/__admin/restore", json={"name": "s"}))
 
-    await decoding.reach()
+    await inserting.reach()
+    reading = asyncio.create_task(api.get(kept))
+    await until(reading.done)  # answered while the restore is under way: from the old state
+    assert not restoring.done()
+    assert await ok(await reading) == kept_now
     health = await ok(await api.client.get("/__admin/health"))
-    assert health["busy"].startswith("restoring snapshot s: decoding ")
-    assert (await ok(await api.get(dropped["id"])))["id"] == dropped["id"]  # not restored yet
+    assert health["status"] == "ok" and health["busy"].startswith("restoring snapshot s: building it aside, ")
     creating = asyncio.create_task(api.create(external_id="sent-mid-restore", title="Sent mid-restore"))
-    await until(lambda: admission.waiting == 1)
-    decoding.release.set()
+    await until(lambda: admission.waiting == 1)  # state-changing requests wait for the whole restore
+    inserting.release.set()
 
-    await applying.reach()
+    await indexing.reach()
+    assert (await ok(await api.get(dropped["id"])))["id"] == dropped["id"]  # still the old state
+    assert (await ok(await api.get(kept))) == kept_now
+    assert admission.waiting == 1 and not creating.done()
+    indexing.release.set()
+
+    await swapping.reach()  # reads wait: nothing is answered from half the swap
     health = await ok(await api.client.get("/__admin/health"))
-    assert health["status"] == "ok" and health["busy"].startswith("restoring snapshot s: ")
-    assert "decoding" not in health["busy"]
+    assert health["status"] == "ok" and health["busy"] == "restoring snapshot s: swapping it in"
     reading = asyncio.create_task(api.get(kept))
     advancing = asyncio.create_task(api.client.post("/__admin/clock/advance", json={"seconds": 1}))
     await until(lambda: admission.waiting == 3)  # the create, the read and the advance
     assert not restoring.done() and not creating.done() and not reading.done() and not advancing.done()
-    applying.release.set()
+    swapping.release.set()
 
     restored = await ok(await restoring)
     assert restored["now"] == taken["virtual_time"]
@@ -262,25 +279,38 @@ async def test_a_sliced_snapshot_and_restore_give_the_same_state_as_in_one_piece
     assert whole["after_restore"] == expected
 
 
+@pytest.mark.parametrize("kind", ["workspace.engagements", "pipeline.runs"])
 async def test_a_snapshot_row_that_does_not_decode_is_refused_before_anything_changes(
-    make_api: Callable[..., Any], mode: dict[str, Any]
+    make_api: Callable[..., Any], mode: dict[str, Any], kind: str
 ) -> None:
+    """Engagement rows come early; pipeline runs late, after the engagements went into the state built aside and
+    while runs were being scheduled there: either way the served state stays whole."""
     api: Api = await make_api(frozen_settings(seed=23, **mode))
+    em = api.emulator
+    await fill(em, 200)
     created = await ok(await api.create(), 201)
     await ok(await api.client.post("/__admin/snapshot", json={"name": "s"}), 201)
     p = persister(api)
+    p.slice_s = 0.0
 
     def damage() -> None:
         db = p._open()._db
-        db.execute("UPDATE snapshot_records SET body = x'7b6e6f' WHERE name = 's' AND kind = 'workspace.engagements'")
+        db.execute(
+            "UPDATE snapshot_records SET body = x'7b6e6f' WHERE name = 's' AND kind = ? AND key LIKE ?",
+            (kind, f"%{created['id']}"),
+        )
 
     await p._run(damage)
     later = await ok(await api.create(external_id="later"), 201)
-    before = dumped(api.emulator)
+    before, pending = dumped(em), len(em.scheduler)
     refused = await api.client.post("/__admin/restore", json={"name": "s"})
     assert refused.status == 503 and refused.headers["Retry-After"]
     problem = await refused.json()
-    assert "workspace.engagements" in problem["detail"] and created["id"] in problem["detail"]
-    assert dumped(api.emulator) == before  # nothing was changed
+    assert kind in problem["detail"] and created["id"] in problem["detail"]
+    assert dumped(em) == before  # nothing was changed
+    assert len(em.scheduler) == pending  # nor scheduled: what was staged went, its jobs with it
     assert (await ok(await api.get(later["id"])))["id"] == later["id"]
     assert "busy" not in await ok(await api.client.get("/__admin/health"))
+    await api.advance(3600)  # the old state's pipelines go on; nothing of the refused restore runs
+    assert em.scheduler.failures == []
+    assert (await ok(await api.get(later["id"])))["processing_status"] == "COMPLETED"

@@ -128,7 +128,8 @@ async def admission_middleware(request: web.Request, handler: Handler) -> web.St
 
     - while a state file's records load (`serve`): every request, so nothing sees, or changes, half a state;
     - while a snapshot is taken: state-changing requests (reads go on, and see the state being copied);
-    - while a restore runs: state-changing requests, and reads once the restored records go in.
+    - while a restore runs: state-changing requests, and reads during its swap (a few ms: the restored state is
+      built aside while reads are answered from the old one).
 
     Outside the fault middleware, since faults are part of that state, and outside the write-through middleware,
     so a snapshot waits for the commits of requests in flight.
