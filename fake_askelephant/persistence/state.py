@@ -259,6 +259,7 @@ class Loader:
         self._store_tables: dict[str, dict[str, Any]] = {attr: {} for attr, _ in STORE_TABLES.values()}
         self._rules: list[PipelineRule] | None = None  # decoded by `staging`
         self._faults: list[FaultRule] | None = None
+        self._webhooks: webhook_state.Decoded | None = None  # decoded by `staging`
         # kind -> (record type, insert(key, decoded record))
         self._kinds: dict[str, tuple[Any, Callable[[str, Any], None]]] = {
             tables.USERS: (User, self._user),
@@ -384,7 +385,10 @@ class Loader:
         em.rules.rules, em.faults.rules = self._rules or [], self._faults or []
         yield
         try:
-            yield from webhook_state.loading(em.webhooks, self._later, em.bus.log)
+            if self._webhooks is None:
+                yield from webhook_state.loading(em.webhooks, self._later, em.bus.log)
+            else:
+                yield from webhook_state.applying(em.webhooks, self._webhooks, self._later, em.bus.log)
         except (codec.CodecError, ValueError, KeyError, TypeError) as exc:
             raise RowError(f"webhook rows: {exc!r}") from exc
 
@@ -397,18 +401,24 @@ class Loader:
 
     def staging(self) -> Iterator[None]:
         """`aside`, after every row was added: the staged workspaces' derived indexes (list order, directory
-        lookups) and the rules, pausing (yield) every few milliseconds. Touches nothing the emulator serves."""
+        lookups), the rules and the webhook rows decoded, pausing (yield) every few milliseconds. Touches nothing
+        the emulator serves; a row that does not decode raises RowError."""
         assert self._aside
         for ws in self._workspaces.values():
             yield from ws.engagement_order.rebuilding(ws.engagements)
             yield from ws.directory.rebuilding_indexes()
         self._decode_rules()
+        try:
+            self._webhooks = yield from webhook_state.decoding(self._later)
+        except (codec.CodecError, ValueError, KeyError, TypeError) as exc:
+            raise RowError(f"webhook rows: {exc!r}") from exc
 
     def adopting(self) -> Iterator[None]:
         """`aside`, after `staging`, on the emulator just reset (everything) with `prelude` done: the staged
         records, runs and schedule become the emulator's, then what finish does after the indexes. Yields where
         work that grows with the data remains: rebuilding the indexes of a table start-up configuration had filled
-        (seed data), and the webhook rows (bounded: 10,000 messages and attempts)."""
+        (seed data), and linking the decoded webhook rows and scheduling their pending deliveries (bounded:
+        10,000 messages and attempts)."""
         assert self._aside and self._runs is not None
         em = self.em
         store = em.store

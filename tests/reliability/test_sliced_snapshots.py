@@ -314,3 +314,33 @@ async def test_a_snapshot_row_that_does_not_decode_is_refused_before_anything_ch
     await api.advance(3600)  # the old state's pipelines go on; nothing of the refused restore runs
     assert em.scheduler.failures == []
     assert (await ok(await api.get(later["id"])))["processing_status"] == "COMPLETED"
+
+
+async def test_a_restore_with_webhook_retries_pending_is_the_snapshot_loaded_in_one_piece(
+    make_api: Callable[..., Any], mode: dict[str, Any]
+) -> None:
+    """The webhook rows are decoded aside and linked and rescheduled at the swap: the restored state is what
+    state.load (record by record, in one piece) makes of the snapshot's rows, attempts and pending retries
+    included."""
+    api: Api = await make_api(frozen_settings(seed=23, **mode))
+    em = api.emulator
+    await ok(await api.client.put("/__admin/sink/story", json={"statuses": [500]}))
+    endpoint = {"url": "http://fake-askelephant:8787/__admin/sink/story"}
+    await ok(await api.client.post("/__admin/webhook-endpoints", json=endpoint), 201)
+    await fill(em, 300)
+    await api.advance(20)  # first attempts failed: retries are pending when the snapshot is taken
+    await ok(await api.client.post("/__admin/snapshot", json={"name": "s"}), 201)
+    saved = await snapshot_rows(api, "s")
+    assert any(kind == "webhooks.attempts" for kind, _ in saved)
+    assert any(kind == "webhooks.messages" and b'"state":"pending"' in body for (kind, _), body in saved.items())
+    await ok(await api.create(external_id="later"), 201)
+    await api.advance(3600)
+    persister(api).slice_s = 0.0
+    await ok(await api.client.post("/__admin/restore", json={"name": "s"}))
+    restored, pending = dumped(em), len(em.scheduler)
+
+    reference: Api = await make_api(frozen_settings(seed=23))
+    reference.emulator.reset(everything=True)
+    state.load(reference.emulator, [(kind, key, body) for (kind, key), body in saved.items()])
+    assert restored == dumped(reference.emulator)
+    assert pending == len(reference.emulator.scheduler)
