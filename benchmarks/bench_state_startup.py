@@ -105,6 +105,8 @@ def _one_run(built: Path, work: Path) -> dict[str, float]:
             now = time.perf_counter() - began
             if answer is not None:
                 status, body = answer
+                if body.get("pid") != proc.pid:  # a port picked by free_port() can be taken before serve binds it
+                    raise RuntimeError(f"port {port} is answered by another process (pid {body.get('pid')})")
                 if "first_answer_s" not in out:
                     out["first_answer_s"] = now
                     out["cpu_to_first_s"] = cpu_seconds(proc.pid)

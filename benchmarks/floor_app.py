@@ -6,10 +6,11 @@ python -m benchmarks.floor_app --port 8788
 from __future__ import annotations
 
 import argparse
+import os
 
 from aiohttp import web
 
-HEALTH_BODY = b'{"status":"ok"}'
+HEALTH_BODY = b'{"status":"ok","pid":%d}' % os.getpid()  # the pid: procs.Server checks who answered
 HELLO_BODY = b'{"hello":"world"}'
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -12,11 +13,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 HEALTH_POLL_S = 0.002
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+PORT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _healthy(port: int, path: str) -> bool:
+def answering_pid(port: int, path: str) -> int | None:
+    """The pid a 200 health answer on `port` names (0 if it names none); None while nothing answers 200."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1.0)
     try:
         conn.request("GET", path)
-        return conn.getresponse().status == 200
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            return None
+        try:
+            pid = json.loads(body).get("pid")
+        except (ValueError, AttributeError):
+            return 0
+        return pid if isinstance(pid, int) else 0
     except OSError:
-        return False
+        return None
     finally:
         conn.close()
+
+
+class PortTaken(RuntimeError):
+    """Another process answered on the port picked for ours (free_port's pick is only free when picked)."""
 
 
 class Server:
@@ -77,19 +93,40 @@ class Server:
         return self._proc.pid
 
     def start(self) -> float:
+        """Spawn, wait for the first 200 on the health path *from this process*, and return the seconds that took.
+
+        A port picked by free_port() can be taken by another process before ours binds it (CI runs three suites side
+        by side, each starting servers on picked ports): then our server exits and a health check on the port is
+        answered by the other one, whose state another client is changing. The health answer's `pid` tells them
+        apart; a taken port is picked again."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                return self._start_once()
+            except PortTaken as exc:
+                print(f"[benchmarks] {exc}; attempt {attempt} of {PORT_ATTEMPTS}", file=sys.stderr)
+                self.port = free_port()
+        raise RuntimeError(f"{self.target.name}: every port picked was taken by another process")
+
+    def _start_once(self) -> float:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         began = time.perf_counter()
         self._proc = subprocess.Popen(
             self.target.command(self.port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._stderr
         )
         deadline = began + START_TIMEOUT_S
-        while not _healthy(self.port, self.target.health_path):
+        while (pid := answering_pid(self.port, self.target.health_path)) is None:
             if self._proc.poll() is not None or time.perf_counter() > deadline:
-                detail = self.stderr()
-                self.stop()
-                raise RuntimeError(f"{self.target.name} did not become healthy: {detail}")
+                self._fail("did not become healthy")
             time.sleep(HEALTH_POLL_S)
+        if pid != self._proc.pid:
+            self._end()
+            raise PortTaken(f"{self.target.name}: port {self.port} is answered by another process (pid {pid or '?'})")
         return time.perf_counter() - began
+
+    def _fail(self, what: str) -> NoReturn:
+        detail = self.stderr()
+        self.stop()
+        raise RuntimeError(f"{self.target.name} {what}: {detail}")
 
     def rss_bytes(self) -> int:
         """Resident set size now, from /proc (Linux)."""
@@ -112,6 +149,10 @@ class Server:
         return self._stderr.read().decode(errors="replace")
 
     def stop(self) -> None:
+        self._end()
+        self._stderr.close()
+
+    def _end(self) -> None:
         proc = self._proc
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -120,11 +161,13 @@ class Server:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self._stderr.close()
 
     def __enter__(self) -> Server:
         self.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None and not self._stderr.closed:
+            # What the server logged is often the only clue to why a run failed (CI keeps no server logs).
+            print(f"[benchmarks] {self.target.name} stderr (tail):\n{self.stderr()}", file=sys.stderr)
         self.stop()

@@ -6,6 +6,7 @@ python -m benchmarks.receiver_app --port 8789     # POST /hooks, GET /count, GET
 from __future__ import annotations
 
 import argparse
+import os
 
 from aiohttp import web
 
@@ -13,7 +14,7 @@ received = web.AppKey("received", list[int])
 
 
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok", "pid": os.getpid()})  # procs.Server checks who answered
 
 
 async def hook(request: web.Request) -> web.Response:

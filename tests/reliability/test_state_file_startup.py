@@ -193,6 +193,7 @@ def test_a_served_big_state_file_answers_health_at_once_and_stops_on_sigterm_mid
 
         wait_until(halfway, 120, "half of the records loaded")
         status, body = answers[0]
+        assert body["pid"] == proc.pid, body  # this serve answered, not another process on the port picked
         assert status == 503 and body["status"] == "starting", body
         assert body["reason"].endswith(f" of {records:,} records"), body
         assert answers[-1][1]["status"] == "starting", answers[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +25,9 @@ def clock_body(request: web.Request) -> dict[str, Any]:
 async def health(request: web.Request) -> web.Response:
     """`ok`; `starting` (503, `reason`: how far it got) while `serve` loads a state file's records; `degraded` with
     the `reason` while the state file cannot be written (state-changing requests get 503). `busy` (200, beside the
-    status) while a snapshot or a restore runs and other requests wait for it: what it is doing, how far it got."""
+    status) while a snapshot or a restore runs and other requests wait for it: what it is doing, how far it got.
+    `pid`: which process answered, so a script that started `serve` on a port it picked can tell its own server from
+    another one that took the port first."""
     emulator = context.emulator(request)
     body: dict[str, Any] = {
         "status": "ok",
@@ -32,6 +35,7 @@ async def health(request: web.Request) -> web.Response:
         **clock_body(request),
         "seed": emulator.seed,
         "content_version": CONTENT_VERSION,
+        "pid": os.getpid(),
     }
     persister = request.app.get(persister_key)
     if persister is None:
