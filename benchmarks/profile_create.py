@@ -34,7 +34,7 @@ from fake_askelephant.app import create_app
 from fake_askelephant.config import Settings
 from fake_askelephant.core.models import Principal
 from fake_askelephant.emulator import Emulator
-from fake_askelephant.gc_policy import CollectorPolicy
+from fake_askelephant.gc_policy import YOUNG_THRESHOLD, CollectorPolicy
 from fake_askelephant.serving import EmulatorRunner
 
 from .workload import API_KEY, ENGAGEMENTS, call_body
@@ -120,10 +120,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await site.start()
     port = runner.addresses[0][1]
     gc.freeze()
-    if args.threshold:
-        gc.set_threshold(args.threshold, *gc.get_threshold()[1:])
+    threshold = args.threshold or YOUNG_THRESHOLD
     policy = CollectorPolicy(em.record_count, lambda: em.write_set.version)
-    governing = asyncio.create_task(policy.run()) if not args.no_policy else None
+    if args.no_policy:
+        if args.threshold:
+            gc.set_threshold(args.threshold, *gc.get_threshold()[1:])
+        governing = None
+    else:
+        governing = asyncio.create_task(policy.run(young_threshold=threshold))
     try:
         started = time.perf_counter()
         await fill(em, principal(em), args.stored)
@@ -184,7 +188,13 @@ def main(argv: list[str] | None = None) -> None:
         help="without serve's collector policy (its passes run every 20 ms of wall time: under a slow tracer such "
         "as valgrind they would run once per request)",
     )
-    parser.add_argument("--threshold", type=int, default=0, help="the young generation's collector threshold")
+    parser.add_argument(
+        "--threshold",
+        type=int,
+        default=0,
+        help="the young generation's collector threshold (default: the policy's, gc_policy.YOUNG_THRESHOLD; "
+        "with --no-policy, Python's)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="only the timed rounds (e.g. under py-spy)")
     parser.add_argument("--top", type=int, default=45)
     args = parser.parse_args(argv)

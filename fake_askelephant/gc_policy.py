@@ -17,6 +17,13 @@ pass from `gc.callbacks`):
   walks 100,000–200,000 objects (measured: 311 ms over 220,930). So while the store is written, the policy runs a
   young pass every `YOUNG_EVERY_S` (20 ms) itself, each walking only those 20 ms' objects, and every tenth
   of them also the middle generation (as CPython's own threshold of 10 would, which explicit passes do not drive).
+  When CPython ran a young pass of its own in those 20 ms (new records count up: creates), the young generation
+  was walked already and the policy's pass is skipped.
+- **Young passes per request** (issue 22 §2). Every young pass walks each request in flight (its coroutines,
+  futures, headers: ~1,200 objects at 32 connections) besides what is new; at CPython's threshold of 700 that was
+  a pass every ~25 creates, ~25 µs of collector CPU per create. While the policy governs, the young threshold is
+  `YOUNG_THRESHOLD` (2,000): a third of the passes, each ~0.5 ms, and the middle generation's ~3 ms (measured in
+  benchmarks/RESULTS.md); and the policy's own passes only where CPython runs none (above).
 
 What a freeze catches mid-flight (a request's objects that form a cycle) is never collected: bounded by what is in
 flight at a freeze, and freezes are rare (each needs a tenth of the store to be new since the last).
@@ -32,10 +39,15 @@ import gc
 from collections.abc import Callable, Iterator
 
 YOUNG_EVERY_S = 0.02
+YOUNG_THRESHOLD = 2_000  # CPython's generation-0 threshold while the policy governs (Python ships 700)
 BULK_FREEZE = 20_000  # records made by one piece of sliced work above which they are frozen when it ends
 _paused = 0  # pieces of bulk work running with the collector paused (collector_paused)
 GROW = 0.1  # a tenth of the store new since the last freeze: about what a full pass walks at most
 AT_LEAST = 2_000  # records (or writes); below this a full pass is cheap anyway
+
+
+def _collector_passes() -> int:
+    return sum(generation["collections"] for generation in gc.get_stats())
 
 
 class CollectorPolicy:
@@ -48,9 +60,14 @@ class CollectorPolicy:
         *,
         grow: float = GROW,
         at_least: int = AT_LEAST,
+        young_passes: Callable[[], int] | None = None,
     ) -> None:
+        """`young_passes()` counts the collector's passes, each of which walks the young generation (automatic or
+        explicit, of any generation)."""
         self._size = size
         self._writes = writes
+        self._young_passes = young_passes or _collector_passes
+        self._passes_seen = self._young_passes()
         self._grow = grow
         self._at_least = at_least
         self._frozen_at = size()
@@ -73,21 +90,31 @@ class CollectorPolicy:
         return True
 
     def young(self) -> bool:
-        """A young pass if anything was stored since the last one (an idle server does no work); True when run.
-        None while bulk work has the collector paused (collector_paused)."""
+        """A young pass if anything was stored since the last look (an idle server does no work) and CPython ran none
+        meanwhile; True when anything was stored. Nothing while bulk work has the collector paused
+        (collector_paused)."""
         written = self._writes()
         if written == self._young_at or _paused:
             return False
         self._young_at = written
-        self.young_passes += 1
-        gc.collect(1 if self.young_passes % 10 == 0 else 0)
+        passes = self._young_passes()
+        if passes == self._passes_seen:  # else CPython walked the young generation (and drives the middle one)
+            self.young_passes += 1
+            gc.collect(1 if self.young_passes % 10 == 0 else 0)
+            passes = self._young_passes()
+        self._passes_seen = passes
         return True
 
-    async def run(self, every_s: float = YOUNG_EVERY_S) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            if self.young():
-                self.check()  # a few dict lengths: cheap enough to keep the unfrozen part within a tenth
+    async def run(self, every_s: float = YOUNG_EVERY_S, young_threshold: int = YOUNG_THRESHOLD) -> None:
+        shipped = gc.get_threshold()
+        gc.set_threshold(young_threshold, *shipped[1:])
+        try:
+            while True:
+                await asyncio.sleep(every_s)
+                if self.young():
+                    self.check()  # a few dict lengths: cheap enough to keep the unfrozen part within a tenth
+        finally:
+            gc.set_threshold(*shipped)
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -81,17 +81,21 @@ class GuardedRequestHandler(RequestHandler):
         parsed_before = self._request_count
         super().data_received(data)
         if self._request_count != parsed_before:
-            self._stop_head_timer()
+            self.head_since = None
 
-    async def finish_response(
+    def finish_response(  # aiohttp's coroutine itself, not one more wrapped around it (every response)
         self, request: BaseRequest, resp: web.StreamResponse, start_time: float | None
-    ) -> tuple[web.StreamResponse, bool]:
-        self._stop_head_timer()  # a body byte may have looked like a new head before the handler ran
-        return await super().finish_response(request, resp, start_time)
+    ) -> Coroutine[Any, Any, tuple[web.StreamResponse, bool]]:
+        self.head_since = None  # a body byte may have looked like a new head before the handler ran
+        return super().finish_response(request, resp, start_time)
 
     def _await_head(self) -> None:
         self.head_since = self._loop.time()
-        self._arm(self._guard.limits.header_timeout_s)
+        # A timer still pending from an earlier head stays: when it fires it finds this head's start and waits out the
+        # rest of its time (_head_deadline). One timer per connection and timeout, not one armed and cancelled per
+        # request.
+        if self._head_timer is None:
+            self._arm(self._guard.limits.header_timeout_s)
 
     def _arm(self, delay: float) -> None:
         if self._head_timer is not None:

@@ -48,7 +48,7 @@ _ANY_SIGNAL = re.compile("|".join(f"(?:{pattern.pattern})" for _, _, pattern in 
 
 def seed_text(*parts: object) -> str:
     """The text a stream of `parts` is seeded with (str seeds are hashed with SHA-512: stable across processes)."""
-    return ":".join(str(p) for p in parts)
+    return ":".join(map(str, parts))
 
 
 def rng_for(*parts: object) -> random.Random:

@@ -12,6 +12,7 @@ a zone id on a public IPv6 address are errors rather than names.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import string
 from functools import lru_cache
@@ -27,7 +28,8 @@ Host = str | Address  # an ASCII domain (lower case, a trailing dot kept) or an 
 SPECIAL_PORTS = {"http": 80, "https": 443}
 _STRIP = "".join(chr(c) for c in range(0x21))  # leading/trailing C0 controls and space (WHATWG)
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
-_AUTHORITY_END = "/\\?#"
+_HAS_TAB_NEWLINE = re.compile("[\t\n\r]")  # str.translate walks every character even when none is removed
+_AUTHORITY_END = re.compile(r"[/\\?#]")
 # Forbidden domain code points (WHATWG): these never appear in a host a client would connect to.
 _FORBIDDEN = frozenset("\x00\t\n\r #/:<>?@[\\]^|%\x7f") | frozenset(chr(c) for c in range(0x20))
 _DIGITS = frozenset(string.digits)
@@ -65,13 +67,16 @@ class UrlParts:
 def read_url(value: str) -> UrlParts:
     """Split an http(s) URL as the WHATWG basic URL parser does for a special scheme, then parse its host.
     (Cached: the result is immutable and a pure function of `value`; a HostError is raised again each time.)"""
-    text = value.strip(_STRIP).translate(_TAB_NEWLINE)
+    text = value.strip(_STRIP)
+    if _HAS_TAB_NEWLINE.search(text):
+        text = text.translate(_TAB_NEWLINE)
     scheme, colon, rest = text.partition(":")
     scheme = scheme.lower()
     if not colon or scheme not in SPECIAL_PORTS:
         raise HostError("not an http(s) URL")
     rest = rest.lstrip("/\\")
-    end = min((i for i in (rest.find(c) for c in _AUTHORITY_END) if i >= 0), default=len(rest))
+    authority_end = _AUTHORITY_END.search(rest)
+    end = authority_end.start() if authority_end else len(rest)
     authority, tail = rest[:end], rest[end:]
     hostport = authority.rpartition("@")[2]
     if hostport.startswith("["):

@@ -3,11 +3,13 @@ every check), and young passes of its own while the store is written."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 
 import pytest
 
-from fake_askelephant.gc_policy import BULK_FREEZE, CollectorPolicy, collector_paused
+from fake_askelephant.gc_policy import BULK_FREEZE, YOUNG_THRESHOLD, CollectorPolicy, collector_paused
 from tests.conftest import Api, seed_call
 
 
@@ -47,7 +49,7 @@ def test_young_passes_only_while_the_store_is_written(monkeypatch: pytest.Monkey
         return 0
 
     monkeypatch.setattr(gc, "collect", collect)
-    policy = CollectorPolicy(lambda: 0, lambda: writes[0])
+    policy = CollectorPolicy(lambda: 0, lambda: writes[0], young_passes=lambda: 0)  # CPython runs none of its own
     assert not policy.young()  # idle: nothing to walk, nothing done
     for _ in range(20):
         writes[0] += 3
@@ -55,6 +57,31 @@ def test_young_passes_only_while_the_store_is_written(monkeypatch: pytest.Monkey
     assert not policy.young()
     # Every tenth also walks the middle generation, as CPython's own threshold of 10 would.
     assert passes == [0] * 9 + [1] + [0] * 9 + [1]
+
+
+def test_no_young_pass_of_its_own_when_cpython_ran_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Creates count up CPython's allocations: its own young passes come, and one more from the policy would walk
+    the requests in flight again for nothing."""
+    passes: list[int] = []
+    writes, automatic = [0], [0]
+
+    def collect(generation: int = 2) -> int:
+        passes.append(generation)
+        automatic[0] += 1  # an explicit pass counts among the collector's passes too
+        return 0
+
+    monkeypatch.setattr(gc, "collect", collect)
+    policy = CollectorPolicy(lambda: 0, lambda: writes[0], young_passes=lambda: automatic[0])
+    writes[0] += 1
+    automatic[0] += 1  # CPython walked the young generation since the policy last looked
+    assert policy.young()  # written (the freeze check follows)
+    assert passes == []
+    writes[0] += 1
+    assert policy.young()
+    assert passes == [0]  # none since: the policy's own
+    writes[0] += 1
+    assert policy.young()
+    assert passes == [0, 0]  # its own pass is not mistaken for CPython's
 
 
 def test_a_young_pass_walks_what_replacing_stored_records_left_behind() -> None:
@@ -100,3 +127,16 @@ def test_bulk_work_pauses_the_collector_and_the_policy(monkeypatch: pytest.Monke
     with collector_paused() as made:
         made(BULK_FREEZE + 1)
     assert frozen == [True] and gc.isenabled() == was_enabled
+
+
+async def test_the_young_threshold_is_raised_while_the_policy_governs() -> None:
+    shipped = gc.get_threshold()
+    task = asyncio.create_task(CollectorPolicy(lambda: 0).run(every_s=3600))
+    await asyncio.sleep(0)
+    try:
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *shipped[1:])
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert gc.get_threshold() == shipped

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import string
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fake_askelephant.core import urlhost
+from fake_askelephant.core import policies, urlhost
 from fake_askelephant.core.policies import (
     UNSAFE_SCHEMES,
     external_url_error,
@@ -158,6 +159,42 @@ def test_media_policy_codes(url: str, code: str) -> None:
 
 def test_media_policy_accepts_public_https_any_case() -> None:
     assert media_url_policy_error("HtTpS://recordings.example.com/a.mp3") is None
+
+
+_PLAIN_TEXT = st.text(alphabet="aZ09.-", min_size=1, max_size=8)
+# Authorities and tails with a character on which WHATWG and urllib may read an authority differently.
+_AUTHORITY_TEXT = st.builds(
+    lambda a, odd, b: a + odd + b, _PLAIN_TEXT, st.sampled_from(["", "", *":@\\/?#%[]_ \t\u3002\uff10"]), _PLAIN_TEXT
+)
+
+
+@settings(max_examples=500)
+@given(
+    scheme=st.sampled_from(["https", "HTTPS", "http", "HtTp"]),
+    host=st.one_of(_AUTHORITY_TEXT, st.sampled_from(["127.1", "0x7F.1", "2130706433", "LocalHost.", "a.example"])),
+    port=st.sampled_from(["", ":", ":8443", ":443", ":x"]),
+    tail=st.one_of(st.just(""), _AUTHORITY_TEXT.map(lambda t: "/" + t)),
+)
+def test_a_plain_authority_reads_the_same_host_with_urllib(scheme: str, host: str, port: str, tail: str) -> None:
+    """media_url_policy_error judges urllib's reading of the host too, unless the URL's authority is plain: then
+    urllib's host, read as a URL's host is, must be the WHATWG one (so skipping it cannot change a judgement)."""
+    url = f"{scheme}://{host}{port}{tail}"
+    if not policies._PLAIN_AUTHORITY.match(url):
+        return
+    try:
+        parts = urlhost.read_url(url)
+    except urlhost.HostError:
+        return  # refused before any reading is judged
+    other = urlsplit(url).hostname
+    assert other is not None
+    assert urlhost.parse_host(other)[0] == parts.host
+
+
+def test_plain_authority_fast_path_still_judges_hosts() -> None:
+    for url in ("https://127.1/a.mp3", "https://0X7F.1/a.mp3", "https://LOCALHOST/a", "https://10.0.0.1:8443/"):
+        err = media_url_policy_error(url)
+        assert err is not None and err.code == "private_address", url
+    assert media_url_policy_error("https://a.example\\@127.0.0.1/a.mp3") is not None  # the urllib reading
 
 
 def test_allowed_media_host_skips_private_and_scheme_rules() -> None:

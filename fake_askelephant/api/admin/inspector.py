@@ -26,7 +26,7 @@ def setup(app: web.Application, settings: Settings) -> None:
 async def note_create_request(request: web.Request, response: web.StreamResponse) -> None:
     """The create handler names the engagement on the request; an answer a fault replaced (another status) or cut
     short (a bare StreamResponse) never reached the client whole, so it is not a request to correlate with."""
-    engagement_id = request.get(context.created_engagement_key)
+    engagement_id = context.peek(request, context.created_engagement_key)
     if engagement_id is None or response.status not in (200, 201) or not isinstance(response, web.Response):
         return
     record = CreateRequest(context.request_id(request), response.status, context.emulator(request).clock.now_ms())

@@ -107,7 +107,7 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
     outcome = "cancelled"
     try:
         response = await handler(request)
-        dropped = request.get(dropped_key)
+        dropped = context.peek(request, dropped_key)
         outcome = dropped or ("client_abort" if response.status == CLIENT_CLOSED else "answered")
         status = None if dropped == "reset" else response.status
         return response
@@ -116,10 +116,10 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
             status, outcome = CLIENT_CLOSED, "client_abort"
         raise
     finally:
-        principal = request.get(context.principal_key)
+        principal = context.peek(request, context.principal_key)
         request.app[journal_key].add(
             JournalEntry(
-                request_id=request.get(context.request_id_key),
+                request_id=context.peek(request, context.request_id_key),
                 method=request.method,
                 path=request.path,
                 status=status,
@@ -128,7 +128,7 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
                 workspace_id=principal.workspace_id if principal else None,
                 virtual_ms=context.emulator(request).clock.now_ms(),
                 wall_ms=wall_ms(),
-                fault_id=request.get(fault_id_key),
+                fault_id=context.peek(request, fault_id_key),
                 outcome=outcome,
                 warnings=tuple(context.warnings(request)),
             )
