@@ -384,3 +384,38 @@ async def test_a_disk_full_reload_is_built_aside_while_reads_are_answered(
     assert (await ok(await api.get(kept)))["processing_status"] == "COMPLETED"
     assert em.scheduler.failures == []
     await assert_file_matches_memory(api, path)
+
+
+async def test_a_restore_over_start_up_seed_data_merges_its_records_and_lookups(
+    make_api: Callable[..., Any], mode: dict[str, Any]
+) -> None:
+    """Start-up seed data fills the default workspace's directory before the restored records go in: the staged
+    records are inserted after them and the lookups merged (Directory.merged), which must give what loading the
+    rows one by one and rebuilding the lookups gives (state.load, the reference)."""
+    api: Api = await make_api(frozen_settings(seed=23, fixtures="sample", **mode))
+    em = api.emulator
+    directory = em.store.workspace("wrks_local").directory
+    assert directory.contacts and directory.companies  # the sample's
+    seeded = next(c for c in directory.contacts.values() if c.emails)
+    freed = seeded.emails[0].email
+    moved = {"emails": [{"email": "moved@elsewhere.example", "is_primary": True}]}
+    await ok(await api.call("PATCH", f"/api/v2/contacts/{seeded.id}", json=moved))
+    # Its old email now belongs to a contact made after start-up (the restored records hold both).
+    await ok(await api.call("POST", "/api/v2/contacts", json={"emails": [{"email": freed}]}), 201)
+    await fill(em, 300)  # participants become contacts too
+    await ok(await api.client.post("/__admin/snapshot", json={"name": "s"}), 201)
+    saved = await snapshot_rows(api, "s")
+    await ok(await api.call("POST", "/api/v2/contacts", json={"emails": [{"email": "after@snapshot.example"}]}), 201)
+    persister(api).slice_s = 0.0
+    await ok(await api.client.post("/__admin/restore", json={"name": "s"}))
+
+    reference: Api = await make_api(frozen_settings(seed=23, fixtures="sample"))
+    reference.emulator.reset(everything=True)
+    state.load(reference.emulator, [(kind, key, body) for (kind, key), body in saved.items()])
+    assert dumped(em) == dumped(reference.emulator)
+    for ws in reference.emulator.store.workspaces.values():
+        mine, theirs = em.store.workspace(ws.id).directory, ws.directory
+        for index in ("contact_by_email", "contact_by_phone", "company_by_domain"):
+            assert getattr(mine, index) == getattr(theirs, index), index
+    found = em.store.workspace("wrks_local").directory.contact_with_email(freed)
+    assert found is not None and found.id != seeded.id
