@@ -2,6 +2,7 @@
 
 python -m benchmarks.bench_snapshot                          # 10,000 and 100,000 engagements, memory and --state-file
 python -m benchmarks.bench_snapshot --sizes 10000 --modes memory --json /tmp/snap.json
+python -m benchmarks.bench_snapshot --sizes 100000 --fixtures sample     # over start-up seed data (serve's default)
 
 For each size N and mode, the emulator (seed 1, clock frozen, the garbage-collector policy `serve` runs) serves
 on a loopback port in this process and is filled through the engagement service (the path a POST takes, without
@@ -114,10 +115,10 @@ class LoopGaps:
                 held_since = None
 
 
-async def measure(n: int, durable: bool) -> dict[str, Any]:
+async def measure(n: int, durable: bool, fixtures: str = "none") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as work:
         state_file = str(Path(work) / "state.sqlite") if durable else None
-        app = create_app(Settings(seed=1, time_scale=0.0, fixtures="none", state_file=state_file))
+        app = create_app(Settings(seed=1, time_scale=0.0, fixtures=fixtures, state_file=state_file))
         em = app[emulator_key]
         await fill(em, admin_principal(em), n)
         gc.freeze()  # as serve does after start-up and its collector policy after growth
@@ -128,7 +129,8 @@ async def measure(n: int, durable: bool) -> dict[str, Any]:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         probe = next(iter(em.store.workspace("wrks_local").engagements))
-        out: dict[str, Any] = {"engagements": n, "mode": "state file" if durable else "memory"}
+        mode = ("state file" if durable else "memory") + ("" if fixtures == "none" else f", --fixtures {fixtures}")
+        out: dict[str, Any] = {"engagements": n, "mode": mode}
         try:
             async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=AUTH) as admin:
                 if durable:  # the fill's records go to the file first (one big commit), as a server would have
@@ -204,12 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--modes", default="memory,state-file")
+    parser.add_argument("--fixtures", default="none", help="start-up seed data, as serve's --fixtures (default: none)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         for mode in args.modes.split(","):
-            result = asyncio.run(measure(n, durable=mode == "state-file"))
+            result = asyncio.run(measure(n, durable=mode == "state-file", fixtures=args.fixtures))
             print(json.dumps(result), flush=True)
             results.append(result)
     print(f"Python {sys.version.split()[0]}")

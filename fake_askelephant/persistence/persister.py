@@ -11,8 +11,9 @@ back) runs on the worker thread, and so do checkpoints (their fsyncs; every ~1,0
 from a connection of their own while commits go on: the event loop never waits for the disk to sync.
 
 When a commit fails (disk full, read-only, I/O error) nothing of it is on disk, so memory is put back to match the
-file: everything is reloaded from it (the rare, O(state) path), `epoch` moves so every request that was in flight
-answers 503 instead of 2xx, and `unavailable` names the cause (health: `degraded`) until a write succeeds again.
+file: everything is reloaded from it (the rare, O(state) path; built aside in slices, then swapped in), `epoch`
+moves so every request that was in flight answers 503 instead of 2xx, and `unavailable` names the cause (health:
+`degraded`) until a write succeeds again.
 Meanwhile scheduled work waits (Scheduler.gate): what it would change could not be stored; it runs once writes
 succeed, from the restored schedule, so it is retried, never dropped. Writes resume without a restart.
 """
@@ -370,25 +371,46 @@ class Persister:
         except (sqlite3.Error, OSError) as read_error:  # cannot even read it back: keep memory, report both
             log.error("could not read the state file back either (%s)", _one_line(read_error))
             return
-        self._reload(em, rows)
+        await self._reload(em, rows)
 
-    def _reload(self, em: Emulator, rows: list[Row]) -> None:
-        """Replace memory with `rows` (in one piece: the rare path); the clock stays where it runs unless the failed
-        changes moved it."""
-        now, moved = em.clock.now_ms(), em.clock.moves != self._moves
-        request_ids = em.request_ids.snapshot()  # answered request ids are never handed out twice
-        em.write_set.on = False
-        try:
-            em.reset(everything=True)
-            state.load(em, rows)
-        finally:
-            em.write_set.take()
-            em.write_set.on = True
+    async def _reload(self, em: Emulator, rows: list[Row]) -> None:
+        """Replace memory with `rows`, the clock staying where it runs unless the failed changes moved it.
+
+        Built aside in slices (state.Loader(aside=True), as a restore): meanwhile reads are answered from memory as
+        it was (the failed change included, as while it was being committed), requests already in flight will
+        answer 503 (`epoch` moved) and new state-changing requests wait at their probe for the lock this commit
+        holds. Then swapped in in one piece, without yielding (O(1) steps plus the webhook rows: the swap a
+        restore makes with reads held). A row that does not load leaves memory as it was and raises."""
+        loader = state.Loader(em, aside=True)
+        slices = Slices(self.slice_s)
+        with collector_paused() as made:
+            try:
+                for start in range(0, len(rows), RESTORE_STEP_ROWS):
+                    loader.add(rows[start : start + RESTORE_STEP_ROWS])
+                    await slices.tick()
+                for _ in loader.staging():
+                    await slices.tick()
+            except BaseException:
+                em.releaser.release(loader.discard())
+                raise
+            now, moved = em.clock.now_ms(), em.clock.moves != self._moves
+            request_ids = em.request_ids.snapshot()  # answered request ids are never handed out twice
+            em.write_set.on = False
+            try:
+                em.reset(everything=True)
+                loader.prelude(row for row in rows if row[0] in state.PRELUDE_KINDS)
+                for _ in loader.adopting():
+                    pass
+            finally:
+                em.write_set.take()
+                em.write_set.on = True
+            made(len(rows))
         em.request_ids.restore(request_ids)
         if not moved:
             em.clock.restore(now)
         self._moves = em.clock.moves
         em.scheduler.poke()
+        em.releaser.release([Dropped(rows)])
 
     def _recovered(self) -> None:
         if self.unavailable is not None:

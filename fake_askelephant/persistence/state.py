@@ -244,7 +244,8 @@ class Loader:
     own (Pipeline.resume(into=)), and `staging` builds their derived indexes, all while the emulator keeps serving
     its old state untouched; then, once the emulator is reset and `prelude` has run, `adopting` swaps them in, in a
     few O(1) steps (an empty table takes the staged one whole; one that start-up configuration filled gets the
-    staged records inserted in order, as record-by-record loading would). The result is the same, byte for byte.
+    staged records inserted in order, as record-by-record loading would, its lookups merged: Directory.merged).
+    The result is the same, byte for byte.
     """
 
     def __init__(self, em: Emulator, *, aside: bool = False) -> None:
@@ -416,9 +417,8 @@ class Loader:
     def adopting(self) -> Iterator[None]:
         """`aside`, after `staging`, on the emulator just reset (everything) with `prelude` done: the staged
         records, runs and schedule become the emulator's, then what finish does after the indexes. Yields where
-        work that grows with the data remains: rebuilding the indexes of a table start-up configuration had filled
-        (seed data), and linking the decoded webhook rows and scheduling their pending deliveries (bounded:
-        10,000 messages and attempts)."""
+        work that grows with the data remains: linking the decoded webhook rows and scheduling their pending
+        deliveries (bounded: 10,000 messages and attempts)."""
         assert self._aside and self._runs is not None
         em = self.em
         store = em.store
@@ -433,13 +433,8 @@ class Loader:
             else:
                 ws.engagements.update(staged.engagements)
                 ws.by_external_id.update(staged.by_external_id)
-            d, new = ws.directory, staged.directory
-            if not (d.contacts or d.companies or d.tags or d.transcript_comments):
-                ws.directory = new
-                built.add(f"{ws.id}/directory")
-            else:
-                for attr, _ in DIRECTORY_TABLES.values():
-                    getattr(d, attr).update(getattr(new, attr))
+            ws.directory = ws.directory.merged(staged.directory)  # start-up seed data's records first
+            built.add(f"{ws.id}/directory")
         for attr, staged_table in self._store_tables.items():
             table = getattr(store, attr)
             if not table:

@@ -23,7 +23,8 @@ from fake_askelephant.emulator import Emulator
 from fake_askelephant.persistence import persister as persister_module
 from fake_askelephant.persistence import state
 from fake_askelephant.persistence.persister import Persister
-from tests.conftest import DEFAULT_KEY, Api, frozen_settings
+from tests.conftest import DEFAULT_KEY, Api, frozen_settings, problem
+from tests.reliability.test_durability import assert_file_matches_memory, full_disk  # noqa: F401 (a fixture)
 
 REQUEST_IDS = {("meta.rng", "request_ids"), ("meta.rng.drawn", "request_ids")}  # reads draw them: not compared
 MEDIA_KEY = ("meta.media_key", "hmac")  # random per process, not seeded
@@ -344,3 +345,77 @@ async def test_a_restore_with_webhook_retries_pending_is_the_snapshot_loaded_in_
     state.load(reference.emulator, [(kind, key, body) for (kind, key), body in saved.items()])
     assert restored == dumped(reference.emulator)
     assert pending == len(reference.emulator.scheduler)
+
+
+async def test_a_disk_full_reload_is_built_aside_while_reads_are_answered(
+    make_api: Callable[..., Any],
+    stops: Stops,
+    tmp_path: Path,
+    full_disk: dict[str, bool],  # noqa: F811 (the fixture imported above)
+) -> None:
+    """A commit that fails puts memory back to the file: built aside in slices (reads answered meanwhile, from
+    memory as it was), then swapped in whole; the failed request gets its 503 and memory equals the file."""
+    path = tmp_path / "state.sqlite"
+    api: Api = await make_api(frozen_settings(seed=23, state_file=str(path)))
+    em = api.emulator
+    await fill(em, 600)
+    p = persister(api)
+    assert await p.commit()
+    kept = next(iter(em.store.workspace("wrks_local").engagements))
+    kept_body = await ok(await api.get(kept))
+    p.slice_s = 0.0
+    full_disk["full"] = True
+    reloading = stops.at(lambda: p.unavailable is not None)  # the first slice boundary of the reload
+    creating = asyncio.create_task(api.create(external_id="while-full"))
+
+    await reloading.reach()
+    assert await ok(await api.get(kept)) == kept_body
+    assert (await ok(await api.client.get("/__admin/health")))["status"] == "degraded"
+    assert not creating.done()
+    reloading.release.set()
+
+    await problem(await creating, 503, "unavailable")
+    assert em.store.find_by_external_id("wrks_local", "while-full") is None
+    assert len(em.store.workspace("wrks_local").engagements) == 600
+    assert await ok(await api.get(kept)) == kept_body
+    full_disk["full"] = False
+    await assert_file_matches_memory(api, path)
+    await api.advance(3600)  # the rescheduled pipelines run
+    assert (await ok(await api.get(kept)))["processing_status"] == "COMPLETED"
+    assert em.scheduler.failures == []
+    await assert_file_matches_memory(api, path)
+
+
+async def test_a_restore_over_start_up_seed_data_merges_its_records_and_lookups(
+    make_api: Callable[..., Any], mode: dict[str, Any]
+) -> None:
+    """Start-up seed data fills the default workspace's directory before the restored records go in: the staged
+    records are inserted after them and the lookups merged (Directory.merged), which must give what loading the
+    rows one by one and rebuilding the lookups gives (state.load, the reference)."""
+    api: Api = await make_api(frozen_settings(seed=23, fixtures="sample", **mode))
+    em = api.emulator
+    directory = em.store.workspace("wrks_local").directory
+    assert directory.contacts and directory.companies  # the sample's
+    seeded = next(c for c in directory.contacts.values() if c.emails)
+    freed = seeded.emails[0].email
+    moved = {"emails": [{"email": "moved@elsewhere.example", "is_primary": True}]}
+    await ok(await api.call("PATCH", f"/api/v2/contacts/{seeded.id}", json=moved))
+    # Its old email now belongs to a contact made after start-up (the restored records hold both).
+    await ok(await api.call("POST", "/api/v2/contacts", json={"emails": [{"email": freed}]}), 201)
+    await fill(em, 300)  # participants become contacts too
+    await ok(await api.client.post("/__admin/snapshot", json={"name": "s"}), 201)
+    saved = await snapshot_rows(api, "s")
+    await ok(await api.call("POST", "/api/v2/contacts", json={"emails": [{"email": "after@snapshot.example"}]}), 201)
+    persister(api).slice_s = 0.0
+    await ok(await api.client.post("/__admin/restore", json={"name": "s"}))
+
+    reference: Api = await make_api(frozen_settings(seed=23, fixtures="sample"))
+    reference.emulator.reset(everything=True)
+    state.load(reference.emulator, [(kind, key, body) for (kind, key), body in saved.items()])
+    assert dumped(em) == dumped(reference.emulator)
+    for ws in reference.emulator.store.workspaces.values():
+        mine, theirs = em.store.workspace(ws.id).directory, ws.directory
+        for index in ("contact_by_email", "contact_by_phone", "company_by_domain"):
+            assert getattr(mine, index) == getattr(theirs, index), index
+    found = em.store.workspace("wrks_local").directory.contact_with_email(freed)
+    assert found is not None and found.id != seeded.id
