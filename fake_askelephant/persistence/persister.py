@@ -390,6 +390,7 @@ class Persister:
                     await slices.tick()
                 for _ in loader.staging():
                     await slices.tick()
+                loader.check_prelude(row for row in rows if row[0] in state.PRELUDE_KINDS)
             except BaseException:
                 em.releaser.release(loader.discard())
                 raise
@@ -585,6 +586,7 @@ class Persister:
             admission.busy = f"{doing}: building its indexes aside"
             for _ in loader.staging():
                 await slices.tick()
+            loader.check_prelude(prelude)
         except state.RowError as exc:
             raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
         return prelude

@@ -302,6 +302,34 @@ class Loader:
                 if name in saved:  # a file from before the setting existed keeps the default
                     setattr(ws, name, saved[name])
 
+    def check_prelude(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
+        """Raise RowError where `prelude` (and the webhook streams it passes on) would, changing nothing: an aside
+        load checks the rows its swap puts in before the served state is reset."""
+        rows = list(rows)
+        try:
+            saved_clock(rows)
+        except RowError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RowError(f"row meta.clock 'now': {exc!r}") from exc
+        by_kind = _group(rows)
+        if "hmac" in by_kind.get("meta.media_key", {}):
+            try:
+                base64.b64decode(_decode(str, "meta.media_key", "hmac", by_kind["meta.media_key"]["hmac"]))
+            except ValueError as exc:
+                raise RowError(f"row meta.media_key 'hmac': {exc}") from exc
+        drawn = by_kind.get(streams.DRAWN, {})
+        used = {stream.name for stream in RNG_STREAMS}
+        for name, body in by_kind.get(streams.BASE, {}).items():
+            own = name.removeprefix("webhooks.")
+            if name in used or (own != name and (own == "secrets" or own.startswith("hazards."))):
+                try:
+                    streams.check(name, body, drawn.get(name))
+                except Exception as exc:
+                    raise RowError(f"row {streams.BASE} {name!r}: {exc}") from exc
+        for ws_id, body in by_kind.get(tables.WORKSPACES, {}).items():
+            _decode(dict[str, Any], tables.WORKSPACES, ws_id, body)
+
     def add(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
         """Rows in file order (prelude rows are skipped)."""
         self.apply(self.decode(rows), len(rows))

@@ -46,7 +46,19 @@ def rows(name: str, rng: SeededRandom) -> Iterator[tuple[str, str, Any]]:
 def restore(rng: SeededRandom, name: str, base: bytes, drawn: bytes | None) -> None:
     """Put `rng` where the saved rows say. ValueError (naming the row) for a body that does not fit."""
     state = codec.loads(list[Any], base)
-    words = 0 if drawn is None else codec.loads(int, drawn)
+    rng.restore_position(state, 0 if drawn is None else _words(name, drawn))
+
+
+def check(name: str, base: bytes, drawn: bytes | None) -> None:
+    """Raise where `restore` would, without touching any stream of the emulator (a restore checks the rows it puts
+    in at its swap before it changes anything)."""
+    restore(SeededRandom(0), name, base, None)  # the base alone: nothing is replayed
+    if drawn is not None:
+        _words(name, drawn)
+
+
+def _words(name: str, drawn: bytes) -> int:
+    words = codec.loads(int, drawn)
     if not 0 <= words <= MAX_DRAWN:
         raise ValueError(f"row {DRAWN} {name!r}: {words} words is not in 0..{MAX_DRAWN}")
-    rng.restore_position(state, words)
+    return words
