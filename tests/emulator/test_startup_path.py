@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import json
 import subprocess
 import sys
+import threading
+import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from fake_askelephant.api import admin
 from fake_askelephant.api.admin import health
+from fake_askelephant.app import create_app
 from fake_askelephant.cli import main
+from fake_askelephant.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each was on the start path: faker (sample data, ~0.04 s), the scenario recorder (pydantic scenario models and
@@ -107,3 +116,54 @@ def test_serve_turns_the_collector_back_on_when_start_up_fails(tmp_path: Path) -
     with pytest.raises(SystemExit):
         main(["serve", "--fixtures", str(tmp_path / "missing.yaml")])
     assert gc.isenabled()
+
+
+class _HeldImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A route module whose import takes as long as the test says: `started` once it runs, then it waits for
+    `proceed` (at most 3 s), as a module that imports pydantic and its wire models takes 70–100 ms of CPU."""
+
+    NAME = "fake_askelephant.api.admin._held_probe"
+
+    def __init__(self, order: list[str]) -> None:
+        self.started, self.proceed, self.order = threading.Event(), threading.Event(), order
+
+    def find_spec(self, name: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        return importlib.util.spec_from_loader(name, self) if name == self.NAME else None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.started.set()
+        self.proceed.wait(3)
+        self.order.append("import done")
+
+        async def probe(request: web.Request) -> web.Response:
+            return web.json_response({"probe": True})
+
+        module.probe = probe  # type: ignore[attr-defined]
+
+
+async def test_a_route_modules_first_import_does_not_hold_other_requests(
+    aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lazily loaded modules import on a worker thread: imported on the event loop, the fixture route's module
+    held health for 70–105 ms (bench_content --loads: health max 85–160 ms during a fixture load)."""
+    order: list[str] = []
+    held = _HeldImport(order)
+    monkeypatch.setattr(sys, "meta_path", [held, *sys.meta_path])
+    monkeypatch.delitem(sys.modules, held.NAME, raising=False)
+    app = create_app(Settings(seed=1, time_scale=0.0))
+    app.router.add_get("/__admin/_held", admin.on_first_use("_held_probe", "probe"))
+    client = await aiohttp_client(app)
+
+    first = asyncio.create_task(client.get("/__admin/_held"))
+    assert await asyncio.to_thread(held.started.wait, 5)
+    health_answer = await client.get("/__admin/health")
+    order.append(f"health {health_answer.status}")
+    held.proceed.set()
+    probe = await first
+
+    assert order == ["health 200", "import done"]
+    assert probe.status == 200 and await probe.json() == {"probe": True}
+    sys.modules.pop(held.NAME, None)

@@ -22,6 +22,7 @@ router is the one the modules would build.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
 
@@ -97,13 +98,19 @@ def setup(app: web.Application, settings: Settings) -> None:
 
 
 def on_first_use(module: str, name: str) -> Handler:
-    """A handler that imports `module` on its first call (once per process) and hands every request to its `name`."""
+    """A handler that imports `module` on its first call (once per process) and hands every request to its `name`.
+
+    The import runs on a worker thread: with its wire models it is 70–100 ms of CPU (seed_data: pydantic and the
+    fixture document's models), which on the event loop held every other request, health included, that long. The
+    thread gives up the interpreter every few ms (sys.getswitchinterval), so the loop goes on answering; a second
+    request to the module meanwhile waits on the import system's own per-module lock, in its own thread too."""
     real: Handler | None = None
 
     async def handler(request: web.Request) -> web.StreamResponse:
         nonlocal real
         if real is None:
-            real = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+            loaded = await asyncio.to_thread(importlib.import_module, f"{__name__}.{module}")
+            real = getattr(loaded, name)
         return await real(request)
 
     handler.__name__ = handler.__qualname__ = name
