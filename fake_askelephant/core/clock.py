@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from .records import dataclass
 from .slicing import SLICE_S, Slices
@@ -154,20 +154,9 @@ class ScheduledJob:
 _Entry = tuple[int, int, ScheduledJob]
 
 
-class JobQueue(Protocol):
-    """Where jobs are queued: the Scheduler itself, or a StagedJobs being built aside."""
-
-    def reserve(self, n: int) -> int: ...
-
-    def call_at(
-        self, due_ms: int, fn: Job, *, name: str = "", subject: str = "", seq: int | None = None
-    ) -> ScheduledJob: ...
-
-
-class StagedJobs:
-    """A schedule built aside while the live one stays in use (a restore builds the restored state's pending work
-    while requests are still answered from the old state): jobs queued here take places in an enqueue order of its
-    own; `Scheduler.adopt` then swaps the whole of it in at once. Nothing here runs until then."""
+class JobHeap:
+    """Jobs in (due time, enqueue order): the heap, the enqueue counter, and how many queued jobs were cancelled. The
+    Scheduler runs its own; a StagedJobs is one built aside."""
 
     __slots__ = ("_heap", "_seq", "_tally")
 
@@ -175,50 +164,6 @@ class StagedJobs:
         self._heap: list[_Entry] = []
         self._tally = _Tally()
         self._seq = itertools.count()
-
-    def __len__(self) -> int:
-        return len(self._heap) - self._tally.cancelled
-
-    def reserve(self, n: int) -> int:
-        first = next(self._seq)
-        for _ in range(n - 1):
-            next(self._seq)
-        return first
-
-    def call_at(
-        self, due_ms: int, fn: Job, *, name: str = "", subject: str = "", seq: int | None = None
-    ) -> ScheduledJob:
-        job = ScheduledJob(due_ms, next(self._seq) if seq is None else seq, fn, name, subject, False, self._tally)
-        heapq.heappush(self._heap, (due_ms, job.seq, job))
-        return job
-
-    def drop(self) -> list[_Entry]:
-        """Take the jobs out (the staged state was not adopted); the caller cancels them (core/releaser.py)."""
-        dropped, self._heap, self._tally = self._heap, [], _Tally()
-        return dropped
-
-
-class Scheduler:
-    """Runs jobs in (due time, enqueue order); jobs may be sync or return an awaitable.
-
-    `advance` steps the clock to each due instant in turn, so work runs *at* its virtual time (event
-    timestamps stay exact) and work scheduled by work is picked up in the same advance. Async jobs due at
-    one instant run concurrently (one slow webhook endpoint does not hold back others), and the instant
-    completes before the next one starts.
-    """
-
-    def __init__(self, clock: VirtualClock, slice_s: float = SLICE_S) -> None:
-        self.clock = clock
-        self.slice_s = slice_s  # run_until yields to the event loop after this much work (core/slicing.py)
-        self._heap: list[_Entry] = []
-        self._tally = _Tally()
-        self._seq = itertools.count()
-        self._lock = asyncio.Lock()
-        self._wakeup: asyncio.Event | None = None
-        self._background: set[asyncio.Task[Any]] = set()
-        self.failures: list[tuple[str, BaseException]] = []
-        # Awaited by the ticker before it runs due work: persistence holds it while changes cannot be stored.
-        self.gate: Callable[[], Awaitable[None]] | None = None
 
     def __len__(self) -> int:
         """Pending jobs, in O(1) (an admin read: `GET /__admin/scheduler`)."""
@@ -237,8 +182,50 @@ class Scheduler:
     ) -> ScheduledJob:
         job = ScheduledJob(due_ms, next(self._seq) if seq is None else seq, fn, name, subject, False, self._tally)
         heapq.heappush(self._heap, (due_ms, job.seq, job))
+        return job
+
+    def drop_all(self) -> list[_Entry]:
+        """Take every pending job out in O(1) and return them (a full reset: all jobs belong to the state it
+        clears; a staged schedule that was not adopted). The caller cancels them, a slice at a time
+        (core/releaser.py); none of them runs again."""
+        dropped, self._heap, self._tally = self._heap, [], _Tally()
+        return dropped
+
+
+class StagedJobs(JobHeap):
+    """A schedule built aside while the live one stays in use (a restore builds the restored state's pending work
+    while requests are still answered from the old state): jobs queued here take places in an enqueue order of its
+    own; `Scheduler.adopt` then swaps the whole of it in at once. Nothing here runs until then."""
+
+    __slots__ = ()
+
+
+class Scheduler(JobHeap):
+    """Runs jobs in (due time, enqueue order); jobs may be sync or return an awaitable.
+
+    `advance` steps the clock to each due instant in turn, so work runs *at* its virtual time (event
+    timestamps stay exact) and work scheduled by work is picked up in the same advance. Async jobs due at
+    one instant run concurrently (one slow webhook endpoint does not hold back others), and the instant
+    completes before the next one starts.
+    """
+
+    def __init__(self, clock: VirtualClock, slice_s: float = SLICE_S) -> None:
+        super().__init__()
+        self.clock = clock
+        self.slice_s = slice_s  # run_until yields to the event loop after this much work (core/slicing.py)
+        self._lock = asyncio.Lock()
+        self._wakeup: asyncio.Event | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self.failures: list[tuple[str, BaseException]] = []
+        # Awaited by the ticker before it runs due work: persistence holds it while changes cannot be stored.
+        self.gate: Callable[[], Awaitable[None]] | None = None
+
+    def call_at(
+        self, due_ms: int, fn: Job, *, name: str = "", subject: str = "", seq: int | None = None
+    ) -> ScheduledJob:
+        job = JobHeap.call_at(self, due_ms, fn, name=name, subject=subject, seq=seq)
         if self._wakeup is not None and self._heap[0][2] is job:
-            self._wakeup.set()
+            self._wakeup.set()  # the ticker sleeps until the earliest job: this one is earlier
         return job
 
     def call_later(self, delay_ms: int, fn: Job, *, name: str = "", subject: str = "") -> ScheduledJob:
@@ -273,12 +260,6 @@ class Scheduler:
             job.tally = None
         self._heap.clear()
         self._tally.cancelled = 0
-
-    def drop_all(self) -> list[_Entry]:
-        """Take every pending job out in O(1) and return them (a full reset: all jobs belong to the state it
-        clears). The caller cancels them, a slice at a time (core/releaser.py); none of them runs again."""
-        dropped, self._heap, self._tally = self._heap, [], _Tally()
-        return dropped
 
     def adopt(self, staged: StagedJobs) -> list[_Entry]:
         """Make `staged` the schedule, in O(1), and go on with its enqueue order: the order among its jobs, and of

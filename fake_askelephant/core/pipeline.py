@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 from . import content
 from . import write_set as tables
 from .changes import ChangeRecorder
-from .clock import JobQueue, ScheduledJob, Scheduler, StagedJobs, VirtualClock
+from .clock import JobHeap, ScheduledJob, Scheduler, StagedJobs, VirtualClock
 from .errors import Conflict
 from .models import Engagement
 from .records import dataclass
@@ -152,7 +152,7 @@ class StagedRuns:
     def drop(self) -> list[Dropped]:
         """Not adopted after all: the runs and their jobs, for a Releaser (which cancels the jobs)."""
         runs, self.runs = self.runs, {}
-        return [Dropped(runs, each=_retire), Dropped(self.jobs.drop())]
+        return [Dropped(runs, each=_retire), Dropped(self.jobs.drop_all())]
 
 
 class Pipeline:
@@ -230,7 +230,7 @@ class Pipeline:
         if into is None:
             self.forget(run.engagement_id)
             self.runs[run.engagement_id] = run
-            queue: JobQueue = self._scheduler
+            queue: JobHeap = self._scheduler
         else:
             old = into.runs.pop(run.engagement_id, None)
             if old is not None:
@@ -272,7 +272,7 @@ class Pipeline:
 
     # Scheduling -------------------------------------------------------------------------------
 
-    def _schedule(self, run: PipelineRun, queue: JobQueue | None = None) -> None:
+    def _schedule(self, run: PipelineRun, queue: JobHeap | None = None) -> None:
         """(Re)plan the stages left. Only those whose stage before has run are queued now, the others when it has
         (one or two jobs per pending engagement instead of four: memory, issue 22). Each takes the place in the
         scheduler's order reserved for it here, at the due time this plan gives it, so jobs run in exactly the
@@ -282,7 +282,7 @@ class Pipeline:
         run.seq0 = queue.reserve(len(STAGES))
         self._queue(run, run.plan(), queue)
 
-    def _queue(self, run: PipelineRun, plan: dict[str, int], queue: JobQueue) -> None:
+    def _queue(self, run: PipelineRun, plan: dict[str, int], queue: JobHeap) -> None:
         for i, stage in enumerate(STAGES):
             before = _AFTER[stage]
             if stage in run.done_at or stage in run.jobs or (before is not None and before not in run.done_at):
