@@ -14,7 +14,7 @@ from typing import Any
 
 from .core import scopes, views
 from .core.changes import ChangeRecorder
-from .core.clock import CLOCK_MAX_MS, ScheduledJob, Scheduler, VirtualClock
+from .core.clock import CLOCK_MAX_MS, Scheduler, VirtualClock, cancel_entry
 from .core.companies import CompanyService
 from .core.contacts import ContactService
 from .core.derived import DerivedContent
@@ -301,7 +301,7 @@ class Emulator:
         self.content.clear()
         if workspace_id is None:
             # Every job is a pipeline stage or a delivery attempt of the state just cleared.
-            dropped.append(Dropped(self.scheduler.drop_all(), each=_cancel_entry))
+            dropped.append(Dropped(self.scheduler.drop_all(), each=cancel_entry))
         else:
             # Their jobs are cancelled as the releaser reaches their runs and messages; then compact the queue.
             dropped.append(self.scheduler.discard_cancelled)
@@ -329,7 +329,3 @@ def _record_id(record: Any) -> str:
 
 def _page(rows: list[dict[str, Any]], positions: list[Position], limit: int) -> Page[dict[str, Any]]:
     return Page(rows[:limit], positions[limit - 1] if len(rows) > limit else None)
-
-
-def _cancel_entry(entry: tuple[int, int, ScheduledJob]) -> None:
-    entry[2].cancel()

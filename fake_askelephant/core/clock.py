@@ -154,6 +154,11 @@ class ScheduledJob:
 _Entry = tuple[int, int, ScheduledJob]
 
 
+def cancel_entry(entry: _Entry) -> None:
+    """For a Releaser freeing dropped heap entries (Dropped(each=)): the job never runs and lets go of its callback."""
+    entry[2].cancel()
+
+
 class JobHeap:
     """Jobs in (due time, enqueue order): the heap, the enqueue counter, and how many queued jobs were cancelled. The
     Scheduler runs its own; a StagedJobs is one built aside."""

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 from . import content
 from . import write_set as tables
 from .changes import ChangeRecorder
-from .clock import JobHeap, ScheduledJob, Scheduler, StagedJobs, VirtualClock
+from .clock import JobHeap, ScheduledJob, Scheduler, StagedJobs, VirtualClock, cancel_entry
 from .errors import Conflict
 from .models import Engagement
 from .records import dataclass
@@ -137,10 +137,6 @@ def _retire(run: PipelineRun) -> None:
     run.jobs.clear()
 
 
-def _cancel_entry(entry: tuple[int, int, ScheduledJob]) -> None:
-    entry[2].cancel()
-
-
 class StagedRuns:
     """Runs loaded aside, with their pending stages queued in a schedule of their own (a restore builds them while
     requests are answered from the old state); `Pipeline.adopt` swaps both in at once."""
@@ -150,7 +146,8 @@ class StagedRuns:
         self.jobs = StagedJobs()
 
     def drop(self) -> list[Dropped]:
-        """Not adopted after all: the runs and their jobs, for a Releaser (which cancels the jobs)."""
+        """Not adopted after all: the runs and their jobs, for a Releaser (the jobs never ran anywhere: nothing to
+        cancel)."""
         runs, self.runs = self.runs, {}
         return [Dropped(runs, each=_retire), Dropped(self.jobs.drop_all())]
 
@@ -244,7 +241,7 @@ class Pipeline:
         """Make the runs loaded aside the pipeline's, and their schedule the scheduler's, in O(1) (Scheduler.adopt:
         the whole schedule is replaced, so call it after a full reset). Returns what was in use until now, for a
         Releaser: after a full reset, nothing."""
-        dropped = [*self.clear(), Dropped(self._scheduler.adopt(staged.jobs), each=_cancel_entry)]
+        dropped = [*self.clear(), Dropped(self._scheduler.adopt(staged.jobs), each=cancel_entry)]
         self.runs, staged.runs = staged.runs, {}
         return dropped
 
