@@ -450,19 +450,18 @@ class Loader:
         assert self._aside and self._runs is not None
         em = self.em
         store = em.store
-        built: set[str] = set()  # workspaces whose staged indexes were taken whole
+        order_taken: set[str] = set()  # workspaces whose staged list order was taken whole
         for staged in self._workspaces.values():
             ws = store.workspace(staged.id)  # registered in the order loading record by record registers them
             ws.users = _inserted(ws.users, staged.users)
             if not ws.engagements and not ws.by_external_id:
                 ws.engagements, ws.by_external_id = staged.engagements, staged.by_external_id
                 ws.engagement_order = staged.engagement_order
-                built.add(ws.id)
+                order_taken.add(ws.id)
             else:
                 ws.engagements.update(staged.engagements)
                 ws.by_external_id.update(staged.by_external_id)
             ws.directory = ws.directory.merged(staged.directory)  # start-up seed data's records first
-            built.add(f"{ws.id}/directory")
         for attr, staged_table in self._store_tables.items():
             table = getattr(store, attr)
             if not table:
@@ -470,12 +469,13 @@ class Loader:
             else:
                 for key, record in staged_table.items():
                     table.setdefault(key, record)
+        merged = set(self._workspaces)  # every staged workspace's directory was merged, lookups included
         self._workspaces = {}
         em.releaser.release(em.pipeline.adopt(self._runs))
         for ws in store.workspaces.values():  # as `finishing`: the tables not taken whole
-            if ws.id not in built:
+            if ws.id not in order_taken:
                 yield from ws.engagement_order.rebuilding(ws.engagements)
-            if f"{ws.id}/directory" not in built:
+            if ws.id not in merged:
                 yield from ws.directory.rebuilding_indexes()
         yield from self._finishing()
 
