@@ -382,15 +382,9 @@ class Persister:
         holds. Then swapped in in one piece, without yielding (O(1) steps plus the webhook rows: the swap a
         restore makes with reads held). A row that does not load leaves memory as it was and raises."""
         loader = state.Loader(em, aside=True)
-        slices = Slices(self.slice_s)
         with collector_paused() as made:
             try:
-                for start in range(0, len(rows), RESTORE_STEP_ROWS):
-                    loader.add(rows[start : start + RESTORE_STEP_ROWS])
-                    await slices.tick()
-                for _ in loader.staging():
-                    await slices.tick()
-                loader.check_prelude(row for row in rows if row[0] in state.PRELUDE_KINDS)
+                prelude = await self._stage(loader, rows, Slices(self.slice_s))
             except BaseException:
                 em.releaser.release(loader.discard())
                 raise
@@ -399,7 +393,7 @@ class Persister:
             em.write_set.on = False
             try:
                 em.reset(everything=True)
-                loader.prelude(row for row in rows if row[0] in state.PRELUDE_KINDS)
+                loader.prelude(prelude)
                 for _ in loader.adopting():
                     pass
             finally:
@@ -549,7 +543,10 @@ class Persister:
             raise NotFound("snapshot", name)
         loader = state.Loader(em, aside=True)
         try:
-            prelude = await self._stage(loader, name, rows, slices, doing)
+            try:
+                prelude = await self._stage(loader, rows, slices, doing)
+            except state.RowError as exc:
+                raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
             if self.durable:
                 if not await self._commit_locked():
                     raise StorageUnavailable(self.unavailable or "the state file could not be written")
@@ -570,25 +567,27 @@ class Persister:
         em.releaser.release([Dropped(rows)])  # in slices: at once, ~40 ms at 100,000 engagements
         return len(rows)
 
-    async def _stage(self, loader: state.Loader, name: str, rows: list[Row], slices: Slices, doing: str) -> list[Row]:
-        """Decode every row and build the restored state aside (`loader`), in slices; returns the prelude rows.
-        A row that does not decode is a StorageUnavailable (503) before anything served changed."""
+    async def _stage(
+        self, loader: state.Loader, rows: list[Row], slices: Slices, doing: str | None = None
+    ) -> list[Row]:
+        """Decode every row and build the state aside (`loader`), in slices; returns the prelude rows. A row that
+        does not decode raises RowError before anything served changed. `doing`: what health's `busy` says (a
+        restore; a disk-full reload says nothing there, health says `degraded`)."""
         admission = self.admission
         prelude: list[Row] = []
         prelude_kinds = state.PRELUDE_KINDS
-        try:
-            for start in range(0, len(rows), RESTORE_STEP_ROWS):
-                chunk = rows[start : start + RESTORE_STEP_ROWS]
-                prelude += [row for row in chunk if row[0] in prelude_kinds]
-                loader.add(chunk)
+        for start in range(0, len(rows), RESTORE_STEP_ROWS):
+            chunk = rows[start : start + RESTORE_STEP_ROWS]
+            prelude += [row for row in chunk if row[0] in prelude_kinds]
+            loader.add(chunk)
+            if doing is not None:
                 admission.busy = f"{doing}: building it aside, {start:,} of {len(rows):,} records"
-                await slices.tick()
+            await slices.tick()
+        if doing is not None:
             admission.busy = f"{doing}: building its indexes aside"
-            for _ in loader.staging():
-                await slices.tick()
-            loader.check_prelude(prelude)
-        except state.RowError as exc:
-            raise StorageUnavailable(f"snapshot {name} cannot be read ({_one_line(exc)})") from exc
+        for _ in loader.staging():
+            await slices.tick()
+        loader.check_prelude(prelude)
         return prelude
 
     async def _swap(self, em: Emulator, loader: state.Loader, prelude: list[Row], slices: Slices, doing: str) -> None:
