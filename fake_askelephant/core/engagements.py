@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import math
+import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import field, replace
@@ -128,6 +129,7 @@ class EngagementService:
         self._link_participants = link_participants
         self._inflight: dict[tuple[str, str], asyncio.Future[ValidationFailed | None]] = {}
         self._owner_seeds: dict[str, content.SpeakerSeed] = {}
+        self._media_rng = random.Random()  # reseeded per create (content.media_duration)
 
     async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> tuple[Engagement, bool]:
         """Create, or return the engagement that already holds `external_id` (api.md §5.1–5.2).
@@ -175,7 +177,7 @@ class EngagementService:
         if draft.transcript_timeline is not None:
             duration = content.timeline_duration(draft.transcript_timeline)
         elif draft.media_url is not None:
-            duration = content.media_duration(self._seed, draft.media_url)
+            duration = content.media_duration(self._seed, draft.media_url, self._media_rng)
         else:
             duration = 0
         if draft.media_url is not None:
