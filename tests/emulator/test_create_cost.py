@@ -76,3 +76,22 @@ async def test_a_published_view_is_copied_and_a_change_renders_anew(api: Api) ->
     api.emulator.changes.change(e, title="Renamed")
     assert views.engagement(e)["title"] == "Renamed"
     assert event.object["title"] == body["title"]
+
+
+async def test_the_owner_read_off_the_matched_participants_is_the_one_the_lookups_give(api: Api) -> None:
+    """The owner comes from the participants' matched users (by email, else phone) unless that user may not own:
+    then from the two lookups again, email first (api.md §5)."""
+    from fake_askelephant.core.users import NewUser
+
+    users = api.emulator.users
+    agent = users.ensure_user("wrks_local", NewUser("agent@example.com", "Agent", "A", "MEMBER", "+15550001"))
+    gone = users.ensure_user("wrks_local", NewUser("gone@example.com", "Gone", "G", "INACTIVE", "+15550002"))
+    cases = [
+        ([{"email": gone.email, "phone": agent.phone, "is_owner": True}], agent.id),  # inactive by email, phone ok
+        ([{"email": "nobody@example.com", "phone": gone.phone, "is_owner": True}], "usr_local"),
+        ([{"email": agent.email}, {"email": gone.email, "is_owner": True}], "usr_local"),
+        ([{"phone": agent.phone, "is_owner": True}], agent.id),
+    ]
+    for n, (participants, owner) in enumerate(cases):
+        body = await (await api.create(external_id=f"owner-{n}", participants=participants)).json()
+        assert (n, body["owner_user_id"]) == (n, owner)
