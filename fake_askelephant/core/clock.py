@@ -133,6 +133,9 @@ class ScheduledJob:
     subject: str = ""  # what it does it for (an engagement, a message): joined only when a failure is logged
     cancelled: bool = False
     tally: _Tally | None = None  # the heap's tally while the job is in it
+    # A job queued at the earliest time it can be due: its actual due time, worked out when it comes up first in
+    # the heap (`JobHeap.call_at(plan=)`).
+    plan: Callable[[], int] | None = None
 
     @property
     def name(self) -> str:
@@ -145,6 +148,7 @@ class ScheduledJob:
             return
         self.cancelled = True
         self.fn = _spent
+        self.plan = None
         if self.tally is not None:
             self.tally.cancelled += 1
 
@@ -183,11 +187,31 @@ class JobHeap:
         return first
 
     def call_at(
-        self, due_ms: int, fn: Job, *, name: str = "", subject: str = "", seq: int | None = None
+        self,
+        due_ms: int,
+        fn: Job,
+        *,
+        name: str = "",
+        subject: str = "",
+        seq: int | None = None,
+        plan: Callable[[], int] | None = None,
     ) -> ScheduledJob:
-        job = ScheduledJob(due_ms, next(self._seq) if seq is None else seq, fn, name, subject, False, self._tally)
+        """Queue `fn` at `due_ms`. With `plan`, `due_ms` is only the earliest the job can be due: when nothing
+        before it is left, `plan()` gives its actual due time (at or after `due_ms`), where it then takes its place
+        with the same place in the enqueue order. Jobs run in exactly the order, and at the times, they would have
+        if it had been queued there at once; the work of `plan()` is saved until the clock comes near (a create's
+        pipeline jitter: a seeded stream per engagement, core/pipeline.py)."""
+        job = ScheduledJob(due_ms, next(self._seq) if seq is None else seq, fn, name, subject, False, self._tally, plan)
         heapq.heappush(self._heap, (due_ms, job.seq, job))
         return job
+
+    def _planned(self) -> None:
+        """The first job is one queued with `plan`: move it to its actual due time."""
+        job = self._heap[0][2]
+        plan, job.plan = job.plan, None
+        assert plan is not None
+        job.due_ms = due = plan()
+        heapq.heapreplace(self._heap, (due, job.seq, job))
 
     def drop_all(self) -> list[_Entry]:
         """Take every pending job out in O(1) and return them (a full reset: all jobs belong to the state it
@@ -226,9 +250,16 @@ class Scheduler(JobHeap):
         self.gate: Callable[[], Awaitable[None]] | None = None
 
     def call_at(
-        self, due_ms: int, fn: Job, *, name: str = "", subject: str = "", seq: int | None = None
+        self,
+        due_ms: int,
+        fn: Job,
+        *,
+        name: str = "",
+        subject: str = "",
+        seq: int | None = None,
+        plan: Callable[[], int] | None = None,
     ) -> ScheduledJob:
-        job = JobHeap.call_at(self, due_ms, fn, name=name, subject=subject, seq=seq)
+        job = JobHeap.call_at(self, due_ms, fn, name=name, subject=subject, seq=seq, plan=plan)
         if self._wakeup is not None and self._heap[0][2] is job:
             self._wakeup.set()  # the ticker sleeps until the earliest job: this one is earlier
         return job
@@ -237,9 +268,23 @@ class Scheduler(JobHeap):
         return self.call_at(self.clock.now_ms() + delay_ms, fn, name=name, subject=subject)
 
     def next_due_ms(self) -> int | None:
-        while self._heap and self._heap[0][2].cancelled:
-            self._taken(heapq.heappop(self._heap)[2])
-        return self._heap[0][0] if self._heap else None
+        """When the first pending job is due."""
+        return self._first_due(math.inf)
+
+    def _first_due(self, until: float) -> int | None:
+        """When the first pending job is due; a job queued at its earliest (`call_at(plan=)`) is placed at its
+        actual time when that earliest is `until` or before, else its earliest is the answer: nothing is due
+        before it, and the work of planning waits (the ticker of a frozen clock asks for nothing sooner)."""
+        heap = self._heap
+        while heap:
+            due, _, first = heap[0]
+            if first.cancelled:
+                self._taken(heapq.heappop(heap)[2])
+            elif first.plan is not None and due <= until:
+                self._planned()
+            else:
+                return due
+        return None
 
     def _taken(self, job: ScheduledJob) -> None:
         """`job` left the heap: it no longer counts as pending or as cancelled-but-queued."""
@@ -310,12 +355,15 @@ class Scheduler(JobHeap):
         ran = 0
         slices = Slices(self.slice_s if sliced else math.inf)
         async with self._lock:
-            while (due := self.next_due_ms()) is not None and due <= target_ms:
+            while (due := self._first_due(target_ms)) is not None and due <= target_ms:
                 if step_clock:
                     self.clock.jump_to(due)
                 pending: list[Awaitable[Any]] = []
                 # Same-instant work, including work that this work schedules for the same instant.
                 while self._heap and self._heap[0][0] <= due:
+                    if self._heap[0][2].plan is not None and not self._heap[0][2].cancelled:
+                        self._planned()
+                        continue
                     job = heapq.heappop(self._heap)[2]
                     self._taken(job)
                     if job.cancelled:
@@ -384,7 +432,7 @@ class Scheduler(JobHeap):
                 # machine speed, so a scenario replays byte for byte. A running clock's backlog is sliced.
                 running = self.clock.time_scale > 0
                 await self.run_until(self.clock.now_ms(), step_clock=False, wait=False, sliced=running)
-                due = self.next_due_ms()
+                due = self._first_due(-math.inf)  # the earliest a job can be due: it wakes in time for all
                 timeout = None if due is None else self.clock.wall_seconds_until(due)
                 self._wakeup.clear()
                 # Cap the nap so a clock moved by admin calls is noticed even without a poke.

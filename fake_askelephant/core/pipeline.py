@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import field
+from types import MemberDescriptorType
 from typing import Any, Literal, get_args
 
 from . import content
@@ -118,6 +119,26 @@ class PipelineRun:
         }
 
 
+# `jitter` reads as the run's draws of content.rng_for(seed, workspace, external_id, "jitter"): Pipeline.start stores
+# that stream's seed text instead, and the first read (a stage coming up, a plan, the state file) draws them. Seeding
+# a Mersenne Twister costs ~5-10 µs, a good share of a create whose pipeline may never run (issue 22 §2).
+_JITTER_SLOT: MemberDescriptorType = PipelineRun.__dict__["jitter"]  # the slot the dataclass made for the field
+
+
+def _drawn_jitter(run: PipelineRun) -> dict[str, float]:
+    value = _JITTER_SLOT.__get__(run, PipelineRun)
+    if isinstance(value, str):  # not drawn yet (a new generator: the state file may read it from its thread)
+        rng = random.Random()
+        content.reseed(rng, value)
+        draw = rng.random
+        value = {stage: lo + (hi - lo) * draw() for stage, (lo, hi) in JITTER_S.items()}  # rng.uniform(lo, hi)
+        _JITTER_SLOT.__set__(run, value)
+    return value  # type: ignore[no-any-return]
+
+
+setattr(PipelineRun, "jitter", property(_drawn_jitter, _JITTER_SLOT.__set__))  # noqa: B010
+
+
 class _StageJob:
     """The callback of one stage job: a third of what a functools.partial of a bound method costs (one or two per
     pending engagement)."""
@@ -129,6 +150,10 @@ class _StageJob:
 
     def __call__(self) -> None:
         self.pipeline._run_stage(self.run, self.stage)
+
+    def due_ms(self) -> int:
+        """The stage's due time in the run's plan (a job queued at its earliest: JobHeap.call_at(plan=))."""
+        return self.run.plan()[self.stage]
 
 
 def _retire(run: PipelineRun) -> None:
@@ -168,7 +193,6 @@ class Pipeline:
         self._changes = changes
         self._store = store
         self.runs: dict[str, PipelineRun] = {}
-        self._jitter_rng = random.Random()
         self._tagger: Callable[[Engagement], list[str]] | None = None
 
     def attach_tagger(self, tagger: Callable[[Engagement], list[str]]) -> None:
@@ -184,24 +208,24 @@ class Pipeline:
         owner: content.SpeakerSeed,
         overrides: PipelineOverrides | None = None,
     ) -> PipelineRun:
-        # content.rng_for's stream (seed_text(seed, workspace, external_id, "jitter")), seeded into one Random kept
-        # for it: the same draws without a new generator (and its 2.5 KB state) per create.
-        rng = self._jitter_rng
-        content.reseed(rng, f"{self._seed}:{e.workspace_id}:{e.external_id}:jitter")
-        draw = rng.random
-        jitter = {stage: lo + (hi - lo) * draw() for stage, (lo, hi) in JITTER_S.items()}  # rng.uniform(lo, hi)
+        # The jitter is drawn when first read (_drawn_jitter): the seed text of content.rng_for's stream for now.
+        seed_text = f"{self._seed}:{e.workspace_id}:{e.external_id}:jitter"  # content.seed_text(...)
+        jitter: Any = seed_text
         run = PipelineRun(e.id, e.workspace_id, e.created_at, duration, speakers, owner, jitter, overrides or AS_USUAL)
         self.runs[e.id] = run
-        # _schedule for a run that has no jobs and no stage done: only the first stage is queued.
+        # _schedule for a run that has no jobs and no stage done: only the first stage is queued, at the earliest
+        # its jitter allows, placed at its planned time when it comes up (JobHeap.call_at(plan=)).
         queue = self._scheduler
         run.seq0 = queue.reserve(len(STAGES))
-        processing = run.overrides.delays.get("processing", jitter["processing"])
+        job = _StageJob(self, run, "processing")
+        delay = run.overrides.delays.get("processing")
         run.jobs["processing"] = queue.call_at(
-            run.t0 + round(processing * 1000),
-            _StageJob(self, run, "processing"),
+            run.t0 + round((JITTER_S["processing"][0] if delay is None else delay) * 1000),
+            job,
             name="processing",
             subject=run.engagement_id,
             seq=run.seq0,
+            plan=job.due_ms if delay is None else None,
         )
         self._changed(run)
         return run

@@ -225,3 +225,56 @@ async def test_an_adopted_staged_schedule_runs_as_if_queued_there_after_a_full_d
         await scheduler.advance(10)
         outcomes.append(ran)
     assert outcomes[0] == outcomes[1] == ["early", "a", "b", "c", "d", "after"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_jobs_queued_at_their_earliest_run_as_if_queued_at_their_planned_time(seed: int) -> None:
+    """JobHeap.call_at(plan=): the oracle is the same jobs queued at their actual due times. Jobs that queue more
+    work, cancellations, advances that stop between a job's earliest and actual time, and ties all run alike."""
+    import random
+
+    async def play(planned: bool) -> tuple[list[tuple[str, int]], list[tuple[int | None, int]]]:
+        rng = random.Random(seed)
+        clock = VirtualClock(0, 0.0)
+        scheduler = Scheduler(clock)
+        ran: list[tuple[str, int]] = []
+        seen: list[tuple[int | None, int]] = []
+        plans = 0
+
+        def job(name: str, depth: int) -> None:
+            ran.append((name, clock.now_ms()))
+            if depth < 2 and rng.random() < 0.5:
+                queue(f"{name}>", depth + 1)
+
+        def queue(name: str, depth: int) -> None:
+            nonlocal plans
+            due = clock.now_ms() + rng.choice([0, 0, 10, 40, 70])
+            earliest = due - rng.choice([0, 5, 30, 60])
+            coin = rng.random()  # drawn either way: both plays draw the same stream
+            lazy = planned and earliest >= clock.now_ms() and coin < 0.7
+
+            def plan(due: int = due) -> int:
+                nonlocal plans
+                plans += 1
+                return due
+
+            made = scheduler.call_at(
+                earliest if lazy else due,
+                functools.partial(job, name, depth),
+                name=name,
+                plan=plan if lazy else None,
+            )
+            if rng.random() < 0.1:
+                made.cancel()
+
+        for n in range(40):
+            queue(f"j{n}", 0)
+        while True:
+            seen.append((scheduler.next_due_ms(), len(scheduler)))
+            if seen[-1][0] is None:
+                break
+            await scheduler.advance(rng.choice([0.003, 0.02, 0.05]))
+        assert not planned or plans > 10
+        return ran, seen
+
+    assert await play(planned=True) == await play(planned=False)

@@ -5,6 +5,7 @@ The oracles are random.Random seeded with the same text and drawn from as before
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -34,17 +35,36 @@ def test_media_duration_is_randint_of_the_seeded_stream() -> None:
         assert content.media_duration(3, url, kept) == expected
 
 
-async def test_a_new_run_draws_its_jitter_and_queues_its_first_stage_as_planned(api: Api) -> None:
+async def test_a_create_seeds_one_stream_and_the_jitter_is_drawn_when_first_read(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seeding a Mersenne Twister is a good share of a create: the media duration's stream is seeded during it, the
+    pipeline jitter's when something reads it (here the scheduler, asked when the next stage is due: the processing
+    stages are queued at their earliest, t0 + 2 s, and placed at their planned time when they come up)."""
+    seeded: list[str] = []
+    reseed = content.reseed
+
+    def counting(rng: random.Random, text: str) -> None:
+        seeded.append("media" if ":media:" in text else text.rsplit(":", 1)[-1])
+        reseed(rng, text)
+
+    monkeypatch.setattr(content, "reseed", counting)
     for external_id in ("plain-1", "plain-2"):
         assert (await api.create(external_id=external_id)).status == 201
+    await asyncio.sleep(0.01)  # the ticker of the frozen clock had its turns: it asks nothing of the jitter
+    assert seeded == ["media", "media"]
     em = api.emulator
+    due = em.scheduler.next_due_ms()
+    assert seeded[2:] == ["jitter", "jitter"]  # both stages could come up first: each placed at its own time
     for run in em.pipeline.runs.values():
         e = em.store.find_engagement(run.workspace_id, run.engagement_id)
         assert e is not None
         oracle = random.Random(content.seed_text(em.seed, e.workspace_id, e.external_id, "jitter"))
         assert run.jitter == {stage: oracle.uniform(lo, hi) for stage, (lo, hi) in JITTER_S.items()}
         [(stage, job)] = run.jobs.items()
-        assert (stage, job.due_ms, job.seq) == ("processing", run.plan()["processing"], run.seq0)
+        assert (stage, job.seq) == ("processing", run.seq0)
+    assert due == min(run.plan()["processing"] for run in em.pipeline.runs.values())
+    assert len(seeded) == 4
 
 
 async def test_the_create_response_is_the_created_events_view_rendered_once(
