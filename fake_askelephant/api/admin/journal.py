@@ -44,7 +44,7 @@ class JournalEntry:
     method: str
     path: str
     status: int | None  # null when the connection was dropped or the client went away
-    latency_ms: float
+    latency_s: float  # as measured; listed as `latency_ms`, rounded when read (a float round costs ~0.3 µs)
     key_id: str | None
     workspace_id: str | None
     virtual_ms: int  # listed as `virtual_time` / `wall_time`, formatted when read: most entries never are
@@ -52,6 +52,10 @@ class JournalEntry:
     fault_id: str | None
     outcome: str  # "answered" | "reset" | "truncate" | "cancelled" | "client_abort" (status 499)
     warnings: tuple[str, ...] = ()  # what the response's Warning headers said (Bearer API key, ignored parameters)
+
+    @property
+    def latency_ms(self) -> float:
+        return round(self.latency_s * 1000, 3)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,8 +116,9 @@ def journal_middleware(journal: RequestJournal, emulator: Emulator) -> Middlewar
         try:
             response = await handler(request)
             dropped = context.peek(request, dropped_key)
-            outcome = dropped or ("client_abort" if response.status == CLIENT_CLOSED else "answered")
-            status = None if dropped == "reset" else response.status
+            sent = response.status
+            outcome = dropped or ("client_abort" if sent == CLIENT_CLOSED else "answered")
+            status = None if dropped == "reset" else sent
             return response
         except asyncio.CancelledError:
             if client_gone(request):  # the client went away mid-request: its abort, not ours
@@ -124,19 +129,19 @@ def journal_middleware(journal: RequestJournal, emulator: Emulator) -> Middlewar
             principal = state.get(context.principal_key)
             warnings = state.get(context.warnings_key)
             journal.add(
-                JournalEntry(
-                    request_id=state.get(context.request_id_key),
-                    method=request.method,
-                    path=request.path,
-                    status=status,
-                    latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                    key_id=credential_id(request, principal),
-                    workspace_id=principal.workspace_id if principal else None,
-                    virtual_ms=emulator.clock.now_ms(),
-                    wall_ms=wall_ms(),
-                    fault_id=state.get(fault_id_key),
-                    outcome=outcome,
-                    warnings=tuple(warnings) if warnings else (),
+                JournalEntry(  # positional: keywords cost twice as much, on every request
+                    state.get(context.request_id_key),
+                    request.method,
+                    request.path,
+                    status,
+                    time.perf_counter() - started,  # latency_s
+                    principal.credential_id if principal else credential_id(request, None),  # key_id
+                    principal.workspace_id if principal else None,
+                    emulator.clock.now_ms(),  # virtual_ms
+                    wall_ms(),
+                    state.get(fault_id_key),
+                    outcome,
+                    tuple(warnings) if warnings else (),
                 )
             )
 
