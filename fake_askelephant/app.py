@@ -65,6 +65,7 @@ def create_app(
     # the ones inside it did (or did not) do:
     features: tuple[Setup, ...] = (
         scenarios.setup,  # recording: what the client got, the final response or a connection a fault dropped
+        inspector.setup_notes,  # which request created each engagement: only an answer the client got whole
         journal.setup,  # latency of everything inside; the status actually sent
         problems.setup,  # a request id on every response, problem+json for every error raised inside
         hosts.setup,  # a loopback-bound emulator answers loopback names only (DNS rebinding), before anything acts
@@ -75,7 +76,7 @@ def create_app(
         snapshots.setup,  # --state-file: on disk before the answer leaves (an "after" fault loses a saved response)
         api.setup,  # the public API: credential → rate limit → scopes, then the v2 routes
         admin.setup,  # the control plane's routes (no middleware)
-        inspector.setup,  # the /__admin/ui page; notes which request created each engagement
+        inspector.setup,  # the /__admin/ui page and engagement histories (no middleware)
         _background_work(fetcher, sender),  # last: its cleanup runs first, so the clock stops before the final write
     )
     for setup in features:

@@ -249,7 +249,7 @@ def _journal_unparsed(app: web.Application, request_id: str, status: int) -> Non
             method="",
             path="",
             status=status,
-            latency_ms=0.0,
+            latency_s=0.0,
             key_id=None,
             workspace_id=None,
             virtual_ms=app[emulator_key].clock.now_ms(),

@@ -19,14 +19,16 @@ from aiohttp import web
 from ..config import Settings
 from . import companies, contacts, engagements, media_links, oauth, tags, users
 from .auth import RateLimiter, auth_middleware, rate_limiter_key
+from .context import emulator_key
 
 ROUTE_GROUPS = (engagements, users, contacts, companies, tags, oauth, media_links)
 
 
 def setup(app: web.Application, settings: Settings) -> None:
     """The public API: the auth middleware (innermost, create_app places it), `--rate-limit`, the v2 routes."""
-    app.middlewares.append(auth_middleware)
+    limiter = None
     if settings.rate_limit is not None:
-        app[rate_limiter_key] = RateLimiter(settings.rate_limit)
+        limiter = app[rate_limiter_key] = RateLimiter(settings.rate_limit)
+    app.middlewares.append(auth_middleware(app[emulator_key], settings.strict, limiter))
     for group in ROUTE_GROUPS:
         app.add_routes(group.routes)

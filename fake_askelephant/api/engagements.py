@@ -4,12 +4,14 @@ transcript comments. Thin: parse, call the engagement service, render."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ..core import scopes, views
 from ..core.engagements import EngagementQuery
+from ..core.errors import FieldError
 from ..core.models import Engagement, Principal
 from . import context
 from .context import query_params, requires
@@ -18,6 +20,9 @@ from .media_links import media_link
 from .queries import ENGAGEMENT_FILTERS, ENGAGEMENT_LIST_PARAMS, QueryErrors, parse_engagement_query, parse_expand
 from .responses import conditional_json, json_response, read_body, read_json_object
 from .validation import validate
+
+if TYPE_CHECKING:
+    from .schemas import EngagementCreateIn
 
 # Handlers that read a body import its wire model (api/schemas.py) where they read it: pydantic loads with the
 # first such request, not with the server (api/validation.py).
@@ -28,10 +33,9 @@ routes = web.RouteTableDef()
 @requires(scopes.ENGAGEMENTS_WRITE)
 async def create_engagement(request: web.Request) -> web.Response:
     """auth → scope → body 400/413/415 → field rules 422 → idempotency 200 → media policy 422 → create 201."""
-    from .schemas import EngagementCreateIn, create_cross_field_errors
-
+    model, cross_field_errors = _create_body()
     data = await read_json_object(request)
-    body = validate(EngagementCreateIn, data, create_cross_field_errors(data))
+    body = validate(model, data, cross_field_errors(data))
     emulator = context.emulator(request)
     engagement, created = await emulator.engagements.create_engagement(context.principal(request), body.to_draft())
     request[context.created_engagement_key] = engagement.id
@@ -39,6 +43,13 @@ async def create_engagement(request: web.Request) -> web.Response:
     if created:
         return json_response(payload, status=201, headers={"Location": f"/api/v2/engagements/{engagement.id}"})
     return json_response(payload)
+
+
+@cache  # the import statement itself costs a µs or two per create (relative-name resolution): once
+def _create_body() -> tuple[type[EngagementCreateIn], Callable[[dict[str, Any]], list[FieldError]]]:
+    from .schemas import EngagementCreateIn, create_cross_field_errors
+
+    return EngagementCreateIn, create_cross_field_errors
 
 
 @routes.get("/api/v2/engagements/{engagement_id}")

@@ -16,7 +16,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from ..config import Settings
 from .problems import Problem
@@ -58,9 +58,6 @@ def allowed_names(settings: Settings) -> frozenset[str] | None:
     return frozenset(names)
 
 
-host_allowlist_key: web.AppKey[frozenset[str] | None] = web.AppKey("host_allowlist_key")
-
-
 @lru_cache(maxsize=256)  # a client sends the same Host header on every request: judge each text once
 def refused_name(header: str, allowed: frozenset[str]) -> tuple[bool, str | None]:
     """(refused, the name read from the header) for a loopback-bound emulator answering `allowed` names too."""
@@ -68,23 +65,27 @@ def refused_name(header: str, allowed: frozenset[str]) -> tuple[bool, str | None
     return name is None or not (is_loopback_name(name) or name in allowed), name
 
 
-@web.middleware
-async def host_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    allowed = request.app[host_allowlist_key]
-    header = request.headers.get("Host")
-    if allowed is not None and header is not None:
-        refused, name = refused_name(header, allowed)
-        if refused:
-            raise Problem(
-                421,
-                f"This emulator listens on loopback and answers only requests addressed to localhost or a loopback "
-                f"address, not {header!r} (a DNS-rebinding defence). To reach it under that name, start it with "
-                f"--allowed-host {name or 'NAME'} (or --public-url).",
-            )
-    return await handler(request)
+def host_middleware(allowed: frozenset[str]) -> Middleware:
+    @web.middleware
+    async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+        header = request.headers.get("Host")
+        if header is not None:
+            refused, name = refused_name(header, allowed)
+            if refused:
+                raise Problem(
+                    421,
+                    f"This emulator listens on loopback and answers only requests addressed to localhost or a "
+                    f"loopback address, not {header!r} (a DNS-rebinding defence). To reach it under that name, start "
+                    f"it with --allowed-host {name or 'NAME'} (or --public-url).",
+                )
+        return await handler(request)
+
+    return check_host
 
 
 def setup(app: web.Application, settings: Settings) -> None:
-    """The Host check (create_app places it inside the edge, so a refusal is problem+json with a request id)."""
-    app[host_allowlist_key] = allowed_names(settings)
-    app.middlewares.append(host_middleware)
+    """The Host check (create_app places it inside the edge, so a refusal is problem+json with a request id); none
+    when every name is accepted."""
+    allowed = allowed_names(settings)
+    if allowed is not None:
+        app.middlewares.append(host_middleware(allowed))

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from ..config import Settings
 from ..core import jsonutil
@@ -23,6 +23,7 @@ from ..core.errors import (
     Unavailable,
     ValidationFailed,
 )
+from ..emulator import Emulator
 from . import context
 
 log = logging.getLogger("fake_askelephant.api")
@@ -140,17 +141,22 @@ def validation_failed(errors: Sequence[FieldError]) -> Problem:
 # The edge middleware ----------------------------------------------------------------------------------
 
 
-@web.middleware
-async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every response gets X-Request-Id (and X-Api-Version under /api); every error becomes problem+json."""
-    request_id = context.emulator(request).request_ids.new("rid")
-    request[context.request_id_key] = request_id
-    try:
-        response = await handler(request)
-    except Exception as exc:
-        response = error_response(request, exc)
-    stamp_headers(request, response)
-    return response
+def edge_middleware(emulator: Emulator) -> Middleware:
+    """The app's emulator bound once (request ids are drawn from it on every request)."""
+
+    @web.middleware
+    async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every response gets X-Request-Id (and X-Api-Version under /api); every error becomes problem+json."""
+        request_id = emulator.request_ids.new("rid")
+        request[context.request_id_key] = request_id
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            response = error_response(request, exc)
+        stamp_headers(request, response, request_id)
+        return response
+
+    return edge
 
 
 def error_response(request: web.Request, exc: Exception) -> web.Response:
@@ -190,17 +196,20 @@ def payload_error_detail(exc: web.RequestPayloadError) -> str:
     return "The request body could not be read."
 
 
-def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
+def stamp_headers(request: web.Request, response: web.StreamResponse, request_id: str | None = None) -> None:
     """Set before a response is prepared; the fault middleware calls it for bodies it sends itself."""
-    response.headers["X-Request-Id"] = context.request_id(request)
+    headers = response.headers
+    headers["X-Request-Id"] = context.request_id(request) if request_id is None else request_id
     if request.path.startswith(API_PREFIX):
-        response.headers["X-Api-Version"] = API_VERSION
+        headers["X-Api-Version"] = API_VERSION
         # RFC 9111 §5.5 Warning, code 299 (persistent, miscellaneous), agent "-": one header per warning.
-        response.headers.popall("Warning", None)
-        for text in context.warnings(request):
-            response.headers.add("Warning", f'299 - "{text}"')
+        warnings = context.peek(request, context.warnings_key)
+        if warnings or "Warning" in headers:
+            headers.popall("Warning", None)
+            for text in warnings or ():
+                headers.add("Warning", f'299 - "{text}"')
 
 
 def setup(app: web.Application, settings: Settings) -> None:
     """The edge middleware (create_app places it: inside the journal, outside the faults)."""
-    app.middlewares.append(edge_middleware)
+    app.middlewares.append(edge_middleware(app[context.emulator_key]))

@@ -13,11 +13,13 @@ call, where version 2 turned the submitted lines into the timeline.
 
 from __future__ import annotations
 
+import _random
 import math
 import random
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from hashlib import sha512
 
 from .models import Participant, SignalType, Speaker, TranscriptEntry, TranscriptTimeline
 from .records import dataclass
@@ -56,9 +58,28 @@ def rng_for(*parts: object) -> random.Random:
     return random.Random(seed_text(*parts))
 
 
-def media_duration(seed: int, url: str) -> int:
-    """Offline media duration: f(seed, URL) in 60–1,200 s (api.md §5.4)."""
-    return rng_for(seed, "media", url).randint(60, 1200)
+def reseed(rng: random.Random, text: str) -> None:
+    """`rng.seed(text)` for a plain random.Random that never draws gauss(): the same state (version 2 seeding, a
+    str hashed with SHA-512), without Random.seed's Python-level dispatch (two streams are seeded per create)."""
+    raw = text.encode()
+    _random.Random.seed(rng, int.from_bytes(raw + sha512(raw).digest(), "big"))
+
+
+_MEDIA_SPAN = 1200 - 60 + 1
+_MEDIA_BITS = _MEDIA_SPAN.bit_length()
+
+
+def media_duration(seed: int, url: str, rng: random.Random | None = None) -> int:
+    """Offline media duration: f(seed, URL) in 60–1,200 s (api.md §5.4). `rng`: a generator to reseed instead
+    of a new one (its 2.5 KB state per call)."""
+    if rng is None:
+        rng = random.Random()
+    reseed(rng, f"{seed}:media:{url}")  # seed_text(seed, "media", url)
+    # randint(60, 1200) as random.Random draws it (randrange → _randbelow_with_getrandbits), without its calls.
+    r = rng.getrandbits(_MEDIA_BITS)
+    while r >= _MEDIA_SPAN:
+        r = rng.getrandbits(_MEDIA_BITS)
+    return 60 + r
 
 
 def timeline_duration(timeline: TranscriptTimeline) -> int:

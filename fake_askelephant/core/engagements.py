@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import math
+import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import field, replace
@@ -128,6 +129,7 @@ class EngagementService:
         self._link_participants = link_participants
         self._inflight: dict[tuple[str, str], asyncio.Future[ValidationFailed | None]] = {}
         self._owner_seeds: dict[str, content.SpeakerSeed] = {}
+        self._media_rng = random.Random()  # reseeded per create (content.media_duration)
 
     async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> tuple[Engagement, bool]:
         """Create, or return the engagement that already holds `external_id` (api.md §5.1–5.2).
@@ -149,12 +151,18 @@ class EngagementService:
             rejected = await asyncio.shield(waiting)
             if rejected is not None:
                 raise ValidationFailed(rejected.errors)
+        rule = self._rules.take(principal.workspace_id, draft)
+        duration, fetch = self._check_media(draft, rule)
+        if not fetch:  # nothing awaited since the lookup: no other create saw this one in flight
+            return self._insert(principal, draft, duration, rule), True
         reservation: asyncio.Future[ValidationFailed | None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = reservation
         outcome: ValidationFailed | None = None
         try:
-            rule = self._rules.take(principal.workspace_id, draft)
-            duration = await self._check_media(draft, rule)
+            assert self._media_probe is not None and draft.media_url is not None
+            fetched = await self._media_probe(draft.media_url)
+            if draft.transcript_timeline is None:
+                duration = fetched
             return self._insert(principal, draft, duration, rule), True
         except ValidationFailed as exc:
             outcome = exc
@@ -163,7 +171,9 @@ class EngagementService:
             del self._inflight[key]
             reservation.set_result(outcome)
 
-    async def _check_media(self, draft: EngagementDraft, rule: PipelineRule | None) -> int:
+    def _check_media(self, draft: EngagementDraft, rule: PipelineRule | None) -> tuple[int, bool]:
+        """The duration, and whether the media must still be fetched (--media-fetch: the fetch's duration then
+        replaces it unless a timeline was submitted); 422 for a scripted or policy rejection."""
         if rule and rule.media in ("unreachable", "unsupported_media_type"):
             code = "media_unreachable" if rule.media == "unreachable" else "unsupported_media_type"
             message = (
@@ -175,7 +185,7 @@ class EngagementService:
         if draft.transcript_timeline is not None:
             duration = content.timeline_duration(draft.transcript_timeline)
         elif draft.media_url is not None:
-            duration = content.media_duration(self._seed, draft.media_url)
+            duration = content.media_duration(self._seed, draft.media_url, self._media_rng)
         else:
             duration = 0
         if draft.media_url is not None:
@@ -184,14 +194,12 @@ class EngagementService:
                 raise ValidationFailed([error])
             # A matching pipeline rule scripts the media instead of the check (pipeline.md §5).
             if rule is None and self._media_probe is not None:
-                fetched = await self._media_probe(draft.media_url)
-                if draft.transcript_timeline is None:
-                    duration = fetched
-            elif rule is None and (error := policies.offline_media_error(draft.media_url)):
+                return duration, True
+            if rule is None and (error := policies.offline_media_error(draft.media_url)):
                 raise ValidationFailed([error])
         if rule and rule.duration_seconds:
             duration = rule.duration_seconds
-        return duration
+        return duration, False
 
     def _insert(
         self, principal: Principal, draft: EngagementDraft, duration: int, rule: PipelineRule | None
@@ -199,8 +207,8 @@ class EngagementService:
         now = self._now_ms()
         ws = principal.workspace_id
         ws_record = self._store.workspace(ws)
-        owner = self._resolve_owner(ws, principal, draft.participants)
         matched = [self._store.find_user(ws, p.email, p.phone) for p in draft.participants]
+        owner = self._resolve_owner(ws, principal, draft.participants, matched)
         # The id comes first so linking contacts (which draws ids) leaves engagement ids as they were.
         engagement_id = self._ids.new("ngmt")
         contact_ids, company_ids = self._link_participants(ws, draft.participants, matched)
@@ -240,26 +248,31 @@ class EngagementService:
             content.SpeakerSeed(_speaker_name(p, u), p.email, p.phone, p.is_owner, u.id if u else None)
             for p, u in zip(draft.participants, matched, strict=True)
         ]
-        owner_seed = content.SpeakerSeed(owner.display_name, owner.email, owner.phone, True, owner.id)
         # Most calls share their owner: keep one copy per user (memory per engagement, issue 22).
-        known = self._owner_seeds.get(owner.id)
-        if known == owner_seed:
+        name, known = owner.display_name, self._owner_seeds.get(owner.id)
+        if known is not None and (known.name, known.email, known.phone) == (name, owner.email, owner.phone):
             owner_seed = known
         else:
+            owner_seed = content.SpeakerSeed(name, owner.email, owner.phone, True, owner.id)
             self._owner_seeds[owner.id] = owner_seed
         self._pipeline.start(e, duration, speakers, owner_seed, rule.pipeline if rule else None)
         return e
 
-    def _resolve_owner(self, ws: str, principal: Principal, participants: tuple[Participant, ...]) -> User:
-        """The is_owner participant's active user by email, then phone; else the caller's user (api.md §5)."""
-        owner = next((p for p in participants if p.is_owner), None)
-        if owner is not None:
-            for user in (
+    def _resolve_owner(
+        self, ws: str, principal: Principal, participants: tuple[Participant, ...], matched: list[User | None]
+    ) -> User:
+        """The is_owner participant's active user by email, then phone; else the caller's user (api.md §5).
+        `matched`: each participant's user by email, else by phone (Store.find_user)."""
+        owner, user = next(((p, u) for p, u in zip(participants, matched, strict=True) if p.is_owner), (None, None))
+        if user is not None and user.can_own:  # the first lookup that found a user found one that may own
+            return user
+        if owner is not None and user is not None:  # (neither lookup found one: no user)
+            for candidate in (
                 self._store.find_user_by_email(ws, owner.email) if owner.email else None,
                 self._store.find_user_by_phone(ws, owner.phone) if owner.phone else None,
             ):
-                if user is not None and user.can_own:
-                    return user
+                if candidate is not None and candidate.can_own:
+                    return candidate
         return self._store.get_user(ws, principal.user_id)
 
     # Reads ----------------------------------------------------------------------------------------

@@ -184,14 +184,25 @@ class Pipeline:
         owner: content.SpeakerSeed,
         overrides: PipelineOverrides | None = None,
     ) -> PipelineRun:
-        # content.rng_for's stream, seeded into one Random kept for it: the same draws without a new generator
-        # (and its 2.5 KB state) per create.
+        # content.rng_for's stream (seed_text(seed, workspace, external_id, "jitter")), seeded into one Random kept
+        # for it: the same draws without a new generator (and its 2.5 KB state) per create.
         rng = self._jitter_rng
-        rng.seed(content.seed_text(self._seed, e.workspace_id, e.external_id, "jitter"))
-        jitter = {stage: rng.uniform(lo, hi) for stage, (lo, hi) in JITTER_S.items()}
+        content.reseed(rng, f"{self._seed}:{e.workspace_id}:{e.external_id}:jitter")
+        draw = rng.random
+        jitter = {stage: lo + (hi - lo) * draw() for stage, (lo, hi) in JITTER_S.items()}  # rng.uniform(lo, hi)
         run = PipelineRun(e.id, e.workspace_id, e.created_at, duration, speakers, owner, jitter, overrides or AS_USUAL)
         self.runs[e.id] = run
-        self._schedule(run)
+        # _schedule for a run that has no jobs and no stage done: only the first stage is queued.
+        queue = self._scheduler
+        run.seq0 = queue.reserve(len(STAGES))
+        processing = run.overrides.delays.get("processing", jitter["processing"])
+        run.jobs["processing"] = queue.call_at(
+            run.t0 + round(processing * 1000),
+            _StageJob(self, run, "processing"),
+            name="processing",
+            subject=run.engagement_id,
+            seq=run.seq0,
+        )
         self._changed(run)
         return run
 

@@ -142,3 +142,34 @@ async def test_bodies_never_leak_into_other_workspaces_via_replay(api: Api) -> N
     second = await api.create(seed_call(title="theirs"), key=other)
     assert (first.status, second.status) == (201, 201)
     assert (await second.json())["title"] == "theirs"
+
+
+async def test_a_key_that_authenticated_is_refused_once_reset_drops_it(api: Api) -> None:
+    """The auth middleware remembers the principal of each key presented (api/auth.py KeyPrincipals): a key dropped
+    since must not keep working from that memory."""
+    key = await api.new_key(["engagements:read"], workspace_id="wrks_two")
+    assert (await api.call("GET", "/api/v2/engagements", key=key)).status == 200
+    assert (await api.call("GET", "/api/v2/engagements", key=f"Bearer {key}")).status == 200
+    await api.client.post("/__admin/reset?all=true")
+    await problem(await api.call("GET", "/api/v2/engagements", key=key), 401, "unauthorized")
+    await problem(await api.call("GET", "/api/v2/engagements", key=f"Bearer {key}"), 401, "unauthorized")
+    assert (await api.call("GET", "/api/v2/engagements")).status == 200  # the default key, put back by the reset
+
+
+def test_a_remembered_principal_follows_the_key_stored_under_its_id() -> None:
+    from fake_askelephant.api.auth import KeyPrincipals
+    from fake_askelephant.core.models import ApiKey
+    from fake_askelephant.core.store import Store
+
+    store = Store()
+    store.add_api_key(ApiKey("k1", "secret", "wrks_local", "usr_1", frozenset({"engagements:read"})))
+    principals = KeyPrincipals()
+    first = principals.of(store, "sk-apik_k1.secret")
+    assert first is not None and first.scopes == frozenset({"engagements:read"})
+    assert principals.of(store, "sk-apik_k1.secret") is first  # remembered
+    store.add_api_key(ApiKey("k1", "secret", "wrks_local", "usr_1", frozenset({"engagements:write"})))
+    again = principals.of(store, "sk-apik_k1.secret")
+    assert again is not None and again.scopes == frozenset({"engagements:write"})
+    store.add_api_key(ApiKey("k1", "other", "wrks_local", "usr_1", frozenset({"engagements:write"})))
+    assert principals.of(store, "sk-apik_k1.secret") is None
+    assert principals.of(store, "sk-apik_k1.other") is not None

@@ -12,11 +12,12 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from ...config import Settings
 from ...core.errors import FieldError, NotFound
-from ...core.faults import MAX_LATENCY_MS, FaultHit, FaultRule
+from ...core.faults import MAX_LATENCY_MS, FaultHit, FaultRule, FaultRules
+from ...emulator import Emulator
 from .. import context
 from ..auth import authenticate
 from ..problems import Problem, error_response, stamp_headers
@@ -142,12 +143,22 @@ async def delete_fault(request: web.Request) -> web.Response:
 # The middleware ---------------------------------------------------------------------------------
 
 
-@web.middleware
-async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Runs first in the check order (api.md §4), inside the edge middleware so faults carry request ids."""
-    faults = context.emulator(request).faults
-    if not faults.rules or request.path.startswith(ADMIN_PREFIX):
-        return await handler(request)
+def fault_middleware(emulator: Emulator) -> Middleware:
+    """The app's emulator bound once (its rules are looked at on every request)."""
+
+    @web.middleware
+    async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Runs first in the check order (api.md §4), inside the edge middleware so faults carry request ids."""
+        faults = emulator.faults
+        if not faults.rules or request.path.startswith(ADMIN_PREFIX):
+            return await handler(request)
+        return await _inject(request, handler, faults)
+
+    return inject_faults
+
+
+async def _inject(request: web.Request, handler: Handler, faults: FaultRules) -> web.StreamResponse:
+    """Rules exist: pick one for this request (or none) and apply it."""
     rule = faults.pick(request.method, request.path, _workspace_of(request, faults.rules))
     if rule is None:
         return await handler(request)
@@ -242,5 +253,5 @@ async def _send_truncated(request: web.Request, response: web.StreamResponse) ->
 
 
 def setup(app: web.Application, settings: Settings) -> None:
-    app.middlewares.append(fault_middleware)
+    app.middlewares.append(fault_middleware(app[context.emulator_key]))
     app.add_routes(routes)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from importlib import resources
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from ...config import Settings
 from ...core.errors import NotFound
+from ...emulator import Emulator
 from ...inspector.history import CreateRequest, CreateRequests, engagement_history
 from .. import context
 from ..responses import json_response
@@ -16,21 +18,45 @@ routes = web.RouteTableDef()
 create_requests_key = web.AppKey("create_requests_key", CreateRequests)
 
 
+def setup_notes(app: web.Application, settings: Settings) -> None:
+    """Remember which request created (201) or replayed (200) each engagement, for its history: a middleware outside
+    the faults (create_app places it), so it sees the answer the client got."""
+    creates = app[create_requests_key] = CreateRequests()
+    app.middlewares.append(create_notes_middleware(creates, app[context.emulator_key]))
+
+
 def setup(app: web.Application, settings: Settings) -> None:
-    """The page's routes; remember which request created (201) or replayed (200) each engagement, for its history."""
-    app[create_requests_key] = CreateRequests()
-    app.on_response_prepare.append(note_create_request)
+    """The page's routes."""
     app.add_routes(routes)
 
 
-async def note_create_request(request: web.Request, response: web.StreamResponse) -> None:
+def create_notes_middleware(creates: CreateRequests, emulator: Emulator) -> Middleware:
+    """A middleware, not an `on_response_prepare` signal: that would run a coroutine on every response of every
+    route to find the few that created something."""
+
+    @web.middleware
+    async def note_creates(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        engagement_id = context.peek(request, context.created_engagement_key)
+        if engagement_id is not None:
+            note_create_request(creates, emulator, request, engagement_id, response)
+        return response
+
+    return note_creates
+
+
+def note_create_request(
+    creates: CreateRequests,
+    emulator: Emulator,
+    request: web.Request,
+    engagement_id: str,
+    response: web.StreamResponse,
+) -> None:
     """The create handler names the engagement on the request; an answer a fault replaced (another status) or cut
     short (a bare StreamResponse) never reached the client whole, so it is not a request to correlate with."""
-    engagement_id = context.peek(request, context.created_engagement_key)
-    if engagement_id is None or response.status not in (200, 201) or not isinstance(response, web.Response):
+    if response.status not in (200, 201) or not isinstance(response, web.Response):
         return
-    record = CreateRequest(context.request_id(request), response.status, context.emulator(request).clock.now_ms())
-    request.app[create_requests_key].record(engagement_id, record)
+    creates.record(engagement_id, CreateRequest(context.request_id(request), response.status, emulator.clock.now_ms()))
 
 
 # Strict by construction: only our own script and stylesheet run, the page talks only to this origin, and

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from ...config import Settings
 from ...core.errors import Conflict
@@ -131,18 +131,20 @@ def _last_attempt(emulator: Emulator) -> int:
     return emulator.webhooks.log[-1].seq if emulator.webhooks.log else 0
 
 
-@web.middleware
-async def recording_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Outermost, so it sees what the client got: the final response, or a dropped connection (faults)."""
-    response = await handler(request)
-    state = request.app[recording_key]
-    if state.session is not None:
-        try:
-            await _capture(state.session, request, response)
-        except Exception:
-            # Recording must never break the API it records.
-            log.exception("could not record %s %s", request.method, request.path)
-    return response
+def recording_middleware(state: RecordingState) -> Middleware:
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Outermost, so it sees what the client got: the final response, or a dropped connection (faults)."""
+        response = await handler(request)
+        if state.session is not None:
+            try:
+                await _capture(state.session, request, response)
+            except Exception:
+                # Recording must never break the API it records.
+                log.exception("could not record %s %s", request.method, request.path)
+        return response
+
+    return record
 
 
 async def _capture(session: Session, request: web.Request, response: web.StreamResponse) -> None:
@@ -180,8 +182,8 @@ async def _body(request: web.Request) -> bytes:
 
 def setup(app: web.Application, settings: Settings) -> None:
     """Recording state and capture hook; with `--record PATH`, record from start-up and write at shutdown."""
-    app[recording_key] = RecordingState(path=settings.record)
-    app.middlewares.append(recording_middleware)
+    state = app[recording_key] = RecordingState(path=settings.record)
+    app.middlewares.append(recording_middleware(state))
     app.add_routes(routes)
     if settings.record:
         app.cleanup_ctx.append(_record_whole_session)

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from ...config import Settings
 from ...core.errors import Unavailable
@@ -122,40 +122,44 @@ async def persist_middleware(request: web.Request, handler: Handler) -> web.Stre
 SELF_ADMITTED = frozenset({"/__admin/snapshot", "/__admin/restore"})
 
 
-@web.middleware
-async def admission_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every request but health waits while it must not run (issue 23), then runs as it would have after that work:
+def admission_middleware(persister: Persister) -> Middleware:
+    @web.middleware
+    async def admit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every request but health waits while it must not run (issue 23), then runs as it would have after that
+        work:
 
-    - while a state file's records load (`serve`): every request, so nothing sees, or changes, half a state;
-    - while a snapshot is taken: state-changing requests (reads go on, and see the state being copied);
-    - while a restore runs: state-changing requests, and reads during its swap (a few ms: the restored state is
-      built aside while reads are answered from the old one).
+        - while a state file's records load (`serve`): every request, so nothing sees, or changes, half a state;
+        - while a snapshot is taken: state-changing requests (reads go on, and see the state being copied);
+        - while a restore runs: state-changing requests, and reads during its swap (a few ms: the restored state is
+          built aside while reads are answered from the old one).
 
-    Outside the fault middleware, since faults are part of that state, and outside the write-through middleware,
-    so a snapshot waits for the commits of requests in flight.
-    """
-    if request.path == HEALTH_PATH:
-        return await handler(request)
-    persister = request.app[persister_key]
-    if persister.starting is not None or persister.load_failed is not None:
+        Outside the fault middleware, since faults are part of that state, and outside the write-through middleware,
+        so a snapshot waits for the commits of requests in flight.
+        """
+        path = request.path
+        if path == HEALTH_PATH:
+            return await handler(request)
+        if persister.starting is not None or persister.load_failed is not None:
+            try:
+                await persister.until_loaded()
+            except StorageUnavailable as exc:
+                raise unavailable(f"The saved state could not be loaded: {exc}.") from exc
+        if path in SELF_ADMITTED:
+            return await handler(request)
+        admission = persister.admission
+        writer = request.method not in READ_ONLY_METHODS
+        if not admission.try_enter(writer):
+            await admission.enter(writer)
         try:
-            await persister.until_loaded()
-        except StorageUnavailable as exc:
-            raise unavailable(f"The saved state could not be loaded: {exc}.") from exc
-    if request.path in SELF_ADMITTED:
-        return await handler(request)
-    admission = persister.admission
-    writer = request.method not in READ_ONLY_METHODS
-    if not admission.try_enter(writer):
-        await admission.enter(writer)
-    try:
-        return await handler(request)
-    finally:
-        admission.leave(writer)
+            return await handler(request)
+        finally:
+            admission.leave(writer)
+
+    return admit
 
 
 def setup_admission(app: web.Application, settings: Settings) -> None:
-    app.middlewares.append(admission_middleware)
+    app.middlewares.append(admission_middleware(app[persister_key]))
 
 
 async def persistence_ctx(app: web.Application) -> AsyncIterator[None]:
