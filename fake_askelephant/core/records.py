@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import reprlib
 import sys
+import types
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, TypeVar, cast, dataclass_transform, overload
@@ -182,5 +183,5 @@ def _plain_slot(cls: type, name: str, slots: bool) -> bool:
     """A slots class's field is its own member descriptor; any other class's field is no data descriptor at all."""
     found = next((klass.__dict__[name] for klass in cls.__mro__ if name in klass.__dict__), None)
     if slots:
-        return found is not None and type(found).__name__ == "member_descriptor" and name in cls.__dict__
+        return isinstance(found, types.MemberDescriptorType) and name in cls.__dict__
     return found is None or not hasattr(type(found), "__set__")
