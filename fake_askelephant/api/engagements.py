@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from ..core import scopes, views
 from ..core.engagements import EngagementQuery
@@ -41,7 +41,7 @@ async def create_engagement(request: web.Request) -> web.Response:
     request[context.created_engagement_key] = engagement.id
     payload = views.engagement(engagement)
     if created:
-        return json_response(payload, status=201, headers={"Location": f"/api/v2/engagements/{engagement.id}"})
+        return json_response(payload, status=201, headers={hdrs.LOCATION: f"/api/v2/engagements/{engagement.id}"})
     return json_response(payload)
 
 

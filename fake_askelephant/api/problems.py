@@ -7,9 +7,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
 from aiohttp.typedefs import Handler, Middleware
+from multidict import istr
 
 from ..config import Settings
 from ..core import jsonutil
@@ -196,18 +197,23 @@ def payload_error_detail(exc: web.RequestPayloadError) -> str:
     return "The request body could not be read."
 
 
+# Header names as istr: a plain str key is case-folded by the multidict on every set and lookup (every response).
+X_REQUEST_ID = istr("X-Request-Id")
+X_API_VERSION = istr("X-Api-Version")
+
+
 def stamp_headers(request: web.Request, response: web.StreamResponse, request_id: str | None = None) -> None:
     """Set before a response is prepared; the fault middleware calls it for bodies it sends itself."""
     headers = response.headers
-    headers["X-Request-Id"] = context.request_id(request) if request_id is None else request_id
+    headers[X_REQUEST_ID] = context.request_id(request) if request_id is None else request_id
     if request.path.startswith(API_PREFIX):
-        headers["X-Api-Version"] = API_VERSION
+        headers[X_API_VERSION] = API_VERSION
         # RFC 9111 §5.5 Warning, code 299 (persistent, miscellaneous), agent "-": one header per warning.
         warnings = context.peek(request, context.warnings_key)
-        if warnings or "Warning" in headers:
-            headers.popall("Warning", None)
+        if warnings or hdrs.WARNING in headers:
+            headers.popall(hdrs.WARNING, None)
             for text in warnings or ():
-                headers.add("Warning", f'299 - "{text}"')
+                headers.add(hdrs.WARNING, f'299 - "{text}"')
 
 
 def setup(app: web.Application, settings: Settings) -> None:

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from ..core import jsonutil
 from .problems import Problem
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 JSON_TYPES = ("application/json",)
-JSON_HEADER = {"Content-Type": "application/json"}
+JSON_HEADER: dict[str, str] = {hdrs.CONTENT_TYPE: "application/json"}  # istr keys: no case-folding per response
 
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

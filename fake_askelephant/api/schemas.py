@@ -251,7 +251,7 @@ class EngagementCreateIn(WireModel):
             run_workflows=self.run_workflows,
             is_private=self.is_private,
             transcript=self.transcript,
-            participants=tuple(p.to_core() for p in self.participants),
+            participants=tuple([Participant(p.name, p.email, p.phone, p.is_owner) for p in self.participants]),
             start_at=self.start_at,
             transcript_timeline=self.transcript_timeline.to_core() if self.transcript_timeline else None,
         )

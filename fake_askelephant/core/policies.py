@@ -25,6 +25,9 @@ _EDGE = "".join(chr(c) for c in range(0x21))  # C0 controls and space
 _PLAIN_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[A-Za-z0-9.\-]+(?::[0-9]*)?(?:[/?#]|\Z)")
 _V4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated IPv4-compatible addresses, :: and ::1 included
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_INVALID_MEDIA_URL = FieldError(
+    "media_url", "invalid_url", "media_url must be an absolute URL with a scheme and a host."
+)  # one, shared (frozen): the shape check ran FieldError() on every valid URL too
 
 
 def external_url_error(value: str) -> FieldError | None:
@@ -59,7 +62,7 @@ def media_url_shape_error(value: str) -> FieldError | None:
     """Field rule (runs before idempotency): an absolute URL with a scheme and a host a client would accept."""
     if len(value) > MEDIA_URL_MAX:
         return FieldError("media_url", "too_long", f"media_url must be at most {MEDIA_URL_MAX} characters.")
-    invalid = FieldError("media_url", "invalid_url", "media_url must be an absolute URL with a scheme and a host.")
+    invalid = _INVALID_MEDIA_URL
     scheme, sep, rest = value.partition("://")
     if not sep or not _SCHEME.fullmatch(scheme) or _SPACE_OR_CONTROL.search(value):
         return invalid
@@ -91,7 +94,7 @@ def media_url_policy_error(value: str, allow_hosts: Collection[str] = ()) -> Fie
     try:
         parts = urlhost.read_url(value)
     except urlhost.HostError:
-        return FieldError("media_url", "invalid_url", "media_url must be an absolute URL with a scheme and a host.")
+        return _INVALID_MEDIA_URL
     if host_allowed(parts, allow_hosts):
         return None
     if parts.scheme != "https":

@@ -190,6 +190,52 @@ def test_a_plain_authority_reads_the_same_host_with_urllib(scheme: str, host: st
     assert urlhost.parse_host(other)[0] == parts.host
 
 
+# Tails with what WHATWG strips, removes or reads as the authority's end, among characters it keeps as they are.
+_TAIL_TEXT = st.text(alphabet=["a", "/", "?", "#", "@", ":", "%", "\\", " ", "\t", "\n", "\x00", "\x7f", "é", "\u3000"])
+
+
+@settings(max_examples=2000)
+@given(  # each part mostly plain, so that most URLs take the shortcut and the odd part is what varies
+    lead=st.sampled_from(["", "", "", "", " ", "\t", "\x01"]),
+    scheme=st.sampled_from(["https", "https", "https", "http", "HTTPS", "Http", "ftp"]),
+    slashes=st.sampled_from(["//", "//", "//", "//", "/", "///", "\\\\", ""]),
+    host=st.one_of(
+        _PLAIN_TEXT, _AUTHORITY_TEXT, st.sampled_from(["127.1", "0x7F.1", "a.example", "[::1]", "u@a.example"])
+    ),
+    port=st.sampled_from(["", "", ":", ":8443", ":443", ":80", ":x", ":99999"]),
+    tail=st.one_of(st.just(""), st.builds(lambda lead, rest: lead + rest, st.sampled_from("/?#"), _TAIL_TEXT)),
+)
+def test_the_plain_url_shortcut_splits_as_the_general_reading(
+    lead: str, scheme: str, slashes: str, host: str, port: str, tail: str
+) -> None:
+    """read_url's shortcut for plain URLs (urlhost._PLAIN_URL) must split a URL exactly as split_url does, or not
+    match it: then read_url's answer is the general reading's, for every URL (the browser test holds that one)."""
+    url = f"{lead}{scheme}:{slashes}{host}{port}{tail}"
+    plain = urlhost._PLAIN_URL.fullmatch(url)
+    if plain is None:
+        return
+    scheme_, raw_host, port_text, rest = plain.groups()
+    assert urlhost.split_url(url) == (scheme_, raw_host, port_text, rest or "")
+
+
+@settings(max_examples=500)
+@given(host=_PLAIN_TEXT, port=st.sampled_from(["", ":", ":8443"]), tail=_TAIL_TEXT)
+def test_the_plain_url_shortcut_reads_any_tail_as_the_general_reading(host: str, port: str, tail: str) -> None:
+    """As above, with a plain start and any tail: what WHATWG strips at the end or removes within counts too."""
+    for url in (f"https://{host}{port}/{tail}", f"http://{host}{port}?{tail}"):
+        plain = urlhost._PLAIN_URL.fullmatch(url)
+        if plain is not None:
+            assert urlhost.split_url(url) == (*plain.groups()[:3], plain.groups()[3] or "")
+
+
+def test_the_plain_url_shortcut_matches_a_dialers_media_url() -> None:
+    """The shortcut is taken where it pays (every create's media URL), not only in theory."""
+    assert urlhost._PLAIN_URL.fullmatch("https://recordings.example.com/calls/c-1.mp3?sig=ab%2Fc#t=1")
+    assert urlhost._PLAIN_URL.fullmatch("https://recordings.example.com:8443")
+    for general in ("HTTPS://a.example/", "https://a.example/x y", "https://a.example\\@b/", "https://u@a.example/"):
+        assert urlhost._PLAIN_URL.fullmatch(general) is None, general
+
+
 def test_plain_authority_fast_path_still_judges_hosts() -> None:
     for url in ("https://127.1/a.mp3", "https://0X7F.1/a.mp3", "https://LOCALHOST/a", "https://10.0.0.1:8443/"):
         err = media_url_policy_error(url)
