@@ -37,12 +37,13 @@ async def create_engagement(request: web.Request) -> web.Response:
     data = await read_json_object(request)
     body = validate(model, data, cross_field_errors(data))
     emulator = context.emulator(request)
-    engagement, created = await emulator.engagements.create_engagement(context.principal(request), body.to_draft())
+    engagement, created, view = await emulator.engagements.create_engagement(
+        context.principal(request), body.to_draft()
+    )
     request[context.created_engagement_key] = engagement.id
-    payload = views.engagement(engagement)
     if created:
-        return json_response(payload, status=201, headers={hdrs.LOCATION: f"/api/v2/engagements/{engagement.id}"})
-    return json_response(payload)
+        return json_response(view, status=201, headers={hdrs.LOCATION: f"/api/v2/engagements/{engagement.id}"})
+    return json_response(view)
 
 
 @cache  # the import statement itself costs a µs or two per create (relative-name resolution): once
