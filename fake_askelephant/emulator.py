@@ -32,6 +32,7 @@ from .core.releaser import Dropped, Releaser, Step
 from .core.rules import PipelineRules
 from .core.seed_data import Loaded, SeedDataLoader, WorkspaceSeed
 from .core.seeded import SeededRandom, TokenStream
+from .core.sorted_keys import ID_AT, bound
 from .core.store import DEFAULT_API_KEY, DEFAULT_EMAIL, DEFAULT_USER, DEFAULT_WORKSPACE, Store, Workspace, parse_api_key
 from .core.tags import AutoTagging, TagService
 from .core.timefmt import format_ms
@@ -217,8 +218,8 @@ class Emulator:
         if collection == "engagements":
             order = ws.engagement_order
             order.sync(ws.engagements)
-            keys = order.walk(None, after, descending=True)
-            found = [ws.engagements[k[1]] for k in islice(keys, limit + 1)]
+            keys = order.walk(None, None if after is None else bound(after), descending=True)
+            found = [ws.engagements[k[ID_AT:]] for k in islice(keys, limit + 1)]
             rows = [self._engagement_row(e) for e in found]
             positions = [(e.updated_at, e.id) for e in found]
             return _page(rows, positions, limit), len(ws.engagements)

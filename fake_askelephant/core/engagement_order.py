@@ -12,7 +12,7 @@ Filter indexes, derived like the order (never saved; rebuilt on load, dropped on
   30,000 +50 % slower (0.45 → 0.70 ms an engagement, measured twice): each pipeline stage moved the key in three
   sorted structures instead of one;
 - postings, kept on every change: for each contact id, company id and CRM association (id, type), the keys of the
-  engagements that have it, as a SortedKeys holding the order's own key tuples. Only linked engagements pay;
+  engagements that have it, as a SortedKeys holding the order's own key strings. Only linked engagements pay;
 - a search text per chunk of the order (a SortedKeys note), built when a search first needs it and dropped by any
   change to the chunk: its titles casefolded and joined, searched with str.find (no Python-level step per title).
   After a change a search rebuilds the chunks it touched (~0.2-1 ms each); after a bulk change (a clock advance
@@ -38,7 +38,7 @@ from itertools import accumulate
 from .models import ENGAGEMENT_TYPES, PROCESSING_STATUSES, Engagement
 from .records import dataclass
 from .releaser import Dropped
-from .sorted_keys import Key, SortedKeys
+from .sorted_keys import ID_AT, Key, SortedKeys, position_key
 
 RESULTS_KEPT = 8  # whole-query results kept for paged walks of sparse filters
 _SEP = "\n"  # between titles in a search text (a title may hold it too: title bounds come from lengths)
@@ -182,14 +182,14 @@ class EngagementOrder:
     def put(self, e: Engagement, *, retitled: bool = False) -> None:
         """`e` is new or changed (any filtered field may have, its position too; its title when `retitled`)."""
         self.revision += 1
-        key = (e.updated_at, e.id)
+        key = position_key(e.updated_at, e.id)
         old = self._key_of.get(e.id)
         if old is None or retitled:
             self.titles.add(e.id, e.title)
         if old is None:
             self.all.add(key, _code(e))
         elif old == key:
-            key = old  # one tuple, shared by the order and every posting
+            key = old  # one string, shared by the order and every posting
             self.all.set_code(key, _code(e))
             self.all.touch(key)  # its title may have changed: the chunk's search text is stale
         else:
@@ -282,7 +282,7 @@ class EngagementOrder:
 
             def titles(chunk: list[Key] = chunk) -> list[str]:
                 _spend(budget)  # reads a chunk's records in key order: a request may do it only so often
-                return [engagements[key[1]].title for key in chunk]
+                return [engagements[key[ID_AT:]].title for key in chunk]
 
             hits = [chunk[j] for j in self._note(i).hits(needle, titles)]
             for key in reversed(hits) if descending else hits:
@@ -325,18 +325,19 @@ class EngagementOrder:
             titles.add(e.id, e.title)
             if n % piece == 0:
                 yield
-        runs: list[list[tuple[int, str, int]]] = []
+        runs: list[list[tuple[Key, str, int]]] = []
         for start in range(0, len(items), piece):
-            run = [(e.updated_at, e.id, _code(e)) for e in items[start : start + piece]]
+            run = [(position_key(e.updated_at, e.id), e.id, _code(e)) for e in items[start : start + piece]]
             run.sort()
             runs.append(run)
             yield
         keys: list[Key] = []
+        ids: list[str] = []
         codes = bytearray()
         key_of: dict[str, Key] = {}
-        for n, (updated_at, engagement_id, code) in enumerate(heapq.merge(*runs), 1):
-            key = (updated_at, engagement_id)
+        for n, (key, engagement_id, code) in enumerate(heapq.merge(*runs), 1):
             keys.append(key)
+            ids.append(engagement_id)
             codes.append(code)
             key_of[engagement_id] = key
             if n % piece == 0:
@@ -344,10 +345,10 @@ class EngagementOrder:
         lists: tuple[dict[Hashable, list[Key]], ...] = ({}, {}, {})
         by_contact, by_company, by_crm = lists
         links_of: dict[str, Links] = {}
-        for n, key in enumerate(keys, 1):
-            links = _links(engagements[key[1]])
+        for n, (key, engagement_id) in enumerate(zip(keys, ids, strict=True), 1):
+            links = _links(engagements[engagement_id])
             if links is not None:
-                links_of[key[1]] = links
+                links_of[engagement_id] = links
                 for contact_id in links[0]:
                     by_contact.setdefault(contact_id, []).append(key)
                 for company_id in links[1]:
@@ -377,7 +378,7 @@ class EngagementOrder:
 
     def index_bytes(self) -> dict[str, int]:
         """What the filter indexes hold beyond the order itself, in bytes (sys.getsizeof: the containers, not the
-        key tuples and strings they share with the order and the records), for benchmarks."""
+        keys they share with the order), for benchmarks."""
         tables = {"contact": self._by_contact, "company": self._by_company, "crm": self._by_crm}
         out = {
             name: sum(sys.getsizeof(chunk) for p in table.values() for chunk in p.chunks()) + sys.getsizeof(table)

@@ -36,7 +36,7 @@ from .paging import Page, Position, TimeRange, paginate_ordered
 from .pipeline import Pipeline
 from .records import dataclass
 from .rules import PipelineRule, PipelineRules
-from .sorted_keys import SortedKeys
+from .sorted_keys import ID_AT, Key, SortedKeys, bound, position_key
 from .store import Store
 from .write_set import scoped
 
@@ -332,10 +332,11 @@ class EngagementService:
         descending = query.order == "updated_at:desc"
         lo, hi = _window(query.updated_at)
         if query.after is not None:
+            after = bound(query.after)
             if descending:
-                hi = query.after if hi is None else min(hi, query.after)
+                hi = after if hi is None else min(hi, after)
             else:
-                lo = query.after if lo is None else max(lo, query.after)
+                lo = after if lo is None else max(lo, after)
         engagements = ws.engagements
         # A sparse query already answered since the last change: its next page is a bisect into the same matches.
         remembered = (replace(query, after=None, limit=0), principal.user_id, scopes.can_read_private(principal))
@@ -346,8 +347,8 @@ class EngagementService:
         budget = WALK_PER_ITEM * (query.limit + 1) + WALK_EXTRA
         matched: list[Engagement] = []
         try:
-            for visited, (_, engagement_id) in enumerate(source(lo, hi, descending), 1):
-                e = engagements[engagement_id]
+            for visited, key in enumerate(source(lo, hi, descending), 1):
+                e = engagements[key[ID_AT:]]
                 if can_view(principal, e) and query.matches(e):
                     matched.append(e)
                     if len(matched) > query.limit:
@@ -355,7 +356,7 @@ class EngagementService:
                 if visited == budget:
                     window_lo, window_hi = _window(query.updated_at)
                     keys = _all_matches(
-                        [engagements[k[1]] for k in source(window_lo, window_hi, False)], principal, query
+                        [engagements[k[ID_AT:]] for k in source(window_lo, window_hi, False)], principal, query
                     )
                     break
         except NotesMissing:  # a search after a bulk change: the titles' own text names the candidates
@@ -509,13 +510,13 @@ def _position(e: Engagement) -> Position:
     return e.updated_at, e.id
 
 
-def _window(updated: TimeRange) -> tuple[Position | None, Position | None]:
+def _window(updated: TimeRange) -> tuple[Key | None, Key | None]:
     """An updated_at window as strict bounds on (updated_at, id): ("", an id never has) sorts before every id."""
     first, last = updated.bounds()
-    return (None if first is None else (first, "")), (None if last is None else (last + 1, ""))
+    return (None if first is None else bound((first, ""))), (None if last is None else bound((last + 1, "")))
 
 
-Source = Callable[[Position | None, Position | None, bool], Iterator[Position]]
+Source = Callable[[Key | None, Key | None, bool], Iterator[Key]]
 """Keys strictly between lo and hi, in page order (descending when True), a superset of a query's matches."""
 SEARCH_SHARE = 32  # a search text costs about as much to scan as 1 record in this many costs to check
 
@@ -550,9 +551,9 @@ def _source(
         [posting] = best
         return lambda lo, hi, descending: posting.walk(lo, hi, descending=descending)
 
-    def union(lo: Position | None, hi: Position | None, descending: bool) -> Iterator[Position]:
+    def union(lo: Key | None, hi: Key | None, descending: bool) -> Iterator[Key]:
         walks = [p.walk(lo, hi, descending=descending) for p in best]
-        last: Position | None = None
+        last: Key | None = None
         for key in heapq.merge(*walks, reverse=descending):
             if key != last:  # an engagement filed under two of the values
                 yield key
@@ -622,19 +623,19 @@ def _inclusive(window: TimeRange) -> tuple[float, float]:
     return (-math.inf if first is None else first), (math.inf if last is None else last)
 
 
-def _all_matches(records: Iterable[Engagement], principal: Principal, query: EngagementQuery) -> list[Position]:
-    """Positions of every record `query` admits for `principal`, ascending."""
+def _all_matches(records: Iterable[Engagement], principal: Principal, query: EngagementQuery) -> list[Key]:
+    """The order's keys of every record `query` admits for `principal`, ascending."""
     found = list(records)
     for keep in _passes(principal, query):  # the likely sparsest first: each pass reads only what is left
         found = keep(found)
-    return sorted(map(_position, found))
+    return sorted([position_key(e.updated_at, e.id) for e in found])
 
 
 def _page_of(
-    keys: list[Position],
+    keys: list[Key],
     engagements: Mapping[str, Engagement],
-    lo: Position | None,
-    hi: Position | None,
+    lo: Key | None,
+    hi: Key | None,
     descending: bool,
     limit: int,
 ) -> Page[Engagement]:
@@ -642,7 +643,7 @@ def _page_of(
     start = 0 if lo is None else bisect_right(keys, lo)
     end = len(keys) if hi is None else bisect_left(keys, hi)
     taken = keys[max(start, end - limit - 1) : end][::-1] if descending else keys[start : min(end, start + limit + 1)]
-    return paginate_ordered([engagements[k[1]] for k in taken], _position, limit=limit)
+    return paginate_ordered([engagements[k[ID_AT:]] for k in taken], _position, limit=limit)
 
 
 def _resolved_buckets(d: Directory, query: EngagementQuery) -> tuple[Bucket | None, Bucket | None, Bucket | None]:
