@@ -272,7 +272,12 @@ class EngagementService:
     ) -> User:
         """The is_owner participant's active user by email, then phone; else the caller's user (api.md §5).
         `matched`: each participant's user by email, else by phone (Store.find_user)."""
-        owner, user = next(((p, u) for p, u in zip(participants, matched, strict=True) if p.is_owner), (None, None))
+        owner: Participant | None = None
+        user: User | None = None
+        for p, u in zip(participants, matched, strict=True):
+            if p.is_owner:
+                owner, user = p, u
+                break
         if user is not None and user.can_own:  # the first lookup that found a user found one that may own
             return user
         # `user` may not own. Found by email, it is the email lookup's answer: the phone's is next. Found by phone

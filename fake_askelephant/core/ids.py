@@ -23,18 +23,9 @@ def ulid(ms: int, randomness: int) -> str:
     randomness &= (1 << 80) - 1
     hi, lo = randomness >> 40, randomness & _HALF_BITS
     p = PAIRS
-    return "".join(
-        (
-            _time_digits(ms & _MS_BITS),
-            p[hi >> 30],
-            p[(hi >> 20) & 1023],
-            p[(hi >> 10) & 1023],
-            p[hi & 1023],
-            p[lo >> 30],
-            p[(lo >> 20) & 1023],
-            p[(lo >> 10) & 1023],
-            p[lo & 1023],
-        )
+    return (
+        f"{_time_digits(ms & _MS_BITS)}{p[hi >> 30]}{p[(hi >> 20) & 1023]}{p[(hi >> 10) & 1023]}{p[hi & 1023]}"
+        f"{p[lo >> 30]}{p[(lo >> 20) & 1023]}{p[(lo >> 10) & 1023]}{p[lo & 1023]}"
     )
 
 

@@ -23,6 +23,7 @@ RngState = list[Any]  # [version, internal state, gauss_next] of random.Random.g
 REBASE_WORDS = 1 << 18
 _REPLAY_CHUNK = 1 << 16  # words per replaying getrandbits call (a 256 KB int)
 _BASE_IDS = itertools.count(1)  # every base this process set, numbered: one number, one state
+_random_random, _random_getrandbits = random.Random.random, random.Random.getrandbits
 
 
 class SeededRandom(random.Random):
@@ -47,13 +48,14 @@ class SeededRandom(random.Random):
         super().setstate(state)
         self._rebase()
 
+    # The generator's own draws called directly, not through super(): every id the emulator makes draws here.
     def random(self) -> float:
-        value = super().random()
+        value = _random_random(self)
         self.drawn += 2
         return value
 
     def getrandbits(self, k: int, /) -> int:
-        bits = super().getrandbits(k)
+        bits = _random_getrandbits(self, k)
         self.drawn += (k + 31) >> 5
         return bits
 

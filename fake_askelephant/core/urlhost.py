@@ -86,6 +86,11 @@ def read_url(value: str) -> UrlParts:
 _PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.\-]+)(?::([0-9]*))?([/?#][^\x00-\x20\\]*)?")
 
 
+def is_plain(value: str) -> bool:
+    """The URL nearly every client sends (_PLAIN_URL), which read_url reads in one step."""
+    return _PLAIN_URL.fullmatch(value) is not None
+
+
 def split_url(value: str) -> tuple[str, str, str | None, str]:
     """(scheme, raw host, port text or None, path-query-fragment) of an http(s) URL, as WHATWG splits it."""
     text = value.strip(_STRIP)

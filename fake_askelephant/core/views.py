@@ -35,7 +35,8 @@ def clock(c: VirtualClock) -> dict[str, Any]:
 def engagement(e: Engagement) -> dict[str, Any]:
     """The engagement without expansions; optional fields omitted when empty (api.md §6.2)."""
     created_at = format_ms(e.created_at)
-    start_at = format_ms(e.start_at)  # often the creation instant too: each distinct time is formatted once
+    # Each distinct time formatted once: a new engagement starts when it is created unless its body says otherwise.
+    start_at = created_at if e.start_at == e.created_at else format_ms(e.start_at)
     out: dict[str, Any] = {
         "object": "engagement",
         "id": e.id,
@@ -49,7 +50,7 @@ def engagement(e: Engagement) -> dict[str, Any]:
         "is_internal": e.is_internal,
         "engagement_at": start_at,
         "start_at": start_at,
-        "end_at": _ts(e.end_at),
+        "end_at": None if e.end_at is None else format_ms(e.end_at),
         "duration_seconds": e.duration_seconds,
     }
     if e.external_url is not None:

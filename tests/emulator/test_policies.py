@@ -218,6 +218,46 @@ def test_the_plain_url_shortcut_splits_as_the_general_reading(
     assert urlhost.split_url(url) == (scheme_, raw_host, port_text, rest or "")
 
 
+@settings(max_examples=2000)
+@given(  # as above: mostly plain parts, one odd
+    lead=st.sampled_from(["", "", "", "", " ", "\t", "\x01"]),
+    scheme=st.sampled_from(["https", "https", "https", "http", "HTTPS", "Http", "ftp", "wavv"]),
+    slashes=st.sampled_from(["//", "//", "//", "//", "/", "///", "\\\\", ""]),
+    host=st.one_of(
+        _PLAIN_TEXT, _AUTHORITY_TEXT, st.sampled_from(["127.1", "0x7F.1", "a.example", "[::1]", "u@a.example", "a..b"])
+    ),
+    port=st.sampled_from(["", "", ":", ":8443", ":443", ":80", ":x", ":99999"]),
+    tail=st.one_of(st.just(""), st.builds(lambda lead, rest: lead + rest, st.sampled_from("/?#"), _TAIL_TEXT)),
+)
+def test_the_shape_rule_judges_a_plain_url_as_the_general_check(
+    lead: str, scheme: str, slashes: str, host: str, port: str, tail: str
+) -> None:
+    """media_url_shape_error's shortcut for plain URLs (urlhost.is_plain: ASCII) gives the general check's answer,
+    and a host read_url parsed is read again as itself (so the policy judges it without parsing it twice)."""
+    url = f"{lead}{scheme}:{slashes}{host}{port}{tail}"
+    assert media_url_shape_error(url) == policies._shape_error(url), url
+    try:
+        parts = urlhost.read_url(url)
+    except urlhost.HostError:
+        return
+    if isinstance(parts.host, str):
+        assert urlhost.parse_host(parts.host) == (parts.host, None)
+        assert policies._is_private(parts.host) == is_private_host(parts.host)
+
+
+_INVALID = policies._INVALID_MEDIA_URL
+
+
+def test_the_shape_rules_shortcut_is_taken_for_a_dialers_url_and_still_reads_the_host() -> None:
+    assert urlhost.is_plain("https://recordings.example.com/w-1.mp3")
+    assert media_url_shape_error("https://recordings.example.com/w-1.mp3") is None
+    for bad in ("https://a..b/x.mp3", "https://0x7g.1/", "https://a.example:99999/", "https://xn--a.example/"):
+        assert urlhost.is_plain(bad)
+        assert media_url_shape_error(bad) == policies._shape_error(bad) is not None, bad
+    for spaced in ("https://a.example/x\u3000y.mp3", "https://a.example/\xa0", "https://a.example/a\x85"):
+        assert media_url_shape_error(spaced) == _INVALID, spaced  # Unicode spaces: not plain (ASCII only)
+
+
 @settings(max_examples=500)
 @given(host=_PLAIN_TEXT, port=st.sampled_from(["", ":", ":8443"]), tail=_TAIL_TEXT)
 def test_the_plain_url_shortcut_reads_any_tail_as_the_general_reading(host: str, port: str, tail: str) -> None:
