@@ -52,16 +52,9 @@ def text_near(limit: int) -> st.SearchStrategy[str]:
     )
 
 
-_junk = st.one_of(
-    st.none(),
-    st.none(),
-    st.booleans(),
-    st.integers(-2, 2),
-    st.floats(allow_nan=False),
-    st.just([]),
-    st.just({}),
-    st.just(""),
-)
+# One sampled_from, not a one_of: st.one_of flattens nested choices, so a one_of of eight would take eight draws in
+# nine beside another strategy; this one takes half.
+_junk = st.sampled_from([None, None, True, False, 0, -1, 2.5, [], {}, ""])
 _urls = st.sampled_from(
     [
         "https://recordings.example.com/a.mp3",
@@ -83,20 +76,15 @@ _external = st.sampled_from(["https://dialer.example.com/c/1", "wavv://call/1", 
 _emails = st.sampled_from(["alice@example.com", "a@b", "no-at", "@x", "x@", "a@b@c", "x" * 330 + "@e.com", "é@ü.de"])
 
 
-def either(a: st.SearchStrategy[Any], b: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Half from each (st.one_of flattens nested choices: a one_of of eight would get eight in nine draws)."""
-    return st.booleans().flatmap(lambda first: a if first else b)
-
-
 @st.composite
 def participant(draw: st.DrawFn) -> Any:
     """Mostly a participant the model takes, with one rule or another broken now and then."""
     if draw(st.integers(0, 19)) == 0:
         return draw(_junk)
     fields = {
-        "name": (st.sampled_from(["Alice Smith", "x" * 255, "é"]), either(text_near(255), _junk)),
-        "email": (st.sampled_from(["alice@example.com", "a@b", "é@ü.de"]), either(_emails, _junk)),
-        "phone": (st.sampled_from(["+14155550100", "1" * 50]), either(text_near(50), _junk)),
+        "name": (st.sampled_from(["Alice Smith", "x" * 255, "é"]), st.one_of(text_near(255), _junk)),
+        "email": (st.sampled_from(["alice@example.com", "a@b", "é@ü.de"]), st.one_of(_emails, _junk)),
+        "phone": (st.sampled_from(["+14155550100", "1" * 50]), st.one_of(text_near(50), _junk)),
         "is_owner": (st.booleans(), _junk),
         "extra": (st.text(max_size=3), _junk),
     }
@@ -112,21 +100,23 @@ def create_body(draw: st.DrawFn) -> dict[str, Any]:
     """A dialer's body with some fields replaced, dropped or added."""
     body: dict[str, Any] = call_body(draw(st.sampled_from(["ext-1", "é-2"])))
     choices: dict[str, st.SearchStrategy[Any]] = {
-        "type": either(st.sampled_from(["CALL", "MEETING", "call", "OTHER"]), _junk),
-        "title": either(text_near(500), _junk),
-        "source_system": either(text_near(100), _junk),
-        "external_id": either(text_near(500), _junk),
-        "media_url": either(_urls, _junk),
-        "external_url": either(_external, _junk),
-        "run_workflows": either(st.booleans(), _junk),
-        "is_private": either(st.booleans(), _junk),
-        "transcript": either(st.one_of(text_near(10), st.just("x" * 900_001), st.just("é" * 500_000)), _junk),
-        "participants": either(st.one_of(st.lists(participant(), max_size=4), st.just([{"name": "n"}] * 101)), _junk),
-        "start_at": either(
+        "type": st.one_of(st.sampled_from(["CALL", "MEETING", "call", "OTHER"]), _junk),
+        "title": st.one_of(text_near(500), _junk),
+        "source_system": st.one_of(text_near(100), _junk),
+        "external_id": st.one_of(text_near(500), _junk),
+        "media_url": st.one_of(_urls, _junk),
+        "external_url": st.one_of(_external, _junk),
+        "run_workflows": st.one_of(st.booleans(), _junk),
+        "is_private": st.one_of(st.booleans(), _junk),
+        "transcript": st.one_of(st.one_of(text_near(10), st.just("x" * 900_001), st.just("é" * 500_000)), _junk),
+        "participants": st.one_of(
+            st.one_of(st.lists(participant(), max_size=4), st.just([{"name": "n"}] * 101)), _junk
+        ),
+        "start_at": st.one_of(
             st.sampled_from(["2026-03-09T12:00:00Z", "2026-03-09T12:00:00+02:00", "2026-13-09T12:00:00Z", "yesterday"]),
             _junk,
         ),
-        "transcript_timeline": either(
+        "transcript_timeline": st.one_of(
             st.just(
                 {
                     "speakers": [{"name": "A"}],
@@ -135,10 +125,10 @@ def create_body(draw: st.DrawFn) -> dict[str, Any]:
             ),
             _junk,
         ),
-        "unknown": either(_junk, st.text(max_size=3)),
+        "unknown": st.one_of(_junk, st.text(max_size=3)),
     }
     for name in draw(st.lists(st.sampled_from(sorted(choices)), max_size=4, unique=True)):
-        value = draw(either(st.just(_ABSENT), choices[name]))
+        value = draw(st.one_of(st.just(_ABSENT), choices[name]))
         if value is _ABSENT:
             body.pop(name, None)
         else:
@@ -146,13 +136,13 @@ def create_body(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(create_body())
 def test_the_shortcut_gives_the_models_draft_or_nothing(body: dict[str, Any]) -> None:
     held(body)
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.lists(participant(), max_size=3))
 def test_participants_take_the_shortcut_as_the_model_takes_them(participants: list[Any]) -> None:
     held({**call_body("w-1"), "participants": participants})
