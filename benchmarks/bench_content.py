@@ -66,7 +66,7 @@ async def filled(n: int, seed: int = 1) -> tuple[Emulator, list[Engagement]]:
             "CALL", f"Call {i}", "dialer", f"content-{i}", f"https://recordings.example.com/{i}.mp3",
             participants=participants(i),
         )  # fmt: skip
-        e, _ = await em.engagements.create_engagement(who, draft)
+        e = (await em.engagements.create_engagement(who, draft)).engagement
         out.append(e)
     await em.advance(3600)
     return em, out

@@ -75,7 +75,7 @@ async def fill(em: Emulator, who: Principal, n: int) -> None:
             "https://recordings.example.com/a.mp3",
             participants=participants,
         )
-        e, _ = await em.engagements.create_engagement(who, draft)
+        e = (await em.engagements.create_engagement(who, draft)).engagement
         if i % 1000 == 11:
             em.changes.change(e, emit=False, crm_association=CrmAssociation("deal", "deal-7"))
 

@@ -12,7 +12,7 @@ from aiohttp import hdrs, web
 from ..core import scopes, views
 from ..core.engagements import EngagementQuery
 from ..core.errors import FieldError
-from ..core.models import Engagement, Principal
+from ..core.models import Engagement, EngagementDraft, Principal
 from . import context
 from .context import query_params, requires
 from .cursors import ListWalk
@@ -33,23 +33,26 @@ routes = web.RouteTableDef()
 @requires(scopes.ENGAGEMENTS_WRITE)
 async def create_engagement(request: web.Request) -> web.Response:
     """auth → scope → body 400/413/415 → field rules 422 → idempotency 200 → media policy 422 → create 201."""
-    model, cross_field_errors = _create_body()
+    model, cross_field_errors, plain_draft = _create_body()
     data = await read_json_object(request)
-    body = validate(model, data, cross_field_errors(data))
+    draft = plain_draft(data) or validate(model, data, cross_field_errors(data)).to_draft()
     emulator = context.emulator(request)
-    engagement, created = await emulator.engagements.create_engagement(context.principal(request), body.to_draft())
+    engagement, created, view = await emulator.engagements.create_engagement(context.principal(request), draft)
     request[context.created_engagement_key] = engagement.id
-    payload = views.engagement(engagement)
     if created:
-        return json_response(payload, status=201, headers={hdrs.LOCATION: f"/api/v2/engagements/{engagement.id}"})
-    return json_response(payload)
+        return json_response(view, status=201, headers={hdrs.LOCATION: f"/api/v2/engagements/{engagement.id}"})
+    return json_response(view)
 
 
 @cache  # the import statement itself costs a µs or two per create (relative-name resolution): once
-def _create_body() -> tuple[type[EngagementCreateIn], Callable[[dict[str, Any]], list[FieldError]]]:
-    from .schemas import EngagementCreateIn, create_cross_field_errors
+def _create_body() -> tuple[
+    type[EngagementCreateIn],
+    Callable[[dict[str, Any]], list[FieldError]],
+    Callable[[dict[str, Any]], EngagementDraft | None],
+]:
+    from .schemas import EngagementCreateIn, create_cross_field_errors, plain_create_draft
 
-    return EngagementCreateIn, create_cross_field_errors
+    return EngagementCreateIn, create_cross_field_errors, plain_create_draft
 
 
 @routes.get("/api/v2/engagements/{engagement_id}")

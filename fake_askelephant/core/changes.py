@@ -41,7 +41,7 @@ class _Kind:
 _KINDS: dict[type[Any], _Kind] = {
     Engagement: _Kind(
         "engagement",
-        views.published_engagement,
+        views.engagement,
         every_write_counts=True,
         relations=frozenset({"contact_ids", "company_ids", "tag_ids"}),
     ),
@@ -90,7 +90,7 @@ class ChangeRecorder:
         return self._bus.emit(f"v1.{kind.name}.deleted", record.workspace_id, kind.view(record))
 
     def transcript_completed(self, e: Engagement) -> Event:
-        return self._bus.emit(events.TRANSCRIPT_COMPLETED, e.workspace_id, views.published_engagement(e))
+        return self._bus.emit(events.TRANSCRIPT_COMPLETED, e.workspace_id, views.engagement(e))
 
     def change(self, record: Record, *, emit: bool = True, **fields: Any) -> Event | None:
         """Apply `fields`; move updated_at to now and emit `.updated` if the change is stored (see _Kind)."""

@@ -10,7 +10,7 @@ import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import content, policies, scopes, views
 from . import write_set as tables
@@ -100,6 +100,15 @@ class EngagementQuery:
         )
 
 
+class CreateOutcome(NamedTuple):
+    """A create's answer: the engagement, whether this request created it (201) or found it by external_id (200),
+    and its view (a new one's is its `v1.engagement.created` event's object: rendered once, changed by nobody)."""
+
+    engagement: Engagement
+    created: bool
+    view: Mapping[str, Any]
+
+
 class EngagementService:
     def __init__(
         self,
@@ -131,7 +140,7 @@ class EngagementService:
         self._owner_seeds: dict[str, content.SpeakerSeed] = {}
         self._media_rng = random.Random()  # reseeded per create (content.media_duration)
 
-    async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> tuple[Engagement, bool]:
+    async def create_engagement(self, principal: Principal, draft: EngagementDraft) -> CreateOutcome:
         """Create, or return the engagement that already holds `external_id` (api.md §5.1–5.2).
 
         Order after the field rules (emulator choice): idempotency lookup → 200; media policy → 422;
@@ -144,7 +153,7 @@ class EngagementService:
         while True:
             existing = self._store.find_by_external_id(*key)
             if existing is not None:
-                return existing, False
+                return CreateOutcome(existing, False, views.engagement(existing))
             waiting = self._inflight.get(key)
             if waiting is None:
                 break
@@ -154,7 +163,7 @@ class EngagementService:
         rule = self._rules.take(principal.workspace_id, draft)
         duration, fetch = self._check_media(draft, rule)
         if not fetch:  # nothing awaited since the lookup: no other create saw this one in flight
-            return self._insert(principal, draft, duration, rule), True
+            return self._insert(principal, draft, duration, rule)
         reservation: asyncio.Future[ValidationFailed | None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = reservation
         outcome: ValidationFailed | None = None
@@ -163,7 +172,7 @@ class EngagementService:
             fetched = await self._media_probe(draft.media_url)
             if draft.transcript_timeline is None:
                 duration = fetched
-            return self._insert(principal, draft, duration, rule), True
+            return self._insert(principal, draft, duration, rule)
         except ValidationFailed as exc:
             outcome = exc
             raise
@@ -203,7 +212,7 @@ class EngagementService:
 
     def _insert(
         self, principal: Principal, draft: EngagementDraft, duration: int, rule: PipelineRule | None
-    ) -> Engagement:
+    ) -> CreateOutcome:
         now = self._now_ms()
         ws = principal.workspace_id
         ws_record = self._store.workspace(ws)
@@ -243,7 +252,7 @@ class EngagementService:
             participant_user_ids=list(dict.fromkeys(u.id for u in matched if u is not None)),
         )
         self._store.insert_engagement(e)
-        self._changes.created(e)
+        event = self._changes.created(e)
         speakers = [
             content.SpeakerSeed(_speaker_name(p, u), p.email, p.phone, p.is_owner, u.id if u else None)
             for p, u in zip(draft.participants, matched, strict=True)
@@ -256,7 +265,7 @@ class EngagementService:
             owner_seed = content.SpeakerSeed(name, owner.email, owner.phone, True, owner.id)
             self._owner_seeds[owner.id] = owner_seed
         self._pipeline.start(e, duration, speakers, owner_seed, rule.pipeline if rule else None)
-        return e
+        return CreateOutcome(e, True, event.object if event is not None else views.engagement(e))
 
     def _resolve_owner(
         self, ws: str, principal: Principal, participants: tuple[Participant, ...], matched: list[User | None]
@@ -266,13 +275,12 @@ class EngagementService:
         owner, user = next(((p, u) for p, u in zip(participants, matched, strict=True) if p.is_owner), (None, None))
         if user is not None and user.can_own:  # the first lookup that found a user found one that may own
             return user
-        if owner is not None and user is not None:  # (neither lookup found one: no user)
-            for candidate in (
-                self._store.find_user_by_email(ws, owner.email) if owner.email else None,
-                self._store.find_user_by_phone(ws, owner.phone) if owner.phone else None,
-            ):
-                if candidate is not None and candidate.can_own:
-                    return candidate
+        # `user` may not own. Found by email, it is the email lookup's answer: the phone's is next. Found by phone
+        # (no user by email), it is the phone lookup's answer too: none may own.
+        if owner is not None and user is not None and owner.phone:
+            candidate = self._store.find_user_by_phone(ws, owner.phone)
+            if candidate is not None and candidate.can_own:
+                return candidate
         return self._store.get_user(ws, principal.user_id)
 
     # Reads ----------------------------------------------------------------------------------------

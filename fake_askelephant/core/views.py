@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import weakref
-from collections.abc import Callable
 from typing import Any
 
 from .clock import VirtualClock
@@ -34,30 +32,8 @@ def clock(c: VirtualClock) -> dict[str, Any]:
     return {"now": format_ms(c.now_ms()), "time_scale": c.time_scale}
 
 
-# The view `published_engagement` rendered last, with its engagement (weakly: a reset frees it) and that
-# engagement's version: a create's response shows the same view as its `created` event, read right after it.
-_published: tuple[Callable[[], Engagement | None], int, dict[str, Any]] = (lambda: None, -1, {})
-
-
 def engagement(e: Engagement) -> dict[str, Any]:
-    """The engagement without expansions; optional fields omitted when empty (api.md §6.2). A new dict the caller
-    may change (a copy when it was just published)."""
-    last, version, view = _published
-    if last() is e and version == e.version:  # every stored change bumps the version (core/changes.py)
-        return view.copy()
-    return _engagement(e)
-
-
-def published_engagement(e: Engagement) -> dict[str, Any]:
-    """`engagement(e)` for an event's object, which nothing changes: kept, so that the next `engagement(e)` of the
-    same version copies it instead of rendering it again."""
-    global _published
-    view = _engagement(e)
-    _published = (weakref.ref(e), e.version, view)
-    return view
-
-
-def _engagement(e: Engagement) -> dict[str, Any]:
+    """The engagement without expansions; optional fields omitted when empty (api.md §6.2)."""
     created_at = format_ms(e.created_at)
     start_at = format_ms(e.start_at)  # often the creation instant too: each distinct time is formatted once
     out: dict[str, Any] = {

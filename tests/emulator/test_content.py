@@ -182,8 +182,8 @@ async def test_insight_ids_do_not_depend_on_what_else_ran() -> None:
     principal = Principal("wrks_local", "usr_local", frozenset({scopes.ADMIN}), "test")
     draft = EngagementDraft("CALL", "Call", "dialer", "same", media_url="https://r.example.com/a.mp3")
     alone, busy = emulator(), emulator()
-    e1, _ = await alone.engagements.create_engagement(principal, draft)
-    e2, _ = await busy.engagements.create_engagement(principal, draft)
+    e1 = (await alone.engagements.create_engagement(principal, draft)).engagement
+    e2 = (await busy.engagements.create_engagement(principal, draft)).engagement
     assert e1.id == e2.id
     for i in range(5):
         await busy.engagements.create_engagement(

@@ -65,7 +65,7 @@ async def rendered(seed: int) -> dict[str, str]:
             f"https://recordings.example.com/{seed}/{n}.mp3",
             participants=_participants(n),
         )
-        e, _ = await em.engagements.create_engagement(who, draft)
+        e = (await em.engagements.create_engagement(who, draft)).engagement
         ids.append(e.id)
         if n % 17 == 3:
             em.pipeline.override(e.id, PipelineOverrides(signals=[{"type": "risk", "quote": "scripted"}]))

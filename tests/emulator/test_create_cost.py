@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
 
 import pytest
 
-from fake_askelephant.core import content, views
+from fake_askelephant.core import content, scopes, views
+from fake_askelephant.core.models import EngagementDraft, Principal
 from fake_askelephant.core.pipeline import JITTER_S
 from tests.conftest import Api
 
@@ -67,35 +67,29 @@ async def test_a_create_seeds_one_stream_and_the_jitter_is_drawn_when_first_read
     assert len(seeded) == 4
 
 
-async def test_the_create_response_is_the_created_events_view_rendered_once(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    rendered: list[str] = []
-    render = views._engagement
-
-    def counting(e: Any) -> dict[str, Any]:
-        rendered.append(e.id)
-        return render(e)
-
-    monkeypatch.setattr(views, "_engagement", counting)
+async def test_the_create_response_is_the_created_events_view(api: Api) -> None:
     body = await (await api.create()).json()
     [event] = [e for e in api.emulator.bus.log if e.type == "v1.engagement.created"]
     assert body == event.object
-    assert rendered == [body["id"]]  # the event's view, copied for the response
-
-
-async def test_a_published_view_is_copied_and_a_change_renders_anew(api: Api) -> None:
-    body = await (await api.create()).json()
     e = api.emulator.store.find_engagement("wrks_local", body["id"])
     assert e is not None
-    [event] = [ev for ev in api.emulator.bus.log if ev.type == "v1.engagement.created"]
-    mine = views.engagement(e)
-    mine["changed by the caller"] = True
-    assert "changed by the caller" not in views.engagement(e)
-    assert "changed by the caller" not in event.object
-    api.emulator.changes.change(e, title="Renamed")
-    assert views.engagement(e)["title"] == "Renamed"
-    assert event.object["title"] == body["title"]
+    assert views.engagement(e) == body  # what a read renders
+
+
+async def test_a_create_hands_back_its_events_view_and_a_replay_renders_the_stored_one(api: Api) -> None:
+    """The service returns the view it published (rendered once, no module-level memo); later changes render anew
+    and leave the event's object as it was."""
+    em = api.emulator
+    principal = Principal("wrks_local", "usr_local", frozenset(scopes.ALL), "test")
+    draft = EngagementDraft("CALL", "Call", "test", "view-1", "https://recordings.example.com/v.mp3")
+    e, created, view = await em.engagements.create_engagement(principal, draft)
+    [event] = [ev for ev in em.bus.log if ev.type == "v1.engagement.created"]
+    assert created and view is event.object
+    em.changes.change(e, title="Renamed")
+    again = await em.engagements.create_engagement(principal, draft)
+    assert (again.engagement, again.created) == (e, False)
+    assert again.view == views.engagement(e) and again.view["title"] == "Renamed"
+    assert event.object["title"] == "Call"
 
 
 async def test_the_owner_read_off_the_matched_participants_is_the_one_the_lookups_give(api: Api) -> None:

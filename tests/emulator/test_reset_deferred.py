@@ -35,7 +35,7 @@ async def fill(emulator: Emulator, count: int, workspace_id: str = "wrks_local")
         draft = EngagementDraft(
             "CALL", f"Call {n}", "dialer", f"{workspace_id}-call-{n}", "https://r.example.com/a.mp3"
         )
-        engagement, created = await emulator.engagements.create_engagement(who, draft)
+        engagement, created, _ = await emulator.engagements.create_engagement(who, draft)
         assert created
         ids.append(engagement.id)
     return ids
