@@ -34,7 +34,7 @@ from fake_askelephant.app import create_app
 from fake_askelephant.config import Settings
 from fake_askelephant.core.models import Principal
 from fake_askelephant.emulator import Emulator
-from fake_askelephant.gc_policy import YOUNG_THRESHOLD, CollectorPolicy
+from fake_askelephant.gc_policy import MIDDLE_THRESHOLD, YOUNG_THRESHOLD, CollectorPolicy
 from fake_askelephant.serving import EmulatorRunner
 
 from .workload import API_KEY, ENGAGEMENTS, call_body
@@ -127,7 +127,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             gc.set_threshold(args.threshold, *gc.get_threshold()[1:])
         governing = None
     else:
-        governing = asyncio.create_task(policy.run(young_threshold=threshold))
+        governing = asyncio.create_task(policy.run(young_threshold=threshold, middle_threshold=args.middle_threshold))
     try:
         started = time.perf_counter()
         await fill(em, principal(em), args.stored)
@@ -194,6 +194,13 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="the young generation's collector threshold (default: the policy's, gc_policy.YOUNG_THRESHOLD; "
         "with --no-policy, Python's)",
+    )
+    parser.add_argument(
+        "--middle-threshold",
+        type=int,
+        default=MIDDLE_THRESHOLD,
+        help="young passes per middle-generation pass under the policy (default gc_policy.MIDDLE_THRESHOLD; "
+        "Python ships 10)",
     )
     parser.add_argument("--no-profile", action="store_true", help="only the timed rounds (e.g. under py-spy)")
     parser.add_argument("--top", type=int, default=45)

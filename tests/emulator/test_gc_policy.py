@@ -9,7 +9,7 @@ import gc
 
 import pytest
 
-from fake_askelephant.gc_policy import BULK_FREEZE, YOUNG_THRESHOLD, CollectorPolicy, collector_paused
+from fake_askelephant.gc_policy import BULK_FREEZE, MIDDLE_THRESHOLD, YOUNG_THRESHOLD, CollectorPolicy, collector_paused
 from tests.conftest import Api, seed_call
 
 
@@ -55,8 +55,9 @@ def test_young_passes_only_while_the_store_is_written(monkeypatch: pytest.Monkey
         writes[0] += 3
         assert policy.young()
     assert not policy.young()
-    # Every tenth also walks the middle generation, as CPython's own threshold of 10 would.
-    assert passes == [0] * 9 + [1] + [0] * 9 + [1]
+    # Every fifth also walks the middle generation, as CPython's own threshold would (MIDDLE_THRESHOLD).
+    assert MIDDLE_THRESHOLD == 5
+    assert passes == ([0] * 4 + [1]) * 4
 
 
 def test_no_young_pass_of_its_own_when_cpython_ran_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,12 +130,12 @@ def test_bulk_work_pauses_the_collector_and_the_policy(monkeypatch: pytest.Monke
     assert frozen == [True] and gc.isenabled() == was_enabled
 
 
-async def test_the_young_threshold_is_raised_while_the_policy_governs() -> None:
+async def test_the_young_threshold_is_raised_and_the_middle_one_lowered_while_the_policy_governs() -> None:
     shipped = gc.get_threshold()
     task = asyncio.create_task(CollectorPolicy(lambda: 0).run(every_s=3600))
     await asyncio.sleep(0)
     try:
-        assert gc.get_threshold() == (YOUNG_THRESHOLD, *shipped[1:])
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, shipped[2])
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
