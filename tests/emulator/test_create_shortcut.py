@@ -54,7 +54,7 @@ def text_near(limit: int) -> st.SearchStrategy[str]:
 
 # One sampled_from, not a one_of: st.one_of flattens nested choices, so a one_of of eight would take eight draws in
 # nine beside another strategy; this one takes half.
-_junk = st.sampled_from([None, None, True, False, 0, -1, 2.5, [], {}, ""])
+_junk: st.SearchStrategy[Any] = st.sampled_from([None, None, True, False, 0, -1, 2.5, [], {}, ""])
 _urls = st.sampled_from(
     [
         "https://recordings.example.com/a.mp3",
