@@ -326,19 +326,12 @@ def plain_create_draft(data: dict[str, Any]) -> EngagementDraft | None:
             start_at = parse_iso(start_at)  # not a str: a ValueError too
         except ValueError:
             return None
+    # Positional (a keyword call binds each of the 11 by name): engagement_type, title, source_system, external_id,
+    # media_url, external_url, run_workflows, is_private, transcript, participants, start_at.
     return EngagementDraft(
-        engagement_type=kind,
-        title=title,
-        source_system=source,
-        external_id=external_id,
-        media_url=media_url,
-        external_url=external_url,
-        run_workflows=run_workflows,
-        is_private=get("is_private"),
-        transcript=transcript,
-        participants=people,
-        start_at=start_at,
-    )
+        kind, title, source, external_id, media_url, external_url, run_workflows, get("is_private"), transcript, people,
+        start_at
+    )  # fmt: skip
 
 
 def _plain_transcript(value: object) -> bool:

@@ -16,6 +16,9 @@ UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "blob", "file"})
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _EMBEDDED = re.compile(r"[\t\n\r]")
+# A scheme from the first character on, a colon, then a character the reading keeps: nothing before that character is
+# stripped or removed, so this is the reading's scheme (tests/emulator/test_policies.py holds the two together).
+_PLAIN_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):[^\x00-\x20]")
 # What no media_url may contain: whitespace (`\s` is str.isspace's set) and C0 controls.
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 _EDGE = "".join(chr(c) for c in range(0x21))  # C0 controls and space
@@ -40,9 +43,9 @@ def external_url_error(value: str) -> FieldError | None:
         return FieldError("external_url", "too_short", "external_url must not be empty.")
     if len(value) > EXTERNAL_URL_MAX:
         return FieldError("external_url", "too_long", f"external_url must be at most {EXTERNAL_URL_MAX} characters.")
-    reading = _EMBEDDED.sub("", value.strip(_EDGE))
-    scheme, colon, rest = reading.partition(":")
-    if not colon or not rest or not _SCHEME.fullmatch(scheme):
+    plain = _PLAIN_SCHEME.match(value)
+    scheme = plain[1] if plain is not None else _read_scheme(value)
+    if scheme is None:
         return FieldError(
             "external_url",
             "invalid_url",
@@ -56,6 +59,13 @@ def external_url_error(value: str) -> FieldError | None:
             "(javascript, data, vbscript, blob and file are rejected).",
         )
     return None
+
+
+def _read_scheme(value: str) -> str | None:
+    """The scheme of the reading described above; None when it has none (no colon, nothing after it)."""
+    reading = _EMBEDDED.sub("", value.strip(_EDGE))
+    scheme, colon, rest = reading.partition(":")
+    return scheme if colon and rest and _SCHEME.fullmatch(scheme) else None
 
 
 def media_url_shape_error(value: str) -> FieldError | None:

@@ -68,7 +68,20 @@ def read_url(value: str) -> UrlParts:
     """Split an http(s) URL as the WHATWG basic URL parser does for a special scheme, then parse its host.
     (Cached: the result is immutable and a pure function of `value`; a HostError is raised again each time.)"""
     plain = _PLAIN_URL.fullmatch(value)
-    scheme, raw_host, port_text, tail = plain.groups("") if plain else split_url(value)
+    if plain is None:
+        return _read_split(*split_url(value))
+    scheme, raw_host, port_text, tail = plain.groups("")
+    port = _port(port_text) if port_text else None
+    if port == SPECIAL_PORTS[scheme]:
+        port = None
+    host, zone = parse_host(raw_host)
+    # No backslash in a plain tail, and it starts with /, ? or #: the path and query are what comes before any #.
+    path_query = tail.partition("#")[0]
+    return UrlParts(scheme, host, port, path_query if path_query[:1] == "/" else "/" + path_query, zone)
+
+
+def _read_split(scheme: str, raw_host: str, port_text: str | None, tail: str) -> UrlParts:
+    """read_url's reading of split_url's parts (any URL)."""
     port = _port(port_text)
     if port == SPECIAL_PORTS[scheme]:
         port = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -51,6 +52,26 @@ def test_spec_unsafe_examples_are_rejected(url: str) -> None:
 def test_relative_or_schemeless_urls_are_invalid(url: str) -> None:
     err = external_url_error(url)
     assert err is not None and err.code == "invalid_url"
+
+
+_SCHEME_TEXT = st.text(alphabet=["a", "Z", "1", "+", ".", "-", ":", "/", "\t", "\n", "\r", "\x00", "\x01", " ", "é"])
+
+
+@settings(max_examples=1500)
+@given(st.one_of(_SCHEME_TEXT, st.builds(lambda a, b: a + ":" + b, _SCHEME_TEXT, _SCHEME_TEXT)))
+def test_a_plainly_written_scheme_is_the_readings_scheme(value: str) -> None:
+    """external_url_error's shortcut (policies._PLAIN_SCHEME) reads the scheme the browser-like reading reads."""
+    plain = policies._PLAIN_SCHEME.match(value)
+    if plain is not None:
+        assert policies._read_scheme(value) == plain[1], value
+
+
+def test_the_plain_scheme_shortcut_is_taken_and_kept_out_of_disguises() -> None:
+    assert policies._PLAIN_SCHEME.match("https://dialer.example.com/calls/1")
+    for disguised in ("java\tscript:x", " javascript:x", "javascript:\tx", "javascript: x", "\x00data:x"):
+        assert policies._PLAIN_SCHEME.match(disguised) is None, disguised
+    assert external_url_error("javascript:\talert(1)").code == "unsafe_scheme"  # type: ignore[union-attr]
+    assert external_url_error("javascript:\t").code == "invalid_url"  # type: ignore[union-attr]
 
 
 def test_external_url_length_limits() -> None:
@@ -216,6 +237,18 @@ def test_the_plain_url_shortcut_splits_as_the_general_reading(
         return
     scheme_, raw_host, port_text, rest = plain.groups()
     assert urlhost.split_url(url) == (scheme_, raw_host, port_text, rest or "")
+    assert _reading(urlhost.read_url.__wrapped__, url) == _reading(general_read, url)
+
+
+def general_read(url: str) -> urlhost.UrlParts:
+    return urlhost._read_split(*urlhost.split_url(url))
+
+
+def _reading(read: Callable[[str], urlhost.UrlParts], url: str) -> urlhost.UrlParts | str:
+    try:
+        return read(url)
+    except urlhost.HostError as exc:
+        return f"HostError: {exc}"
 
 
 @settings(max_examples=2000)
@@ -266,6 +299,7 @@ def test_the_plain_url_shortcut_reads_any_tail_as_the_general_reading(host: str,
         plain = urlhost._PLAIN_URL.fullmatch(url)
         if plain is not None:
             assert urlhost.split_url(url) == (*plain.groups()[:3], plain.groups()[3] or "")
+            assert _reading(urlhost.read_url.__wrapped__, url) == _reading(general_read, url)
 
 
 def test_the_plain_url_shortcut_matches_a_dialers_media_url() -> None:
