@@ -4,6 +4,7 @@ transcript timeline, replacing contacts and tags, transcript comments, admin del
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
 import math
 import random
@@ -49,6 +50,18 @@ WALK_PER_ITEM, WALK_EXTRA = 16, 64  # a filter matching 1 record in 16 still pag
 # stored order (what listing cost before the notes), keeping what it built, so the notes of the chunks queries
 # reach fill in over a few requests (all of them at 100,000: ~8 sparse requests).
 NOTES_PER_REQUEST = 16
+
+# EngagementService._insert builds an Engagement positionally: binding its 27 fields by keyword took ~13,000 machine
+# instructions of a create (issue 22 §2). A field added, removed or moved in models.Engagement stops the import here
+# until the call is updated.
+_ENGAGEMENT_FIELDS = (
+    "id", "workspace_id", "title", "engagement_type", "processing_status", "is_private", "is_internal", "created_at",
+    "updated_at", "start_at", "owner_user_id", "host_user_id", "source_system", "external_id", "end_at",
+    "duration_seconds", "external_url", "media_url", "run_workflows", "participants", "submitted_transcript",
+    "submitted_timeline", "contact_ids", "company_ids", "tag_ids", "crm_association", "participant_user_ids", "version",
+)  # fmt: skip
+if tuple(f.name for f in dataclasses.fields(Engagement)) != _ENGAGEMENT_FIELDS:
+    raise TypeError("models.Engagement's fields changed: update EngagementService._insert's positional call")
 
 MediaProbe = Callable[[str], Awaitable[int]]
 """Checks a media URL that passed the offline policy and returns its duration in seconds (--media-fetch)."""
@@ -222,34 +235,36 @@ class EngagementService:
         engagement_id = self._ids.new("ngmt")
         contact_ids, company_ids = self._link_participants(ws, draft.participants, matched)
         start_at = draft.start_at if draft.start_at is not None else now
-        e = Engagement(
-            id=engagement_id,
-            workspace_id=ws,
-            title=draft.title,
-            engagement_type=draft.engagement_type,
-            processing_status="PENDING",
-            is_private=ws_record.private_by_default if draft.is_private is None else draft.is_private,
-            is_internal=bool(matched) and all(u is not None for u in matched),
-            created_at=now,
-            updated_at=now,
-            start_at=start_at,
-            owner_user_id=owner.id,
-            host_user_id=owner.id,
-            source_system=draft.source_system,
-            external_id=draft.external_id,
+        e = Engagement(  # positionally, in _ENGAGEMENT_FIELDS' order
+            engagement_id,  # id
+            ws,  # workspace_id
+            draft.title,  # title
+            draft.engagement_type,  # engagement_type
+            "PENDING",  # processing_status
+            ws_record.private_by_default if draft.is_private is None else draft.is_private,  # is_private
+            bool(matched) and all(u is not None for u in matched),  # is_internal
+            now,  # created_at
+            now,  # updated_at
+            start_at,  # start_at
+            owner.id,  # owner_user_id
+            owner.id,  # host_user_id
+            draft.source_system,  # source_system
+            draft.external_id,  # external_id
             # The media was probed during the request (offline: the seeded model), so the end is known now and
             # both fields carry their documented non-null types from the first response (api.md §6.2).
-            end_at=start_at + duration * 1000,
-            duration_seconds=duration,
-            external_url=draft.external_url,
-            media_url=draft.media_url,
-            run_workflows=draft.run_workflows,
-            participants=draft.participants,
-            submitted_transcript=draft.transcript,
-            submitted_timeline=_with_user_ids(draft.transcript_timeline, self._store, ws),
-            contact_ids=contact_ids,
-            company_ids=company_ids,
-            participant_user_ids=list(dict.fromkeys(u.id for u in matched if u is not None)),
+            start_at + duration * 1000,  # end_at
+            duration,  # duration_seconds
+            draft.external_url,  # external_url
+            draft.media_url,  # media_url
+            draft.run_workflows,  # run_workflows
+            draft.participants,  # participants
+            draft.transcript,  # submitted_transcript
+            _with_user_ids(draft.transcript_timeline, self._store, ws),  # submitted_timeline
+            contact_ids,  # contact_ids
+            company_ids,  # company_ids
+            [],  # tag_ids
+            None,  # crm_association
+            list(dict.fromkeys(u.id for u in matched if u is not None)),  # participant_user_ids
         )
         self._store.insert_engagement(e)
         event = self._changes.created(e)
