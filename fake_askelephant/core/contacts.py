@@ -133,6 +133,7 @@ class ContactService(DirectoryService):
         """
         d = self._directory(workspace_id)
         linked: list[Contact] = []
+        linked_ids: list[str] = []
         for p, user in zip(participants, users, strict=True):
             if user is not None:
                 continue
@@ -150,9 +151,10 @@ class ContactService(DirectoryService):
                         phone_numbers=(PhoneNumber(p.phone, True),) if p.phone else (),
                     ),
                 )
-            if all(c.id != contact.id for c in linked):
+            if contact.id not in linked_ids:
+                linked_ids.append(contact.id)
                 linked.append(contact)
-        return [c.id for c in linked], d.companies_of(linked)
+        return linked_ids, d.companies_of(linked)
 
     def delete_contact(self, contact: Contact) -> None:
         """`DELETE /v2/contacts/{id}` and the admin delete: unlinks it from engagements (each emits updated), then

@@ -235,6 +235,12 @@ class EngagementService:
         engagement_id = self._ids.new("ngmt")
         contact_ids, company_ids = self._link_participants(ws, draft.participants, matched)
         start_at = draft.start_at if draft.start_at is not None else now
+        internal, user_ids = bool(matched), []  # every participant a user; those users, once each
+        for u in matched:
+            if u is None:
+                internal = False
+            elif u.id not in user_ids:
+                user_ids.append(u.id)
         e = Engagement(  # positionally, in _ENGAGEMENT_FIELDS' order
             engagement_id,  # id
             ws,  # workspace_id
@@ -242,7 +248,7 @@ class EngagementService:
             draft.engagement_type,  # engagement_type
             "PENDING",  # processing_status
             ws_record.private_by_default if draft.is_private is None else draft.is_private,  # is_private
-            bool(matched) and all(u is not None for u in matched),  # is_internal
+            internal,  # is_internal
             now,  # created_at
             now,  # updated_at
             start_at,  # start_at
@@ -264,7 +270,7 @@ class EngagementService:
             company_ids,  # company_ids
             [],  # tag_ids
             None,  # crm_association
-            list(dict.fromkeys(u.id for u in matched if u is not None)),  # participant_user_ids
+            user_ids,  # participant_user_ids
         )
         self._store.insert_engagement(e)
         event = self._changes.created(e)
