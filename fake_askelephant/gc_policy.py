@@ -15,9 +15,9 @@ pass from `gc.callbacks`):
   PATCH) or appending to the bounded event log allocates a new object and frees an old one: the count stands still
   while the young generation's list grows with every new record, until something else triggers a pass that then
   walks 100,000–200,000 objects (measured: 311 ms over 220,930). So while the store is written, the policy runs a
-  young pass every `YOUNG_EVERY_S` (20 ms) itself, each walking only those 20 ms' objects, and every
-  `MIDDLE_THRESHOLD`th of them also the middle generation (as CPython's own threshold would: CPython starts a middle
-  pass only from one of its automatic passes, and a rewrite starts none).
+  young pass every `YOUNG_EVERY_S` (20 ms) itself, each walking only those 20 ms' objects, and every tenth of them
+  also the middle generation (`REWRITE_MIDDLE_EVERY`: CPython starts a middle pass only from one of its automatic
+  passes, and a rewrite starts none).
   When CPython ran a young pass of its own in those 20 ms (new records count up: creates), the young generation
   was walked already and the policy's pass is skipped.
 - **Young passes per request** (issue 22 §2). Every young pass walks each request in flight (its coroutines,
@@ -29,9 +29,11 @@ pass from `gc.callbacks`):
   (~22 tracked objects per create; each visit of a referent is a cache miss on a big store) and the requests in
   flight. At CPython's 10 young passes per middle one, a middle pass took ~8.5 ms of CPU with 100,000 stored
   (benchmarks/profile_create.py); every request in flight waits it out, ~3 % of the requests at 32 connections:
-  the p99. While the policy governs it is `MIDDLE_THRESHOLD` (5): each pass about half as long, and the
+  the p99. While the policy governs CPython's is `MIDDLE_THRESHOLD` (5): each pass about half as long, and the
   collector's CPU per create lower (14 → 12 µs). At 2 or 1, objects in flight were promoted often enough to start
-  full passes (~40 ms each).
+  full passes (~40 ms each). The policy's own passes (a rewrite: an advance) keep a middle pass every tenth: there
+  records are replaced within seconds, and walking them twice as often doubled the middle passes' CPU over an
+  advance completing 100,000 pipelines (1.2 → 2.3 s, benchmarks/bench_growth.py).
 
 What a freeze catches mid-flight (a request's objects that form a cycle) is never collected: bounded by what is in
 flight at a freeze, and freezes are rare (each needs a tenth of the store to be new since the last).
@@ -48,7 +50,8 @@ from collections.abc import Callable, Iterator
 
 YOUNG_EVERY_S = 0.02
 YOUNG_THRESHOLD = 2_000  # CPython's generation-0 threshold while the policy governs (Python ships 700)
-MIDDLE_THRESHOLD = 5  # young passes per middle-generation pass while the policy governs (Python ships 10)
+MIDDLE_THRESHOLD = 5  # CPython's young passes per middle-generation pass while the policy governs (Python ships 10)
+REWRITE_MIDDLE_EVERY = 10  # the policy's own young passes (stored records rewritten) per middle-generation pass
 BULK_FREEZE = 20_000  # records made by one piece of sliced work above which they are frozen when it ends
 _paused = 0  # pieces of bulk work running with the collector paused (collector_paused)
 GROW = 0.1  # a tenth of the store new since the last freeze: about what a full pass walks at most
@@ -109,7 +112,7 @@ class CollectorPolicy:
         passes = self._young_passes()
         if passes == self._passes_seen:  # else CPython walked the young generation (and drives the middle one)
             self.young_passes += 1
-            gc.collect(1 if self.young_passes % MIDDLE_THRESHOLD == 0 else 0)
+            gc.collect(1 if self.young_passes % REWRITE_MIDDLE_EVERY == 0 else 0)
             passes = self._young_passes()
         self._passes_seen = passes
         return True

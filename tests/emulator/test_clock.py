@@ -278,3 +278,37 @@ async def test_jobs_queued_at_their_earliest_run_as_if_queued_at_their_planned_t
         return ran, seen
 
     assert await play(planned=True) == await play(planned=False)
+
+
+@pytest.mark.parametrize("how", ["advance", "peek"])
+async def test_placing_jobs_queued_at_their_earliest_gives_way_to_the_event_loop(how: str) -> None:
+    """After a burst of creates on a frozen clock every first stage waits at the same earliest time, and each must
+    be placed (its jitter drawn, ~4 µs) before the first actual due time is known: 100,000 held the loop ~0.4 s.
+    An advance and the scheduler peek (`next_due`) yield between placements, as between jobs."""
+    clock = VirtualClock(0, 0.0)
+    scheduler = Scheduler(clock, slice_s=0)  # yield at every tick
+    log: list[str] = []
+
+    def plan(n: int) -> int:
+        log.append("plan")
+        return 100 + n
+
+    for n in range(20):
+        scheduler.call_at(50, functools.partial(log.append, "run"), plan=functools.partial(plan, n))
+
+    async def probe() -> None:
+        while "run" not in log and log.count("plan") < 20:
+            log.append("probe")
+            await asyncio.sleep(0)
+
+    watching = asyncio.create_task(probe())
+    if how == "advance":
+        await scheduler.advance(1)
+        assert log.count("run") == 20
+    else:
+        assert await scheduler.next_due() == 100
+        assert scheduler.next_due_ms() == 100  # all placed: the sync peek has nothing left to do
+    await watching
+    placing = log[log.index("plan") : len(log) - log[::-1].index("plan")]
+    assert placing.count("plan") == 20
+    assert placing.count("probe") >= 19  # the loop turned between every two placements

@@ -69,7 +69,7 @@ async def set_clock(request: web.Request) -> web.Response:
 async def peek_scheduler(request: web.Request) -> web.Response:
     """When the next pending job is due, so a client can advance exactly to it (and see what it did)."""
     scheduler = context.emulator(request).scheduler
-    due = scheduler.next_due_ms()
+    due = await scheduler.next_due()
     return json_response(
         {
             "now": format_ms(scheduler.clock.now_ms()),
