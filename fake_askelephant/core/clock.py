@@ -282,30 +282,30 @@ class Scheduler(JobHeap):
         """When the first pending job is due; a job queued at its earliest (`call_at(plan=)`) is placed at its
         actual time when that earliest is `until` or before, else its earliest is the answer: nothing is due
         before it, and the work of planning waits (the ticker of a frozen clock asks for nothing sooner)."""
-        heap = self._heap
-        while heap:
-            due, _, first = heap[0]
-            if first.cancelled:
-                self._taken(heapq.heappop(heap)[2])
-            elif first.plan is not None and due <= until:
-                self._planned()
-            else:
-                return due
-        return None
+        while self._settle_head(until):
+            pass
+        return self._heap[0][0] if self._heap else None
 
     async def _placed_first_due(self, until: float, slices: Slices) -> int | None:
-        """`_first_due`, with a `slices.tick()` after each placement."""
+        """`_first_due`, with a `slices.tick()` after each step."""
+        while self._settle_head(until):
+            await slices.tick()
+        return self._heap[0][0] if self._heap else None
+
+    def _settle_head(self, until: float) -> bool:
+        """One step towards a first job that is due as it stands: drop a cancelled one, or place one queued at its
+        earliest when that earliest is `until` or before. False when there is no step to take."""
         heap = self._heap
-        while heap:
-            due, _, first = heap[0]
-            if first.cancelled:
-                self._taken(heapq.heappop(heap)[2])
-            elif first.plan is not None and due <= until:
-                self._planned()
-                await slices.tick()
-            else:
-                return due
-        return None
+        if not heap:
+            return False
+        due, _, first = heap[0]
+        if first.cancelled:
+            self._taken(heapq.heappop(heap)[2])
+            return True
+        if first.plan is not None and due <= until:
+            self._planned()
+            return True
+        return False
 
     def _taken(self, job: ScheduledJob) -> None:
         """`job` left the heap: it no longer counts as pending or as cancelled-but-queued."""
