@@ -203,7 +203,11 @@ class JobHeap:
         pipeline jitter: a seeded stream per engagement, core/pipeline.py)."""
         job = ScheduledJob(due_ms, next(self._seq) if seq is None else seq, fn, name, subject, False, self._tally, plan)
         heapq.heappush(self._heap, (due_ms, job.seq, job))
+        self._queued(job)
         return job
+
+    def _queued(self, job: ScheduledJob) -> None:
+        """`job` was just queued (the Scheduler wakes its ticker for it)."""
 
     def _planned(self) -> None:
         """The first job is one queued with `plan`: move it to its actual due time."""
@@ -249,20 +253,9 @@ class Scheduler(JobHeap):
         # Awaited by the ticker before it runs due work: persistence holds it while changes cannot be stored.
         self.gate: Callable[[], Awaitable[None]] | None = None
 
-    def call_at(
-        self,
-        due_ms: int,
-        fn: Job,
-        *,
-        name: str = "",
-        subject: str = "",
-        seq: int | None = None,
-        plan: Callable[[], int] | None = None,
-    ) -> ScheduledJob:
-        job = JobHeap.call_at(self, due_ms, fn, name=name, subject=subject, seq=seq, plan=plan)
+    def _queued(self, job: ScheduledJob) -> None:
         if self._wakeup is not None and self._heap[0][2] is job:
             self._wakeup.set()  # the ticker sleeps until the earliest job: this one is earlier
-        return job
 
     def call_later(self, delay_ms: int, fn: Job, *, name: str = "", subject: str = "") -> ScheduledJob:
         return self.call_at(self.clock.now_ms() + delay_ms, fn, name=name, subject=subject)
@@ -382,14 +375,11 @@ class Scheduler(JobHeap):
                 pending: list[Awaitable[Any]] = []
                 # Same-instant work, including work that this work schedules for the same instant.
                 while self._heap and self._heap[0][0] <= due:
-                    if self._heap[0][2].plan is not None and not self._heap[0][2].cancelled:
-                        self._planned()
+                    if self._settle_head(due):  # a cancelled job dropped, or one queued at its earliest placed
                         await slices.tick()
                         continue
                     job = heapq.heappop(self._heap)[2]
                     self._taken(job)
-                    if job.cancelled:
-                        continue
                     ran += 1
                     result = self._run(job)
                     if result is not None:
