@@ -35,10 +35,6 @@ def position_key(updated_at: int, item_id: str) -> Key:
     return f"{updated_at + _OFFSET:020d}{item_id}"
 
 
-def key_id(k: Key) -> str:
-    return k[ID_AT:]
-
-
 def bound(position: tuple[int, str]) -> Key:
     """A walk's bound from a position anyone may have written (a cursor, a time filter), ordered as the tuple:
     a time below every int64 is below every key (""), one above every int64 above every key ("~")."""

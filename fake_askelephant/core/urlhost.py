@@ -71,25 +71,24 @@ def read_url(value: str) -> UrlParts:
     if plain is None:
         return _read_split(*split_url(value))
     scheme, raw_host, port_text, tail = plain.groups("")
-    port = _port(port_text) if port_text else None
-    if port == SPECIAL_PORTS[scheme]:
-        port = None
-    host, zone = parse_host(raw_host)
     # No backslash in a plain tail, and it starts with /, ? or #: the path and query are what comes before any #.
     path_query = tail.partition("#")[0]
-    return UrlParts(scheme, host, port, path_query if path_query[:1] == "/" else "/" + path_query, zone)
+    return _parts(scheme, raw_host, port_text, path_query if path_query[:1] == "/" else "/" + path_query)
 
 
 def _read_split(scheme: str, raw_host: str, port_text: str | None, tail: str) -> UrlParts:
     """read_url's reading of split_url's parts (any URL)."""
+    path, _, _fragment = tail.partition("#")
+    path, query_sep, query = path.partition("?")
+    return _parts(scheme, raw_host, port_text, (path.replace("\\", "/") or "/") + query_sep + query)
+
+
+def _parts(scheme: str, raw_host: str, port_text: str | None, path_query: str) -> UrlParts:
     port = _port(port_text)
     if port == SPECIAL_PORTS[scheme]:
         port = None
     host, zone = parse_host(raw_host)
-    path, _, _fragment = tail.partition("#")
-    path, query_sep, query = path.partition("?")
-    path = path.replace("\\", "/") or "/"
-    return UrlParts(scheme, host, port, path + query_sep + query, zone)
+    return UrlParts(scheme, host, port, path_query, zone)
 
 
 # The URL nearly every client sends: lower-case http(s), `//`, a host of letters, digits, dots and hyphens, a port
